@@ -1,0 +1,42 @@
+// Package arp is DR mode (the VIP on lo, the host silent about it on the
+// wire) and the ARP suppression that TUN shares with it.
+package arp
+
+import (
+	"net/netip"
+
+	"github.com/rsprep/rsprep/realserver"
+)
+
+// DR is the desired state of a direct-routing real server.
+type DR struct {
+	VIPs []netip.Addr
+}
+
+// Name implements realserver.Mode.
+func (DR) Name() string { return "dr" }
+
+// VIPList implements realserver.Mode.
+func (s DR) VIPList() []netip.Addr { return s.VIPs }
+
+// Validate rejects bad input before the host is read.
+func (s DR) Validate() error {
+	if len(s.VIPs) == 0 {
+		return realserver.Inputf("dr needs at least one --vip")
+	}
+	return nil
+}
+
+// Preflight rejects a VIP that is one of this host's own addresses.
+func (s DR) Preflight(v *realserver.View) error {
+	return realserver.CheckNotLocalRIP(v, s.VIPs)
+}
+
+// Invariants: lo up, ARP suppression on every ARP-capable interface, each
+// VIP as a host address on lo and on no ARP-capable interface.
+func (s DR) Invariants() []realserver.Invariant {
+	invs := []realserver.Invariant{realserver.LinkUp("link.up", "lo")}
+	invs = append(invs, Suppression(nil)...)
+	invs = append(invs, realserver.VIPBound(s.VIPs, "lo", "lo"), realserver.VIPExclusive(s.VIPs))
+	return invs
+}

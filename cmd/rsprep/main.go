@@ -1,0 +1,123 @@
+// Command rsprep prepares a Linux host to be a real server behind an
+// LVS/IPVS director, keeps it that way, and proves it.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strings"
+
+	"github.com/spf13/pflag"
+)
+
+// Exit codes, as in the spec.
+const (
+	exitOK    = 0 // success, every invariant holds
+	exitDrift = 1 // drift found, or apply could not reach the desired state
+	exitUsage = 2 // bad input or usage; nothing was changed
+	exitHost  = 3 // the host could not be read or written
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = ""
+
+func init() {
+	// Every kernel call runs on the main thread: --netns moves that one
+	// thread into the namespace, and netlink sockets and /proc/sys/net
+	// belong to the namespace of the thread that opens them.
+	runtime.LockOSThread()
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+const usage = `rsprep prepares this host to be an LVS/IPVS real server, keeps it so, and proves it.
+
+Usage:
+  rsprep dr|tun|nat [flags]           apply (idempotent: a second run changes nothing)
+  rsprep verify dr|tun|nat [flags]    audit every invariant; exit 0 = all hold, 1 = drift
+  rsprep down dr|tun|nat [flags]      undo what rsprep did, and only that
+  rsprep version
+
+Examples:
+  rsprep dr --vip 192.168.79.180
+  rsprep verify dr --vip 192.168.79.180 -o json
+  rsprep down dr --vip 192.168.79.180
+
+Exit codes: 0 ok · 1 drift / not converged · 2 bad input (nothing changed) · 3 host not readable/writable.
+Run 'rsprep MODE --help' for a mode's flags.
+`
+
+// run is main without the process: testable, and it returns the exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	case "version", "--version":
+		fmt.Fprintln(stdout, "rsprep", versionString())
+		return exitOK
+	case "verify", "down":
+		if len(rest) == 0 || strings.HasPrefix(rest[0], "-") {
+			if len(rest) > 0 && (rest[0] == "-h" || rest[0] == "--help") {
+				fmt.Fprint(stdout, usage)
+				return exitOK
+			}
+			fmt.Fprintf(stderr, "rsprep: %s needs a mode: rsprep %s dr|tun|nat [flags]\n", cmd, cmd)
+			return exitUsage
+		}
+		return runMode(action(cmd), rest[0], rest[1:], stdout, stderr)
+	}
+	return runMode(actApply, cmd, rest, stdout, stderr)
+}
+
+func versionString() string {
+	v := version
+	if v == "" {
+		v = "(devel)"
+		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+			v = bi.Main.Version
+		}
+	}
+	return v + " " + runtime.Version()
+}
+
+// action is what a mode command does.
+type action string
+
+const (
+	actApply  action = "apply"
+	actVerify action = "verify"
+	actDown   action = "down"
+)
+
+// parseFlags parses args into fs, printing help and mapping errors to
+// exit codes; done reports that run should return code.
+func parseFlags(fs *pflag.FlagSet, args []string, stdout, stderr io.Writer) (code int, done bool) {
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	if errors.Is(err, pflag.ErrHelp) {
+		fs.SetOutput(stdout)
+		fs.Usage()
+		return exitOK, true
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "rsprep: %v (see 'rsprep %s --help')\n", err, fs.Name())
+		return exitUsage, true
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "rsprep: unexpected argument %q (see 'rsprep %s --help')\n", fs.Arg(0), fs.Name())
+		return exitUsage, true
+	}
+	return 0, false
+}

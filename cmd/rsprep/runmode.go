@@ -1,0 +1,158 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/kernel"
+)
+
+// runMode runs apply, verify or down for one mode.
+func runMode(act action, name string, args []string, stdout, stderr io.Writer) int {
+	def, ok := modeDefs()[name]
+	if !ok {
+		fmt.Fprintf(stderr, "rsprep: unknown command or mode %q (want dr, tun, nat, verify, down, version; see 'rsprep --help')\n", name)
+		return exitUsage
+	}
+	var o options
+	fs := newFlagSet(act, name, def, &o)
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
+	}
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "rsprep: %s\n", oneLine(err))
+		return exitCode(err)
+	}
+	if o.output != "text" && o.output != "json" {
+		return fail(realserver.Inputf("--output %q: want text or json", o.output))
+	}
+	mode, err := def.build(&o)
+	if err == nil {
+		err = mode.Validate()
+	}
+	if err != nil {
+		return fail(err)
+	}
+	log := newLogger(stderr, o.verbose)
+
+	if act != actVerify && !o.dryRun {
+		if err := needNetAdmin(); err != nil {
+			return fail(err)
+		}
+	}
+	if o.netns != "" {
+		if err := enterNetns(o.netns); err != nil {
+			return fail(err)
+		}
+	}
+	host, err := kernel.New()
+	if err != nil {
+		return fail(hostError(err))
+	}
+	defer host.Close()
+	if err := mode.Preflight(realserver.NewView(host)); err != nil {
+		return fail(err)
+	}
+	if act == actVerify {
+		fs, err := realserver.Verify(host, mode.Invariants())
+		if err != nil {
+			return fail(err)
+		}
+		res := realserver.Result{Mode: name, OK: realserver.AllOK(fs), Checks: fs}
+		if err := writeResult(stdout, o.output, act, res, false); err != nil {
+			return fail(err)
+		}
+		if !res.OK {
+			return exitDrift
+		}
+		return exitOK
+	}
+
+	netns, err := realserver.CurrentNetns()
+	if err != nil {
+		return fail(err)
+	}
+	state := realserver.State{Dir: stateDir(), Netns: netns}
+	if !o.dryRun {
+		unlock, err := state.Lock(o.lockWait)
+		if err != nil {
+			return fail(err)
+		}
+		defer unlock()
+	}
+	rec, err := state.Load()
+	if err != nil {
+		return fail(err)
+	}
+	if o.dryRun {
+		rec = dryRecord(rec)
+	}
+	eng := &realserver.Engine{Host: host, Record: rec, Mode: name, Log: log}
+	var res realserver.Result
+	if act == actDown {
+		res, err = eng.Down(mode.VIPList(), o.dryRun)
+		for _, n := range res.Notes {
+			log.Warn(n)
+		}
+	} else {
+		res, err = eng.Apply(mode.Invariants(), o.dryRun)
+	}
+	if werr := writeResult(stdout, o.output, act, res, o.dryRun); werr != nil && err == nil {
+		err = werr
+	}
+	if err != nil {
+		return fail(err)
+	}
+	return exitOK
+}
+
+// dryRecord is a copy of rec that is never saved.
+func dryRecord(rec *realserver.Record) *realserver.Record {
+	return &realserver.Record{Version: rec.Version, Netns: rec.Netns, Changes: append([]realserver.Change(nil), rec.Changes...)}
+}
+
+func stateDir() string {
+	if d := os.Getenv("RSPREP_STATE_DIR"); d != "" {
+		return d
+	}
+	return realserver.DefaultStateDir
+}
+
+func newLogger(w io.Writer, verbose bool) *slog.Logger {
+	level := slog.LevelInfo
+	if verbose {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{
+		Level: level,
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey && len(groups) == 0 {
+				return slog.Attr{} // the journal and the terminal have their own clocks
+			}
+			return a
+		},
+	}))
+}
+
+// exitCode maps an error to the spec's exit codes.
+func exitCode(err error) int {
+	var in *realserver.InputError
+	var nc *realserver.NotConvergedError
+	switch {
+	case errors.As(err, &in):
+		return exitUsage
+	case errors.As(err, &nc):
+		return exitDrift
+	}
+	return exitHost
+}
+
+// oneLine keeps an error to one line, as the spec asks.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}

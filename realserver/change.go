@@ -1,0 +1,196 @@
+package realserver
+
+import (
+	"fmt"
+	"net"
+	"sort"
+	"strings"
+)
+
+// Kind names one sort of kernel change.
+type Kind string
+
+const (
+	KindModule       Kind = "module"        // load a kernel module (never undone)
+	KindSysctl       Kind = "sysctl"        // write From → To
+	KindLinkUp       Kind = "link-up"       // set Link administratively up
+	KindLinkDown     Kind = "link-down"     // set Link administratively down
+	KindAddrDel      Kind = "addr-del"      // remove Addr
+	KindAddrAdd      Kind = "addr-add"      // add Addr
+	KindRouteAdd     Kind = "route-add"     // add Route
+	KindRouteDel     Kind = "route-del"     // remove Route
+	KindRouteReplace Kind = "route-replace" // Prev → Route, atomically (same dst and metric)
+	KindNeighSet     Kind = "neigh-set"     // write Neigh (PERMANENT); PrevNeigh is what it replaced
+	KindNeighDel     Kind = "neigh-del"     // remove Neigh
+)
+
+// phase orders a plan: modules first (they create devices), sysctls before
+// any address (so the host never answers ARP for a VIP in between), routes
+// after addresses, and a keep-route before the default route moves.
+var phase = map[Kind]int{
+	KindModule: 0, KindSysctl: 1, KindLinkUp: 2, KindAddrDel: 3, KindAddrAdd: 4,
+	KindRouteAdd: 5, KindRouteReplace: 6, KindRouteDel: 7, KindNeighDel: 8, KindNeighSet: 9,
+	KindLinkDown: 10,
+}
+
+// Change is one planned kernel change, as plain data: it is printed by
+// --dry-run, recorded before it runs, undone by rollback and by down.
+type Change struct {
+	Kind      Kind       `json:"kind"`
+	Mode      string     `json:"mode,omitempty"`
+	Module    string     `json:"module,omitempty"`
+	Sysctl    SysctlKey  `json:"sysctl,omitzero"`
+	From      int        `json:"from,omitempty"`
+	To        int        `json:"to,omitempty"`
+	Link      string     `json:"link,omitempty"`
+	Addr      Addr       `json:"addr,omitzero"`
+	Route     Route      `json:"route,omitzero"`
+	PrevRoute Route      `json:"prev_route,omitzero"`
+	Neigh     Neighbor   `json:"neigh,omitzero"`
+	PrevNeigh *Neighbor  `json:"prev_neigh,omitempty"`
+}
+
+// Inverse is the change that undoes c; ok is false for changes rsprep
+// never undoes (loading a module).
+func (c Change) Inverse() (inv Change, ok bool) {
+	inv = c
+	switch c.Kind {
+	case KindSysctl:
+		inv.From, inv.To = c.To, c.From
+	case KindLinkUp:
+		inv.Kind = KindLinkDown
+	case KindLinkDown:
+		inv.Kind = KindLinkUp
+	case KindAddrAdd:
+		inv.Kind = KindAddrDel
+	case KindAddrDel:
+		inv.Kind = KindAddrAdd
+	case KindRouteAdd:
+		inv.Kind = KindRouteDel
+	case KindRouteDel:
+		inv.Kind = KindRouteAdd
+	case KindRouteReplace:
+		inv.Route, inv.PrevRoute = c.PrevRoute, c.Route
+	case KindNeighSet:
+		// A learned entry comes back by itself; only somebody else's
+		// static entry is worth putting back.
+		if c.PrevNeigh == nil || c.PrevNeigh.State != NeighPermanent {
+			inv.Kind, inv.PrevNeigh = KindNeighDel, nil
+		} else {
+			inv.Neigh, inv.PrevNeigh = *c.PrevNeigh, &c.Neigh
+		}
+	case KindNeighDel:
+		inv.Kind = KindNeighSet
+	default:
+		return Change{}, false
+	}
+	return inv, true
+}
+
+// Run performs the change on h.
+func (c Change) Run(h Host) error {
+	switch c.Kind {
+	case KindModule:
+		return h.LoadModule(c.Module)
+	case KindSysctl:
+		return h.SetSysctl(c.Sysctl, c.To)
+	case KindLinkUp, KindLinkDown:
+		return h.SetLinkUp(c.Link, c.Kind == KindLinkUp)
+	case KindAddrAdd:
+		return h.AddAddr(c.Addr)
+	case KindAddrDel:
+		return h.DelAddr(c.Addr)
+	case KindRouteAdd, KindRouteReplace:
+		return h.AddRoute(c.Route)
+	case KindRouteDel:
+		return h.DelRoute(c.Route)
+	case KindNeighSet:
+		return h.SetNeighbor(c.Neigh)
+	case KindNeighDel:
+		return h.DelNeighbor(c.Neigh)
+	}
+	return fmt.Errorf("unknown change kind %q", c.Kind)
+}
+
+// String renders the change as the command an operator would type.
+func (c Change) String() string {
+	switch c.Kind {
+	case KindModule:
+		return "modprobe " + c.Module
+	case KindSysctl:
+		return fmt.Sprintf("sysctl -w %s=%d", c.Sysctl.Dotted(), c.To)
+	case KindLinkUp:
+		return "ip link set dev " + c.Link + " up"
+	case KindLinkDown:
+		return "ip link set dev " + c.Link + " down"
+	case KindAddrAdd, KindAddrDel:
+		verb := map[Kind]string{KindAddrAdd: "add", KindAddrDel: "del"}[c.Kind]
+		s := fmt.Sprintf("ip addr %s %s dev %s", verb, c.Addr.Prefix, c.Addr.Link)
+		if c.Addr.Label != "" {
+			s += " label " + c.Addr.Label
+		}
+		return s
+	case KindRouteAdd:
+		return "ip route add " + c.Route.String()
+	case KindRouteReplace:
+		return "ip route replace " + c.Route.String()
+	case KindRouteDel:
+		return "ip route del " + c.Route.String()
+	case KindNeighSet:
+		return fmt.Sprintf("ip neigh replace %s lladdr %s dev %s nud permanent", c.Neigh.IP, c.Neigh.MAC, c.Neigh.Link)
+	case KindNeighDel:
+		return fmt.Sprintf("ip neigh del %s dev %s", c.Neigh.IP, c.Neigh.Link)
+	}
+	return string(c.Kind)
+}
+
+// String renders a route the way `ip route` does.
+func (r Route) String() string {
+	var b strings.Builder
+	if r.IsDefault() {
+		b.WriteString("default")
+	} else {
+		b.WriteString(r.Dst.String())
+	}
+	if r.Gw.IsValid() {
+		b.WriteString(" via " + r.Gw.String())
+	}
+	if r.Link != "" {
+		b.WriteString(" dev " + r.Link)
+	}
+	if r.Metric != 0 {
+		fmt.Fprintf(&b, " metric %d", r.Metric)
+	}
+	return b.String()
+}
+
+// identity is what makes two planned changes the same change: two findings
+// may each plan "all.arp_ignore=1", and it must run once.
+func (c Change) identity() string {
+	switch c.Kind {
+	case KindSysctl:
+		return "sysctl " + c.Sysctl.Path()
+	case KindNeighSet, KindNeighDel:
+		return string(c.Kind) + " " + c.Neigh.Link + " " + c.Neigh.IP.String()
+	}
+	return c.String()
+}
+
+// Plan orders changes by phase and drops repeats, keeping the first.
+func Plan(changes []Change) []Change {
+	seen := make(map[string]bool, len(changes))
+	out := make([]Change, 0, len(changes))
+	for _, c := range changes {
+		id := c.identity()
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		out = append(out, c)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return phase[out[i].Kind] < phase[out[j].Kind] })
+	return out
+}
+
+// macEqual compares two hardware addresses.
+func macEqual(a, b net.HardwareAddr) bool { return a.String() == b.String() }

@@ -1,0 +1,173 @@
+package realserver
+
+import (
+	"fmt"
+	"net/netip"
+)
+
+// Finding is the result of checking one invariant for one subject.
+type Finding struct {
+	ID      string   `json:"id"`
+	Subject string   `json:"subject"`
+	OK      bool     `json:"ok"`
+	Want    string   `json:"want"`
+	Got     string   `json:"got"`
+	Detail  string   `json:"detail,omitempty"`
+	Fix     []Change `json:"-"` // what apply would run; empty when OK
+}
+
+// Invariant is one rule a mode makes true. Check observes, never changes,
+// and returns a finding per subject, passing or not: an audit reports
+// everything. An error means the host could not be observed, which is not
+// drift.
+type Invariant interface {
+	Check(v *View) ([]Finding, error)
+}
+
+// CheckFunc adapts a function to Invariant.
+type CheckFunc func(v *View) ([]Finding, error)
+
+// Check calls f.
+func (f CheckFunc) Check(v *View) ([]Finding, error) { return f(v) }
+
+// View is one observation of a host, read lazily and at most once per kind:
+// one link dump, one address dump, each sysctl read once.
+type View struct {
+	host    Host
+	links   []Link
+	addrs   []Addr
+	byIP    map[netip.Addr][]Addr
+	routes  []Route
+	neighs  []Neighbor
+	sysctls map[SysctlKey]int
+	loaded  map[string]bool
+}
+
+// NewView starts an observation of h.
+func NewView(h Host) *View {
+	return &View{host: h, sysctls: map[SysctlKey]int{}, loaded: map[string]bool{}}
+}
+
+// Host is the observed host, for checks that must ask the network (the
+// gateway's live MAC).
+func (v *View) Host() Host { return v.host }
+
+// Links returns every interface.
+func (v *View) Links() ([]Link, error) {
+	if !v.loaded["links"] {
+		l, err := v.host.Links()
+		if err != nil {
+			return nil, fmt.Errorf("listing links: %w", err)
+		}
+		v.links, v.loaded["links"] = l, true
+	}
+	return v.links, nil
+}
+
+// Link finds one interface by name.
+func (v *View) Link(name string) (Link, bool, error) {
+	links, err := v.Links()
+	if err != nil {
+		return Link{}, false, err
+	}
+	for _, l := range links {
+		if l.Name == name {
+			return l, true, nil
+		}
+	}
+	return Link{}, false, nil
+}
+
+// Addrs returns every address of every interface.
+func (v *View) Addrs() ([]Addr, error) {
+	if !v.loaded["addrs"] {
+		a, err := v.host.Addrs()
+		if err != nil {
+			return nil, fmt.Errorf("listing addresses: %w", err)
+		}
+		v.addrs, v.loaded["addrs"] = a, true
+		v.byIP = make(map[netip.Addr][]Addr, len(a))
+		for _, x := range a {
+			ip := x.Prefix.Addr()
+			v.byIP[ip] = append(v.byIP[ip], x)
+		}
+	}
+	return v.addrs, nil
+}
+
+// AddrsOf returns the interfaces' addresses equal to ip (parsed, never a
+// substring match: 10.0.0.1 is not 10.0.0.10).
+func (v *View) AddrsOf(ip netip.Addr) ([]Addr, error) {
+	if _, err := v.Addrs(); err != nil {
+		return nil, err
+	}
+	return v.byIP[ip], nil
+}
+
+// Sysctl reads one sysctl.
+func (v *View) Sysctl(k SysctlKey) (int, error) {
+	if x, ok := v.sysctls[k]; ok {
+		return x, nil
+	}
+	x, err := v.host.Sysctl(k)
+	if err != nil {
+		return 0, fmt.Errorf("reading %s: %w", k.Dotted(), err)
+	}
+	v.sysctls[k] = x
+	return x, nil
+}
+
+// Routes returns the IPv4 routes of the main table.
+func (v *View) Routes() ([]Route, error) {
+	if !v.loaded["routes"] {
+		r, err := v.host.Routes()
+		if err != nil {
+			return nil, fmt.Errorf("listing routes: %w", err)
+		}
+		v.routes, v.loaded["routes"] = r, true
+	}
+	return v.routes, nil
+}
+
+// Neighbors returns the IPv4 neighbour entries.
+func (v *View) Neighbors() ([]Neighbor, error) {
+	if !v.loaded["neighs"] {
+		n, err := v.host.Neighbors()
+		if err != nil {
+			return nil, fmt.Errorf("listing neighbours: %w", err)
+		}
+		v.neighs, v.loaded["neighs"] = n, true
+	}
+	return v.neighs, nil
+}
+
+// Verify checks every invariant and returns every finding; it stops only
+// when the host cannot be observed.
+func Verify(h Host, invs []Invariant) ([]Finding, error) {
+	v := NewView(h)
+	var all []Finding
+	for _, inv := range invs {
+		f, err := inv.Check(v)
+		if err != nil {
+			return all, &ObserveError{Err: err}
+		}
+		all = append(all, f...)
+	}
+	return all, nil
+}
+
+// AllOK reports whether every finding passed.
+func AllOK(fs []Finding) bool {
+	for _, f := range fs {
+		if !f.OK {
+			return false
+		}
+	}
+	return true
+}
+
+// ObserveError means the host could not be read: exit 3, never "drift".
+type ObserveError struct{ Err error }
+
+func (e *ObserveError) Error() string { return "cannot observe the host: " + e.Err.Error() }
+func (e *ObserveError) Unwrap() error { return e.Err }

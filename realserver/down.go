@@ -1,0 +1,204 @@
+package realserver
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+)
+
+// downPhase orders a teardown: VIPs go first, so the host never answers ARP
+// for a VIP after its suppression is lifted; sysctls are restored last.
+var downPhase = map[Kind]int{
+	KindAddrDel: 0, KindRouteReplace: 1, KindRouteDel: 2, KindNeighSet: 3, KindNeighDel: 3,
+	KindLinkDown: 4, KindSysctl: 5,
+}
+
+// Down undoes what rsprep did for this mode and these VIPs, and only that:
+// addresses it added (by its record, or by its label), and, once no VIP of
+// the mode is left, the links, routes and neighbours it changed; once no
+// VIP of any mode is left, the sysctls. A value somebody changed after
+// rsprep is left alone and reported in Notes.
+func (e *Engine) Down(vips []netip.Addr, dryRun bool) (Result, error) {
+	res := Result{Mode: e.Mode, OK: true}
+	v := NewView(e.Host)
+	saved := e.Record.snapshot()
+
+	addrPlan, disown, notes, err := e.downAddrs(v, vips)
+	if err != nil {
+		return res, &ObserveError{Err: err}
+	}
+	res.Notes = notes
+	e.Record.Disown(disown)
+
+	var restores []Change
+	modeAddrs, anyAddrs := 0, 0
+	for _, c := range e.Record.Changes {
+		if c.Kind == KindAddrAdd {
+			anyAddrs++
+			if c.Mode == e.Mode {
+				modeAddrs++
+			}
+		}
+	}
+	for _, c := range e.Record.Changes {
+		switch {
+		case c.Kind == KindAddrAdd:
+		case c.Kind == KindSysctl && anyAddrs == 0, c.Kind != KindSysctl && c.Mode == e.Mode && modeAddrs == 0:
+			restores = append(restores, c)
+		}
+	}
+	var plan []Change
+	for _, c := range restores {
+		undo, note, err := undoIfStillOurs(v, c)
+		if err != nil {
+			e.Record.restore(saved)
+			return res, &ObserveError{Err: err}
+		}
+		if note != "" {
+			res.Notes = append(res.Notes, note)
+		}
+		if undo != nil {
+			plan = append(plan, *undo)
+		}
+	}
+	e.Record.Disown(restores)
+	plan = append(addrPlan, plan...)
+	sort.SliceStable(plan, func(i, j int) bool { return downPhase[plan[i].Kind] < downPhase[plan[j].Kind] })
+	res.Changes = plan
+	if dryRun {
+		e.Record.restore(saved)
+		return res, nil
+	}
+	var done []Change
+	for _, c := range plan {
+		if err := c.Run(e.Host); err != nil {
+			return res, e.rollback(done, saved, &ChangeError{Change: c, Err: err})
+		}
+		done = append(done, c)
+		e.logChange(c)
+	}
+	return res, e.Record.Save()
+}
+
+// downAddrs plans the removal of the VIPs rsprep added. It returns the
+// deletions, the record entries they settle, and notes on VIPs it leaves.
+func (e *Engine) downAddrs(v *View, vips []netip.Addr) (plan, disown []Change, notes []string, err error) {
+	want := make(map[netip.Addr]bool, len(vips))
+	for _, ip := range vips {
+		want[ip] = true
+	}
+	if _, err := v.Addrs(); err != nil {
+		return nil, nil, nil, err
+	}
+	planned := map[string]bool{}
+	del := func(a Addr) {
+		k := a.Link + " " + a.Prefix.String()
+		if !planned[k] {
+			planned[k] = true
+			plan = append(plan, Change{Kind: KindAddrDel, Mode: e.Mode, Addr: a})
+		}
+	}
+	owned := map[netip.Addr]bool{}
+	for _, c := range e.Record.Changes {
+		if c.Kind != KindAddrAdd || c.Mode != e.Mode || !want[c.Addr.Prefix.Addr()] {
+			continue
+		}
+		owned[c.Addr.Prefix.Addr()] = true
+		disown = append(disown, c)
+		present, _ := v.AddrsOf(c.Addr.Prefix.Addr())
+		for _, a := range present {
+			if a.Link == c.Addr.Link && a.Prefix == c.Addr.Prefix {
+				del(a)
+			}
+		}
+	}
+	for _, ip := range vips {
+		present, _ := v.AddrsOf(ip)
+		for _, a := range present {
+			switch {
+			case strings.HasSuffix(a.Label, ":rsprep"):
+				del(a) // rsprep's label: ours even if this boot's record was lost
+			case !owned[ip]:
+				notes = append(notes, fmt.Sprintf("left %s on %s alone: rsprep did not add it", a.Prefix, a.Link))
+			}
+		}
+	}
+	return plan, disown, notes, nil
+}
+
+// undoIfStillOurs returns the change that undoes c, if what c made is still
+// in place; otherwise a note saying why it is left alone.
+func undoIfStillOurs(v *View, c Change) (*Change, string, error) {
+	inv, ok := c.Inverse()
+	if !ok {
+		return nil, "", nil
+	}
+	switch c.Kind {
+	case KindSysctl:
+		if _, exists, err := v.Link(c.Sysctl.Iface); err != nil {
+			return nil, "", err
+		} else if !exists && c.Sysctl.Iface != "all" && c.Sysctl.Iface != "default" {
+			return nil, "", nil // the interface is gone, and its setting with it
+		}
+		cur, err := v.Sysctl(c.Sysctl)
+		if err != nil {
+			return nil, "", err
+		}
+		switch cur {
+		case c.To:
+			return &inv, "", nil
+		case c.From:
+			return nil, "", nil // already back where it was
+		}
+		return nil, fmt.Sprintf("left %s=%d alone: rsprep wrote %d, it has been changed since (it was %d before rsprep)",
+			c.Sysctl.Dotted(), cur, c.To, c.From), nil
+	case KindLinkUp:
+		l, exists, err := v.Link(c.Link)
+		if err != nil || !exists || !l.Up {
+			return nil, "", err
+		}
+		return &inv, "", nil
+	case KindRouteAdd:
+		routes, err := v.Routes()
+		if err != nil {
+			return nil, "", err
+		}
+		for _, r := range routes {
+			if r.Dst == c.Route.Dst && r.Gw == c.Route.Gw && r.Metric == c.Route.Metric {
+				return &inv, "", nil
+			}
+		}
+		return nil, "", nil
+	case KindRouteReplace:
+		routes, err := v.Routes()
+		if err != nil {
+			return nil, "", err
+		}
+		for _, r := range routes {
+			if r.IsDefault() && r.Metric == c.Route.Metric {
+				if r.Gw == c.Route.Gw {
+					return &inv, "", nil
+				}
+				return nil, fmt.Sprintf("left default route via %s alone: rsprep set it via %s, it has been changed since (it was via %s before rsprep)",
+					r.Gw, c.Route.Gw, c.PrevRoute.Gw), nil
+			}
+		}
+		return nil, fmt.Sprintf("left the default route alone: rsprep's route via %s is gone (it was via %s before rsprep)", c.Route.Gw, c.PrevRoute.Gw), nil
+	case KindNeighSet:
+		neighs, err := v.Neighbors()
+		if err != nil {
+			return nil, "", err
+		}
+		for _, n := range neighs {
+			if n.Link == c.Neigh.Link && n.IP == c.Neigh.IP {
+				if n.State == NeighPermanent && macEqual(n.MAC, c.Neigh.MAC) {
+					return &inv, "", nil
+				}
+				return nil, fmt.Sprintf("left neighbour %s on %s alone: rsprep pinned %s, it is %s %s now", n.IP, n.Link, c.Neigh.MAC, n.MAC, n.State), nil
+			}
+		}
+		return nil, "", nil
+	}
+	return &inv, "", nil
+}

@@ -1,0 +1,170 @@
+package realserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+)
+
+// maxRounds bounds apply: a change may reveal new subjects (loading ipip
+// creates tunl0, whose sysctls can only then be read), so apply checks
+// again after each round of fixes.
+const maxRounds = 3
+
+// Result is what a run saw and did.
+type Result struct {
+	Mode    string    `json:"mode"`
+	OK      bool      `json:"ok"`
+	Checks  []Finding `json:"checks"`
+	Changes []Change  `json:"changes,omitempty"` // made, or planned under --dry-run
+	Notes   []string  `json:"notes,omitempty"`   // what down left alone, and why
+}
+
+// NotConvergedError means apply ran but the invariants still do not hold.
+type NotConvergedError struct{ Failing []Finding }
+
+func (e *NotConvergedError) Error() string {
+	f := e.Failing[0]
+	return fmt.Sprintf("applied, but %d check(s) still fail, first: %s %s want %s got %s", len(e.Failing), f.ID, f.Subject, f.Want, f.Got)
+}
+
+// ChangeError means a kernel change failed; what the run had changed was
+// rolled back (or, if rollback failed too, says what was left).
+type ChangeError struct {
+	Change      Change
+	Err         error
+	RolledBack  int
+	RollbackErr error
+}
+
+func (e *ChangeError) Error() string {
+	msg := fmt.Sprintf("%s: %v", e.Change, e.Err)
+	if e.RollbackErr != nil {
+		return msg + fmt.Sprintf("; rollback failed, the host is partly changed: %v", e.RollbackErr)
+	}
+	return msg + fmt.Sprintf("; rolled back the %d change(s) this run made", e.RolledBack)
+}
+func (e *ChangeError) Unwrap() error { return e.Err }
+
+// Engine runs one mode's invariants against one host.
+type Engine struct {
+	Host   Host
+	Record *Record
+	Mode   string
+	Log    *slog.Logger
+}
+
+// Apply makes every invariant true: check, fix each finding, check again.
+// A failing change rolls back every change of this run. With dryRun it
+// returns the plan and changes nothing.
+func (e *Engine) Apply(invs []Invariant, dryRun bool) (Result, error) {
+	res := Result{Mode: e.Mode}
+	saved := e.Record.snapshot()
+	var done []Change
+	for round := 0; round < maxRounds; round++ {
+		fs, err := Verify(e.Host, invs)
+		if err != nil {
+			return res, e.rollback(done, saved, err)
+		}
+		res.Checks = fs
+		plan := planFixes(fs, e.Mode)
+		if len(plan) == 0 {
+			break
+		}
+		if dryRun {
+			res.Changes = plan
+			return res, nil
+		}
+		e.Record.Own(plan)
+		if err := e.Record.Save(); err != nil {
+			return res, e.rollback(done, saved, err)
+		}
+		for _, c := range plan {
+			if err := c.Run(e.Host); err != nil {
+				return res, e.rollback(done, saved, &ChangeError{Change: c, Err: err})
+			}
+			done = append(done, c)
+			e.logChange(c)
+		}
+		res.Changes = append(res.Changes, plan...)
+	}
+	fs, err := Verify(e.Host, invs)
+	if err != nil {
+		return res, err
+	}
+	res.Checks, res.OK = fs, AllOK(fs)
+	if !res.OK {
+		return res, &NotConvergedError{Failing: failing(fs)}
+	}
+	return res, nil
+}
+
+// rollback undoes this run's changes, newest first, and puts the record back.
+func (e *Engine) rollback(done []Change, saved []Change, cause error) error {
+	var errs []error
+	for i := len(done) - 1; i >= 0; i-- {
+		inv, ok := done[i].Inverse()
+		if !ok {
+			continue
+		}
+		if err := inv.Run(e.Host); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", inv, err))
+			continue
+		}
+		e.Log.Info("rolled back", "change", inv.String())
+	}
+	e.Record.restore(saved)
+	if err := e.Record.Save(); err != nil {
+		errs = append(errs, err)
+	}
+	var ce *ChangeError
+	if errors.As(cause, &ce) {
+		ce.RolledBack = len(done)
+		ce.RollbackErr = errors.Join(errs...)
+		return ce
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w; rollback failed, the host is partly changed: %v", cause, errors.Join(errs...))
+	}
+	if len(done) > 0 {
+		return fmt.Errorf("%w; rolled back the %d change(s) this run made", cause, len(done))
+	}
+	return cause
+}
+
+func (e *Engine) logChange(c Change) {
+	attrs := []slog.Attr{slog.String("mode", e.Mode), slog.String("change", c.String())}
+	switch c.Kind {
+	case KindSysctl:
+		attrs = append(attrs, slog.String("sysctl", c.Sysctl.Dotted()), slog.Int("before", c.From), slog.Int("after", c.To))
+	case KindAddrAdd, KindAddrDel:
+		attrs = append(attrs, slog.String("addr", c.Addr.Prefix.String()), slog.String("link", c.Addr.Link))
+	}
+	e.Log.LogAttrs(context.Background(), slog.LevelInfo, "changed", attrs...)
+}
+
+// planFixes collects the fixes of the failing findings, tagged with mode.
+func planFixes(fs []Finding, mode string) []Change {
+	var cs []Change
+	for _, f := range fs {
+		if f.OK {
+			continue
+		}
+		for _, c := range f.Fix {
+			c.Mode = mode
+			cs = append(cs, c)
+		}
+	}
+	return Plan(cs)
+}
+
+func failing(fs []Finding) []Finding {
+	var out []Finding
+	for _, f := range fs {
+		if !f.OK {
+			out = append(out, f)
+		}
+	}
+	return out
+}

@@ -1,0 +1,123 @@
+// Package realserver is rsprep's engine: it checks the invariants a mode
+// implies, plans the changes that make them true, applies them with rollback,
+// records what it changed, and undoes only its own changes.
+package realserver
+
+import (
+	"net"
+	"net/netip"
+)
+
+// Host is the narrow seam between rsprep and the kernel: only what the
+// modes need, named after the job. The kernel implementation lives in
+// realserver/kernel, the in-memory fake in realserver/fake.
+type Host interface {
+	// Links lists every network interface.
+	Links() ([]Link, error)
+	// Addrs lists the addresses of every interface, both families, in one
+	// dump (rsprep never reads addresses once per VIP).
+	Addrs() ([]Addr, error)
+	// AddAddr adds an address; an address that is already there is success.
+	AddAddr(a Addr) error
+	// DelAddr removes an address; one that is already gone is success.
+	DelAddr(a Addr) error
+	// SetLinkUp sets the administrative state of an interface.
+	SetLinkUp(link string, up bool) error
+
+	// Sysctl reads one integer sysctl; SetSysctl writes it.
+	Sysctl(k SysctlKey) (int, error)
+	SetSysctl(k SysctlKey, v int) error
+
+	// Routes lists the IPv4 routes of the main table.
+	Routes() ([]Route, error)
+	// AddRoute adds (or replaces) a route; DelRoute removes one, absent is success.
+	AddRoute(r Route) error
+	DelRoute(r Route) error
+
+	// Neighbors lists the IPv4 neighbour entries.
+	Neighbors() ([]Neighbor, error)
+	// SetNeighbor writes an entry with replace semantics (ip neigh replace).
+	SetNeighbor(n Neighbor) error
+	// DelNeighbor removes an entry; absent is success.
+	DelNeighbor(n Neighbor) error
+	// Resolve actively asks the network for ip's MAC (bounded wait).
+	Resolve(link string, ip netip.Addr) (net.HardwareAddr, error)
+
+	// LoadModule loads a kernel module (modprobe); built-in is success.
+	LoadModule(name string) error
+}
+
+// Link is one network interface as rsprep sees it.
+type Link struct {
+	Name     string
+	Index    int
+	Type     string // netlink kind: "device", "veth", "ipip", "bridge", …
+	Up       bool   // administratively up (IFF_UP)
+	NoARP    bool   // IFF_NOARP: lo, tunnels
+	Loopback bool
+}
+
+// ARPCapable reports whether the link can answer ARP (and so steal a VIP).
+func (l Link) ARPCapable() bool { return !l.NoARP && !l.Loopback }
+
+// Addr is one address on one interface.
+type Addr struct {
+	Link   string
+	Prefix netip.Prefix
+	Label  string // IPv4 only: "lo:rsprep" marks rsprep's VIPs
+}
+
+// SysctlKey names a per-interface IPv4 sysctl: net/ipv4/conf/<Iface>/<Name>.
+// Iface is the interface name exactly as the kernel spells it, dots and all
+// ("eth0.100"), or "all" / "default".
+type SysctlKey struct {
+	Iface string `json:"iface"`
+	Name  string `json:"name"`
+}
+
+// Path is the key's path below /proc/sys, which is also how it is recorded.
+func (k SysctlKey) Path() string { return "net/ipv4/conf/" + k.Iface + "/" + k.Name }
+
+// Dotted is the key as sysctl(8) spells it: dots in interface names become
+// slashes ("net.ipv4.conf.eth0/100.arp_ignore").
+func (k SysctlKey) Dotted() string {
+	iface := []byte(k.Iface)
+	for i, c := range iface {
+		if c == '.' {
+			iface[i] = '/'
+		}
+	}
+	return "net.ipv4.conf." + string(iface) + "." + k.Name
+}
+
+// Route is an IPv4 unicast route of the main table.
+type Route struct {
+	Dst      netip.Prefix // 0.0.0.0/0 for a default route (never left invalid)
+	Gw       netip.Addr   // invalid for a directly connected route
+	Link     string
+	Metric   int
+	Protocol int // rtnetlink protocol (kernel, boot, static, dhcp…); kept on restore
+}
+
+// IsDefault reports whether r is a default route.
+func (r Route) IsDefault() bool { return r.Dst.Bits() == 0 }
+
+// NeighState is the part of the kernel's NUD state rsprep cares about.
+type NeighState string
+
+const (
+	NeighPermanent  NeighState = "PERMANENT"
+	NeighReachable  NeighState = "REACHABLE"
+	NeighStale      NeighState = "STALE"
+	NeighFailed     NeighState = "FAILED"
+	NeighIncomplete NeighState = "INCOMPLETE"
+	NeighOther      NeighState = "OTHER"
+)
+
+// Neighbor is one IPv4 neighbour (ARP) entry.
+type Neighbor struct {
+	Link  string
+	IP    netip.Addr
+	MAC   net.HardwareAddr
+	State NeighState
+}

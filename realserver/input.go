@@ -1,0 +1,123 @@
+package realserver
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+)
+
+// InputError is bad input: exit 2, and nothing on the host was touched.
+type InputError struct{ Msg string }
+
+func (e *InputError) Error() string { return e.Msg }
+
+// Inputf builds an InputError.
+func Inputf(format string, a ...any) error { return &InputError{Msg: fmt.Sprintf(format, a...)} }
+
+// ParseVIPs parses VIPs given as repeated and/or comma-separated values.
+// A VIP is one unicast address, optionally written with /32 or /128.
+func ParseVIPs(values []string) ([]netip.Addr, error) {
+	var out []netip.Addr
+	seen := map[netip.Addr]bool{}
+	for _, v := range values {
+		for _, s := range strings.Split(v, ",") {
+			s = strings.TrimSpace(s)
+			if s == "" {
+				continue
+			}
+			ip, err := ParseVIP(s)
+			if err != nil {
+				return nil, err
+			}
+			if seen[ip] {
+				return nil, Inputf("VIP %s is given twice", ip)
+			}
+			seen[ip] = true
+			out = append(out, ip)
+		}
+	}
+	return out, nil
+}
+
+// ParseVIP parses and checks one VIP.
+func ParseVIP(s string) (netip.Addr, error) {
+	addr := s
+	if i := strings.IndexByte(s, '/'); i >= 0 {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Addr{}, Inputf("VIP %q is not an IP address", s)
+		}
+		if p.Bits() != p.Addr().BitLen() {
+			return netip.Addr{}, Inputf("VIP %s is a prefix: a VIP is one address (/32 or /128); a shorter prefix on lo makes the whole subnet local", s)
+		}
+		addr = s[:i]
+	}
+	ip, err := netip.ParseAddr(addr)
+	if err != nil {
+		return netip.Addr{}, Inputf("VIP %q is not an IP address", s)
+	}
+	if err := CheckUnicast("VIP", ip); err != nil {
+		return netip.Addr{}, err
+	}
+	return ip, nil
+}
+
+// CheckUnicast rejects addresses that cannot be a service or router
+// address: unspecified, loopback, multicast, broadcast, link-local,
+// reserved, zoned or IPv4-mapped.
+func CheckUnicast(what string, ip netip.Addr) error {
+	why := ""
+	switch {
+	case ip.Zone() != "":
+		why = "has a zone"
+	case ip.Is4In6():
+		why = "is IPv4-mapped IPv6; give the IPv4 address"
+	case ip.IsUnspecified():
+		why = "is the unspecified address"
+	case ip.IsLoopback():
+		why = "is a loopback address"
+	case ip.IsMulticast():
+		why = "is a multicast address"
+	case ip == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
+		why = "is the broadcast address"
+	case ip.IsLinkLocalUnicast():
+		why = "is link-local"
+	case ip.Is4() && ip.As4()[0] >= 240:
+		why = "is in the reserved range 240.0.0.0/4"
+	case ip.Is4() && ip.As4()[0] == 0:
+		why = "is in 0.0.0.0/8 (this network)"
+	}
+	if why != "" {
+		return Inputf("%s %s %s", what, ip, why)
+	}
+	return nil
+}
+
+// ParseMAC parses a unicast Ethernet MAC address.
+func ParseMAC(s string) (net.HardwareAddr, error) {
+	mac, err := net.ParseMAC(s)
+	if err != nil || len(mac) != 6 {
+		return nil, Inputf("MAC %q is not an Ethernet address (like 52:54:00:12:34:56)", s)
+	}
+	if mac[0]&1 == 1 {
+		return nil, Inputf("MAC %s is a multicast/broadcast address", mac)
+	}
+	if mac.String() == "00:00:00:00:00:00" {
+		return nil, Inputf("MAC %s is all zeros", mac)
+	}
+	return mac, nil
+}
+
+// ParseCIDR parses a destination prefix such as 10.20.0.0/16. The address
+// must be the prefix's first address, so a typo does not silently widen it.
+func ParseCIDR(what, s string) (netip.Prefix, error) {
+	p, err := netip.ParsePrefix(strings.TrimSpace(s))
+	if err != nil {
+		return netip.Prefix{}, Inputf("%s %q is not a CIDR (like 10.20.0.0/16)", what, s)
+	}
+	if p != p.Masked() {
+		return netip.Prefix{}, Inputf("%s %s has host bits set: did you mean %s?", what, p, p.Masked())
+	}
+	return p, nil
+}

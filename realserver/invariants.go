@@ -1,0 +1,259 @@
+package realserver
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+)
+
+// Mode is one forwarding mode's desired state.
+type Mode interface {
+	Name() string
+	// Validate rejects bad input before the host is read.
+	Validate() error
+	// Preflight rejects input that contradicts this host (a VIP that is the
+	// host's own address, a DIP that is not on-link) before anything changes.
+	Preflight(v *View) error
+	Invariants() []Invariant
+	// VIPList is the addresses down removes.
+	VIPList() []netip.Addr
+}
+
+// LinkUp checks that link exists and is up.
+func LinkUp(id, link string) Invariant {
+	return CheckFunc(func(v *View) ([]Finding, error) {
+		l, ok, err := v.Link(link)
+		if err != nil {
+			return nil, err
+		}
+		f := Finding{ID: id, Subject: link, Want: "up", OK: ok && l.Up}
+		switch {
+		case !ok:
+			f.Got = "absent"
+		case l.Up:
+			f.Got = "up"
+		default:
+			f.Got = "down"
+			f.Fix = []Change{{Kind: KindLinkUp, Link: link}}
+		}
+		return []Finding{f}, nil
+	})
+}
+
+// VIPBound checks that each VIP sits on its device as a host route: /32 for
+// IPv4 (with rsprep's label) on dev4, /128 for IPv6 on dev6.
+func VIPBound(vips []netip.Addr, dev4, dev6 string) Invariant {
+	return CheckFunc(func(v *View) ([]Finding, error) {
+		out := make([]Finding, 0, len(vips))
+		for _, ip := range vips {
+			dev := dev4
+			if ip.Is6() {
+				dev = dev6
+			}
+			want := netip.PrefixFrom(ip, ip.BitLen())
+			f := Finding{ID: "vip.bound", Subject: ip.String(), Want: want.String() + " on " + dev, Got: "absent"}
+			if _, ok, err := v.Link(dev); err != nil {
+				return nil, err
+			} else if !ok {
+				f.Got = dev + " does not exist"
+				out = append(out, f)
+				continue
+			}
+			present, err := v.AddrsOf(ip)
+			if err != nil {
+				return nil, err
+			}
+			bound := false
+			for _, a := range present {
+				switch {
+				case a.Link != dev:
+				case a.Prefix == want:
+					bound = true
+				default:
+					// A shorter prefix makes its whole subnet local: replace it.
+					f.Got = a.Prefix.String() + " on " + dev
+					f.Fix = append(f.Fix, Change{Kind: KindAddrDel, Addr: a})
+				}
+			}
+			switch {
+			case !bound:
+				f.Fix = append(f.Fix, Change{Kind: KindAddrAdd, Addr: VIPAddr(ip, dev)})
+			case len(f.Fix) == 0:
+				f.OK, f.Got = true, f.Want
+			default:
+				f.Got = f.Want + " and " + f.Got
+			}
+			out = append(out, f)
+		}
+		return out, nil
+	})
+}
+
+// VIPAddr is how rsprep binds a VIP: host prefix, and on IPv4 a label that
+// marks it as rsprep's.
+func VIPAddr(ip netip.Addr, dev string) Addr {
+	a := Addr{Link: dev, Prefix: netip.PrefixFrom(ip, ip.BitLen())}
+	if ip.Is4() {
+		a.Label = dev + ":rsprep"
+	}
+	return a
+}
+
+// VIPExclusive checks that no VIP is on an interface that answers ARP (or
+// neighbour solicitations): it would take the director's traffic.
+func VIPExclusive(vips []netip.Addr) Invariant {
+	return CheckFunc(func(v *View) ([]Finding, error) {
+		links, err := v.Links()
+		if err != nil {
+			return nil, err
+		}
+		arpCapable := map[string]bool{}
+		for _, l := range links {
+			arpCapable[l.Name] = l.ARPCapable()
+		}
+		out := make([]Finding, 0, len(vips))
+		for _, ip := range vips {
+			f := Finding{ID: "vip.exclusive", Subject: ip.String(), Want: "on no ARP-capable interface", Got: "on none", OK: true}
+			present, err := v.AddrsOf(ip)
+			if err != nil {
+				return nil, err
+			}
+			for _, a := range present {
+				if arpCapable[a.Link] {
+					if f.OK {
+						f.OK, f.Got = false, "on"
+					}
+					f.Got += " " + a.Link
+					f.Fix = append(f.Fix, Change{Kind: KindAddrDel, Addr: a})
+				}
+			}
+			out = append(out, f)
+		}
+		return out, nil
+	})
+}
+
+// EffectiveSysctl checks a sysctl whose value the kernel takes as
+// max(conf/all, conf/IFACE) (arp_ignore, arp_announce, rp_filter): checking
+// one key is wrong, the effective value per interface is what counts.
+type EffectiveSysctl struct {
+	ID   string
+	Name string // arp_ignore
+	Want int
+	// Direct keys are set to Want exactly: all, and default so that an
+	// interface created later inherits it.
+	Direct []string
+	// Subjects lists the interfaces whose effective value is checked.
+	Subjects func(v *View) ([]string, error)
+	// RaiseIface: when the effective value is too low, raise the interface's
+	// own key rather than all (the minimal change when all is left alone).
+	RaiseIface bool
+}
+
+// Check implements Invariant.
+func (s EffectiveSysctl) Check(v *View) ([]Finding, error) {
+	var out []Finding
+	for _, iface := range s.Direct {
+		k := SysctlKey{Iface: iface, Name: s.Name}
+		got, err := v.Sysctl(k)
+		if err != nil {
+			return nil, err
+		}
+		f := Finding{ID: s.ID, Subject: iface, Want: strconv.Itoa(s.Want), Got: strconv.Itoa(got), OK: got == s.Want}
+		if !f.OK {
+			f.Fix = []Change{{Kind: KindSysctl, Sysctl: k, From: got, To: s.Want}}
+		}
+		out = append(out, f)
+	}
+	subjects, err := s.Subjects(v)
+	if err != nil {
+		return nil, err
+	}
+	allKey := SysctlKey{Iface: "all", Name: s.Name}
+	for _, iface := range subjects {
+		all, err := v.Sysctl(allKey)
+		if err != nil {
+			return nil, err
+		}
+		k := SysctlKey{Iface: iface, Name: s.Name}
+		own, err := v.Sysctl(k)
+		if err != nil {
+			return nil, err
+		}
+		eff := max(all, own)
+		f := Finding{
+			ID: s.ID, Subject: iface, Want: strconv.Itoa(s.Want), Got: strconv.Itoa(eff), OK: eff == s.Want,
+			Detail: fmt.Sprintf("conf/all=%d conf/%s=%d", all, iface, own),
+		}
+		if !f.OK {
+			f.Fix = s.fix(allKey, all, k, own)
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// fix plans the fewest writes that make max(all, own) == Want.
+func (s EffectiveSysctl) fix(allKey SysctlKey, all int, k SysctlKey, own int) []Change {
+	var cs []Change
+	set := func(key SysctlKey, from int) int {
+		cs = append(cs, Change{Kind: KindSysctl, Sysctl: key, From: from, To: s.Want})
+		return s.Want
+	}
+	if all > s.Want {
+		all = set(allKey, all)
+	}
+	if own > s.Want {
+		own = set(k, own)
+	}
+	if max(all, own) < s.Want {
+		if s.RaiseIface {
+			set(k, own)
+		} else {
+			set(allKey, all)
+		}
+	}
+	return cs
+}
+
+// UpARPCapable lists the interfaces that are up and answer ARP.
+func UpARPCapable(v *View) ([]string, error) {
+	links, err := v.Links()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, l := range links {
+		if l.Up && l.ARPCapable() {
+			out = append(out, l.Name)
+		}
+	}
+	return out, nil
+}
+
+// CheckNotLocalRIP rejects a VIP that is one of this host's own interface
+// addresses with a subnet (a RIP): binding it as a VIP would take the
+// address away from the interface. A /32 or /128 on an ARP-capable
+// interface is not a RIP but a misplaced VIP, which vip.exclusive fixes.
+func CheckNotLocalRIP(v *View, vips []netip.Addr) error {
+	links, err := v.Links()
+	if err != nil {
+		return &ObserveError{Err: err}
+	}
+	arpCapable := map[string]bool{}
+	for _, l := range links {
+		arpCapable[l.Name] = l.ARPCapable()
+	}
+	for _, ip := range vips {
+		present, err := v.AddrsOf(ip)
+		if err != nil {
+			return &ObserveError{Err: err}
+		}
+		for _, a := range present {
+			if arpCapable[a.Link] && a.Prefix.Bits() < ip.BitLen() {
+				return Inputf("VIP %s is this host's own address (%s on %s): a VIP must not be a real server's address", ip, a.Prefix, a.Link)
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,204 @@
+// Package kernel is the Linux implementation of realserver.Host: rtnetlink
+// through vishvananda/netlink, sysctls through go-sysctl.
+//
+// It acts in the network namespace of the thread that calls New; the
+// caller keeps all calls on that thread (see cmd/rsprep's netns handling).
+package kernel
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+
+	"github.com/rsprep/rsprep/realserver"
+)
+
+// dumpRetries bounds the retries of a netlink dump the kernel interrupted
+// because the table changed under it (NLM_F_DUMP_INTR).
+const dumpRetries = 5
+
+// Host talks to the kernel of the calling thread's network namespace.
+type Host struct {
+	nl      *netlink.Handle
+	links   map[string]netlink.Link // by name, refreshed on a miss
+	sysctls sysctlClients
+}
+
+// New opens one rtnetlink socket, reused for every request: a socket per
+// request would cost a syscall round trip per VIP.
+func New() (*Host, error) {
+	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+	if err != nil {
+		return nil, fmt.Errorf("opening rtnetlink: %w", err)
+	}
+	if err := h.SetSocketTimeout(10 * time.Second); err != nil {
+		h.Close()
+		return nil, fmt.Errorf("setting the rtnetlink timeout: %w", err)
+	}
+	return &Host{nl: h, sysctls: sysctlClients{}}, nil
+}
+
+// Close releases the netlink socket.
+func (h *Host) Close() { h.nl.Close() }
+
+// retryDump repeats an interrupted dump; if it keeps being interrupted the
+// caller gets an error (cannot observe), never partial results.
+func retryDump[T any](what string, dump func() ([]T, error)) ([]T, error) {
+	for i := 0; ; i++ {
+		out, err := dump()
+		if err == nil {
+			return out, nil
+		}
+		if !errors.Is(err, netlink.ErrDumpInterrupted) {
+			return nil, err
+		}
+		if i == dumpRetries {
+			return nil, fmt.Errorf("the %s dump was interrupted %d times in a row (the table keeps changing)", what, i+1)
+		}
+	}
+}
+
+// Links implements realserver.Host.
+func (h *Host) Links() ([]realserver.Link, error) {
+	ls, err := retryDump("link", h.nl.LinkList)
+	if err != nil {
+		return nil, err
+	}
+	h.links = make(map[string]netlink.Link, len(ls))
+	out := make([]realserver.Link, 0, len(ls))
+	for _, l := range ls {
+		a := l.Attrs()
+		h.links[a.Name] = l
+		out = append(out, realserver.Link{
+			Name:     a.Name,
+			Index:    a.Index,
+			Type:     l.Type(),
+			Up:       a.Flags&net.FlagUp != 0,
+			NoARP:    a.RawFlags&unix.IFF_NOARP != 0,
+			Loopback: a.Flags&net.FlagLoopback != 0,
+		})
+	}
+	return out, nil
+}
+
+func (h *Host) link(name string) (netlink.Link, error) {
+	if l, ok := h.links[name]; ok {
+		return l, nil
+	}
+	l, err := h.nl.LinkByName(name)
+	if err != nil {
+		return nil, fmt.Errorf("finding link %s: %w", name, err)
+	}
+	if h.links == nil {
+		h.links = map[string]netlink.Link{}
+	}
+	h.links[name] = l
+	return l, nil
+}
+
+// Addrs implements realserver.Host: one dump for every link and family.
+func (h *Host) Addrs() ([]realserver.Addr, error) {
+	names, err := h.linkNames()
+	if err != nil {
+		return nil, err
+	}
+	as, err := retryDump("address", func() ([]netlink.Addr, error) { return h.nl.AddrList(nil, netlink.FAMILY_ALL) })
+	if err != nil {
+		return nil, err
+	}
+	out := make([]realserver.Addr, 0, len(as))
+	for _, a := range as {
+		ip, ok := netip.AddrFromSlice(a.IP)
+		if !ok {
+			continue
+		}
+		ones, _ := a.Mask.Size()
+		out = append(out, realserver.Addr{
+			Link:   names[a.LinkIndex],
+			Prefix: netip.PrefixFrom(ip.Unmap(), ones),
+			Label:  a.Label,
+		})
+	}
+	return out, nil
+}
+
+func toNetlinkAddr(a realserver.Addr) *netlink.Addr {
+	ip := a.Prefix.Addr()
+	return &netlink.Addr{
+		IPNet: &net.IPNet{IP: ip.AsSlice(), Mask: net.CIDRMask(a.Prefix.Bits(), ip.BitLen())},
+		Label: a.Label,
+	}
+}
+
+// AddAddr implements realserver.Host.
+func (h *Host) AddAddr(a realserver.Addr) error {
+	l, err := h.link(a.Link)
+	if err != nil {
+		return err
+	}
+	if err := h.nl.AddrAdd(l, toNetlinkAddr(a)); err != nil && !errors.Is(err, unix.EEXIST) {
+		return fmt.Errorf("adding %s to %s: %w", a.Prefix, a.Link, err)
+	}
+	return nil
+}
+
+// DelAddr implements realserver.Host.
+func (h *Host) DelAddr(a realserver.Addr) error {
+	l, err := h.link(a.Link)
+	if err != nil {
+		if isGone(err) {
+			return nil
+		}
+		return err
+	}
+	if err := h.nl.AddrDel(l, toNetlinkAddr(a)); err != nil && !isGone(err) {
+		return fmt.Errorf("removing %s from %s: %w", a.Prefix, a.Link, err)
+	}
+	return nil
+}
+
+func isGone(err error) bool {
+	var nf netlink.LinkNotFoundError
+	return errors.As(err, &nf) || errors.Is(err, unix.EADDRNOTAVAIL) || errors.Is(err, unix.ENOENT) ||
+		errors.Is(err, unix.ESRCH) || errors.Is(err, unix.ENODEV)
+}
+
+// SetLinkUp implements realserver.Host.
+func (h *Host) SetLinkUp(name string, up bool) error {
+	l, err := h.link(name)
+	if err != nil {
+		return err
+	}
+	if up {
+		err = h.nl.LinkSetUp(l)
+	} else {
+		err = h.nl.LinkSetDown(l)
+	}
+	delete(h.links, name) // flags changed
+	if err != nil {
+		return fmt.Errorf("setting %s up=%v: %w", name, up, err)
+	}
+	return nil
+}
+
+// LoadModule implements realserver.Host with modprobe, which also finds
+// built-in modules (modules.builtin) and succeeds for them.
+func (h *Host) LoadModule(name string) error {
+	out, err := exec.Command("modprobe", name).CombinedOutput()
+	h.links = nil // a module may create devices (tunl0)
+	if err != nil {
+		msg := strings.TrimSpace(string(out))
+		if msg == "" {
+			msg = err.Error()
+		}
+		return fmt.Errorf("loading module %s: %s", name, msg)
+	}
+	return nil
+}

@@ -1,0 +1,213 @@
+package kernel
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+
+	"github.com/rsprep/rsprep/realserver"
+)
+
+var defaultDst = netip.MustParsePrefix("0.0.0.0/0")
+
+// Routes implements realserver.Host: unicast IPv4 routes of the main table.
+func (h *Host) Routes() ([]realserver.Route, error) {
+	names, err := h.linkNames()
+	if err != nil {
+		return nil, err
+	}
+	filter := &netlink.Route{Table: unix.RT_TABLE_MAIN}
+	rs, err := retryDump("route", func() ([]netlink.Route, error) {
+		return h.nl.RouteListFiltered(netlink.FAMILY_V4, filter, netlink.RT_FILTER_TABLE)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]realserver.Route, 0, len(rs))
+	for _, r := range rs {
+		if r.Type != unix.RTN_UNICAST {
+			continue
+		}
+		// Newer netlink versions give a default route Dst 0.0.0.0/0, older
+		// ones nil: both are the default route.
+		dst := defaultDst
+		if r.Dst != nil {
+			ip, _ := netip.AddrFromSlice(r.Dst.IP)
+			ones, _ := r.Dst.Mask.Size()
+			dst = netip.PrefixFrom(ip.Unmap(), ones)
+		}
+		gw, _ := netip.AddrFromSlice(r.Gw)
+		link := r.LinkIndex
+		if gw == (netip.Addr{}) && len(r.MultiPath) > 0 {
+			gw, _ = netip.AddrFromSlice(r.MultiPath[0].Gw)
+			link = r.MultiPath[0].LinkIndex
+		}
+		out = append(out, realserver.Route{Dst: dst, Gw: gw.Unmap(), Link: names[link], Metric: r.Priority, Protocol: int(r.Protocol)})
+	}
+	return out, nil
+}
+
+func (h *Host) linkNames() (map[int]string, error) {
+	ls, err := retryDump("link", h.nl.LinkList)
+	if err != nil {
+		return nil, err
+	}
+	names := make(map[int]string, len(ls))
+	for _, l := range ls {
+		names[l.Attrs().Index] = l.Attrs().Name
+	}
+	return names, nil
+}
+
+func (h *Host) toNetlinkRoute(r realserver.Route) (*netlink.Route, error) {
+	nr := &netlink.Route{Table: unix.RT_TABLE_MAIN, Priority: r.Metric, Protocol: netlink.RouteProtocol(r.Protocol), Scope: netlink.SCOPE_UNIVERSE}
+	if !r.IsDefault() {
+		nr.Dst = &net.IPNet{IP: r.Dst.Addr().AsSlice(), Mask: net.CIDRMask(r.Dst.Bits(), 32)}
+	}
+	if r.Gw.IsValid() {
+		nr.Gw = r.Gw.AsSlice()
+	} else {
+		nr.Scope = netlink.SCOPE_LINK
+	}
+	if r.Link != "" {
+		l, err := h.link(r.Link)
+		if err != nil {
+			return nil, err
+		}
+		nr.LinkIndex = l.Attrs().Index
+	}
+	if nr.Protocol == 0 {
+		nr.Protocol = unix.RTPROT_STATIC
+	}
+	return nr, nil
+}
+
+// AddRoute implements realserver.Host with replace semantics.
+func (h *Host) AddRoute(r realserver.Route) error {
+	nr, err := h.toNetlinkRoute(r)
+	if err != nil {
+		return err
+	}
+	if err := h.nl.RouteReplace(nr); err != nil {
+		return fmt.Errorf("setting route %s: %w", r, err)
+	}
+	return nil
+}
+
+// DelRoute implements realserver.Host.
+func (h *Host) DelRoute(r realserver.Route) error {
+	nr, err := h.toNetlinkRoute(r)
+	if err != nil {
+		if isGone(err) {
+			return nil
+		}
+		return err
+	}
+	if err := h.nl.RouteDel(nr); err != nil && !isGone(err) {
+		return fmt.Errorf("removing route %s: %w", r, err)
+	}
+	return nil
+}
+
+// Neighbors implements realserver.Host.
+func (h *Host) Neighbors() ([]realserver.Neighbor, error) {
+	names, err := h.linkNames()
+	if err != nil {
+		return nil, err
+	}
+	ns, err := retryDump("neighbour", func() ([]netlink.Neigh, error) { return h.nl.NeighList(0, netlink.FAMILY_V4) })
+	if err != nil {
+		return nil, err
+	}
+	out := make([]realserver.Neighbor, 0, len(ns))
+	for _, n := range ns {
+		ip, ok := netip.AddrFromSlice(n.IP)
+		if !ok {
+			continue
+		}
+		out = append(out, realserver.Neighbor{Link: names[n.LinkIndex], IP: ip.Unmap(), MAC: n.HardwareAddr, State: neighState(n.State)})
+	}
+	return out, nil
+}
+
+func neighState(s int) realserver.NeighState {
+	switch {
+	case s&netlink.NUD_PERMANENT != 0:
+		return realserver.NeighPermanent
+	case s&(netlink.NUD_REACHABLE|netlink.NUD_DELAY|netlink.NUD_PROBE) != 0:
+		return realserver.NeighReachable
+	case s&netlink.NUD_STALE != 0:
+		return realserver.NeighStale
+	case s&netlink.NUD_FAILED != 0:
+		return realserver.NeighFailed
+	case s&netlink.NUD_INCOMPLETE != 0:
+		return realserver.NeighIncomplete
+	}
+	return realserver.NeighOther
+}
+
+func (h *Host) toNetlinkNeigh(n realserver.Neighbor) (*netlink.Neigh, error) {
+	l, err := h.link(n.Link)
+	if err != nil {
+		return nil, err
+	}
+	return &netlink.Neigh{LinkIndex: l.Attrs().Index, Family: netlink.FAMILY_V4, State: netlink.NUD_PERMANENT, IP: n.IP.AsSlice(), HardwareAddr: n.MAC}, nil
+}
+
+// SetNeighbor implements realserver.Host: NLM_F_CREATE|NLM_F_REPLACE, so an
+// old FAILED entry does not block it (unlike `ip neigh add`).
+func (h *Host) SetNeighbor(n realserver.Neighbor) error {
+	nn, err := h.toNetlinkNeigh(n)
+	if err != nil {
+		return err
+	}
+	if err := h.nl.NeighSet(nn); err != nil {
+		return fmt.Errorf("pinning %s lladdr %s on %s: %w", n.IP, n.MAC, n.Link, err)
+	}
+	return nil
+}
+
+// DelNeighbor implements realserver.Host.
+func (h *Host) DelNeighbor(n realserver.Neighbor) error {
+	nn, err := h.toNetlinkNeigh(n)
+	if err != nil {
+		if isGone(err) {
+			return nil
+		}
+		return err
+	}
+	if err := h.nl.NeighDel(nn); err != nil && !isGone(err) {
+		return fmt.Errorf("removing neighbour %s on %s: %w", n.IP, n.Link, err)
+	}
+	return nil
+}
+
+// Resolve implements realserver.Host: it sends one UDP datagram to ip's
+// discard port so the kernel resolves it, then polls the neighbour table.
+func (h *Host) Resolve(link string, ip netip.Addr) (net.HardwareAddr, error) {
+	conn, err := net.DialUDP("udp4", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, 9)))
+	if err != nil {
+		return nil, fmt.Errorf("resolving %s: %w", ip, err)
+	}
+	conn.Write([]byte("rsprep"))
+	conn.Close()
+	deadline := time.Now().Add(3 * time.Second)
+	for time.Now().Before(deadline) {
+		ns, err := h.Neighbors()
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range ns {
+			if n.IP == ip && n.Link == link && len(n.MAC) > 0 && (n.State == realserver.NeighReachable || n.State == realserver.NeighStale) {
+				return n.MAC, nil
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return nil, errors.New("no ARP answer from " + ip.String() + " on " + link + " within 3s")
+}

@@ -1,0 +1,86 @@
+package realserver
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// State is where one network namespace's record and lock live. Records and
+// locks are keyed by the namespace's inode: `ip netns exec` shares /run
+// between namespaces, so a path alone would mix them up.
+type State struct {
+	Dir   string // DefaultStateDir unless testing
+	Netns string // "net:[4026531840]"
+}
+
+// CurrentNetns identifies the network namespace of the calling thread.
+func CurrentNetns() (string, error) {
+	id, err := os.Readlink("/proc/thread-self/ns/net")
+	if err != nil {
+		return "", fmt.Errorf("reading the network namespace: %w", err)
+	}
+	return id, nil
+}
+
+func (s State) base() string {
+	id := strings.Trim(strings.TrimPrefix(s.Netns, "net:"), "[]")
+	return filepath.Join(s.Dir, "net-"+id)
+}
+
+// RecordPath is the namespace's record file.
+func (s State) RecordPath() string { return s.base() + ".json" }
+
+// Load reads the namespace's record.
+func (s State) Load() (*Record, error) { return LoadRecord(s.RecordPath(), s.Netns) }
+
+// LockError means another rsprep held the namespace for longer than we wait.
+type LockError struct {
+	Path string
+	PID  int
+}
+
+func (e *LockError) Error() string {
+	return fmt.Sprintf("another rsprep (pid %d) holds %s: try again when it has finished", e.PID, e.Path)
+}
+
+// Lock takes the namespace's lock, waiting at most wait. The holder's pid is
+// written into the lock file so that a waiter can name it. The lock is
+// released by the kernel when the process exits, crash or not.
+func (s State) Lock(wait time.Duration) (unlock func(), err error) {
+	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating %s: %w", s.Dir, err)
+	}
+	path := s.base() + ".lock"
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		err = unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, unix.EWOULDBLOCK) {
+			f.Close()
+			return nil, fmt.Errorf("locking %s: %w", path, err)
+		}
+		if time.Now().After(deadline) {
+			data, _ := os.ReadFile(path)
+			pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+			f.Close()
+			return nil, &LockError{Path: path, PID: pid}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	f.Truncate(0)
+	f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	return func() { f.Close() }, nil
+}

@@ -1,0 +1,178 @@
+package realserver
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+)
+
+// DefaultStateDir holds this boot's records and locks (tmpfs: a record
+// describes the prior state of this boot only).
+const DefaultStateDir = "/run/rsprep"
+
+// Record is what rsprep changed in one network namespace and so owns: the
+// values it found before its first change, and what it wrote. It is saved
+// before changes run (write-ahead), so a crash never loses a prior value.
+type Record struct {
+	Version int      `json:"version"`
+	Netns   string   `json:"netns"`
+	Changes []Change `json:"changes"`
+
+	path string
+}
+
+// RecordError means a record exists but cannot be trusted.
+type RecordError struct {
+	Path string
+	Err  error
+}
+
+func (e *RecordError) Error() string {
+	return fmt.Sprintf("state record %s is unreadable (%v): not trusting it; inspect it, then move it aside to start afresh", e.Path, e.Err)
+}
+func (e *RecordError) Unwrap() error { return e.Err }
+
+// LoadRecord reads the record at path; a missing file is an empty record.
+func LoadRecord(path, netns string) (*Record, error) {
+	r := &Record{Version: 1, Netns: netns, path: path}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return r, nil
+	}
+	if err != nil {
+		return nil, &RecordError{Path: path, Err: err}
+	}
+	if err := json.Unmarshal(data, r); err != nil {
+		return nil, &RecordError{Path: path, Err: err}
+	}
+	if r.Version != 1 || r.Netns != netns {
+		return nil, &RecordError{Path: path, Err: fmt.Errorf("version %d for %q, want version 1 for %q", r.Version, r.Netns, netns)}
+	}
+	return r, nil
+}
+
+// Save writes the record atomically: a temporary file in the same
+// directory, synced, then renamed over the old one.
+func (r *Record) Save() error {
+	if r.path == "" {
+		return nil // an in-memory record (tests, dry runs)
+	}
+	data, err := json.MarshalIndent(r, "", " ")
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(r.path, append(data, '\n'), 0o600)
+}
+
+// WriteFileAtomic replaces path with data so that a reader (or a crash) sees
+// either the old or the new content, never a torn file. It refuses to write
+// through a symlink.
+func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+	dir := filepath.Dir(path)
+	if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+		return fmt.Errorf("writing %s: refusing to write through a symlink", path)
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // no-op after a successful rename
+	if err := f.Chmod(perm); err == nil {
+		if _, err = f.Write(data); err == nil {
+			err = f.Sync()
+		}
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// recordable reports whether down should ever undo c. Loading a module is
+// not undone (other users may need it); removing a VIP from an ARP-capable
+// interface is not undone (putting it back would steal the director's
+// traffic again).
+func recordable(c Change) bool {
+	switch c.Kind {
+	case KindModule, KindAddrDel:
+		return false
+	}
+	return true
+}
+
+// ownerKey identifies the thing a change owns: one sysctl, one address, one
+// default route, one neighbour.
+func (c Change) ownerKey() string {
+	switch c.Kind {
+	case KindSysctl:
+		return "sysctl " + c.Sysctl.Path()
+	case KindAddrAdd:
+		return "addr " + c.Addr.Link + " " + c.Addr.Prefix.String()
+	case KindRouteReplace:
+		return fmt.Sprintf("default metric %d", c.Route.Metric)
+	case KindRouteAdd:
+		return "route " + c.Route.Dst.String()
+	case KindNeighSet:
+		return "neigh " + c.Neigh.Link + " " + c.Neigh.IP.String()
+	case KindLinkUp:
+		return "link " + c.Link
+	}
+	return c.identity()
+}
+
+// Own notes that rsprep is about to make changes. For a thing rsprep already
+// owns it keeps the oldest prior value (the value before rsprep first
+// touched it) and updates what rsprep wrote.
+func (r *Record) Own(cs []Change) {
+	index := make(map[string]int, len(r.Changes))
+	for i, c := range r.Changes {
+		index[c.ownerKey()] = i
+	}
+	for _, c := range cs {
+		if !recordable(c) {
+			continue
+		}
+		i, ok := index[c.ownerKey()]
+		if !ok {
+			index[c.ownerKey()] = len(r.Changes)
+			r.Changes = append(r.Changes, c)
+			continue
+		}
+		old := &r.Changes[i]
+		switch c.Kind {
+		case KindSysctl:
+			old.To = c.To
+		case KindRouteReplace:
+			old.Route = c.Route
+		case KindNeighSet:
+			old.Neigh = c.Neigh
+		}
+	}
+}
+
+// Disown forgets the things named by cs.
+func (r *Record) Disown(cs []Change) {
+	drop := make(map[string]bool, len(cs))
+	for _, c := range cs {
+		drop[c.ownerKey()] = true
+	}
+	r.Changes = slices.DeleteFunc(r.Changes, func(c Change) bool { return drop[c.ownerKey()] })
+}
+
+// snapshot and restore let a failed run put the record back as it found it.
+func (r *Record) snapshot() []Change { return slices.Clone(r.Changes) }
+func (r *Record) restore(cs []Change) { r.Changes = cs }
