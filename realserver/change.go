@@ -36,18 +36,18 @@ var phase = map[Kind]int{
 // Change is one planned kernel change, as plain data: it is printed by
 // --dry-run, recorded before it runs, undone by rollback and by down.
 type Change struct {
-	Kind      Kind       `json:"kind"`
-	Mode      string     `json:"mode,omitempty"`
-	Module    string     `json:"module,omitempty"`
-	Sysctl    SysctlKey  `json:"sysctl,omitzero"`
-	From      int        `json:"from,omitempty"`
-	To        int        `json:"to,omitempty"`
-	Link      string     `json:"link,omitempty"`
-	Addr      Addr       `json:"addr,omitzero"`
-	Route     Route      `json:"route,omitzero"`
-	PrevRoute Route      `json:"prev_route,omitzero"`
-	Neigh     Neighbor   `json:"neigh,omitzero"`
-	PrevNeigh *Neighbor  `json:"prev_neigh,omitempty"`
+	Kind      Kind      `json:"kind"`
+	Mode      string    `json:"mode,omitempty"`
+	Module    string    `json:"module,omitempty"`
+	Sysctl    SysctlKey `json:"sysctl,omitzero"`
+	From      int       `json:"from,omitempty"`
+	To        int       `json:"to,omitempty"`
+	Link      string    `json:"link,omitempty"`
+	Addr      Addr      `json:"addr,omitzero"`
+	Route     Route     `json:"route,omitzero"`
+	PrevRoute Route     `json:"prev_route,omitzero"`
+	Neigh     Neighbor  `json:"neigh,omitzero"`
+	PrevNeigh *Neighbor `json:"prev_neigh,omitempty"`
 }
 
 // Inverse is the change that undoes c; ok is false for changes rsprep

@@ -174,5 +174,5 @@ func (r *Record) Disown(cs []Change) {
 }
 
 // snapshot and restore let a failed run put the record back as it found it.
-func (r *Record) snapshot() []Change { return slices.Clone(r.Changes) }
+func (r *Record) snapshot() []Change  { return slices.Clone(r.Changes) }
 func (r *Record) restore(cs []Change) { r.Changes = cs }

@@ -25,7 +25,8 @@ var ErrInjected = errors.New("injected fault")
 type Host struct {
 	links   []realserver.Link
 	addrs   []realserver.Addr
-	sysctls map[string]int // by SysctlKey.Path()
+	sysctls map[string]int  // by SysctlKey.Path()
+	ownSet  map[string]bool // per-interface keys written explicitly
 	routes  []realserver.Route
 	neighs  []realserver.Neighbor
 	wire    map[netip.Addr]net.HardwareAddr // who answers ARP on the network
@@ -49,7 +50,7 @@ var sysctlNames = map[string]func(int) bool{
 // New returns a fresh namespace: lo (down, as in a new netns), all and
 // default at the kernel's defaults (0).
 func New() *Host {
-	h := &Host{sysctls: map[string]int{}, wire: map[netip.Addr]net.HardwareAddr{}, modules: map[string]bool{}, loaded: map[string]bool{}, nextIndex: 1}
+	h := &Host{sysctls: map[string]int{}, ownSet: map[string]bool{}, wire: map[netip.Addr]net.HardwareAddr{}, modules: map[string]bool{}, loaded: map[string]bool{}, nextIndex: 1}
 	for name := range sysctlNames {
 		h.sysctls[realserver.SysctlKey{Iface: "all", Name: name}.Path()] = 0
 		h.sysctls[realserver.SysctlKey{Iface: "default", Name: name}.Path()] = 0
@@ -70,11 +71,28 @@ func (h *Host) AddLink(l realserver.Link) {
 }
 
 // AddAddrRaw seeds an address without rules or counting.
-func (h *Host) AddAddrRaw(a realserver.Addr) { h.addrs = append(h.addrs, a) }
+func (h *Host) AddAddrRaw(a realserver.Addr) {
+	h.addrs = append(h.addrs, a)
+	h.freezeConf(a)
+}
 
-// SetSysctlRaw seeds a sysctl.
+// freezeConf mirrors ipv4_devconf_setall: once an interface has an IPv4
+// address, all its conf values count as set, and writes to conf/default no
+// longer reach it.
+func (h *Host) freezeConf(a realserver.Addr) {
+	if !a.Prefix.Addr().Is4() {
+		return
+	}
+	for name := range sysctlNames {
+		h.ownSet[realserver.SysctlKey{Iface: a.Link, Name: name}.Path()] = true
+	}
+}
+
+// SetSysctlRaw seeds a sysctl as if written explicitly (no propagation).
 func (h *Host) SetSysctlRaw(iface, name string, v int) {
-	h.sysctls[realserver.SysctlKey{Iface: iface, Name: name}.Path()] = v
+	p := realserver.SysctlKey{Iface: iface, Name: name}.Path()
+	h.sysctls[p] = v
+	h.ownSet[p] = true
 }
 
 // AddRouteRaw seeds a route.
@@ -146,6 +164,7 @@ func (h *Host) AddAddr(a realserver.Addr) error {
 		return nil
 	}
 	h.addrs = append(h.addrs, a)
+	h.freezeConf(a)
 	return nil
 }
 
@@ -198,6 +217,17 @@ func (h *Host) SetSysctl(k realserver.SysctlKey, v int) error {
 		return fmt.Errorf("write /proc/sys/%s=%d: %w", k.Path(), v, syscall.EINVAL)
 	}
 	h.sysctls[k.Path()] = v
+	h.ownSet[k.Path()] = true
+	if k.Iface == "default" {
+		// As devinet_copy_dflt_conf does: a write to default reaches every
+		// interface whose own value was never written.
+		for _, l := range h.links {
+			lk := realserver.SysctlKey{Iface: l.Name, Name: k.Name}.Path()
+			if !h.ownSet[lk] {
+				h.sysctls[lk] = v
+			}
+		}
+	}
 	return nil
 }
 

@@ -1,0 +1,217 @@
+// Package nstest runs rsprep's integration tests against the real kernel,
+// each in fresh network namespaces that are deleted when the test ends.
+package nstest
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// NeedRoot skips a privileged test when not root. Under CI (CI=true) a
+// skip would hide a failure, so it fails instead.
+func NeedRoot(t testing.TB) {
+	t.Helper()
+	if os.Geteuid() == 0 {
+		return
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("privileged test cannot run: not root, and CI=true forbids skipping")
+	}
+	t.Skip("needs root (network namespaces); skipped outside CI")
+}
+
+// RepoRoot is the module root (where go.mod is).
+func RepoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+var (
+	buildOnce sync.Map // package path → *built
+)
+
+type built struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// Build compiles a main package of this module once per test process and
+// returns the binary: the same binary users run is what the tests drive.
+func Build(t testing.TB, pkg string) string {
+	t.Helper()
+	v, _ := buildOnce.LoadOrStore(pkg, &built{})
+	b := v.(*built)
+	b.once.Do(func() {
+		dir, err := os.MkdirTemp("", "rsprep-test-bin")
+		if err != nil {
+			b.err = err
+			return
+		}
+		b.path = filepath.Join(dir, filepath.Base(pkg))
+		cmd := exec.Command("go", "build", "-o", b.path, "./"+pkg)
+		cmd.Dir = RepoRoot()
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.err = fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
+		}
+	})
+	if b.err != nil {
+		t.Fatal(b.err)
+	}
+	return b.path
+}
+
+// Rsprep builds cmd/rsprep once and returns its path.
+func Rsprep(t testing.TB) string { return Build(t, "cmd/rsprep") }
+
+var seq atomic.Int64
+
+// NS is a network namespace owned by one test.
+type NS struct {
+	Name     string
+	StateDir string // RSPREP_STATE_DIR for rsprep runs in this namespace
+}
+
+// New creates a namespace; it and everything running in it go away when
+// the test ends.
+func New(t testing.TB, role string) *NS {
+	t.Helper()
+	NeedRoot(t)
+	name := fmt.Sprintf("rst-%d-%d-%s", os.Getpid(), seq.Add(1), role)
+	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
+		t.Fatalf("ip netns add %s: %v: %s", name, err, out)
+	}
+	ns := &NS{Name: name, StateDir: t.TempDir()}
+	t.Cleanup(func() {
+		// Kill what still runs inside before the namespace goes.
+		if pids, err := exec.Command("ip", "netns", "pids", name).Output(); err == nil {
+			for _, p := range strings.Fields(string(pids)) {
+				exec.Command("kill", "-9", p).Run()
+			}
+		}
+		exec.Command("ip", "netns", "del", name).Run()
+	})
+	return ns
+}
+
+// Exec runs a command inside the namespace and returns its combined output.
+func (n *NS) Exec(args ...string) (string, error) {
+	out, err := exec.Command("ip", append([]string{"netns", "exec", n.Name}, args...)...).CombinedOutput()
+	return string(out), err
+}
+
+// Must runs a command inside the namespace and fails the test on error.
+func (n *NS) Must(t testing.TB, args ...string) string {
+	t.Helper()
+	out, err := n.Exec(args...)
+	if err != nil {
+		t.Fatalf("in %s: %s: %v\n%s", n.Name, strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+// Sh runs a shell snippet inside the namespace, failing the test on error.
+func (n *NS) Sh(t testing.TB, script string) string {
+	t.Helper()
+	return n.Must(t, "sh", "-ec", script)
+}
+
+// Result is one run of the rsprep binary.
+type Result struct {
+	Code           int
+	Stdout, Stderr string
+}
+
+// Rsprep runs the rsprep binary with args plus --netns for this namespace
+// (after the mode word, as a flag of the command).
+func (n *NS) Rsprep(t testing.TB, args ...string) Result {
+	t.Helper()
+	return n.RsprepEnv(t, nil, args...)
+}
+
+// RsprepEnv is Rsprep with extra environment variables.
+func (n *NS) RsprepEnv(t testing.TB, env []string, args ...string) Result {
+	t.Helper()
+	cmd := exec.Command(Rsprep(t), append(args, "--netns", n.Name)...)
+	cmd.Env = append(append(os.Environ(), "RSPREP_STATE_DIR="+n.StateDir), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if err != nil {
+		ee, ok := err.(*exec.ExitError)
+		if !ok {
+			t.Fatalf("running rsprep: %v", err)
+		}
+		code = ee.ExitCode()
+	}
+	return Result{Code: code, Stdout: stdout.String(), Stderr: stderr.String()}
+}
+
+// Snapshot is everything rsprep may touch in the namespace, normalised so
+// that two snapshots of the same state are equal: links (flags), addresses,
+// main-table routes, permanent neighbours, and every arp_ignore,
+// arp_announce and rp_filter value.
+func (n *NS) Snapshot(t testing.TB) string {
+	t.Helper()
+	var parts []string
+	links := n.Must(t, "ip", "-o", "link", "show")
+	for _, l := range strings.Split(strings.TrimSpace(links), "\n") {
+		// Keep name and flags; drop counters, qdisc state and the like.
+		f := strings.Fields(l)
+		if len(f) >= 3 {
+			parts = append(parts, "link "+f[1]+" "+f[2])
+		}
+	}
+	for _, cmd := range [][]string{
+		{"ip", "-o", "addr", "show"},
+		{"ip", "route", "show", "table", "main"},
+		{"ip", "neigh", "show", "nud", "permanent"},
+	} {
+		out := n.Must(t, cmd...)
+		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+			l = strings.Join(strings.Fields(strings.Split(l, "valid_lft")[0]), " ")
+			if l != "" {
+				parts = append(parts, cmd[1]+" "+l)
+			}
+		}
+	}
+	out := n.Sh(t, "cd /proc/sys/net/ipv4/conf && for f in */arp_ignore */arp_announce */rp_filter; do echo \"sysctl $f=$(cat $f)\"; done")
+	parts = append(parts, strings.Split(strings.TrimSpace(out), "\n")...)
+	sort.Strings(parts)
+	return strings.Join(parts, "\n") + "\n"
+}
+
+// Veth connects two namespaces with a veth pair, both ends up, and gives
+// each end an address (CIDR) unless it is empty.
+func Veth(t testing.TB, a *NS, aName, aAddr string, b *NS, bName, bAddr string) {
+	t.Helper()
+	if out, err := exec.Command("ip", "link", "add", aName, "netns", a.Name, "type", "veth", "peer", "name", bName, "netns", b.Name).CombinedOutput(); err != nil {
+		t.Fatalf("ip link add %s/%s: %v: %s", aName, bName, err, out)
+	}
+	for _, end := range []struct {
+		ns         *NS
+		name, addr string
+	}{{a, aName, aAddr}, {b, bName, bAddr}} {
+		end.ns.Must(t, "ip", "link", "set", end.name, "up")
+		if end.addr != "" {
+			end.ns.Must(t, "ip", "addr", "add", end.addr, "dev", end.name)
+		}
+	}
+}
+
+// MAC returns an interface's MAC address.
+func (n *NS) MAC(t testing.TB, dev string) string {
+	t.Helper()
+	return strings.TrimSpace(n.Must(t, "cat", "/sys/class/net/"+dev+"/address"))
+}
