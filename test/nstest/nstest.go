@@ -173,16 +173,24 @@ func (n *NS) Snapshot(t testing.TB) string {
 			parts = append(parts, "link "+f[1]+" "+f[2])
 		}
 	}
-	for _, cmd := range [][]string{
-		{"ip", "-o", "addr", "show"},
-		{"ip", "route", "show", "table", "main"},
-		{"ip", "neigh", "show", "nud", "permanent"},
+	for _, cmd := range []struct {
+		label string
+		args  []string
+	}{
+		{"addr", []string{"ip", "-o", "addr", "show"}},
+		{"route", []string{"ip", "route", "show", "table", "main"}},
+		{"neigh", []string{"ip", "neigh", "show", "nud", "permanent"}},
 	} {
-		out := n.Must(t, cmd...)
+		out := n.Must(t, cmd.args...)
 		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+			// Kernel-made fe80:: addresses are never rsprep's, and their
+			// DAD flags (tentative) change by themselves: leave them out.
+			if strings.Contains(l, "inet6 fe80:") {
+				continue
+			}
 			l = strings.Join(strings.Fields(strings.Split(l, "valid_lft")[0]), " ")
-			if l != "" {
-				parts = append(parts, cmd[1]+" "+l)
+			if l = strings.TrimSuffix(l, "\\"); l != "" {
+				parts = append(parts, cmd.label+" "+l)
 			}
 		}
 	}
