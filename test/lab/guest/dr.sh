@@ -1,0 +1,80 @@
+# dr.sh — IPVS direct routing (ipvsadm -g). One L2 segment holds the client,
+# the director (owner of the VIP) and two real servers. The client reaches the
+# VIP on-link, so it must ARP for it, and only the director may answer.
+vip=10.0.1.100 n=10
+
+mk_bridge br-dr &&
+	for ns in dr-c dr-d dr-rs1 dr-rs2; do mk_ns $ns || exit 1; done &&
+	plug dr-c eth0 br-dr 10.0.1.10/24 &&
+	plug dr-d eth0 br-dr 10.0.1.2/24 &&
+	plug dr-rs1 eth0 br-dr 10.0.1.11/24 &&
+	plug dr-rs2 eth0 br-dr 10.0.1.12/24 &&
+	ip -n dr-d addr add $vip/32 dev eth0 &&
+	ip netns exec dr-d ipvsadm -A -t $vip:80 -s rr &&
+	ip netns exec dr-d ipvsadm -a -t $vip:80 -r 10.0.1.11:80 -g &&
+	ip netns exec dr-d ipvsadm -a -t $vip:80 -r 10.0.1.12:80 -g &&
+	web dr-rs1 && web dr-rs2 ||
+	{ fail dr.setup "building the DR cluster failed, see the console log"; exit 1; }
+d_mac=$(mac dr-d eth0) rs1_mac=$(mac dr-rs1 eth0) rs2_mac=$(mac dr-rs2 eth0)
+
+# Negative controls, before rsprep touches anything.
+hits dr-c http://$vip/ 2
+verdict '[ $h0 -eq 2 ]' dr.control.unprepared "$h0 of 2 requests unanswered without rsprep"
+# The classic half-done setup: the VIP on lo but no ARP sysctls. Both real
+# servers then answer ARP for the VIP. Undone right after, before the snapshot.
+for rs in dr-rs1 dr-rs2; do ip -n $rs addr add $vip/32 dev lo; done
+who=$(arp_who dr-c eth0 $vip)
+verdict '[ "$who" = "director rs1 rs2" ]' dr.control.arp "VIP on lo without the sysctls: ARP answered by: ${who:-nobody}"
+for rs in dr-rs1 dr-rs2; do ip -n $rs addr del $vip/32 dev lo; done
+ip -n dr-c neigh flush all
+
+rsp dr-rs1 verify dr --vip $vip
+verdict '[ $rc -eq 1 ]' dr.verify.unprepared "verify on an unprepared real server exits $rc"
+
+# Prepare both real servers with rsprep only.
+before1=$(snap dr-rs1) before2=$(snap dr-rs2)
+for rs in rs1 rs2; do
+	rsp dr-$rs dr --vip $vip
+	verdict '[ $rc -eq 0 ]' dr.apply.$rs "rsprep dr exits $rc"
+done
+applied=$(snap dr-rs1)
+rsp dr-rs1 dr --vip $vip
+verdict '[ $rc -eq 0 ] && [ "$(snap dr-rs1)" = "$applied" ]' dr.apply.again "second rsprep dr exits $rc, state unchanged"
+for rs in rs1 rs2; do
+	rsp dr-$rs verify dr --vip $vip
+	verdict '[ $rc -eq 0 ]' dr.verify.$rs "rsprep verify dr exits $rc"
+done
+out=$(ip netns exec dr-rs1 rsprep verify dr --vip $vip 2>&1); rc=$?
+verdict '[ $rc -eq 0 ]' dr.verify.netns-exec "ip netns exec dr-rs1 rsprep verify dr exits $rc"
+
+# The data path.
+who=$(arp_who dr-c eth0 $vip)
+verdict '[ "$who" = director ]' dr.arp "ARP for the VIP answered by: ${who:-nobody}"
+hits dr-c http://$vip/ $n
+verdict '[ $h1 -gt 0 ] && [ $h2 -gt 0 ] && [ $h0 -eq 0 ]' dr.traffic "rs1=$h1 rs2=$h2 unanswered=$h0 of $n"
+ipvs_stats dr-d $vip:80 $n
+verdict '[ "$conns" -ge $n ] && [ "$outpkts" = 0 ]' dr.director.no-return "conns=$conns inpkts=$inpkts outpkts=$outpkts"
+neigh=$(ip -n dr-c neigh show $vip)
+verdict 'case "$neigh" in *"lladdr $d_mac "*) true ;; *) false ;; esac' dr.client.neigh "client's neighbour entry for the VIP: ${neigh:-none} (director is $d_mac)"
+
+# Drift: verify notices, apply repairs.
+ip -n dr-rs1 addr del $vip/32 dev lo
+rsp dr-rs1 verify dr --vip $vip
+verdict '[ $rc -eq 1 ] && has vip.bound' dr.drift.vip "VIP removed: verify exits $rc$(has vip.bound && echo ', names vip.bound')"
+rsp dr-rs1 dr --vip $vip
+rsp dr-rs1 verify dr --vip $vip
+verdict '[ $rc -eq 0 ]' dr.drift.vip.repaired "after rsprep dr, verify exits $rc"
+ip netns exec dr-rs2 sysctl -qw net.ipv4.conf.all.arp_ignore=0
+rsp dr-rs2 verify dr --vip $vip
+verdict '[ $rc -eq 1 ] && has arp.ignore' dr.drift.sysctl "all.arp_ignore=0: verify exits $rc$(has arp.ignore && echo ', names arp.ignore')"
+rsp dr-rs2 dr --vip $vip
+rsp dr-rs2 verify dr --vip $vip
+verdict '[ $rc -eq 0 ]' dr.drift.sysctl.repaired "after rsprep dr, verify exits $rc"
+
+# Teardown gives back the state from before rsprep.
+for rs in rs1 rs2; do
+	rsp dr-$rs down dr --vip $vip
+	verdict '[ $rc -eq 0 ]' dr.down.$rs "rsprep down dr exits $rc"
+done
+same dr.down.rs1.state "ip addr and sysctls" "$before1" "$(snap dr-rs1)"
+same dr.down.rs2.state "ip addr and sysctls" "$before2" "$(snap dr-rs2)"

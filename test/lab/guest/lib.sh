@@ -1,0 +1,108 @@
+# lib.sh — helpers for the scenario files (sourced by scenarios.sh).
+# Results: "PASS name[: detail]" or "FAIL name: why" on fd 3 (the results
+# port the host reads) and on the console; everything else on the console.
+
+ip() { /usr/sbin/ip "$@"; }   # Debian's busybox sh would run its own ip applet
+
+log() { echo "$*"; }
+pass() { echo "PASS $*" >&3; echo "PASS $*"; }
+fail() { n=$1; shift; echo "FAIL $n: $*" >&3; echo "FAIL $n: $*"; }
+# verdict COND NAME DETAIL: PASS "NAME: DETAIL" when COND (a command) succeeds,
+# else FAIL "NAME: DETAIL" (the detail says what was seen either way).
+verdict() { if eval "$1"; then pass "$2: $3"; else fail "$2" "$3"; fi; }
+
+# rsp NS ARGS...: run rsprep inside namespace NS; sets $rc and $out, logs both.
+rsp() {
+	_ns=$1; shift
+	out=$(rsprep "$@" --netns "$_ns" 2>&1)
+	rc=$?
+	log "+ rsprep $* --netns $_ns   => exit $rc"
+	[ -z "$out" ] || echo "$out" | sed 's/^/  | /'
+}
+has() { case $out in *"$1"*) return 0 ;; esac; return 1; }   # has TEXT: $out contains TEXT
+oneline() { echo "$*" | tr '\n' ';' | sed 's/;$//; s/  */ /g'; }
+
+# --- topology: namespaces on bridges in the VM's own (otherwise empty) namespace
+mk_bridge() { ip link add "$1" type bridge && ip link set "$1" up; }
+mk_ns() { ip netns add "$1" && ip -n "$1" link set lo up; }
+# plug NS DEV BRIDGE ADDR/LEN: veth pair, DEV inside NS holding ADDR, peer on BRIDGE
+plug() {
+	ip link add "$1-${2#eth}" type veth peer name "$2" netns "$1" &&
+		ip link set "$1-${2#eth}" master "$3" up &&
+		ip -n "$1" addr add "$4" dev "$2" &&
+		ip -n "$1" link set "$2" up
+}
+mac() { ip -n "$1" -o link show "$2" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p'; }
+# web NS: busybox httpd on port 80 whose page names NS
+web() {
+	mkdir -p "/srv/$1" && echo "served by $1" >"/srv/$1/index.html" &&
+		ip netns exec "$1" httpd -p 80 -h "/srv/$1"
+}
+
+# --- observations
+# hits CLIENT URL N: N requests (one connection each); sets h1, h2 (answered
+# by the real server whose name ends in rs1, rs2) and h0 (no answer).
+# wget -T segfaults in busybox 1.35: timeout(1) bounds each request instead.
+hits() {
+	h0=0 h1=0 h2=0 _i=0
+	while [ "$_i" -lt "$3" ]; do
+		_body=$(ip netns exec "$1" timeout 2 wget -q -O - "$2" 2>/dev/null)
+		case $_body in
+		*rs1) h1=$((h1 + 1)) ;;
+		*rs2) h2=$((h2 + 1)) ;;
+		*) h0=$((h0 + 1)) ;;
+		esac
+		_i=$((_i + 1))
+	done
+	log "  $3 requests to $2 from $1: rs1=$h1 rs2=$h2 unanswered=$h0"
+}
+
+# arp_who CLIENT DEV IP: who answers an ARP request for IP on the client's
+# link, by name (director, rs1, rs2, or the MAC). Needs $d_mac $rs1_mac $rs2_mac.
+arp_who() {
+	ip netns exec "$1" arping -I "$2" -c 2 -w 2 "$3" 2>/dev/null |
+		sed -n 's/.*\[\([0-9a-fA-F:]*\)\].*/\1/p' | tr 'A-F' 'a-f' | sort -u |
+		while read -r _m; do
+			case $_m in
+			"$d_mac") echo director ;; "$rs1_mac") echo rs1 ;; "$rs2_mac") echo rs2 ;; *) echo "$_m" ;;
+			esac
+		done | sort | tr '\n' ' ' | sed 's/ $//'
+}
+
+# ipvs_stats DIRECTOR VIP:PORT MIN: sets conns, inpkts, outpkts of the service.
+# The kernel refreshes these counters every 2 s: poll until MIN connections
+# show, then wait one more period so every packet of them is counted.
+ipvs_stats() {
+	_t=0 conns=0 inpkts=0 outpkts=0
+	while [ "$_t" -lt 10 ]; do
+		_s=$(ip netns exec "$1" ipvsadm -Ln --stats --exact | awk -v s="$2" '$1 == "TCP" && $2 == s { print $3, $4, $5 }')
+		conns=${_s%% *}
+		[ "${conns:-0}" -ge "$3" ] && break
+		sleep 1
+		_t=$((_t + 1))
+	done
+	sleep 2.2
+	_s=$(ip netns exec "$1" ipvsadm -Ln --stats --exact | awk -v s="$2" '$1 == "TCP" && $2 == s { print $3, $4, $5 }')
+	read -r conns inpkts outpkts <<-EOS
+	$_s
+	EOS
+	log "  ipvs $2 on $1: conns=$conns inpkts=$inpkts outpkts=$outpkts"
+}
+
+# snap NS: the state a teardown must give back: addresses (DAD's "tentative"
+# is transient, not state) and the ARP and reverse-path sysctls of every
+# interface.
+snap() {
+	ip -n "$1" -o addr show | sed 's/\\.*//; s/ tentative//; s/  */ /g'
+	ip netns exec "$1" sh -c 'cd /proc/sys/net/ipv4/conf && grep -H . */arp_ignore */arp_announce */rp_filter'
+}
+# same NAME WHAT BEFORE AFTER: PASS when equal, else FAIL with the difference.
+same() {
+	echo "$3" >/tmp/before
+	echo "$4" >/tmp/after
+	if [ "$3" = "$4" ]; then
+		pass "$1: $2 as before rsprep"
+	else
+		fail "$1" "$2 differ from before rsprep: $(oneline "$(diff /tmp/before /tmp/after | grep '^[-+][^-+]')")"
+	fi
+}
