@@ -35,15 +35,31 @@ type ChangeError struct {
 	Change      Change
 	Err         error
 	RolledBack  int
-	RollbackErr error
+	RollbackErr error // undoing a change on the host failed
+	RecordErr   error // the host is rolled back, but not the record
 }
 
 func (e *ChangeError) Error() string {
-	msg := fmt.Sprintf("%s: %v", e.Change, e.Err)
-	if e.RollbackErr != nil {
-		return msg + fmt.Sprintf("; rollback failed, the host is partly changed: %v", e.RollbackErr)
+	return fmt.Sprintf("%s: %v", e.Change, e.Err) + rollbackSummary(e.RolledBack, e.RollbackErr, e.RecordErr)
+}
+
+// rollbackSummary says how a rollback went. Only a failed host write leaves
+// the host partly changed; a record that could not be put back only
+// over-claims what rsprep owns, which down handles.
+func rollbackSummary(done int, hostErr, recordErr error) string {
+	var s string
+	switch {
+	case hostErr != nil:
+		s = fmt.Sprintf("; rollback failed, the host is partly changed: %v", hostErr)
+	case done > 0:
+		s = fmt.Sprintf("; rolled back the %d change(s) this run made", done)
+	default:
+		s = "; nothing was changed"
 	}
-	return msg + fmt.Sprintf("; rolled back the %d change(s) this run made", e.RolledBack)
+	if recordErr != nil {
+		s += fmt.Sprintf("; could not restore the record: %v", recordErr)
+	}
+	return s
 }
 func (e *ChangeError) Unwrap() error { return e.Err }
 
@@ -53,6 +69,8 @@ type Engine struct {
 	Record *Record
 	Mode   string
 	Log    *slog.Logger
+
+	recordSaved bool // Apply saved this run's plan to the record
 }
 
 // Apply makes every invariant true: check, fix each finding, check again.
@@ -80,6 +98,7 @@ func (e *Engine) Apply(invs []Invariant, dryRun bool) (Result, error) {
 		if err := e.Record.Save(); err != nil {
 			return res, e.rollback(done, saved, err)
 		}
+		e.recordSaved = true
 		for _, c := range plan {
 			if err := c.Run(e.Host); err != nil {
 				return res, e.rollback(done, saved, &ChangeError{Change: c, Err: err})
@@ -91,7 +110,7 @@ func (e *Engine) Apply(invs []Invariant, dryRun bool) (Result, error) {
 	}
 	fs, err := Verify(e.Host, invs)
 	if err != nil {
-		return res, err
+		return res, e.rollback(done, saved, err)
 	}
 	res.Checks, res.OK = fs, AllOK(fs)
 	if !res.OK {
@@ -115,22 +134,17 @@ func (e *Engine) rollback(done []Change, saved []Change, cause error) error {
 		e.Log.Info("rolled back", "change", inv.String())
 	}
 	e.Record.restore(saved)
-	if err := e.Record.Save(); err != nil {
-		errs = append(errs, err)
+	var saveErr error
+	if e.recordSaved { // the record on disk holds this run's plan: put it back
+		saveErr = e.Record.Save()
+		e.recordSaved = saveErr != nil
 	}
 	var ce *ChangeError
 	if errors.As(cause, &ce) {
-		ce.RolledBack = len(done)
-		ce.RollbackErr = errors.Join(errs...)
+		ce.RolledBack, ce.RollbackErr, ce.RecordErr = len(done), errors.Join(errs...), saveErr
 		return ce
 	}
-	if len(errs) > 0 {
-		return fmt.Errorf("%w; rollback failed, the host is partly changed: %v", cause, errors.Join(errs...))
-	}
-	if len(done) > 0 {
-		return fmt.Errorf("%w; rolled back the %d change(s) this run made", cause, len(done))
-	}
-	return cause
+	return fmt.Errorf("%w%s", cause, rollbackSummary(len(done), errors.Join(errs...), saveErr))
 }
 
 func (e *Engine) logChange(c Change) {
