@@ -1,0 +1,212 @@
+package realserver_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/fake"
+)
+
+// writeAhead is a host that, at every kernel write, reads the record from
+// disk as a crash would leave it, and checks that the write is already in
+// it: a crash between any two writes loses no prior value.
+type writeAhead struct {
+	*fake.Host
+	t      *testing.T
+	path   string
+	checks int
+}
+
+func (h *writeAhead) owned(what string, match func(c realserver.Change) bool) {
+	h.t.Helper()
+	h.checks++
+	rec, err := realserver.LoadRecord(h.path, testNetns)
+	if err != nil {
+		h.t.Fatalf("before %s: %v", what, err)
+	}
+	if !slices.ContainsFunc(rec.Changes, match) {
+		h.t.Errorf("%s runs before the record on disk has it:\n%s", what, readFile(h.t, h.path))
+	}
+}
+
+func (h *writeAhead) AddAddr(a realserver.Addr) error {
+	h.owned("adding "+a.Prefix.String(), func(c realserver.Change) bool {
+		return c.Kind == realserver.KindAddrAdd && c.Addr.Link == a.Link && c.Addr.Prefix == a.Prefix
+	})
+	return h.Host.AddAddr(a)
+}
+
+func (h *writeAhead) SetSysctl(k realserver.SysctlKey, v int) error {
+	h.owned("writing "+k.Dotted(), func(c realserver.Change) bool {
+		return c.Kind == realserver.KindSysctl && c.Sysctl == k && c.To == v
+	})
+	return h.Host.SetSysctl(k, v)
+}
+
+func (h *writeAhead) SetLinkUp(l string, up bool) error {
+	h.owned("setting "+l+" up", func(c realserver.Change) bool {
+		return c.Kind == realserver.KindLinkUp && c.Link == l && up
+	})
+	return h.Host.SetLinkUp(l, up)
+}
+
+func (h *writeAhead) AddRoute(r realserver.Route) error {
+	h.owned("setting route "+r.String(), func(c realserver.Change) bool {
+		return (c.Kind == realserver.KindRouteAdd || c.Kind == realserver.KindRouteReplace) && c.Route == r
+	})
+	return h.Host.AddRoute(r)
+}
+
+func (h *writeAhead) SetNeighbor(n realserver.Neighbor) error {
+	h.owned("pinning "+n.IP.String(), func(c realserver.Change) bool {
+		return c.Kind == realserver.KindNeighSet && c.Neigh.IP == n.IP && c.Neigh.Link == n.Link
+	})
+	return h.Host.SetNeighbor(n)
+}
+
+// The record is written ahead: every change that down would undo is on
+// disk before the kernel sees it.
+func TestApplyRecordsBeforeItWrites(t *testing.T) {
+	for _, c := range faultCases() {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "record.json")
+			h := &writeAhead{Host: c.seed(t, path), t: t, path: path}
+			if _, err := quietEngine(h, loadRecord(t, path), c.mode).Apply(c.invs, false); err != nil {
+				t.Fatal(err)
+			}
+			if h.checks < 5 {
+				t.Fatalf("only %d recordable writes checked", h.checks)
+			}
+		})
+	}
+}
+
+// WriteFileAtomic leaves the named file with the given mode and no
+// temporary file beside it, on success and on failure.
+func TestWriteFileAtomicLeavesNoTempFiles(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "net-1.json")
+	for _, content := range []string{"first\n", "second, longer\n", "3\n"} {
+		if err := realserver.WriteFileAtomic(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if got := readFile(t, path); got != content {
+			t.Fatalf("file holds %q, want %q", got, content)
+		}
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v, want 0600", fi.Mode().Perm())
+	}
+	// A rename that fails (the target is a non-empty directory) must not
+	// leave the temporary file behind.
+	blocked := filepath.Join(dir, "blocked")
+	if err := os.MkdirAll(filepath.Join(blocked, "x"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := realserver.WriteFileAtomic(blocked, []byte("x"), 0o600); err == nil {
+		t.Fatal("writing over a directory succeeded")
+	}
+	entries, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if !slices.Equal(names, []string{"blocked", "net-1.json"}) {
+		t.Errorf("directory holds %v, want only blocked and net-1.json", names)
+	}
+}
+
+// The record is never written through a symlink: the link's target stays
+// as it was.
+func TestWriteFileAtomicRefusesSymlink(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "target")
+	if err := os.WriteFile(target, []byte("precious\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "net-1.json")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	err := realserver.WriteFileAtomic(link, []byte("{}\n"), 0o600)
+	if err == nil || !strings.Contains(err.Error(), "symlink") {
+		t.Errorf("writing through a symlink: %v, want a refusal", err)
+	}
+	if got := readFile(t, target); got != "precious\n" {
+		t.Errorf("the symlink's target now holds %q", got)
+	}
+}
+
+// A record that is torn, not JSON, of another namespace or unreadable is
+// reported as such, naming the file, and never trusted as empty.
+func TestLoadRecordRefusesUntrustworthyRecords(t *testing.T) {
+	good := `{"version": 1, "netns": "` + testNetns + `", "changes": []}`
+	for name, content := range map[string]string{
+		"empty":           "",
+		"torn":            good[:len(good)/2],
+		"garbage":         "\x00\x01garbage",
+		"other namespace": `{"version": 1, "netns": "net:[1]", "changes": []}`,
+		"future version":  `{"version": 2, "netns": "` + testNetns + `", "changes": []}`,
+		"wrong shape":     `{"version": 1, "netns": "` + testNetns + `", "changes": {"kind": 1}}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "net-1.json")
+			if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := realserver.LoadRecord(path, testNetns)
+			var re *realserver.RecordError
+			if !errors.As(err, &re) || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "not trusting it") {
+				t.Errorf("loading a %s record: %v, want a RecordError naming %s", name, err, path)
+			}
+		})
+	}
+	t.Run("unreadable", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "net-1.json")
+		if err := os.Mkdir(path, 0o700); err != nil { // reading a directory fails
+			t.Fatal(err)
+		}
+		var re *realserver.RecordError
+		if _, err := realserver.LoadRecord(path, testNetns); !errors.As(err, &re) {
+			t.Errorf("loading an unreadable record: %v, want a RecordError", err)
+		}
+	})
+}
+
+// When the record cannot be saved before the first change, nothing
+// changes, and the error does not claim the host is partly changed.
+func TestApplyRecordSaveFailureChangesNothing(t *testing.T) {
+	c := drCase()
+	path := filepath.Join(t.TempDir(), "record.json")
+	h := c.seed(t, path)
+	before := h.Render()
+	rec := loadRecord(t, path)
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(path, 0o700); err != nil { // renaming over it fails
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(path, "x"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := quietEngine(h, rec, c.mode).Apply(c.invs, false)
+	if err == nil {
+		t.Fatal("apply succeeded without a record")
+	}
+	if after := h.Render(); after != before {
+		t.Errorf("apply changed the host without a record:\n%s", diff(before, after))
+	}
+	if msg := err.Error(); !strings.Contains(msg, path) || strings.Contains(msg, "partly changed") {
+		t.Errorf("error %q: want it to name %s and not claim the host is partly changed", msg, path)
+	}
+}
