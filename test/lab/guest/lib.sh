@@ -69,6 +69,11 @@ arp_who() {
 		done | sort | tr '\n' ' ' | sed 's/ $//'
 }
 
+# ipvs_zero DIRECTOR: zero the service counters, so that ipvs_stats counts
+# only the traffic that follows (the negative controls ran well over one
+# estimator period earlier; in TUN their ICMP errors count as OutPkts).
+ipvs_zero() { ip netns exec "$1" ipvsadm -Z; }
+
 # ipvs_stats DIRECTOR VIP:PORT MIN: sets conns, inpkts, outpkts of the service.
 # The kernel refreshes these counters every 2 s: poll until MIN connections
 # show, then wait one more period so every packet of them is counted.

@@ -1,0 +1,81 @@
+# tun.sh — IPVS tunnelling (ipvsadm -i): the director wraps each packet in
+# IP-in-IP to the real server, which unwraps it on tunl0 and answers the
+# client directly. Client, director and real servers share one segment, so
+# the ARP rule of DR applies too.
+vip=10.0.2.100 n=10
+
+mk_bridge br-tun &&
+	for ns in tun-c tun-d tun-rs1 tun-rs2; do mk_ns $ns || exit 1; done &&
+	plug tun-c eth0 br-tun 10.0.2.10/24 &&
+	plug tun-d eth0 br-tun 10.0.2.2/24 &&
+	plug tun-rs1 eth0 br-tun 10.0.2.11/24 &&
+	plug tun-rs2 eth0 br-tun 10.0.2.12/24 &&
+	ip -n tun-d addr add $vip/32 dev eth0 &&
+	ip netns exec tun-d ipvsadm -A -t $vip:80 -s rr &&
+	ip netns exec tun-d ipvsadm -a -t $vip:80 -r 10.0.2.11:80 -i &&
+	ip netns exec tun-d ipvsadm -a -t $vip:80 -r 10.0.2.12:80 -i &&
+	web tun-rs1 && web tun-rs2 ||
+	{ fail tun.setup "building the TUN cluster failed, see the console log"; exit 1; }
+d_mac=$(mac tun-d eth0) rs1_mac=$(mac tun-rs1 eth0) rs2_mac=$(mac tun-rs2 eth0)
+# The real servers start like a RHEL host: strict reverse-path filtering on
+# all and default (a tunl0 created later inherits default). rsprep must see
+# that the effective value is max(all, tunl0).
+for rs in tun-rs1 tun-rs2; do
+	ip netns exec $rs sysctl -qw net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.default.rp_filter=1
+done
+
+# Negative controls, before rsprep.
+verdict '! grep -q "^ipip " /proc/modules' tun.control.no-ipip "ipip not loaded before rsprep"
+hits tun-c http://$vip/ 2
+verdict '[ $h0 -eq 2 ]' tun.control.unprepared "$h0 of 2 requests unanswered without rsprep"
+
+before1=$(snap tun-rs1) before2=$(snap tun-rs2)
+for rs in rs1 rs2; do
+	rsp tun-$rs tun --vip $vip
+	verdict '[ $rc -eq 0 ]' tun.apply.$rs "rsprep tun exits $rc"
+done
+verdict 'grep -q "^ipip " /proc/modules' tun.module "ipip loaded by rsprep: $(grep -q '^ipip ' /proc/modules && echo yes || echo no)"
+link=$(ip -n tun-rs1 -o addr show dev tunl0 2>&1 | sed 's/\\.*//; s/  */ /g')
+verdict 'case "$link" in *"inet $vip/32 "*) true ;; *) false ;; esac && ip -n tun-rs1 link show tunl0 | grep -q "[<,]UP[,>]"' \
+	tun.link "rs1 tunl0 up with: ${link:-nothing}"
+for rs in rs1 rs2; do
+	rsp tun-$rs verify tun --vip $vip
+	verdict '[ $rc -eq 0 ]' tun.verify.$rs "rsprep verify tun exits $rc"
+done
+
+who=$(arp_who tun-c eth0 $vip)
+verdict '[ "$who" = director ]' tun.arp "ARP for the VIP answered by: ${who:-nobody}"
+ipvs_zero tun-d
+hits tun-c http://$vip/ $n
+verdict '[ $h1 -gt 0 ] && [ $h2 -gt 0 ] && [ $h0 -eq 0 ]' tun.traffic "rs1=$h1 rs2=$h2 unanswered=$h0 of $n"
+ipvs_stats tun-d $vip:80 $n
+verdict '[ "$conns" -eq $n ] && [ "$outpkts" = 0 ]' tun.director.no-return "conns=$conns inpkts=$inpkts outpkts=$outpkts"
+
+# Negative control: strict rp_filter back on tunl0 drops the decapsulated
+# packets (the route back to the client is via eth0, not tunl0).
+for rs in tun-rs1 tun-rs2; do ip netns exec $rs sysctl -qw net.ipv4.conf.tunl0.rp_filter=1; done
+hits tun-c http://$vip/ 2
+verdict '[ $h0 -eq 2 ]' tun.control.rp-filter "tunl0 rp_filter=1: $h0 of 2 requests unanswered"
+rsp tun-rs1 verify tun --vip $vip
+verdict '[ $rc -eq 1 ] && has rp.filter' tun.drift.rp-filter.tunl0 "tunl0 rp_filter=1: verify exits $rc$(has rp.filter && echo ', names rp.filter')"
+for rs in rs1 rs2; do rsp tun-$rs tun --vip $vip; done
+rsp tun-rs1 verify tun --vip $vip
+verdict '[ $rc -eq 0 ]' tun.drift.rp-filter.tunl0.repaired "after rsprep tun, verify exits $rc"
+hits tun-c http://$vip/ 4
+verdict '[ $h1 -gt 0 ] && [ $h2 -gt 0 ] && [ $h0 -eq 0 ]' tun.traffic.repaired "rs1=$h1 rs2=$h2 unanswered=$h0 of 4"
+# The classic mistake the other way round: tunl0=0 but all=1; max wins.
+ip netns exec tun-rs2 sysctl -qw net.ipv4.conf.all.rp_filter=1
+rsp tun-rs2 verify tun --vip $vip
+verdict '[ $rc -eq 1 ] && has rp.filter' tun.drift.rp-filter.all "all rp_filter=1, tunl0=0: verify exits $rc$(has rp.filter && echo ', names rp.filter')"
+rsp tun-rs2 tun --vip $vip
+rsp tun-rs2 verify tun --vip $vip
+verdict '[ $rc -eq 0 ]' tun.drift.rp-filter.all.repaired "after rsprep tun, verify exits $rc"
+
+# Teardown: the VIP leaves tunl0 and the sysctls of the interfaces that
+# existed before are restored (tunl0 itself stays: the module stays loaded).
+for rs in rs1 rs2; do
+	rsp tun-$rs down tun --vip $vip
+	verdict '[ $rc -eq 0 ]' tun.down.$rs "rsprep down tun exits $rc"
+done
+same tun.down.rs1.state "ip addr and sysctls (tunl0 aside)" "$before1" "$(snap tun-rs1 | grep -v tunl0)"
+same tun.down.rs2.state "ip addr and sysctls (tunl0 aside)" "$before2" "$(snap tun-rs2 | grep -v tunl0)"
