@@ -1,0 +1,150 @@
+package systemd
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+)
+
+// Installer puts rsprep's boot files on a host, or takes them off again.
+type Installer struct {
+	// Root is "/" for this host, or an image or chroot directory (--root):
+	// then systemd is never asked, the files and the wants link are written
+	// as systemctl --root would.
+	Root string
+	Log  *slog.Logger
+}
+
+// live reports whether a running systemd manages Root and is asked to
+// enable and disable over D-Bus.
+func (in Installer) live() bool { return filepath.Clean(in.Root) == "/" && Running() }
+
+// Install writes files (and removes a modules-load file a previous install
+// wrote that files no longer has), then enables rsprep.service. Run twice
+// with the same files, the second run changes and logs nothing.
+func (in Installer) Install(ctx context.Context, files []File) error {
+	root, err := os.OpenRoot(in.Root)
+	if err != nil {
+		return fmt.Errorf("opening %s: %w", in.Root, err)
+	}
+	defer root.Close()
+	changed := false
+	for _, f := range files {
+		c, err := writeFile(root, f)
+		if err != nil {
+			return err
+		}
+		if c {
+			changed = true
+			in.Log.Info("wrote", "file", f.Path)
+		}
+	}
+	if !slices.ContainsFunc(files, func(f File) bool { return f.Path == ModulesPath }) {
+		removed, err := removeIfPresent(root, ModulesPath)
+		if err != nil {
+			return err
+		}
+		if removed {
+			in.Log.Info("removed", "file", ModulesPath)
+		}
+	}
+	if !in.live() {
+		c, err := ensureLink(root, WantsPath, UnitPath)
+		if err != nil {
+			return err
+		}
+		if c {
+			in.Log.Info("enabled", "link", WantsPath, "target", UnitPath)
+		}
+		return nil
+	}
+	m, err := Connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	if changed {
+		if err := m.Reload(ctx); err != nil {
+			return err
+		}
+	}
+	links, err := m.Enable(ctx)
+	for _, l := range links {
+		in.Log.Info("enabled", "change", l)
+	}
+	return err
+}
+
+// Uninstall reverses Install. On a live host it first stops
+// rsprep.service if it is active, so that its ExecStop (rsprep down) undoes
+// what the unit applied while the config is still there to say what.
+// On a live host directories are left as systemctl disable leaves them,
+// except rsprep's own /etc/rsprep, removed once empty; under --root every
+// directory install may have made is removed once empty, so that an image
+// is left as it was before install.
+func (in Installer) Uninstall(ctx context.Context) error {
+	root, err := os.OpenRoot(in.Root)
+	if err != nil {
+		return fmt.Errorf("opening %s: %w", in.Root, err)
+	}
+	defer root.Close()
+	var m *Manager
+	if in.live() {
+		if m, err = Connect(ctx); err != nil {
+			return err
+		}
+		defer m.Close()
+		stopped, err := m.StopIfActive(ctx)
+		if err != nil {
+			return err
+		}
+		if stopped {
+			in.Log.Info("stopped " + UnitName + " (its ExecStop ran rsprep down)")
+		}
+		links, err := m.Disable(ctx)
+		if err != nil {
+			return err
+		}
+		for _, l := range links {
+			in.Log.Info("disabled", "change", l)
+		}
+	}
+	removedAny := false
+	for _, p := range []string{WantsPath, UnitPath, ModulesPath, ConfigPath} {
+		removed, err := removeIfPresent(root, p)
+		if err != nil {
+			return err
+		}
+		if removed {
+			removedAny = true
+			in.Log.Info("removed", "file", p)
+		}
+	}
+	if err := in.pruneDirs(root); err != nil {
+		return err
+	}
+	if m != nil && removedAny {
+		return m.Reload(ctx)
+	}
+	return nil
+}
+
+// pruneDirs removes the directories install writes into once they are
+// empty: only /etc/rsprep on a live host (the others belong to the
+// distribution), all of them up to the root under --root.
+func (in Installer) pruneDirs(root *os.Root) error {
+	dirs := []string{"/etc/rsprep"}
+	if filepath.Clean(in.Root) != "/" {
+		dirs = []string{"/etc/rsprep", "/etc/modules-load.d", path.Dir(WantsPath), path.Dir(UnitPath), "/etc/systemd", "/etc"}
+	}
+	for _, d := range dirs {
+		if _, err := removeDirIfEmpty(root, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
