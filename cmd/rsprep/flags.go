@@ -66,7 +66,7 @@ func newFlagSet(act action, name string, def modeDef, o *options) *pflag.FlagSet
 	if act != actVerify {
 		fs.BoolVar(&o.dryRun, "dry-run", false, "print the plan (the changes it would make) and change nothing")
 	}
-	fs.StringVarP(&o.output, "output", "o", "text", "output format: text or json")
+	fs.StringVarP(&o.output, "output", "o", "text", "output format: text or json; for verify also prometheus (node_exporter textfile)")
 	fs.StringVar(&o.netns, "netns", "", "act inside the named network namespace (ip netns add NAME)")
 	if act != actVerify {
 		fs.DurationVar(&o.lockWait, "lock-wait", 10*time.Second, "how long to wait for another rsprep in the same namespace")

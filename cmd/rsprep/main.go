@@ -42,12 +42,19 @@ Usage:
   rsprep dr|tun|nat [flags]           apply (idempotent: a second run changes nothing)
   rsprep verify dr|tun|nat [flags]    audit every invariant; exit 0 = all hold, 1 = drift
   rsprep down dr|tun|nat [flags]      undo what rsprep did, and only that
+  rsprep apply|verify|down [--config FILE]
+                                      the same, with the mode and its flags from FILE
+                                      (default /etc/rsprep/rsprep.conf)
+  rsprep install dr|tun|nat [flags]   write that config and rsprep.service, enable it for boot
+  rsprep uninstall                    stop, disable and remove them
   rsprep version
 
 Examples:
   rsprep dr --vip 192.168.79.180
   rsprep verify dr --vip 192.168.79.180 -o json
   rsprep down dr --vip 192.168.79.180
+  rsprep install dr --vip 192.168.79.180
+  rsprep verify -o prometheus
 
 Exit codes: 0 ok · 1 drift / not converged · 2 bad input (nothing changed) · 3 host not readable/writable.
 Run 'rsprep MODE --help' for a mode's flags.
@@ -73,10 +80,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 				fmt.Fprint(stdout, usage)
 				return exitOK
 			}
-			fmt.Fprintf(stderr, "rsprep: %s needs a mode: rsprep %s dr|tun|nat [flags]\n", cmd, cmd)
-			return exitUsage
+			return runFromConfig(action(cmd), rest, stdout, stderr) // the mode comes from the config file
 		}
 		return runMode(action(cmd), rest[0], rest[1:], stdout, stderr)
+	case "apply":
+		if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+			return runMode(actApply, rest[0], rest[1:], stdout, stderr)
+		}
+		return runFromConfig(actApply, rest, stdout, stderr)
+	case "install":
+		return runInstall(rest, stdout, stderr)
+	case "uninstall":
+		return runUninstall(rest, stdout, stderr)
 	}
 	return runMode(actApply, cmd, rest, stdout, stderr)
 }

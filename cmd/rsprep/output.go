@@ -3,8 +3,12 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"strings"
+	"time"
 
 	"github.com/rsprep/rsprep/realserver"
 )
@@ -26,6 +30,10 @@ type jsonReport struct {
 // so a second apply prints nothing at all.
 func writeResult(w io.Writer, format string, act action, r realserver.Result, dry bool) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
+	if format == "prometheus" {
+		writePrometheus(bw, r, time.Now())
+		return bw.Flush()
+	}
 	if format == "json" {
 		rep := jsonReport{Mode: r.Mode, Action: string(act), DryRun: dry, OK: r.OK || dry, Checks: r.Checks, Notes: r.Notes}
 		if rep.Checks == nil {
@@ -82,4 +90,75 @@ func writeChecks(w io.Writer, r realserver.Result) {
 	} else {
 		fmt.Fprintf(w, "%s: %d of %d checks fail\n", r.Mode, failing, len(r.Checks))
 	}
+}
+
+// checkOutput accepts the output formats an action has: prometheus only
+// for verify (it is an audit's result).
+func checkOutput(act action, format string) error {
+	switch {
+	case format == "text" || format == "json":
+		return nil
+	case format == "prometheus" && act == actVerify:
+		return nil
+	case act == actVerify:
+		return realserver.Inputf("--output %q: want text, json or prometheus", format)
+	}
+	return realserver.Inputf("--output %q: want text or json (prometheus is for verify)", format)
+}
+
+// logFailing logs each invariant an apply left failing, one record each,
+// so that the journal has them as fields (INVARIANT=arp.ignore) and the
+// error line's "first:" is not all an operator sees.
+func logFailing(log *slog.Logger, mode string, err error) {
+	var nc *realserver.NotConvergedError
+	if !errors.As(err, &nc) {
+		return
+	}
+	for _, f := range nc.Failing {
+		log.Warn("still failing", "mode", mode, "invariant", f.ID, "subject", f.Subject, "want", f.Want, "got", f.Got)
+	}
+}
+
+// writePrometheus writes a verify result in the text exposition format
+// that node_exporter's textfile collector reads: one rsprep_invariant_ok
+// gauge per (id, subject), a summary gauge, and when the audit ran, so a
+// stale file (the audit stopped running) can be alerted on too. A repeated
+// (id, subject) is merged (both must hold): the collector rejects a whole
+// file that has a series twice.
+func writePrometheus(w io.Writer, r realserver.Result, now time.Time) {
+	type series struct{ id, subject string }
+	ok := map[series]bool{}
+	var order []series
+	for _, f := range r.Checks {
+		s := series{f.ID, f.Subject}
+		if prev, seen := ok[s]; seen {
+			ok[s] = prev && f.OK
+			continue
+		}
+		ok[s] = f.OK
+		order = append(order, s)
+	}
+	mode := promLabel(r.Mode)
+	fmt.Fprint(w, "# HELP rsprep_invariant_ok Whether an invariant holds for a subject (1) or has drifted (0), per rsprep verify.\n# TYPE rsprep_invariant_ok gauge\n")
+	for _, s := range order {
+		fmt.Fprintf(w, "rsprep_invariant_ok{mode=%s,id=%s,subject=%s} %d\n", mode, promLabel(s.id), promLabel(s.subject), promBool(ok[s]))
+	}
+	fmt.Fprint(w, "# HELP rsprep_verify_ok Whether every invariant holds (1) or not (0).\n# TYPE rsprep_verify_ok gauge\n")
+	fmt.Fprintf(w, "rsprep_verify_ok{mode=%s} %d\n", mode, promBool(realserver.AllOK(r.Checks)))
+	fmt.Fprint(w, "# HELP rsprep_verify_timestamp_seconds When rsprep verify ran, in seconds since the epoch.\n# TYPE rsprep_verify_timestamp_seconds gauge\n")
+	fmt.Fprintf(w, "rsprep_verify_timestamp_seconds{mode=%s} %d\n", mode, now.Unix())
+}
+
+// promLabel quotes a label value: backslash, double quote and newline are
+// the characters the format escapes.
+func promLabel(v string) string {
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
+	return `"` + r.Replace(v) + `"`
+}
+
+func promBool(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rsprep/rsprep/realserver"
 	"github.com/rsprep/rsprep/realserver/kernel"
+	"github.com/rsprep/rsprep/systemd"
 )
 
 // runMode runs apply, verify or down for one mode.
@@ -21,6 +22,7 @@ func runMode(act action, name string, args []string, stdout, stderr io.Writer) i
 	}
 	var o options
 	fs := newFlagSet(act, name, def, &o)
+	configPath := addConfigFlag(fs)
 	if code, done := parseFlags(fs, args, stdout, stderr); done {
 		return code
 	}
@@ -28,8 +30,11 @@ func runMode(act action, name string, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintf(stderr, "rsprep: %s\n", oneLine(err))
 		return exitCode(err)
 	}
-	if o.output != "text" && o.output != "json" {
-		return fail(realserver.Inputf("--output %q: want text or json", o.output))
+	if err := applyConfigFlag(fs, *configPath, name, def); err != nil {
+		return fail(err)
+	}
+	if err := checkOutput(act, o.output); err != nil {
+		return fail(err)
 	}
 	mode, err := def.build(&o)
 	if err == nil {
@@ -101,6 +106,7 @@ func runMode(act action, name string, args []string, stdout, stderr io.Writer) i
 		}
 	} else {
 		res, err = eng.Apply(mode.Invariants(), o.dryRun)
+		logFailing(log, name, err)
 	}
 	if werr := writeResult(stdout, o.output, act, res, o.dryRun); werr != nil && err == nil {
 		err = werr
@@ -127,6 +133,9 @@ func newLogger(w io.Writer, verbose bool) *slog.Logger {
 	level := slog.LevelInfo
 	if verbose {
 		level = slog.LevelDebug
+	}
+	if w == os.Stderr && systemd.StderrIsJournal() {
+		return slog.New(&systemd.JournalHandler{Level: level, Fallback: w})
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{
 		Level: level,

@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/systemd"
+)
+
+// installOptions are install's own flags, beside the mode's.
+type installOptions struct {
+	root    string
+	bin     string
+	before  []string
+	verbose bool
+}
+
+// runInstall is `rsprep install MODE [mode flags]`: it validates the
+// desired state exactly as apply would, then writes it as the config file,
+// writes rsprep.service (plus modules-load.d for tun) and enables it.
+func runInstall(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			fmt.Fprint(stdout, usage)
+			return exitOK
+		}
+		fmt.Fprintln(stderr, "rsprep: install needs a mode: rsprep install dr|tun|nat [flags]")
+		return exitUsage
+	}
+	name := args[0]
+	def, ok := modeDefs()[name]
+	if !ok {
+		fmt.Fprintf(stderr, "rsprep: install: unknown mode %q (want one of %s)\n", name, strings.Join(modeNames(), ", "))
+		return exitUsage
+	}
+	var o options
+	var inst installOptions
+	fs := installFlagSet(name, def, &o, &inst)
+	if code, done := parseFlags(fs, args[1:], stdout, stderr); done {
+		return code
+	}
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "rsprep: %s\n", oneLine(err))
+		return exitCode(err)
+	}
+	mode, err := def.build(&o)
+	if err == nil {
+		err = mode.Validate()
+	}
+	if err != nil {
+		return fail(err)
+	}
+	spec := systemd.UnitSpec{Binary: inst.bin, Config: systemd.ConfigPath, Before: inst.before}
+	if err := spec.Validate(); err != nil {
+		return fail(err)
+	}
+	if err := checkRoot(inst.root); err != nil {
+		return fail(err)
+	}
+	log := newLogger(stderr, inst.verbose)
+	if _, err := os.Stat(filepath.Join(inst.root, inst.bin)); inst.root != "/" && err != nil {
+		log.Warn("the unit runs a binary that is not in the root yet: put it there, or pass --bin", "bin", inst.bin, "root", inst.root)
+	}
+	files := installFiles(name, mode, configPairs(fs, def), spec)
+	in := systemd.Installer{Root: inst.root, Log: log}
+	if err := in.Install(context.Background(), files); err != nil {
+		return fail(hostError(err))
+	}
+	return exitOK
+}
+
+func installFlagSet(name string, def modeDef, o *options, inst *installOptions) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("install "+name, pflag.ContinueOnError)
+	fs.SortFlags = false
+	def.flags(fs, o)
+	fs.StringVar(&inst.root, "root", "/", "install into this directory (an image or chroot) instead of this host: write the files and the wants link, never ask systemd")
+	fs.StringVar(&inst.bin, "bin", defaultBin(), "the rsprep binary the unit runs, as the target host sees it")
+	fs.StringSliceVar(&inst.before, "before", nil, "units that listen on a VIP and so must start after rsprep (repeatable): written as Before= in the unit")
+	fs.BoolVarP(&inst.verbose, "verbose", "v", false, "log debug detail")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "rsprep install %[1]s — write %[2]s (the desired state: %[3]s) and %[4]s, and enable it for boot\n\n"+
+			"Usage:\n  rsprep install %[1]s [flags]\n\nExample:\n  rsprep install%[5]s --before nginx.service\n\nFlags:\n%[6]s",
+			name, systemd.ConfigPath, def.summary, systemd.UnitPath, def.example[len("rsprep"):], fs.FlagUsages())
+	}
+	return fs
+}
+
+// defaultBin is the running binary: the one the operator just used.
+func defaultBin() string {
+	p, err := os.Executable()
+	if err != nil {
+		return "/usr/sbin/rsprep"
+	}
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		p = r
+	}
+	return p
+}
+
+// configPairs renders the mode's flags that were given as config entries,
+// mode first, in the order the mode defines them, one line per list value.
+func configPairs(fs *pflag.FlagSet, def modeDef) [][2]string {
+	pairs := [][2]string{{"mode", strings.TrimPrefix(fs.Name(), "install ")}}
+	ownFlags(def, &options{}).VisitAll(func(own *pflag.Flag) {
+		f := fs.Lookup(own.Name)
+		switch {
+		case !f.Changed:
+		case isList(f):
+			for _, v := range f.Value.(pflag.SliceValue).GetSlice() {
+				pairs = append(pairs, [2]string{f.Name, v})
+			}
+		case f.Value.Type() == "bool" && f.Value.String() == "true":
+			pairs = append(pairs, [2]string{f.Name, "yes"})
+		case f.Value.Type() == "bool":
+			pairs = append(pairs, [2]string{f.Name, "no"})
+		default:
+			pairs = append(pairs, [2]string{f.Name, f.Value.String()})
+		}
+	})
+	return pairs
+}
+
+// installFiles is every file install writes for one mode.
+func installFiles(name string, mode realserver.Mode, pairs [][2]string, spec systemd.UnitSpec) []systemd.File {
+	files := []systemd.File{
+		{Path: systemd.ConfigPath, Data: systemd.RenderConfig(systemd.ConfigPath, pairs), Perm: 0o644},
+		{Path: systemd.UnitPath, Data: spec.Render(), Perm: 0o644},
+	}
+	if mods := bootModules(name, mode); len(mods) > 0 {
+		files = append(files, systemd.File{Path: systemd.ModulesPath, Data: systemd.RenderModules(mods), Perm: 0o644})
+	}
+	return files
+}
+
+// bootModules are the kernel modules a mode needs loaded at boot, before
+// rsprep.service runs (systemd-modules-load reads modules-load.d): TUN's
+// tunl0 comes with ipip, ip6tnl0 for IPv6 VIPs with ip6_tunnel.
+func bootModules(name string, mode realserver.Mode) []string {
+	if name != "tun" {
+		return nil
+	}
+	mods := []string{"ipip"}
+	for _, ip := range mode.VIPList() {
+		if ip.Is6() {
+			return append(mods, "ip6_tunnel")
+		}
+	}
+	return mods
+}
+
+// runUninstall is `rsprep uninstall [--root DIR]`.
+func runUninstall(args []string, stdout, stderr io.Writer) int {
+	var root string
+	var verbose bool
+	fs := pflag.NewFlagSet("uninstall", pflag.ContinueOnError)
+	fs.StringVar(&root, "root", "/", "uninstall from this directory (an image or chroot) instead of this host")
+	fs.BoolVarP(&verbose, "verbose", "v", false, "log debug detail")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "rsprep uninstall — stop %[1]s if it runs (its ExecStop runs rsprep down), disable it, remove it, %[2]s and %[3]s\n\n"+
+			"Usage:\n  rsprep uninstall [flags]\n\nFlags:\n%[4]s", systemd.UnitName, systemd.ConfigPath, systemd.ModulesPath, fs.FlagUsages())
+	}
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
+	}
+	err := checkRoot(root)
+	if err == nil {
+		in := systemd.Installer{Root: root, Log: newLogger(stderr, verbose)}
+		err = hostError(in.Uninstall(context.Background()))
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "rsprep: %s\n", oneLine(err))
+		return exitCode(err)
+	}
+	return exitOK
+}
+
+// checkRoot rejects a --root that is not a directory: bad input, before
+// anything is written.
+func checkRoot(root string) error {
+	if fi, err := os.Stat(root); err != nil || !fi.IsDir() {
+		return realserver.Inputf("--root %s is not a directory", root)
+	}
+	return nil
+}
