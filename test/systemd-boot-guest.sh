@@ -1,0 +1,56 @@
+#!/bin/sh
+# Runs inside the boot-test VM (see systemd-boot.sh) as a oneshot unit
+# ordered after rsprep.service, with systemd as PID 1. Each check prints
+# PASS or FAIL on the second serial port; DONE marks a complete run.
+exec >/dev/ttyS1 2>&1
+VIP4=192.168.79.180 VIP6=2001:db8::80
+check() { # name, then a shell condition
+	if sh -c "$2"; then echo "PASS $1"; else echo "FAIL $1"; fi
+}
+state() { systemctl show -p ActiveState --value rsprep.service; }
+has_vip() { ip -o addr show dev lo | grep -qw "$VIP4/32"; }
+
+echo "=== booted: $(uname -r), PID 1 is $(cat /proc/1/comm)"
+check pid1-is-systemd '[ "$(cat /proc/1/comm)" = systemd ]'
+check unit-enabled '[ "$(systemctl is-enabled rsprep.service)" = enabled ]'
+check unit-active "[ \"$(state)\" = active ]"
+check vip-up-before-listener '[ "$(cat /run/vip-listener)" = vip-present ]'
+
+/usr/sbin/rsprep verify -o json >/run/verify.json
+check verify-exit-0 "[ $? = 0 ]"
+cat /run/verify.json
+/usr/sbin/rsprep verify -o prometheus
+
+journalctl -u rsprep.service -o verbose --no-pager >/run/journal.txt
+check journal-fields 'grep -q "^    MODE=dr" /run/journal.txt && grep -q "^    SYSCTL=net.ipv4.conf.all.arp_ignore" /run/journal.txt && grep -q "^    BEFORE=0" /run/journal.txt && grep -q "^    AFTER=1" /run/journal.txt && grep -q "^    ADDR=192.168.79.180/32" /run/journal.txt'
+grep -E '^    (MESSAGE|MODE|CHANGE|SYSCTL|BEFORE|AFTER|ADDR)=' /run/journal.txt | head -n 12
+
+systemctl stop rsprep.service
+check stop-inactive "[ \"$(state)\" = inactive ]"
+check stop-removed-vip '! ip -o addr show dev lo | grep -qw 192.168.79.180/32'
+check stop-restored-arp-ignore '[ "$(cat /proc/sys/net/ipv4/conf/all/arp_ignore)" = 0 ]'
+/usr/sbin/rsprep verify >/dev/null
+check verify-drift-after-stop "[ $? = 1 ]"
+
+# The live path: D-Bus disable/enable against this systemd.
+systemctl start rsprep.service
+/usr/sbin/rsprep uninstall 2>/run/uninstall.log
+check uninstall-exit-0 "[ $? = 0 ]"
+cat /run/uninstall.log
+check uninstall-stopped "[ \"$(state)\" = inactive ]"
+check uninstall-ran-down '! ip -o addr show dev lo | grep -qw 192.168.79.180/32'
+check uninstall-disabled '[ ! -e /etc/systemd/system/multi-user.target.wants/rsprep.service ]'
+check uninstall-removed '[ ! -e /etc/rsprep ] && [ ! -e /etc/systemd/system/rsprep.service ]'
+
+/usr/sbin/rsprep install dr --vip $VIP4 --vip $VIP6 --before vip-listener.service 2>/run/install.log
+check install-exit-0 "[ $? = 0 ]"
+cat /run/install.log
+check install-enabled '[ "$(systemctl is-enabled rsprep.service)" = enabled ]'
+/usr/sbin/rsprep install dr --vip $VIP4 --vip $VIP6 --before vip-listener.service 2>/run/install2.log
+check install-again-silent "[ $? = 0 ] && [ ! -s /run/install2.log ]"
+systemctl start rsprep.service
+/usr/sbin/rsprep verify >/dev/null
+check verify-after-live-install "[ $? = 0 ]"
+
+echo DONE
+systemctl poweroff --no-block
