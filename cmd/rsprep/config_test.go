@@ -59,7 +59,7 @@ func TestBadConfig(t *testing.T) {
 		extra      []string
 		want       string // after the file's path
 	}{
-		{"unknown key", "[rsprep]\nmode = dr\nvip = 192.168.79.180\nvips = 10.0.0.1\n", nil, `:4: unknown key "vips" for mode dr (keys: mode, vip)`},
+		{"unknown key", "[rsprep]\nmode = dr\nvip = 192.168.79.180\nvips = 10.0.0.1\n", nil, `:4: unknown key "vips" for mode dr (keys: mode, vip`},
 		{"bad VIP", "[rsprep]\nmode = dr\nvip = 192.168.79.180\nvip = 300.1.2.3\n", nil, `:4: VIP "300.1.2.3" is not an IP address`},
 		{"VIP prefix", "[rsprep]\nmode = dr\n# a comment\nvip = 192.168.79.0/24\n", nil, `:4: VIP 192.168.79.0/24 is a prefix`},
 		{"VIP twice", "[rsprep]\nmode = dr\nvip = 192.168.79.180\nvip = 192.168.79.180\n", nil, `:4: VIP 192.168.79.180 is given twice`},

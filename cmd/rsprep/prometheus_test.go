@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -119,6 +121,34 @@ func TestPrometheusOnlyForVerify(t *testing.T) {
 	} {
 		if code, _, stderr := runCLI(args...); code != exitUsage || !strings.Contains(stderr, "--output") {
 			t.Errorf("%v: exit %d, %q", args, code, stderr)
+		}
+	}
+}
+
+// An apply that does not converge logs each failing invariant as its own
+// record, so the journal holds INVARIANT= fields for each.
+func TestLogFailing(t *testing.T) {
+	var b bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&b, nil))
+	logFailing(log, "dr", &realserver.NotConvergedError{Failing: []realserver.Finding{
+		{ID: "arp.ignore", Subject: "eth0", Want: "1", Got: "0"},
+		{ID: "vip.bound", Subject: "192.168.79.180", Want: "192.168.79.180/32 on lo", Got: "absent"},
+	}})
+	logFailing(log, "dr", errors.New("not a convergence failure"))
+	got := b.String()
+	if strings.Count(got, "\n") != 2 || !strings.Contains(got, "invariant=arp.ignore subject=eth0 want=1 got=0") || !strings.Contains(got, "invariant=vip.bound") {
+		t.Errorf("logged:\n%s", got)
+	}
+}
+
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"apply", "--help"}, {"verify", "-h"}, {"install", "dr", "--help"}, {"uninstall", "--help"}, {"dr", "--help"}} {
+		code, stdout, _ := runCLI(args...)
+		if code != exitOK || stdout == "" {
+			t.Errorf("%v: exit %d, %q", args, code, stdout)
+		}
+		if args[0] == "dr" && !strings.Contains(stdout, "--config") {
+			t.Errorf("%v: no --config in\n%s", args, stdout)
 		}
 	}
 }
