@@ -190,9 +190,28 @@ func TestBootModules(t *testing.T) {
 		{"nat", v4, nil},
 		{"tun", v4, []string{"ipip"}},
 		{"tun", v6, []string{"ipip", "ip6_tunnel"}},
+		{"tun", arp.DR{VIPs: []netip.Addr{netip.MustParseAddr("2001:db8::80")}}, []string{"ip6_tunnel"}},
 	} {
 		if got := bootModules(tc.name, tc.mode); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%s %v: %v, want %v", tc.name, tc.mode.VIPs, got, tc.want)
 		}
+	}
+}
+
+// TUN's install also writes modules-load.d (ipip for tunl0); a later dr
+// install on the same host takes it away again.
+func TestInstallTunModules(t *testing.T) {
+	if _, ok := modeDefs()["tun"]; !ok {
+		t.Skip("this build has no tun mode yet")
+	}
+	root := imageRoot(t)
+	modules := filepath.Join(root, "etc/modules-load.d/rsprep.conf")
+	code, _, stderr := runCLI("install", "tun", "--vip", "192.168.79.180", "--root", root, "--bin", "/usr/sbin/rsprep")
+	if data, err := os.ReadFile(modules); code != exitOK || err != nil || !strings.HasSuffix(string(data), "\nipip\n") {
+		t.Fatalf("install tun: exit %d (%s); %s: %q, %v", code, stderr, modules, data, err)
+	}
+	code, _, stderr = runCLI("install", "dr", "--vip", "192.168.79.180", "--root", root, "--bin", "/usr/sbin/rsprep")
+	if _, err := os.Lstat(modules); code != exitOK || err == nil {
+		t.Errorf("install dr after tun: exit %d (%s); modules file still there: %v", code, stderr, err == nil)
 	}
 }
