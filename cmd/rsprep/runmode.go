@@ -36,6 +36,9 @@ func runMode(act action, name string, args []string, stdout, stderr io.Writer) i
 	if err := checkOutput(act, o.output); err != nil {
 		return fail(err)
 	}
+	if o.lockWait < 0 {
+		return fail(realserver.Inputf("--lock-wait %v: want a duration of 0 or more, like 10s", o.lockWait))
+	}
 	mode, err := def.build(&o)
 	if err == nil {
 		err = mode.Validate()
@@ -50,7 +53,7 @@ func runMode(act action, name string, args []string, stdout, stderr io.Writer) i
 			return fail(err)
 		}
 	}
-	if o.netns != "" {
+	if fs.Changed("netns") { // --netns "" is a mistake, not this host
 		if err := enterNetns(o.netns); err != nil {
 			return fail(err)
 		}
