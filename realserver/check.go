@@ -41,6 +41,7 @@ type View struct {
 	neighs  []Neighbor
 	sysctls map[SysctlKey]int
 	loaded  map[string]bool
+	record  *Record // what rsprep changed here before; nil when not read (verify)
 }
 
 // NewView starts an observation of h.
@@ -51,6 +52,17 @@ func NewView(h Host) *View {
 // Host is the observed host, for checks that must ask the network (the
 // gateway's live MAC).
 func (v *View) Host() Host { return v.host }
+
+// Recorded is what rsprep recorded it changed in this namespace, oldest
+// first, for checks whose fix depends on a value rsprep replaced (NAT's
+// keep-routes go via the default gateway as it was before rsprep). It is
+// nil when the view was made without the record, as verify does.
+func (v *View) Recorded() []Change {
+	if v.record == nil {
+		return nil
+	}
+	return v.record.Changes
+}
 
 // Links returns every interface.
 func (v *View) Links() ([]Link, error) {
@@ -144,7 +156,10 @@ func (v *View) Neighbors() ([]Neighbor, error) {
 // Verify checks every invariant and returns every finding; it stops only
 // when the host cannot be observed.
 func Verify(h Host, invs []Invariant) ([]Finding, error) {
-	v := NewView(h)
+	return NewView(h).verify(invs)
+}
+
+func (v *View) verify(invs []Invariant) ([]Finding, error) {
 	var all []Finding
 	for _, inv := range invs {
 		f, err := inv.Check(v)

@@ -40,7 +40,15 @@ type ChangeError struct {
 }
 
 func (e *ChangeError) Error() string {
-	return fmt.Sprintf("%s: %v", e.Change, e.Err) + rollbackSummary(e.RolledBack, e.RollbackErr, e.RecordErr)
+	what := fmt.Sprintf("%s: %v", e.Change, e.Err)
+	if c := e.Change; c.Kind == KindModule {
+		// Not a failed write but a kernel without the feature: say so.
+		what = fmt.Sprintf("the kernel cannot provide %s (%v)", c.Module, e.Err)
+		if c.Mode != "" {
+			what += fmt.Sprintf(": %s needs the %s module", c.Mode, c.Module)
+		}
+	}
+	return what + rollbackSummary(e.RolledBack, e.RollbackErr, e.RecordErr)
 }
 
 // rollbackSummary says how a rollback went. Only a failed host write leaves
@@ -81,7 +89,7 @@ func (e *Engine) Apply(invs []Invariant, dryRun bool) (Result, error) {
 	saved := e.Record.snapshot()
 	var done []Change
 	for round := 0; round < maxRounds; round++ {
-		fs, err := Verify(e.Host, invs)
+		fs, err := e.verify(invs)
 		if err != nil {
 			return res, e.rollback(done, saved, err)
 		}
@@ -108,7 +116,7 @@ func (e *Engine) Apply(invs []Invariant, dryRun bool) (Result, error) {
 		}
 		res.Changes = append(res.Changes, plan...)
 	}
-	fs, err := Verify(e.Host, invs)
+	fs, err := e.verify(invs)
 	if err != nil {
 		return res, e.rollback(done, saved, err)
 	}
@@ -117,6 +125,14 @@ func (e *Engine) Apply(invs []Invariant, dryRun bool) (Result, error) {
 		return res, &NotConvergedError{Failing: failing(fs)}
 	}
 	return res, nil
+}
+
+// verify checks invs on a view that can see the record, so that a fix can
+// use a value rsprep replaced in an earlier run (View.Recorded).
+func (e *Engine) verify(invs []Invariant) ([]Finding, error) {
+	v := NewView(e.Host)
+	v.record = e.Record
+	return v.verify(invs)
 }
 
 // rollback undoes this run's changes, newest first, and puts the record back.

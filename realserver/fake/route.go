@@ -109,14 +109,23 @@ func (h *Host) DelNeighbor(n realserver.Neighbor) error {
 	return nil
 }
 
-// Resolve implements realserver.Host from what SetWire says.
+// Resolve implements realserver.Host from what SetWire says, as an ARP
+// probe does on the kernel: the answer also refreshes an existing learned
+// entry, but never a PERMANENT one (the kernel does not let a reply
+// override a static entry), and creates none (arp_accept=0).
 func (h *Host) Resolve(link string, ip netip.Addr) (net.HardwareAddr, error) {
+	if h.readErr != nil {
+		return nil, h.readErr
+	}
 	mac, ok := h.wire[ip]
 	if !ok || mac == nil {
 		return nil, fmt.Errorf("no ARP answer from %s on %s", ip, link)
 	}
-	h.neighs = slices.DeleteFunc(h.neighs, func(x realserver.Neighbor) bool { return x.Link == link && x.IP == ip })
-	h.neighs = append(h.neighs, realserver.Neighbor{Link: link, IP: ip, MAC: mac, State: realserver.NeighReachable})
+	for i, n := range h.neighs {
+		if n.Link == link && n.IP == ip && n.State != realserver.NeighPermanent {
+			h.neighs[i].MAC, h.neighs[i].State = mac, realserver.NeighReachable
+		}
+	}
 	return mac, nil
 }
 

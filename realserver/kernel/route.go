@@ -1,11 +1,9 @@
 package kernel
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
-	"time"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -185,29 +183,4 @@ func (h *Host) DelNeighbor(n realserver.Neighbor) error {
 		return fmt.Errorf("removing neighbour %s on %s: %w", n.IP, n.Link, err)
 	}
 	return nil
-}
-
-// Resolve implements realserver.Host: it sends one UDP datagram to ip's
-// discard port so the kernel resolves it, then polls the neighbour table.
-func (h *Host) Resolve(link string, ip netip.Addr) (net.HardwareAddr, error) {
-	conn, err := net.DialUDP("udp4", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, 9)))
-	if err != nil {
-		return nil, fmt.Errorf("resolving %s: %w", ip, err)
-	}
-	conn.Write([]byte("rsprep"))
-	conn.Close()
-	deadline := time.Now().Add(3 * time.Second)
-	for time.Now().Before(deadline) {
-		ns, err := h.Neighbors()
-		if err != nil {
-			return nil, err
-		}
-		for _, n := range ns {
-			if n.IP == ip && n.Link == link && len(n.MAC) > 0 && (n.State == realserver.NeighReachable || n.State == realserver.NeighStale) {
-				return n.MAC, nil
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return nil, errors.New("no ARP answer from " + ip.String() + " on " + link + " within 3s")
 }

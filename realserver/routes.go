@@ -1,0 +1,75 @@
+package realserver
+
+import (
+	"net/netip"
+	"strings"
+)
+
+// DefaultRoute returns the default route the kernel uses: of several, the
+// one with the lowest metric (on a tie, the first listed, which is the one
+// the kernel picks). ok is false when there is no default route.
+func DefaultRoute(v *View) (r Route, ok bool, err error) {
+	routes, err := v.Routes()
+	if err != nil {
+		return Route{}, false, err
+	}
+	for _, x := range routes {
+		if x.IsDefault() && (!ok || x.Metric < r.Metric) {
+			r, ok = x, true
+		}
+	}
+	return r, ok, nil
+}
+
+// Connected lists the directly connected IPv4 subnets of up interfaces:
+// the gateway-less routes of the main table, which is what the kernel
+// requires a gateway to be inside.
+func Connected(v *View) ([]Route, error) {
+	routes, err := v.Routes()
+	if err != nil {
+		return nil, err
+	}
+	var out []Route
+	for _, r := range routes {
+		if r.Gw.IsValid() || r.IsDefault() || r.Link == "" {
+			continue
+		}
+		l, ok, err := v.Link(r.Link)
+		if err != nil {
+			return nil, err
+		}
+		if ok && l.Up && !l.Loopback {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// OnLink finds the up interface whose directly connected subnet holds ip
+// (the longest such prefix, as the kernel's lookup would).
+func OnLink(v *View, ip netip.Addr) (link string, ok bool, err error) {
+	conn, err := Connected(v)
+	if err != nil {
+		return "", false, err
+	}
+	best := -1
+	for _, r := range conn {
+		if r.Dst.Contains(ip) && r.Dst.Bits() > best {
+			link, best = r.Link, r.Dst.Bits()
+		}
+	}
+	return link, best >= 0, nil
+}
+
+// DescribeConnected renders connected subnets for an error message, so an
+// operator sees what the host does have: "eth0 192.168.10.0/24, eth1 …".
+func DescribeConnected(conn []Route) string {
+	if len(conn) == 0 {
+		return "no up interface has a connected IPv4 subnet"
+	}
+	parts := make([]string, 0, len(conn))
+	for _, r := range conn {
+		parts = append(parts, r.Link+" "+r.Dst.String())
+	}
+	return "connected: " + strings.Join(parts, ", ")
+}
