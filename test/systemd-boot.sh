@@ -4,11 +4,13 @@
 # by `rsprep install --root`, as an image build would. Inside, a oneshot
 # unit (systemd-boot-guest.sh) checks that the host came up with every
 # invariant holding, that `systemctl stop rsprep` runs the teardown, and
-# that install/uninstall work live over D-Bus.
+# (dr) that install/uninstall work live over D-Bus.
 #
 # Needs root and Debian's apt (debootstrap, qemu-system-x86, the cloud
 # kernel). The root file system and kernel are cached in $RSPREP_BOOT_CACHE
 # (default /var/tmp/rsprep-boot): the first run takes a few minutes more.
+# RSPREP_BOOT_SCENARIOS picks the boots (default "dr tun"); tun also checks
+# that modules-load.d, not rsprep's own modprobe, loaded the tunnel modules.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
@@ -27,37 +29,48 @@ if ((${#need[@]})); then
 fi
 mkdir -p "$cache"
 
-# The guest's kernel: Debian's cloud kernel (virtio, IPv6, ipip built as
-# modules; boots fastest under TCG), unpacked, never installed here.
-if [ ! -f "$cache/vmlinuz" ]; then
+# The guest's kernel: Debian's cloud kernel (virtio, IPv6; ipip and
+# ip6_tunnel as modules; boots fastest under TCG), unpacked, never
+# installed here.
+if [ ! -f "$cache/kernel.ok" ]; then
 	pkg=$(apt-cache depends linux-image-cloud-amd64 | awk '/Depends: linux-image-/ {print $2; exit}')
 	say "fetching $pkg"
-	(cd "$work" && apt-get download -q "$pkg" >/dev/null 2>&1 && dpkg-deb -x ./*.deb kernel)
-	cp "$work"/kernel/boot/vmlinuz-* "$cache/vmlinuz.tmp" && mv "$cache/vmlinuz.tmp" "$cache/vmlinuz"
+	rm -rf "$cache/kernel" "$work/deb" && mkdir "$work/deb"
+	(cd "$work/deb" && apt-get download -q "$pkg" >/dev/null 2>&1)
+	dpkg-deb -x "$work"/deb/*.deb "$cache/kernel"
+	depmod -b "$cache/kernel" "$(ls "$cache/kernel/lib/modules")"
+	touch "$cache/kernel.ok"
 fi
+kver=$(ls "$cache/kernel/lib/modules")
 
-# The guest's root: minbase plus systemd, trimmed.
-if [ ! -f "$cache/rootfs.ok" ]; then
-	say "debootstrap bookworm (minbase + systemd) into $cache/rootfs"
-	rm -rf "$cache/rootfs"
-	debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,iproute2 \
+# The guest's root: minbase plus systemd (and kmod, for modules-load.d),
+# trimmed. The marker holds the package list, so changing it rebuilds.
+packages=systemd,systemd-sysv,dbus,iproute2,kmod
+if [ "$(cat "$cache/rootfs.ok" 2>/dev/null)" != "$packages" ]; then
+	say "debootstrap bookworm (minbase + $packages) into $cache/rootfs"
+	rm -rf "$cache/rootfs" "$cache/rootfs.ok"
+	debootstrap --variant=minbase --include="$packages" \
 		bookworm "$cache/rootfs" http://deb.debian.org/debian >"$cache/debootstrap.log" 2>&1 ||
 		{ tail -n 20 "$cache/debootstrap.log" >&2; exit 1; }
 	rm -rf "$cache"/rootfs/usr/share/{doc,man,info,locale} "$cache"/rootfs/var/cache/apt/* "$cache"/rootfs/var/lib/apt/lists/*
-	touch "$cache/rootfs.ok"
+	echo "$packages" >"$cache/rootfs.ok"
 fi
 
 say "building rsprep and the guest image"
 CGO_ENABLED=0 go -C "$repo" build -o "$work/rsprep" ./cmd/rsprep
-root="$work/root"
-cp -a "$cache/rootfs" "$root"
+base="$work/base"
+cp -a "$cache/rootfs" "$base"
+root=$base
 install -m 0755 "$work/rsprep" "$root/usr/sbin/rsprep"
 echo rsprep-boot >"$root/etc/hostname"
 echo 5b1f0e2c7d4a4e0f9a3c8b6d2e1f0a9b >"$root/etc/machine-id"
 
-# What an image build would run: the same command an operator runs live.
-"$work/rsprep" install dr --vip 192.168.79.180 --vip 2001:db8::80 \
-	--before vip-listener.service --root "$root" --bin /usr/sbin/rsprep
+# The tunnel modules and what they need, as the kernel package has them.
+for m in $(modprobe -a -d "$cache/kernel" -S "$kver" --show-depends ipip ip6_tunnel | awk '{print $2}'); do
+	install -D -m 0644 "$m" "$root/${m#"$cache/kernel/"}"
+done
+cp "$cache/kernel/lib/modules/$kver"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$kver/"
+depmod -b "$root" "$kver"
 
 # A stand-in for a service that binds the VIP: it records whether the VIP
 # was there when it started (rsprep.service has Before= it).
@@ -67,7 +80,7 @@ Description=stand-in for a service listening on the VIP
 [Service]
 Type=oneshot
 RemainAfterExit=yes
-ExecStart=/bin/sh -c 'if ip -o addr show dev lo | grep -qw 192.168.79.180/32; then echo vip-present; else echo vip-absent; fi >/run/vip-listener'
+ExecStart=/bin/sh -c 'if ip -o addr show | grep -qw 192.168.79.180/32; then echo vip-present; else echo vip-absent; fi >/run/vip-listener'
 [Install]
 WantedBy=multi-user.target
 EOF
@@ -86,24 +99,39 @@ for u in vip-listener rsprep-boot-check; do
 	ln -s "/etc/systemd/system/$u.service" "$root/etc/systemd/system/multi-user.target.wants/$u.service"
 done
 
-# The whole root as an uncompressed initramfs: the cloud kernel has no
-# built-in disk driver, and systemd runs fine from the initramfs (no
-# /etc/initrd-release, so it boots it as the real root).
-(cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) >"$work/root.cpio"
+# One boot per scenario: install into a fresh copy of the image, as an
+# image build would, with the same command an operator runs live.
+boot() { # scenario, install arguments...
+	local scenario=$1 root="$work/root-$1"
+	shift
+	cp -a "$base" "$root"
+	"$work/rsprep" install "$scenario" "$@" --before vip-listener.service --root "$root" --bin /usr/sbin/rsprep
+	# The whole root as an uncompressed initramfs: the cloud kernel has no
+	# built-in disk driver, and systemd runs fine from the initramfs (no
+	# /etc/initrd-release, so it boots it as the real root).
+	(cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) >"$work/root.cpio"
+	rm -rf "$root"
+	say "booting the $scenario scenario (qemu TCG)"
+	local start=$SECONDS
+	timeout 900 qemu-system-x86_64 -accel tcg -m 2048 -smp 2 -nodefaults -no-user-config \
+		-nic none -display none -monitor none -no-reboot \
+		-kernel "$cache/kernel/boot/vmlinuz-$kver" -initrd "$work/root.cpio" \
+		-append "console=ttyS0 rdinit=/sbin/init panic=-1 systemd.show_status=0 loglevel=4 rsprep.scenario=$scenario" \
+		-serial "file:$work/console-$scenario.log" -serial "file:$work/results-$scenario.txt" || true
+	say "the $scenario VM ran $((SECONDS - start)) s"
+	cat "$work/results-$scenario.txt"
+	if ! grep -q '^DONE' "$work/results-$scenario.txt" || grep -q '^FAIL' "$work/results-$scenario.txt"; then
+		say "$scenario FAILED; the guest console:"
+		tail -n 60 "$work/console-$scenario.log" >&2
+		failed=1
+	fi
+}
 
-say "booting (qemu TCG; about a minute)"
-start=$(date +%s)
-timeout 900 qemu-system-x86_64 -accel tcg -m 2048 -smp 2 -nodefaults -no-user-config \
-	-nic none -display none -monitor none -no-reboot \
-	-kernel "$cache/vmlinuz" -initrd "$work/root.cpio" \
-	-append "console=ttyS0 rdinit=/sbin/init panic=-1 systemd.show_status=0 loglevel=4" \
-	-serial "file:$work/console.log" -serial "file:$work/results.txt" || true
-say "VM ran $(($(date +%s) - start)) s"
-
-cat "$work/results.txt"
-if ! grep -q '^DONE' "$work/results.txt" || grep -q '^FAIL' "$work/results.txt"; then
-	say "FAILED; the guest console:"
-	tail -n 60 "$work/console.log" >&2
-	exit 1
-fi
-echo "systemd-boot: $(grep -c '^PASS' "$work/results.txt") passed, 0 failed"
+failed=0
+for scenario in ${RSPREP_BOOT_SCENARIOS:-dr tun}; do
+	boot "$scenario" --vip 192.168.79.180 --vip 2001:db8::80
+done
+passes=$(cat "$work"/results-*.txt | grep -c '^PASS' || true)
+fails=$(cat "$work"/results-*.txt | grep -c '^FAIL' || true)
+echo "systemd-boot: $passes passed, $fails failed"
+[ "$failed" = 0 ]

@@ -3,7 +3,10 @@
 #   - systemd-analyze verify accepts the unit rsprep install writes (any
 #     complaint fails the check: systemd-analyze exits 0 on "ignoring" lines);
 #   - promtool check metrics accepts verify -o prometheus, on this host
-#     (drift or not) and on the golden file with escaped labels.
+#     (drift or not) and on the golden file with escaped labels;
+#   - the README's examples (systemd/examples: the audit timer for the
+#     textfile collector, the alert rules) pass systemd-analyze and
+#     promtool check/test rules.
 # Installs systemd and prometheus (promtool) from apt when they are missing.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -39,6 +42,20 @@ for args in "dr --vip 192.168.79.180" "dr --vip 192.168.79.180 --vip 2001:db8::8
 		echo "$out"
 	fi
 done
+
+examples="$repo/systemd/examples"
+if out=$(systemd-analyze verify "$examples/rsprep-audit.service" "$examples/rsprep-audit.timer" 2>&1) && [ -z "$out" ]; then
+	pass "systemd-analyze verify: examples/rsprep-audit.{service,timer}"
+else
+	fail "systemd-analyze verify: examples/rsprep-audit.{service,timer}"
+	echo "$out"
+fi
+if out=$(cd "$examples" && promtool check rules rsprep-alerts.yml 2>&1 && promtool test rules rsprep-alerts.test.yml 2>&1); then
+	pass "promtool check/test rules: examples/rsprep-alerts.yml"
+else
+	fail "promtool check/test rules: examples/rsprep-alerts.yml"
+	echo "$out"
+fi
 
 code=0
 "$work/rsprep" verify dr --vip 192.168.79.180 --vip 2001:db8::80 -o prometheus >"$work/verify.prom" || code=$?
