@@ -1,0 +1,121 @@
+package arp
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+
+	"github.com/rsprep/rsprep/realserver"
+)
+
+// Pin is --pin-gateway-arp, shared by every mode: the gateway's neighbour
+// entry written PERMANENT with the MAC the gateway really has, so that a
+// forged or flapping ARP reply cannot redirect the host's outgoing traffic.
+type Pin struct {
+	// Gateway is --gateway; when invalid it is the next hop of the default
+	// route the kernel uses (NAT sets it to the DIP).
+	Gateway netip.Addr
+	// MAC is --gateway-mac; when nil it is what the gateway answers to an
+	// ARP probe, else what its live neighbour entry holds.
+	MAC net.HardwareAddr
+}
+
+// Validate rejects a gateway that cannot be an IPv4 router address.
+func (p Pin) Validate() error {
+	if !p.Gateway.IsValid() {
+		return nil
+	}
+	if !p.Gateway.Is4() {
+		return realserver.Inputf("--gateway %s: ARP pinning is IPv4 only", p.Gateway)
+	}
+	return realserver.CheckUnicast("gateway", p.Gateway)
+}
+
+// Preflight finds the gateway and makes sure its MAC can be known, before
+// anything changes: no gateway to pin is bad input (exit 2), a MAC that
+// nothing tells is a host that cannot be read (exit 3).
+func (p Pin) Preflight(v *realserver.View) error {
+	gw, link, err := p.target(v)
+	var in *realserver.InputError
+	if errors.As(err, &in) {
+		return err
+	}
+	if err != nil {
+		return &realserver.ObserveError{Err: err}
+	}
+	if p.MAC != nil {
+		return nil
+	}
+	n, found, err := neighbour(v, link, gw)
+	if err != nil {
+		return &realserver.ObserveError{Err: err}
+	}
+	if found && learned(n) {
+		return nil
+	}
+	if _, err := v.Host().Resolve(link, gw); err != nil {
+		return fmt.Errorf("cannot learn the MAC of gateway %s on %s to pin it: no neighbour entry, and %v; give it with --gateway-mac", gw, link, err)
+	}
+	return nil
+}
+
+// target is the gateway to pin and the interface it is on.
+func (p Pin) target(v *realserver.View) (gw netip.Addr, link string, err error) {
+	gw = p.Gateway
+	if !gw.IsValid() {
+		r, ok, err := realserver.DefaultRoute(v)
+		if err != nil {
+			return gw, "", err
+		}
+		if !ok {
+			return gw, "", realserver.Inputf("--pin-gateway-arp: there is no default route to take the gateway from; give --gateway")
+		}
+		if !r.Gw.IsValid() {
+			return gw, "", realserver.Inputf("--pin-gateway-arp: the default route (%s) has no gateway to pin; give --gateway", r)
+		}
+		gw = r.Gw
+	}
+	own, err := v.AddrsOf(gw)
+	if err != nil {
+		return gw, "", err
+	}
+	if len(own) > 0 {
+		return gw, "", realserver.Inputf("gateway %s is this host's own address (on %s): there is no neighbour to pin", gw, own[0].Link)
+	}
+	link, ok, err := realserver.OnLink(v, gw)
+	if err != nil {
+		return gw, "", err
+	}
+	if !ok {
+		conn, err := realserver.Connected(v)
+		if err != nil {
+			return gw, "", err
+		}
+		return gw, "", realserver.Inputf("gateway %s is not on-link: it is in no directly connected subnet of an up interface (%s)", gw, realserver.DescribeConnected(conn))
+	}
+	return gw, link, nil
+}
+
+// neighbour finds ip's entry on link.
+func neighbour(v *realserver.View, link string, ip netip.Addr) (realserver.Neighbor, bool, error) {
+	ns, err := v.Neighbors()
+	if err != nil {
+		return realserver.Neighbor{}, false, err
+	}
+	for _, n := range ns {
+		if n.Link == link && n.IP == ip {
+			return n, true, nil
+		}
+	}
+	return realserver.Neighbor{}, false, nil
+}
+
+// learned reports whether an entry holds a MAC worth trusting.
+func learned(n realserver.Neighbor) bool {
+	switch n.State {
+	case realserver.NeighReachable, realserver.NeighStale, realserver.NeighPermanent:
+		return len(n.MAC) == 6
+	}
+	return false
+}
