@@ -1,0 +1,127 @@
+package nat
+
+import (
+	"fmt"
+	"net/netip"
+
+	"github.com/rsprep/rsprep/realserver"
+)
+
+// protoStatic is RTPROT_STATIC: routes rsprep adds are an administrator's.
+const protoStatic = 4
+
+var defaultDst = netip.MustParsePrefix("0.0.0.0/0")
+
+// defaultRoute is route.default: the default route the kernel uses (the
+// lowest metric of several) goes via the DIP. The fix replaces that very
+// route (same destination and metric: the kernel swaps it atomically, no
+// moment without a default route) and records the one it replaces, which
+// down puts back; with no default route at all it adds one.
+func (n NAT) defaultRoute() realserver.Invariant {
+	return realserver.CheckFunc(func(v *realserver.View) ([]realserver.Finding, error) {
+		f := realserver.Finding{ID: "route.default", Subject: "default", Want: "via " + n.DIP.String() + " (lowest metric)"}
+		cur, ok, err := realserver.DefaultRoute(v)
+		if err != nil {
+			return nil, err
+		}
+		link, onLink, err := realserver.OnLink(v, n.DIP)
+		if err != nil {
+			return nil, err
+		}
+		want := realserver.Route{Dst: defaultDst, Gw: n.DIP, Link: link, Protocol: protoStatic}
+		switch {
+		case ok && cur.Gw == n.DIP:
+			f.OK, f.Got = true, cur.String()
+			return []realserver.Finding{f}, nil
+		case ok:
+			f.Got = cur.String()
+			want.Metric = cur.Metric
+			f.Fix = []realserver.Change{{Kind: realserver.KindRouteReplace, Route: want, PrevRoute: cur}}
+		default:
+			f.Got = "no default route"
+			f.Fix = []realserver.Change{{Kind: realserver.KindRouteAdd, Route: want}}
+		}
+		if !onLink {
+			f.Fix, f.Detail = nil, "the DIP is not on-link, so no route can go via it"
+		}
+		return []realserver.Finding{f}, nil
+	})
+}
+
+// keepRoutes is route.keep: each --keep-route destination has a route via
+// the previous default gateway. The route is added before the default
+// moves (Plan's phases), so management traffic never takes the DIP.
+//
+// A route rsprep does not own that already covers the destination, not via
+// the DIP, is left alone and counts: rsprep never replaces an operator's
+// route (down would then delete it).
+func (n NAT) keepRoutes() realserver.Invariant {
+	return realserver.CheckFunc(func(v *realserver.View) ([]realserver.Finding, error) {
+		if len(n.KeepRoutes) == 0 {
+			return nil, nil
+		}
+		prev, known, err := previousDefault(v, n.DIP)
+		if err != nil {
+			return nil, err
+		}
+		routes, err := v.Routes()
+		if err != nil {
+			return nil, err
+		}
+		out := make([]realserver.Finding, 0, len(n.KeepRoutes))
+		for _, dst := range n.KeepRoutes {
+			f := realserver.Finding{ID: "route.keep", Subject: dst.String(), Want: "not via the DIP", Got: "absent"}
+			keep := realserver.Route{Dst: dst, Gw: prev.Gw, Link: prev.Link, Protocol: protoStatic}
+			if known {
+				f.Want = keep.String() + " (the previous default gateway)"
+			}
+			have, found := routeTo(routes, dst)
+			switch {
+			case found && have.Gw != n.DIP:
+				f.OK, f.Got = true, have.String()
+				if known && (have.Gw != prev.Gw || have.Link != prev.Link) {
+					f.Detail = "kept by a route rsprep did not add"
+				}
+			case found:
+				f.Got = have.String()
+				f.Detail = fmt.Sprintf("a route to %s via the DIP exists and rsprep does not own it: remove it, or drop this --keep-route", dst)
+			case !known:
+				f.Detail = "the previous default gateway is unknown: the default route already goes via the DIP, and rsprep's record does not say what it was before"
+			default:
+				f.Fix = []realserver.Change{{Kind: realserver.KindRouteAdd, Route: keep}}
+			}
+			out = append(out, f)
+		}
+		return out, nil
+	})
+}
+
+// previousDefault is the default route as it was before rsprep pointed it
+// at the DIP: from the record once rsprep has replaced it (the record keeps
+// the oldest prior value, so a second apply does not take the DIP for the
+// previous gateway), else the current default route while it is not yet
+// via the DIP.
+func previousDefault(v *realserver.View, dip netip.Addr) (realserver.Route, bool, error) {
+	for _, c := range v.Recorded() {
+		if c.Kind == realserver.KindRouteReplace && c.Route.IsDefault() && c.PrevRoute.Dst.IsValid() && c.PrevRoute.Gw != dip {
+			return c.PrevRoute, true, nil
+		}
+	}
+	cur, ok, err := realserver.DefaultRoute(v)
+	if err != nil || !ok || cur.Gw == dip {
+		return realserver.Route{}, false, err
+	}
+	return cur, true, nil
+}
+
+// routeTo finds the route for exactly dst with the lowest metric.
+func routeTo(routes []realserver.Route, dst netip.Prefix) (realserver.Route, bool) {
+	var best realserver.Route
+	found := false
+	for _, r := range routes {
+		if r.Dst == dst && (!found || r.Metric < best.Metric) {
+			best, found = r, true
+		}
+	}
+	return best, found
+}
