@@ -29,6 +29,15 @@ journalctl -u rsprep.service -o verbose --no-pager >/run/journal.txt
 check journal-fields 'grep -q "^    MODE='$scenario'" /run/journal.txt && grep -q "^    SYSCTL=net.ipv4.conf.all.arp_ignore" /run/journal.txt && grep -q "^    BEFORE=0" /run/journal.txt && grep -q "^    AFTER=1" /run/journal.txt && grep -q "^    ADDR=192.168.79.180/32" /run/journal.txt'
 grep -E '^    (MESSAGE|MODE|CHANGE|SYSCTL|BEFORE|AFTER|ADDR)=' /run/journal.txt | head -n 12
 
+# Drift, then systemctl reload (ExecReload applies again) repairs it.
+echo 0 >/proc/sys/net/ipv4/conf/all/arp_ignore
+/usr/sbin/rsprep verify >/dev/null
+check drift-seen "[ $? = 1 ]"
+systemctl reload rsprep.service
+check reload-exit-0 "[ $? = 0 ]"
+/usr/sbin/rsprep verify >/dev/null
+check reload-repaired "[ $? = 0 ]"
+
 systemctl stop rsprep.service
 check stop-inactive "[ \"$(state)\" = inactive ]"
 check stop-removed-vip '! ip -o addr show | grep -qw 192.168.79.180/32'
