@@ -2,12 +2,15 @@ package main
 
 import (
 	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/rsprep/rsprep/arp"
+	"github.com/rsprep/rsprep/nat"
 	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/tunnel"
 )
 
 // options are every flag's value; each mode defines only the flags it takes.
@@ -21,6 +24,15 @@ type options struct {
 
 	// modes
 	vips []string
+
+	// tun and nat, and --pin-gateway-arp for every mode (see the end of this file)
+	rpFilter      string
+	dip           string
+	keepRoutes    []string
+	pinGatewayARP bool
+	gateway       string
+	gatewayMAC    string
+	act           action // set by newFlagSet: down builds a mode that only undoes
 }
 
 // modeDef is one forwarding mode on the command line.
@@ -38,15 +50,22 @@ func modeDefs() map[string]modeDef {
 			example: "rsprep dr --vip 192.168.79.180",
 			flags: func(fs *pflag.FlagSet, o *options) {
 				vipFlag(fs, o)
+				pinFlags(fs, o)
 			},
 			build: func(o *options) (realserver.Mode, error) {
 				vips, err := realserver.ParseVIPs(o.vips)
 				if err != nil {
 					return nil, err
 				}
-				return arp.DR{VIPs: vips}, nil
+				pin, err := buildPin(o)
+				if err != nil {
+					return nil, err
+				}
+				return arp.DR{VIPs: vips, Pin: pin}, nil
 			},
 		},
+		"tun": tunDef(),
+		"nat": natDef(),
 	}
 }
 
@@ -62,6 +81,7 @@ func newFlagSet(act action, name string, def modeDef, o *options) *pflag.FlagSet
 	}
 	fs := pflag.NewFlagSet(cmd, pflag.ContinueOnError)
 	fs.SortFlags = false
+	o.act = act
 	def.flags(fs, o)
 	if act != actVerify {
 		fs.BoolVar(&o.dryRun, "dry-run", false, "print the plan (the changes it would make) and change nothing")
@@ -81,9 +101,13 @@ func newFlagSet(act action, name string, def modeDef, o *options) *pflag.FlagSet
 
 // globalNote warns that the ARP and rp_filter knobs are host-wide.
 const globalNote = `
-Note: arp_ignore, arp_announce (and rp_filter for tun) are set on conf/all and
-conf/default, which affects every interface of the host (or namespace), and on
-lo. down restores each value rsprep changed, if nobody changed it since.
+Note: for dr and tun, arp_ignore and arp_announce are set on conf/all and
+conf/default, which affects every interface of the host (or namespace), and
+on lo (nat changes no sysctl). For tun, the effective rp_filter of tunl0 is
+max(conf/all, conf/tunl0): with the default --rp-filter off, a conf/all of 1
+is lowered to 0, which turns reverse-path filtering off on every interface;
+--rp-filter loose keeps conf/all and raises only tunl0 to 2. down restores
+each value rsprep changed, if nobody changed it since.
 `
 
 func actionSummary(act action, def modeDef) string {
@@ -102,3 +126,114 @@ func exampleFor(act action, def modeDef) string {
 	}
 	return "rsprep " + string(act) + def.example[len("rsprep"):]
 }
+
+// ---- tun, nat and --pin-gateway-arp (issue 4) ----
+
+func tunDef() modeDef {
+	return modeDef{
+		summary: "IP-in-IP tunnel (ipvsadm -i): ipip loaded, tunl0 up with each VIP /32, arp_ignore=1, arp_announce=2, rp_filter off (or loose) for tunl0",
+		example: "rsprep tun --vip 192.168.79.180",
+		flags: func(fs *pflag.FlagSet, o *options) {
+			vipFlag(fs, o)
+			fs.StringVar(&o.rpFilter, "rp-filter", "", "effective rp_filter for tunl0: off (0, default) or loose (2, when a hardening baseline forbids 0)")
+			pinFlags(fs, o)
+		},
+		build: func(o *options) (realserver.Mode, error) {
+			vips, err := realserver.ParseVIPs(o.vips)
+			if err != nil {
+				return nil, err
+			}
+			rp, err := tunnel.ParseRPFilter(o.rpFilter)
+			if err != nil {
+				return nil, err
+			}
+			pin, err := buildPin(o)
+			if err != nil {
+				return nil, err
+			}
+			return tunnel.TUN{VIPs: vips, RPFilter: rp, Pin: pin}, nil
+		},
+	}
+}
+
+func natDef() modeDef {
+	return modeDef{
+		summary: "masquerading (ipvsadm -m): default route via the DIP, --keep-route destinations via the previous gateway",
+		example: "rsprep nat --dip 192.168.10.1",
+		flags: func(fs *pflag.FlagSet, o *options) {
+			fs.StringVar(&o.dip, "dip", "", "the director's address on this host's subnet: the new default gateway")
+			fs.StringSliceVar(&o.keepRoutes, "keep-route", nil, "destination CIDR that keeps going via the previous default gateway, e.g. a management subnet (repeatable, comma-separated)")
+			pinFlags(fs, o)
+		},
+		build: func(o *options) (realserver.Mode, error) {
+			var n nat.NAT
+			if o.dip != "" {
+				ip, err := netip.ParseAddr(o.dip)
+				if err != nil {
+					return nil, realserver.Inputf("--dip %q is not an IP address", o.dip)
+				}
+				n.DIP = ip
+			}
+			for _, s := range o.keepRoutes {
+				p, err := realserver.ParseCIDR("--keep-route", s)
+				if err != nil {
+					return nil, err
+				}
+				n.KeepRoutes = append(n.KeepRoutes, p)
+			}
+			pin, err := buildPin(o)
+			if err != nil {
+				return nil, err
+			}
+			n.Pin = pin
+			if o.act == actDown {
+				return undoOnly{n}, nil
+			}
+			return n, nil
+		},
+	}
+}
+
+func pinFlags(fs *pflag.FlagSet, o *options) {
+	fs.BoolVar(&o.pinGatewayARP, "pin-gateway-arp", false, "write the gateway's neighbour entry PERMANENT with its MAC (gateway: --gateway, else the DIP for nat, else the default route's next hop)")
+	fs.StringVar(&o.gateway, "gateway", "", "with --pin-gateway-arp: the gateway to pin")
+	fs.StringVar(&o.gatewayMAC, "gateway-mac", "", "with --pin-gateway-arp: the gateway's MAC (default: what it answers to an ARP probe, else its live neighbour entry)")
+}
+
+// buildPin parses the pin flags. down takes them (a unit's stop command
+// repeats the start command's flags) but needs no pin: it removes the
+// entry rsprep recorded, whatever the flags say.
+func buildPin(o *options) (*arp.Pin, error) {
+	if !o.pinGatewayARP {
+		if o.gateway != "" || o.gatewayMAC != "" {
+			return nil, realserver.Inputf("--gateway and --gateway-mac are for --pin-gateway-arp, which is not given")
+		}
+		return nil, nil
+	}
+	p := &arp.Pin{}
+	if o.gateway != "" {
+		ip, err := netip.ParseAddr(o.gateway)
+		if err != nil {
+			return nil, realserver.Inputf("--gateway %q is not an IP address", o.gateway)
+		}
+		p.Gateway = ip
+	}
+	if o.gatewayMAC != "" {
+		mac, err := realserver.ParseMAC(o.gatewayMAC)
+		if err != nil {
+			return nil, realserver.Inputf("--gateway-mac: %v", err)
+		}
+		p.MAC = mac
+	}
+	if o.act == actDown {
+		return nil, p.Validate()
+	}
+	return p, nil
+}
+
+// undoOnly is a mode for down, which undoes what the record says: the host
+// need not still match the input, so a DIP whose interface has gone away
+// does not block its own teardown.
+type undoOnly struct{ realserver.Mode }
+
+func (undoOnly) Preflight(*realserver.View) error { return nil }
