@@ -1,0 +1,165 @@
+package test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rsprep/rsprep/test/nstest"
+)
+
+// badInput is one rejected command line: exit 2, one line on stderr that
+// contains want, nothing on stdout, and nothing changed.
+type badInput struct {
+	name string
+	args []string
+	want string
+}
+
+// badDR covers apply, verify and down of every DR and common flag.
+func badDR() []badInput {
+	var cases []badInput
+	for _, v := range []struct{ vip, want string }{
+		{"", "dr needs at least one --vip"},
+		{",,", "dr needs at least one --vip"},
+		{"abc", `VIP "abc" is not an IP address`},
+		{"300.1.1.1", `VIP "300.1.1.1" is not an IP address`},
+		{"192.168.79.180/24", "VIP 192.168.79.180/24 is a prefix"},
+		{"192.168.79.180/33", `VIP "192.168.79.180/33" is not an IP address`},
+		{"192.168.79.180/32/32", `VIP "192.168.79.180/32/32" is not an IP address`},
+		{"2001:db8::/64", "VIP 2001:db8::/64 is a prefix"},
+		{"2001:db8::1/127", "VIP 2001:db8::1/127 is a prefix"},
+		{"127.0.0.1", "is a loopback address"},
+		{"::1", "is a loopback address"},
+		{"0.0.0.0", "is the unspecified address"},
+		{"::", "is the unspecified address"},
+		{"224.0.0.5", "is a multicast address"},
+		{"ff02::1", "is a multicast address"},
+		{"255.255.255.255", "is the broadcast address"},
+		{"169.254.1.1", "is link-local"},
+		{"fe80::1", "is link-local"},
+		{"fe80::1%eth0", "has a zone"},
+		{"::ffff:192.168.79.180", "is IPv4-mapped IPv6"},
+		{"240.0.0.1", "is in the reserved range 240.0.0.0/4"},
+		{"0.1.2.3", "is in 0.0.0.0/8"},
+		{"192.168.79.180,192.168.79.180", "VIP 192.168.79.180 is given twice"},
+		{"192.168.79.180,192.168.79.180/32", "VIP 192.168.79.180 is given twice"},
+		{"2001:db8::80,2001:DB8:0::80", "VIP 2001:db8::80 is given twice"},
+		{"10.0.0.2", "VIP 10.0.0.2 is this host's own address (10.0.0.2/24 on eth0.100)"},
+	} {
+		for _, act := range [][]string{{"dr"}, {"verify", "dr"}, {"down", "dr"}} {
+			cases = append(cases, badInput{strings.Join(act, " ") + " --vip " + v.vip, append(act, "--vip", v.vip), v.want})
+		}
+	}
+	cases = append(cases,
+		badInput{"dr twice across flags", []string{"dr", "--vip", vip, "--vip", vip + "/32"}, "is given twice"},
+		badInput{"dr without --vip", []string{"dr"}, "dr needs at least one --vip"},
+		badInput{"unknown flag", []string{"dr", "--vip", vip, "--bogus"}, "unknown flag: --bogus"},
+		badInput{"unknown shorthand", []string{"dr", "--vip", vip, "-x"}, "unknown shorthand flag: 'x'"},
+		badInput{"positional argument", []string{"dr", vip}, `unexpected argument "` + vip + `"`},
+		badInput{"unknown mode", []string{"rd", "--vip", vip}, `unknown command or mode "rd"`},
+		badInput{"verify unknown mode", []string{"verify", "rd", "--vip", vip}, `unknown command or mode "rd"`},
+		badInput{"down unknown mode", []string{"down", "rd", "--vip", vip}, `unknown command or mode "rd"`},
+		badInput{"-o yaml", []string{"dr", "--vip", vip, "-o", "yaml"}, `--output "yaml"`},
+		badInput{"-o empty", []string{"verify", "dr", "--vip", vip, "-o", ""}, `--output ""`},
+		badInput{"-o JSON", []string{"verify", "dr", "--vip", vip, "--output=JSON"}, `--output "JSON"`},
+		badInput{"-o prometheus for apply", []string{"dr", "--vip", vip, "-o", "prometheus"}, `--output "prometheus"`},
+		badInput{"--dry-run=maybe", []string{"dr", "--vip", vip, "--dry-run=maybe"}, "--dry-run"},
+		badInput{"--verbose=2", []string{"dr", "--vip", vip, "--verbose=2"}, "--verbose"},
+		badInput{"--lock-wait abc", []string{"dr", "--vip", vip, "--lock-wait", "abc"}, "--lock-wait"},
+		badInput{"--lock-wait without unit", []string{"dr", "--vip", vip, "--lock-wait", "10"}, "--lock-wait"},
+		badInput{"--lock-wait negative", []string{"dr", "--vip", vip, "--lock-wait", "-1s"}, "--lock-wait"},
+		badInput{"--lock-wait for verify", []string{"verify", "dr", "--vip", vip, "--lock-wait", "1s"}, "unknown flag: --lock-wait"},
+		badInput{"--dry-run for verify", []string{"verify", "dr", "--vip", vip, "--dry-run"}, "unknown flag: --dry-run"},
+	)
+	return cases
+}
+
+// checkBad runs one case through run and checks it was rejected as bad
+// input and that nothing changed: the namespace (snapshot) and the state
+// directory (not even a lock file).
+func checkBad(t *testing.T, rs *nstest.NS, before string, c badInput, run func(args ...string) nstest.Result) {
+	t.Helper()
+	r := run(c.args...)
+	lines := strings.Split(strings.TrimRight(r.Stderr, "\n"), "\n")
+	if r.Code != 2 || len(lines) != 1 || !strings.HasPrefix(r.Stderr, "rsprep: ") || !strings.Contains(r.Stderr, c.want) || r.Stdout != "" {
+		t.Errorf("rsprep %q: exit %d, stdout %q, stderr %q; want exit 2, no stdout and one stderr line containing %q", c.args, r.Code, r.Stdout, r.Stderr, c.want)
+	}
+	if entries, _ := os.ReadDir(rs.StateDir); len(entries) != 0 {
+		t.Errorf("rsprep %q wrote into the state directory", c.args)
+	}
+	if after := rs.Snapshot(t); after != before {
+		t.Errorf("rsprep %q changed the namespace:\n%s", c.args, diffLines(before, after))
+	}
+}
+
+// Bad input, table-driven: malformed, out of range, duplicated and
+// contradictory values of every flag exit 2 with one line and change
+// nothing.
+func TestBadInputChangesNothing(t *testing.T) {
+	rs, _ := realServer(t)
+	before := rs.Snapshot(t)
+	run := func(args ...string) nstest.Result { return rs.Rsprep(t, args...) }
+	for _, c := range badDR() {
+		t.Run(c.name, func(t *testing.T) { checkBad(t, rs, before, c, run) })
+	}
+}
+
+// --netns names a namespace; a bad one is bad input, and an empty one
+// must not silently mean "this host". (These cases, and a flag missing its
+// value at the end, run without the harness's own --netns.)
+func TestBadNetns(t *testing.T) {
+	rs, _ := realServer(t)
+	before := rs.Snapshot(t)
+	for _, c := range []badInput{
+		{"empty", []string{"verify", "dr", "--vip", vip, "--netns", ""}, `--netns ""`},
+		{"empty for apply", []string{"dr", "--vip", vip, "--dry-run", "--netns="}, `--netns ""`},
+		{"path", []string{"verify", "dr", "--vip", vip, "--netns", "a/b"}, `--netns "a/b"`},
+		{"dot-dot", []string{"verify", "dr", "--vip", vip, "--netns", ".."}, `--netns ".."`},
+		{"absent", []string{"dr", "--vip", vip, "--netns", "rsprep-no-such-ns"}, "no such network namespace"},
+		{"--vip without value", []string{"dr", "--vip"}, "flag needs an argument: --vip"},
+		{"--netns without value", []string{"down", "dr", "--vip", vip, "--netns"}, "flag needs an argument: --netns"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			checkBad(t, rs, before, c, func(args ...string) nstest.Result {
+				return runAs(t, rs, append([]string{nstest.Rsprep(t)}, args...)...)
+			})
+		})
+	}
+}
+
+// A config file's errors are bad input too, each naming FILE:LINE, and so
+// is mixing --config with desired-state flags.
+func TestBadConfigChangesNothing(t *testing.T) {
+	rs, _ := realServer(t)
+	before := rs.Snapshot(t)
+	dir := t.TempDir()
+	conf := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := conf("good.conf", "[rsprep]\nmode = dr\nvip = "+vip+"\n")
+	run := func(args ...string) nstest.Result { return rs.Rsprep(t, args...) }
+	for _, c := range []badInput{
+		{"missing file", []string{"apply", "--config", filepath.Join(dir, "none.conf")}, "no such config file"},
+		{"garbage", []string{"apply", "--config", conf("garbage.conf", "\x00\x01garbage\n")}, "garbage.conf:1:"},
+		{"no section", []string{"verify", "--config", conf("nosection.conf", "mode = dr\n")}, "nosection.conf:1:"},
+		{"other section", []string{"apply", "--config", conf("section.conf", "[Service]\nmode = dr\n")}, "section.conf:2:"},
+		{"no mode", []string{"apply", "--config", conf("nomode.conf", "[rsprep]\nvip = "+vip+"\n")}, "no mode"},
+		{"two modes", []string{"apply", "--config", conf("twomodes.conf", "[rsprep]\nmode = dr\nmode = tun\nvip = "+vip+"\n")}, "twomodes.conf:3:"},
+		{"unknown mode", []string{"apply", "--config", conf("badmode.conf", "[rsprep]\nmode = rd\n")}, "badmode.conf:2:"},
+		{"unknown key", []string{"apply", "--config", conf("key.conf", "[rsprep]\nmode = dr\nvip = "+vip+"\nnetns = x\n")}, "key.conf:4:"},
+		{"bad VIP", []string{"down", "--config", conf("badvip.conf", "[rsprep]\nmode = dr\nvip = 300.1.1.1\n")}, "badvip.conf:3:"},
+		{"same VIP twice", []string{"apply", "--config", conf("twice.conf", "[rsprep]\nmode = dr\nvip = "+vip+"\nvip = "+vip+"/32\n")}, "twice.conf:4:"},
+		{"empty value", []string{"apply", "--config", conf("empty.conf", "[rsprep]\nmode = dr\nvip =\n")}, "empty.conf:3:"},
+		{"continuation", []string{"apply", "--config", conf("cont.conf", "[rsprep]\nmode = dr\nvip = "+vip+" \\\n")}, "cont.conf:3:"},
+		{"flag and config", []string{"dr", "--config", good, "--vip", vip}, "--vip is given both in"},
+		{"config of another mode", []string{"tun", "--config", good}, "mode = dr, but the command is for tun"},
+	} {
+		t.Run(c.name, func(t *testing.T) { checkBad(t, rs, before, c, run) })
+	}
+}
