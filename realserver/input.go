@@ -70,7 +70,9 @@ func CheckUnicast(what string, ip netip.Addr) error {
 	why := ""
 	switch {
 	case ip.Zone() != "":
-		why = "has a zone"
+		// A zone is free text (netip accepts "::%\n"): quote it, so that
+		// the message stays one line.
+		return Inputf("%s %q has a zone", what, ip.String())
 	case ip.Is4In6():
 		why = "is IPv4-mapped IPv6; give the IPv4 address"
 	case ip.IsUnspecified():
