@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/netip"
 	"os/exec"
 	"strings"
 	"time"
@@ -26,13 +25,15 @@ const dumpRetries = 5
 
 // Host talks to the kernel of the calling thread's network namespace.
 type Host struct {
-	nl      *netlink.Handle
-	links   map[string]netlink.Link // by name, refreshed on a miss
-	sysctls sysctlClients
+	nl        *netlink.Handle
+	rtnl      *rtnl                   // addresses: pipelined writes, dumps parsed in place
+	addrsSeen int                     // addresses in the last dump, to size the next
+	links     map[string]netlink.Link // by name, refreshed on a miss
+	sysctls   sysctlClients
 }
 
-// New opens one rtnetlink socket, reused for every request: a socket per
-// request would cost a syscall round trip per VIP.
+// New opens the rtnetlink sockets, each reused for every request: a socket
+// per request would cost a syscall round trip per VIP.
 func New() (*Host, error) {
 	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
 	if err != nil {
@@ -42,11 +43,19 @@ func New() (*Host, error) {
 		h.Close()
 		return nil, fmt.Errorf("setting the rtnetlink timeout: %w", err)
 	}
-	return &Host{nl: h, sysctls: sysctlClients{}}, nil
+	r, err := openRtnl()
+	if err != nil {
+		h.Close()
+		return nil, fmt.Errorf("opening rtnetlink: %w", err)
+	}
+	return &Host{nl: h, rtnl: r, sysctls: sysctlClients{}}, nil
 }
 
-// Close releases the netlink socket.
-func (h *Host) Close() { h.nl.Close() }
+// Close releases the netlink sockets.
+func (h *Host) Close() {
+	h.nl.Close()
+	h.rtnl.close()
+}
 
 // retryDump repeats an interrupted dump; if it keeps being interrupted the
 // caller gets an error (cannot observe), never partial results.
@@ -101,67 +110,6 @@ func (h *Host) link(name string) (netlink.Link, error) {
 	}
 	h.links[name] = l
 	return l, nil
-}
-
-// Addrs implements realserver.Host: one dump for every link and family.
-func (h *Host) Addrs() ([]realserver.Addr, error) {
-	names, err := h.linkNames()
-	if err != nil {
-		return nil, err
-	}
-	as, err := retryDump("address", func() ([]netlink.Addr, error) { return h.nl.AddrList(nil, netlink.FAMILY_ALL) })
-	if err != nil {
-		return nil, err
-	}
-	out := make([]realserver.Addr, 0, len(as))
-	for _, a := range as {
-		ip, ok := netip.AddrFromSlice(a.IP)
-		if !ok {
-			continue
-		}
-		ones, _ := a.Mask.Size()
-		out = append(out, realserver.Addr{
-			Link:   names[a.LinkIndex],
-			Prefix: netip.PrefixFrom(ip.Unmap(), ones),
-			Label:  a.Label,
-		})
-	}
-	return out, nil
-}
-
-func toNetlinkAddr(a realserver.Addr) *netlink.Addr {
-	ip := a.Prefix.Addr()
-	return &netlink.Addr{
-		IPNet: &net.IPNet{IP: ip.AsSlice(), Mask: net.CIDRMask(a.Prefix.Bits(), ip.BitLen())},
-		Label: a.Label,
-	}
-}
-
-// AddAddr implements realserver.Host.
-func (h *Host) AddAddr(a realserver.Addr) error {
-	l, err := h.link(a.Link)
-	if err != nil {
-		return err
-	}
-	if err := h.nl.AddrAdd(l, toNetlinkAddr(a)); err != nil && !errors.Is(err, unix.EEXIST) {
-		return fmt.Errorf("adding %s to %s: %w", a.Prefix, a.Link, err)
-	}
-	return nil
-}
-
-// DelAddr implements realserver.Host.
-func (h *Host) DelAddr(a realserver.Addr) error {
-	l, err := h.link(a.Link)
-	if err != nil {
-		if isGone(err) {
-			return nil
-		}
-		return err
-	}
-	if err := h.nl.AddrDel(l, toNetlinkAddr(a)); err != nil && !isGone(err) {
-		return fmt.Errorf("removing %s from %s: %w", a.Prefix, a.Link, err)
-	}
-	return nil
 }
 
 func isGone(err error) bool {

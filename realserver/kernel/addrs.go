@@ -1,0 +1,165 @@
+package kernel
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/netip"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/rsprep/rsprep/realserver"
+)
+
+// Addrs implements realserver.Host: one dump for every link and family.
+func (h *Host) Addrs() ([]realserver.Addr, error) {
+	names, err := h.linkNames()
+	if err != nil {
+		return nil, err
+	}
+	return retryDump("address", func() ([]realserver.Addr, error) {
+		out := make([]realserver.Addr, 0, h.addrsSeen) // sized as last time: no regrowth
+		labels := map[string]string{}                  // one string per distinct label, not per address
+		q := newRequest(unix.RTM_GETADDR, unix.NLM_F_DUMP, make([]byte, unix.SizeofIfAddrmsg))
+		err := h.rtnl.dump(q, unix.RTM_NEWADDR, func(body []byte) {
+			if a, ok := parseAddr(body, names, labels); ok {
+				out = append(out, a)
+			}
+		})
+		h.addrsSeen = len(out)
+		return out, err
+	})
+}
+
+// parseAddr reads one RTM_NEWADDR message as vishvananda/netlink's
+// AddrList does: the address is IFA_LOCAL with the message's prefix length
+// when IFA_ADDRESS is the same address (IPv4), IFA_LOCAL as a host address
+// when IFA_ADDRESS differs (a point-to-point peer), and IFA_ADDRESS with
+// the prefix length when there is no IFA_LOCAL (IPv6).
+func parseAddr(body []byte, names map[int]string, labels map[string]string) (realserver.Addr, bool) {
+	if len(body) < unix.SizeofIfAddrmsg {
+		return realserver.Addr{}, false
+	}
+	family, bits := body[0], int(body[1])
+	index := int(binary.NativeEndian.Uint32(body[4:8]))
+	var local, address []byte
+	label := ""
+	for b := body[unix.SizeofIfAddrmsg:]; len(b) >= unix.SizeofRtAttr; {
+		n := int(binary.NativeEndian.Uint16(b[0:2]))
+		if n < unix.SizeofRtAttr || n > len(b) {
+			break
+		}
+		val := b[unix.SizeofRtAttr:n]
+		switch binary.NativeEndian.Uint16(b[2:4]) {
+		case unix.IFA_LOCAL:
+			local = val
+		case unix.IFA_ADDRESS:
+			address = val
+		case unix.IFA_LABEL:
+			if len(val) > 0 {
+				val = val[:len(val)-1] // NUL
+			}
+			l, ok := labels[string(val)]
+			if !ok {
+				l = string(val)
+				labels[l] = l
+			}
+			label = l
+		}
+		b = b[min(len(b), (n+unix.RTA_ALIGNTO-1)&^(unix.RTA_ALIGNTO-1)):]
+	}
+	raw := address
+	switch {
+	case local == nil:
+	case family == unix.AF_INET && address != nil && string(local) == string(address):
+	default:
+		raw, bits = local, 8*len(local)
+	}
+	ip, ok := netip.AddrFromSlice(raw)
+	if !ok {
+		return realserver.Addr{}, false
+	}
+	return realserver.Addr{Link: names[index], Prefix: netip.PrefixFrom(ip.Unmap(), bits), Label: label}, true
+}
+
+// AddAddr implements realserver.Host.
+func (h *Host) AddAddr(a realserver.Addr) error { return h.AddAddrs([]realserver.Addr{a})[0] }
+
+// DelAddr implements realserver.Host.
+func (h *Host) DelAddr(a realserver.Addr) error { return h.DelAddrs([]realserver.Addr{a})[0] }
+
+// AddAddrs implements realserver.AddrBatcher: pipelined RTM_NEWADDR, each
+// as `ip addr add` sends it; an address that is already there is success.
+func (h *Host) AddAddrs(as []realserver.Addr) []error {
+	return h.addrs(as, unix.RTM_NEWADDR, unix.NLM_F_CREATE|unix.NLM_F_EXCL, func(a realserver.Addr, err error) error {
+		if errors.Is(err, unix.EEXIST) {
+			return nil
+		}
+		return fmt.Errorf("adding %s to %s: %w", a.Prefix, a.Link, err)
+	})
+}
+
+// DelAddrs implements realserver.AddrBatcher: pipelined RTM_DELADDR; an
+// address (or link) that is already gone is success.
+func (h *Host) DelAddrs(as []realserver.Addr) []error {
+	return h.addrs(as, unix.RTM_DELADDR, 0, func(a realserver.Addr, err error) error {
+		if isGone(err) {
+			return nil
+		}
+		return fmt.Errorf("removing %s from %s: %w", a.Prefix, a.Link, err)
+	})
+}
+
+// addrs sends one request per address and returns each one's result:
+// nil, or what failed(a, err) makes of a failure (nil for one that is not).
+// It stops at the first failure; what it did not attempt is errNotSent.
+func (h *Host) addrs(as []realserver.Addr, typ, flags uint16, failed func(realserver.Addr, error) error) []error {
+	errs := make([]error, len(as))
+	var reqs []*request
+	var idx []int // reqs[j] is the request for as[idx[j]]
+	for i, a := range as {
+		l, err := h.link(a.Link)
+		if err == nil {
+			reqs, idx = append(reqs, addrRequest(typ, flags, l.Attrs().Index, a)), append(idx, i)
+			continue
+		}
+		if errs[i] = failed(a, err); errs[i] != nil {
+			for j := i + 1; j < len(as); j++ {
+				errs[j] = errNotSent
+			}
+			break
+		}
+	}
+	res := h.rtnl.do(reqs, func(j int, err error) error { return failed(as[idx[j]], err) })
+	for j, err := range res {
+		errs[idx[j]] = err
+	}
+	return errs
+}
+
+// addrRequest encodes an address request as vishvananda/netlink's AddrAdd
+// and AddrDel do: IFA_LOCAL and IFA_ADDRESS, the broadcast address of an
+// IPv4 subnet of /30 or wider, and the IPv4 label.
+func addrRequest(typ, flags uint16, index int, a realserver.Addr) *request {
+	ip := a.Prefix.Addr()
+	family := uint8(unix.AF_INET)
+	if !ip.Is4() {
+		family = unix.AF_INET6
+	}
+	msg := []byte{family, uint8(a.Prefix.Bits()), 0, 0, 0, 0, 0, 0}
+	binary.NativeEndian.PutUint32(msg[4:], uint32(index))
+	q := newRequest(typ, unix.NLM_F_ACK|flags, msg)
+	q.attr(unix.IFA_LOCAL, ip.AsSlice())
+	q.attr(unix.IFA_ADDRESS, ip.AsSlice())
+	if ip.Is4() {
+		if bits := a.Prefix.Bits(); bits >= 0 && bits < 31 {
+			b := ip.As4()
+			binary.BigEndian.PutUint32(b[:], binary.BigEndian.Uint32(b[:])|^uint32(0)>>bits)
+			q.attr(unix.IFA_BROADCAST, b[:])
+		}
+		if a.Label != "" {
+			q.attr(unix.IFA_LABEL, append([]byte(a.Label), 0))
+		}
+	}
+	return q
+}
