@@ -36,10 +36,10 @@ def=$(ip -n nat-rs1 route show default)
 verdict 'case "$def" in "default via $dip "*) true ;; *) false ;; esac' nat.route "rs1 default route: ${def:-none}"
 keep=$(ip -n nat-rs2 route show 10.0.9.0/24)
 verdict 'case "$keep" in *"via 10.0.4.254 "*) true ;; *) false ;; esac' nat.keep-route "rs2 route to 10.0.9.0/24: ${keep:-none}"
-for rs in rs1 rs2; do
-	rsp nat-$rs verify nat --dip $dip
-	verdict '[ $rc -eq 0 ]' nat.verify.$rs "rsprep verify nat exits $rc"
-done
+rsp nat-rs1 verify nat --dip $dip
+verdict '[ $rc -eq 0 ]' nat.verify.rs1 "rsprep verify nat exits $rc"
+rsp nat-rs2 verify nat --dip $dip --keep-route 10.0.9.0/24
+verdict '[ $rc -eq 0 ] && has route.keep' nat.verify.rs2 "rsprep verify nat --keep-route 10.0.9.0/24 exits $rc$(has route.keep && echo ', checks route.keep')"
 
 ipvs_zero nat-d
 hits nat-c http://$vip/ $n
