@@ -70,13 +70,9 @@ func (e *Engine) Down(vips []netip.Addr, dryRun bool) (Result, error) {
 		e.Record.restore(saved)
 		return res, nil
 	}
-	var done []Change
-	for _, c := range plan {
-		if err := c.Run(e.Host); err != nil {
-			return res, e.rollback(done, saved, &ChangeError{Change: c, Err: err})
-		}
-		done = append(done, c)
-		e.logChange(c)
+	done := make([]Change, 0, len(plan))
+	if err := runPlan(e.Host, plan, func(c Change) { done = append(done, c); e.logChange(c) }); err != nil {
+		return res, e.rollback(done, saved, err)
 	}
 	return res, e.Record.Save()
 }

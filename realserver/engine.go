@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 )
 
 // maxRounds bounds apply: a change may reveal new subjects (loading ipip
@@ -88,15 +89,16 @@ func (e *Engine) Apply(invs []Invariant, dryRun bool) (Result, error) {
 	res := Result{Mode: e.Mode}
 	saved := e.Record.snapshot()
 	var done []Change
-	for round := 0; round < maxRounds; round++ {
-		fs, err := e.verify(invs)
-		if err != nil {
+	var fs []Finding
+	for round := 0; ; round++ {
+		var err error
+		if fs, err = e.verify(invs); err != nil {
 			return res, e.rollback(done, saved, err)
 		}
 		res.Checks = fs
 		plan := planFixes(fs, e.Mode)
-		if len(plan) == 0 {
-			break
+		if len(plan) == 0 || round == maxRounds {
+			break // this check is the postcondition
 		}
 		if dryRun {
 			res.Changes = plan
@@ -107,20 +109,13 @@ func (e *Engine) Apply(invs []Invariant, dryRun bool) (Result, error) {
 			return res, e.rollback(done, saved, err)
 		}
 		e.recordSaved = true
-		for _, c := range plan {
-			if err := c.Run(e.Host); err != nil {
-				return res, e.rollback(done, saved, &ChangeError{Change: c, Err: err})
-			}
-			done = append(done, c)
-			e.logChange(c)
+		done = slices.Grow(done, len(plan))
+		if err := runPlan(e.Host, plan, func(c Change) { done = append(done, c); e.logChange(c) }); err != nil {
+			return res, e.rollback(done, saved, err)
 		}
 		res.Changes = append(res.Changes, plan...)
 	}
-	fs, err := e.verify(invs)
-	if err != nil {
-		return res, e.rollback(done, saved, err)
-	}
-	res.Checks, res.OK = fs, AllOK(fs)
+	res.OK = AllOK(fs)
 	if !res.OK {
 		return res, &NotConvergedError{Failing: failing(fs)}
 	}
@@ -176,7 +171,11 @@ func (e *Engine) logChange(c Change) {
 
 // planFixes collects the fixes of the failing findings, tagged with mode.
 func planFixes(fs []Finding, mode string) []Change {
-	var cs []Change
+	n := 0
+	for _, f := range fs {
+		n += len(f.Fix)
+	}
+	cs := make([]Change, 0, n)
 	for _, f := range fs {
 		if f.OK {
 			continue

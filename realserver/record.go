@@ -138,6 +138,7 @@ func (c Change) ownerKey() string {
 // owns it keeps the oldest prior value (the value before rsprep first
 // touched it) and updates what rsprep wrote.
 func (r *Record) Own(cs []Change) {
+	r.Changes = slices.Grow(r.Changes, len(cs))
 	index := make(map[string]int, len(r.Changes))
 	for i, c := range r.Changes {
 		index[c.ownerKey()] = i
