@@ -1,7 +1,8 @@
 #!/bin/sh
 # Runs inside the boot-test VM (see systemd-boot.sh) as a oneshot unit
-# ordered after rsprep.service, with systemd as PID 1. Each check prints
-# PASS or FAIL on the second serial port; DONE marks a complete run.
+# ordered after rsprep.service, with systemd as PID 1. The scenario (dr,
+# tun, nat) comes from the kernel command line. Each check prints PASS or
+# FAIL on the second serial port; DONE marks a complete run.
 exec >/dev/ttyS1 2>&1
 VIP4=192.168.79.180 VIP6=2001:db8::80
 scenario=$(sed -n 's/.*rsprep\.scenario=\([a-z]*\).*/\1/p' /proc/cmdline)
@@ -9,6 +10,13 @@ check() { # name, then a shell condition
 	if sh -c "$2"; then echo "PASS $scenario $1"; else echo "FAIL $scenario $1"; fi
 }
 state() { systemctl show -p ActiveState --value rsprep.service; }
+# applied: what the scenario makes true, as the kernel shows it.
+applied() {
+	case $scenario in
+	nat) ip route show default | grep -q "via 192.168.10.1 " ;;
+	*) ip -o addr show | grep -qw "$VIP4/32" ;;
+	esac
+}
 
 echo "=== $scenario booted: $(uname -r), PID 1 is $(cat /proc/1/comm)"
 check pid1-is-systemd '[ "$(cat /proc/1/comm)" = systemd ]'
@@ -18,7 +26,11 @@ check unit-active "[ \"$(state)\" = active ]"
 	systemctl status --no-pager rsprep.service systemd-modules-load.service
 	journalctl -b --no-pager -o cat -u rsprep.service -u systemd-modules-load.service
 }
-check vip-up-before-listener '[ "$(cat /run/vip-listener)" = vip-present ]'
+# vip-listener (ordered only by rsprep's Before=) saw the applied state.
+case $scenario in
+nat) check applied-before-listener 'grep -q "^default via 192.168.10.1 " /run/vip-listener' ;;
+*) check applied-before-listener 'grep -qw 192.168.79.180/32 /run/vip-listener' ;;
+esac
 
 /usr/sbin/rsprep verify -o json >/run/verify.json
 check verify-exit-0 "[ $? = 0 ]"
@@ -26,11 +38,17 @@ cat /run/verify.json
 /usr/sbin/rsprep verify -o prometheus
 
 journalctl -u rsprep.service -o verbose --no-pager >/run/journal.txt
-check journal-fields 'grep -q "^    MODE='$scenario'" /run/journal.txt && grep -q "^    SYSCTL=net.ipv4.conf.all.arp_ignore" /run/journal.txt && grep -q "^    BEFORE=0" /run/journal.txt && grep -q "^    AFTER=1" /run/journal.txt && grep -q "^    ADDR=192.168.79.180/32" /run/journal.txt'
+case $scenario in
+nat) check journal-fields 'grep -q "^    MODE=nat" /run/journal.txt && grep -q "^    CHANGE=ip route replace default via 192.168.10.1 dev eth9" /run/journal.txt' ;;
+*) check journal-fields 'grep -q "^    MODE='$scenario'" /run/journal.txt && grep -q "^    SYSCTL=net.ipv4.conf.all.arp_ignore" /run/journal.txt && grep -q "^    BEFORE=0" /run/journal.txt && grep -q "^    AFTER=1" /run/journal.txt && grep -q "^    ADDR=192.168.79.180/32" /run/journal.txt' ;;
+esac
 grep -E '^    (MESSAGE|MODE|CHANGE|SYSCTL|BEFORE|AFTER|ADDR)=' /run/journal.txt | head -n 12
 
 # Drift, then systemctl reload (ExecReload applies again) repairs it.
-echo 0 >/proc/sys/net/ipv4/conf/all/arp_ignore
+case $scenario in
+nat) ip route replace default via 192.168.10.254 dev eth9 ;;
+*) echo 0 >/proc/sys/net/ipv4/conf/all/arp_ignore ;;
+esac
 /usr/sbin/rsprep verify >/dev/null
 check drift-seen "[ $? = 1 ]"
 systemctl reload rsprep.service
@@ -40,40 +58,45 @@ check reload-repaired "[ $? = 0 ]"
 
 systemctl stop rsprep.service
 check stop-inactive "[ \"$(state)\" = inactive ]"
-check stop-removed-vip '! ip -o addr show | grep -qw 192.168.79.180/32'
+check stop-undid "! applied"
 check stop-restored-arp-ignore '[ "$(cat /proc/sys/net/ipv4/conf/all/arp_ignore)" = 0 ]'
 /usr/sbin/rsprep verify >/dev/null
 check verify-drift-after-stop "[ $? = 1 ]"
 
-if [ "$scenario" = tun ]; then
+case $scenario in
+tun)
 	# The modules came from modules-load.d at boot, not from rsprep's modprobe.
 	journalctl -b -t systemd-modules-load -o cat --no-pager
 	check modules-load-ipip 'journalctl -b -t systemd-modules-load -o cat | grep -q "Inserted module .ipip."'
 	check modules-load-ip6_tunnel 'journalctl -b -t systemd-modules-load -o cat | grep -q "Inserted module .ip6_tunnel."'
-	echo DONE
-	systemctl poweroff --no-block
-	exit 0
-fi
+	;;
+nat)
+	ip route show
+	check stop-restored-default 'ip route show default | grep -q "^default via 192.168.10.254 dev eth9"'
+	check stop-removed-keep-route '! ip route show | grep -q "^10.20.0.0/16"'
+	;;
+dr)
+	# The live path: D-Bus disable/enable against this systemd.
+	systemctl start rsprep.service
+	/usr/sbin/rsprep uninstall 2>/run/uninstall.log
+	check uninstall-exit-0 "[ $? = 0 ]"
+	cat /run/uninstall.log
+	check uninstall-stopped "[ \"$(state)\" = inactive ]"
+	check uninstall-ran-down "! applied"
+	check uninstall-disabled '[ ! -e /etc/systemd/system/multi-user.target.wants/rsprep.service ]'
+	check uninstall-removed '[ ! -e /etc/rsprep ] && [ ! -e /etc/systemd/system/rsprep.service ]'
 
-# The live path: D-Bus disable/enable against this systemd.
-systemctl start rsprep.service
-/usr/sbin/rsprep uninstall 2>/run/uninstall.log
-check uninstall-exit-0 "[ $? = 0 ]"
-cat /run/uninstall.log
-check uninstall-stopped "[ \"$(state)\" = inactive ]"
-check uninstall-ran-down '! ip -o addr show dev lo | grep -qw 192.168.79.180/32'
-check uninstall-disabled '[ ! -e /etc/systemd/system/multi-user.target.wants/rsprep.service ]'
-check uninstall-removed '[ ! -e /etc/rsprep ] && [ ! -e /etc/systemd/system/rsprep.service ]'
-
-/usr/sbin/rsprep install dr --vip $VIP4 --vip $VIP6 --before vip-listener.service 2>/run/install.log
-check install-exit-0 "[ $? = 0 ]"
-cat /run/install.log
-check install-enabled '[ "$(systemctl is-enabled rsprep.service)" = enabled ]'
-/usr/sbin/rsprep install dr --vip $VIP4 --vip $VIP6 --before vip-listener.service 2>/run/install2.log
-check install-again-silent "[ $? = 0 ] && [ ! -s /run/install2.log ]"
-systemctl start rsprep.service
-/usr/sbin/rsprep verify >/dev/null
-check verify-after-live-install "[ $? = 0 ]"
+	/usr/sbin/rsprep install dr --vip $VIP4 --vip $VIP6 --before vip-listener.service 2>/run/install.log
+	check install-exit-0 "[ $? = 0 ]"
+	cat /run/install.log
+	check install-enabled '[ "$(systemctl is-enabled rsprep.service)" = enabled ]'
+	/usr/sbin/rsprep install dr --vip $VIP4 --vip $VIP6 --before vip-listener.service 2>/run/install2.log
+	check install-again-silent "[ $? = 0 ] && [ ! -s /run/install2.log ]"
+	systemctl start rsprep.service
+	/usr/sbin/rsprep verify >/dev/null
+	check verify-after-live-install "[ $? = 0 ]"
+	;;
+esac
 
 echo DONE
 systemctl poweroff --no-block

@@ -9,8 +9,9 @@
 # Needs root and Debian's apt (debootstrap, qemu-system-x86, the cloud
 # kernel). The root file system and kernel are cached in $RSPREP_BOOT_CACHE
 # (default /var/tmp/rsprep-boot): the first run takes a few minutes more.
-# RSPREP_BOOT_SCENARIOS picks the boots (default "dr tun"); tun also checks
-# that modules-load.d, not rsprep's own modprobe, loaded the tunnel modules.
+# RSPREP_BOOT_SCENARIOS picks the boots (default "dr tun nat"); tun also
+# checks that modules-load.d, not rsprep's own modprobe, loaded the tunnel
+# modules; nat that stop puts the previous default route back.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
@@ -65,22 +66,42 @@ install -m 0755 "$work/rsprep" "$root/usr/sbin/rsprep"
 echo rsprep-boot >"$root/etc/hostname"
 echo 5b1f0e2c7d4a4e0f9a3c8b6d2e1f0a9b >"$root/etc/machine-id"
 
-# The tunnel modules and what they need, as the kernel package has them.
-for m in $(modprobe -a -d "$cache/kernel" -S "$kver" --show-depends ipip ip6_tunnel | awk '{print $2}'); do
+# The tunnel modules (and dummy, for the stand-in uplink) with what they
+# need, as the kernel package has them.
+for m in $(modprobe -a -d "$cache/kernel" -S "$kver" --show-depends ipip ip6_tunnel dummy | awk '{print $2}'); do
 	install -D -m 0644 "$m" "$root/${m#"$cache/kernel/"}"
 done
 cp "$cache/kernel/lib/modules/$kver"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$kver/"
 depmod -b "$root" "$kver"
 
-# A stand-in for a service that binds the VIP: it records whether the VIP
-# was there when it started (rsprep.service has Before= it).
+# A stand-in uplink, configured before network-online.target as a network
+# manager would: a dummy eth9 in 192.168.10.0/24 (the NAT DIP is .1) with
+# the default route via .254.
+cat >"$root/etc/systemd/system/lab-net.service" <<'EOF'
+[Unit]
+Description=stand-in uplink eth9 (dummy), default via 192.168.10.254
+After=systemd-modules-load.service
+Before=network-online.target
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/sh -c 'modprobe dummy && ip link add eth9 type dummy && ip addr add 192.168.10.2/24 dev eth9 && ip link set eth9 up && ip route add default via 192.168.10.254 dev eth9'
+[Install]
+WantedBy=network-online.target
+EOF
+mkdir -p "$root/etc/systemd/system/network-online.target.wants"
+ln -s /etc/systemd/system/lab-net.service "$root/etc/systemd/system/network-online.target.wants/lab-net.service"
+
+# A stand-in for a service that binds the VIP: it records the addresses
+# and default route it found when it started (rsprep.service has Before=
+# it, nothing else orders the two).
 cat >"$root/etc/systemd/system/vip-listener.service" <<'EOF'
 [Unit]
 Description=stand-in for a service listening on the VIP
 [Service]
 Type=oneshot
 RemainAfterExit=yes
-ExecStart=/bin/sh -c 'if ip -o addr show | grep -qw 192.168.79.180/32; then echo vip-present; else echo vip-absent; fi >/run/vip-listener'
+ExecStart=/bin/sh -c '{ ip -o addr show; ip route show default; } >/run/vip-listener'
 [Install]
 WantedBy=multi-user.target
 EOF
@@ -128,8 +149,11 @@ boot() { # scenario, install arguments...
 }
 
 failed=0
-for scenario in ${RSPREP_BOOT_SCENARIOS:-dr tun}; do
-	boot "$scenario" --vip 192.168.79.180 --vip 2001:db8::80
+for scenario in ${RSPREP_BOOT_SCENARIOS:-dr tun nat}; do
+	case $scenario in
+	nat) boot nat --dip 192.168.10.1 --keep-route 10.20.0.0/16 ;;
+	*) boot "$scenario" --vip 192.168.79.180 --vip 2001:db8::80 ;;
+	esac
 done
 passes=$(cat "$work"/results-*.txt | grep -c '^PASS' || true)
 fails=$(cat "$work"/results-*.txt | grep -c '^FAIL' || true)
