@@ -1,6 +1,7 @@
 package realserver
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -45,6 +46,10 @@ func LoadRecord(path, netns string) (*Record, error) {
 	if err != nil {
 		return nil, &RecordError{Path: path, Err: err}
 	}
+	// Size the list once (a hint: one "kind" per change). Left to grow, the
+	// decoder copied it over and over: at 10,000 VIPs, a third of a no-op
+	// apply's time.
+	r.Changes = make([]Change, 0, bytes.Count(data, []byte(`"kind"`)))
 	if err := json.Unmarshal(data, r); err != nil {
 		return nil, &RecordError{Path: path, Err: err}
 	}
