@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 )
 
 // maxRounds bounds apply: a change may reveal new subjects (loading ipip
@@ -35,9 +36,10 @@ func (e *NotConvergedError) Error() string {
 type ChangeError struct {
 	Change      Change
 	Err         error
-	RolledBack  int
-	RollbackErr error // undoing a change on the host failed
-	RecordErr   error // the host is rolled back, but not the record
+	RolledBack  int      // changes undone
+	Kept        []string // modules this run loaded: never unloaded
+	RollbackErr error    // undoing a change on the host failed
+	RecordErr   error    // the host is rolled back, but not the record
 }
 
 func (e *ChangeError) Error() string {
@@ -49,21 +51,24 @@ func (e *ChangeError) Error() string {
 			what += fmt.Sprintf(": %s needs the %s module", c.Mode, c.Module)
 		}
 	}
-	return what + rollbackSummary(e.RolledBack, e.RollbackErr, e.RecordErr)
+	return what + rollbackSummary(e.RolledBack, e.Kept, e.RollbackErr, e.RecordErr)
 }
 
 // rollbackSummary says how a rollback went. Only a failed host write leaves
 // the host partly changed; a record that could not be put back only
 // over-claims what rsprep owns, which down handles.
-func rollbackSummary(done int, hostErr, recordErr error) string {
+func rollbackSummary(undone int, kept []string, hostErr, recordErr error) string {
 	var s string
 	switch {
 	case hostErr != nil:
 		s = fmt.Sprintf("; rollback failed, the host is partly changed: %v", hostErr)
-	case done > 0:
-		s = fmt.Sprintf("; rolled back the %d change(s) this run made", done)
-	default:
+	case undone > 0:
+		s = fmt.Sprintf("; rolled back the %d change(s) this run made", undone)
+	case len(kept) == 0:
 		s = "; nothing was changed"
+	}
+	if len(kept) > 0 {
+		s += fmt.Sprintf("; left module(s) %s loaded (rsprep never unloads a module)", strings.Join(kept, ", "))
 	}
 	if recordErr != nil {
 		s += fmt.Sprintf("; could not restore the record: %v", recordErr)
@@ -133,9 +138,11 @@ func (e *Engine) verify(invs []Invariant) ([]Finding, error) {
 // rollback undoes this run's changes, newest first, and puts the record back.
 func (e *Engine) rollback(done []Change, saved []Change, cause error) error {
 	var errs []error
+	var kept []string
 	for i := len(done) - 1; i >= 0; i-- {
 		inv, ok := done[i].Inverse()
-		if !ok {
+		if !ok { // a module load (see Inverse)
+			kept = append([]string{done[i].Module}, kept...)
 			continue
 		}
 		if err := inv.Run(e.Host); err != nil {
@@ -152,10 +159,10 @@ func (e *Engine) rollback(done []Change, saved []Change, cause error) error {
 	}
 	var ce *ChangeError
 	if errors.As(cause, &ce) {
-		ce.RolledBack, ce.RollbackErr, ce.RecordErr = len(done), errors.Join(errs...), saveErr
+		ce.RolledBack, ce.Kept, ce.RollbackErr, ce.RecordErr = len(done)-len(kept), kept, errors.Join(errs...), saveErr
 		return ce
 	}
-	return fmt.Errorf("%w%s", cause, rollbackSummary(len(done), errors.Join(errs...), saveErr))
+	return fmt.Errorf("%w%s", cause, rollbackSummary(len(done)-len(kept), kept, errors.Join(errs...), saveErr))
 }
 
 func (e *Engine) logChange(c Change) {
