@@ -49,19 +49,19 @@ func TestBatchedFaultAtEveryWriteRollsBack(t *testing.T) {
 	for _, r := range []struct {
 		name string
 		seed func(*testing.T, string) *fake.Host
-		run  func(*realserver.Engine) error
+		run  runFunc
 	}{
 		{"apply", c.seed, applyRun(c)},
 		{"down", applied(c), downRun(c)},
 	} {
 		t.Run(r.name, func(t *testing.T) {
-			n := cleanWrites(t, c, r.seed, r.run)
+			n := len(cleanRun(t, c, r.seed, r.run))
 			for k := 1; k <= n; k++ {
 				path := filepath.Join(t.TempDir(), "record.json")
 				h := r.seed(t, path)
 				before, recBefore := h.Render(), readFile(t, path)
 				h.FailWrite(k)
-				err := r.run(quietEngine(pipelined{h, 2}, loadRecord(t, path), c.mode))
+				_, err := r.run(quietEngine(pipelined{h, 2}, loadRecord(t, path), c.mode))
 				var ce *realserver.ChangeError
 				if !errors.As(err, &ce) || !errors.Is(err, fake.ErrInjected) || ce.RollbackErr != nil {
 					t.Fatalf("write %d of %d failed: the run returned %v, want a ChangeError for the injected fault, rolled back", k, n, err)
@@ -88,11 +88,11 @@ func TestBatchedApplyAndDownMatchOneByOne(t *testing.T) {
 		if batched {
 			host = pipelined{h, 2}
 		}
-		if err := applyRun(c)(quietEngine(host, loadRecord(t, path), c.mode)); err != nil {
+		if _, err := applyRun(c)(quietEngine(host, loadRecord(t, path), c.mode)); err != nil {
 			t.Fatal(err)
 		}
 		applied := h.Render() + readFile(t, path)
-		if err := downRun(c)(quietEngine(host, loadRecord(t, path), c.mode)); err != nil {
+		if _, err := downRun(c)(quietEngine(host, loadRecord(t, path), c.mode)); err != nil {
 			t.Fatal(err)
 		}
 		renders[batched] = [2]string{applied, h.Render() + readFile(t, path)}

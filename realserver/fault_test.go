@@ -25,9 +25,10 @@ type faultCase struct {
 	invs []realserver.Invariant
 	vips []netip.Addr // what down removes: everything rsprep owns
 	mode string
-	// kept renders what rollback deliberately leaves in place (a loaded
-	// module and the devices it made), to be removed from the comparison.
-	kept func(render string) string
+	// kept, if set, renders the state a failed apply must leave (the seed
+	// plus what rollback deliberately keeps: a loaded module) and the
+	// failed host's state, for comparison. Unset: the seed exactly.
+	kept func(t *testing.T, path string, failed *fake.Host) (want, got string)
 }
 
 const testNetns = "net:[4026531840]"
@@ -96,72 +97,94 @@ func drCase() faultCase {
 }
 
 // faultCases are the modes whose apply must be all-or-nothing.
-func faultCases() []faultCase { return []faultCase{drCase()} }
+func faultCases() []faultCase { return append([]faultCase{drCase()}, moreFaultCases()...) }
 
-// applyRun and downRun are the runs that must be all-or-nothing.
-func applyRun(c faultCase) func(*realserver.Engine) error {
-	return func(e *realserver.Engine) error { _, err := e.Apply(c.invs, false); return err }
+// runFunc is a run that must be all-or-nothing: apply or down.
+type runFunc func(*realserver.Engine) (realserver.Result, error)
+
+func applyRun(c faultCase) runFunc {
+	return func(e *realserver.Engine) (realserver.Result, error) { return e.Apply(c.invs, false) }
 }
 
-func downRun(c faultCase) func(*realserver.Engine) error {
-	return func(e *realserver.Engine) error { _, err := e.Down(c.vips, false); return err }
+func downRun(c faultCase) runFunc {
+	return func(e *realserver.Engine) (realserver.Result, error) { return e.Down(c.vips, false) }
 }
 
 // applied is c's host after a clean apply, ready for a down.
 func applied(c faultCase) func(t *testing.T, path string) *fake.Host {
 	return func(t *testing.T, path string) *fake.Host {
 		h := c.seed(t, path)
-		if err := applyRun(c)(quietEngine(h, loadRecord(t, path), c.mode)); err != nil {
+		if _, err := applyRun(c)(quietEngine(h, loadRecord(t, path), c.mode)); err != nil {
 			t.Fatal(err)
 		}
 		return h
 	}
 }
 
-// cleanWrites counts the mutating calls of a fault-free run.
-func cleanWrites(t *testing.T, c faultCase, seed func(*testing.T, string) *fake.Host, run func(*realserver.Engine) error) int {
+// cleanRun returns the changes of a fault-free run, in the order it made
+// them: one kernel write each.
+func cleanRun(t *testing.T, c faultCase, seed func(*testing.T, string) *fake.Host, run runFunc) []realserver.Change {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "record.json")
 	h := seed(t, path)
 	start := h.Writes()
-	if err := run(quietEngine(h, loadRecord(t, path), c.mode)); err != nil {
+	res, err := run(quietEngine(h, loadRecord(t, path), c.mode))
+	if err != nil {
 		t.Fatalf("clean run: %v", err)
 	}
 	n := h.Writes() - start
 	t.Logf("a clean run makes %d writes", n)
-	if n < 5 {
+	if n != len(res.Changes) {
+		t.Fatalf("a clean run made %d writes for %d changes", n, len(res.Changes))
+	}
+	if n < 4 {
 		t.Fatalf("a clean run made %d writes: the fixture exercises too little", n)
 	}
-	return n
+	return res.Changes
+}
+
+// wantError checks the error of a run whose k-th write failed: it names
+// that change (a module by name), the fault, and ends saying how the k-1
+// changes before it were rolled back.
+func wantError(t *testing.T, err error, changes []realserver.Change, k int) {
+	t.Helper()
+	failed := changes[k-1]
+	name := failed.String()
+	if failed.Kind == realserver.KindModule {
+		name = failed.Module
+	}
+	var ce *realserver.ChangeError
+	switch msg := fmt.Sprint(err); {
+	case !errors.As(err, &ce) || ce.Change.String() != failed.String():
+		t.Errorf("write %d of %d (%s) failed: got %v, want a ChangeError for it", k, len(changes), failed, err)
+	case !strings.Contains(msg, name+": injected fault") && !strings.Contains(msg, name+" (injected fault)"),
+		!strings.HasSuffix(msg, rolledBack(changes[:k-1])):
+		t.Errorf("write %d of %d failed: error\n%q, want it to name %q and end\n%q", k, len(changes), msg, name, rolledBack(changes[:k-1]))
+	}
 }
 
 // faultAtEveryWrite fails the k-th kernel write of a run, for every k, and
-// checks that the host and the record are left exactly as they were, and
-// that the error names the change that failed and says it was rolled back.
-func faultAtEveryWrite(t *testing.T, c faultCase, seed func(*testing.T, string) *fake.Host, run func(*realserver.Engine) error) {
-	n := cleanWrites(t, c, seed, run)
-	for k := 1; k <= n; k++ {
+// checks that the host and the record are left exactly as they were (or,
+// with kept, as kept says), and that the error names the change that
+// failed and says it was rolled back.
+func faultAtEveryWrite(t *testing.T, c faultCase, seed func(*testing.T, string) *fake.Host, run runFunc, kept func(*testing.T, string, *fake.Host) (string, string)) {
+	changes := cleanRun(t, c, seed, run)
+	for k := 1; k <= len(changes); k++ {
 		path := filepath.Join(t.TempDir(), "record.json")
 		h := seed(t, path)
 		before, recBefore := h.Render(), readFile(t, path)
 		h.FailWrite(k)
-		err := run(quietEngine(h, loadRecord(t, path), c.mode))
-		var ce *realserver.ChangeError
-		if !errors.As(err, &ce) {
-			t.Fatalf("write %d of %d failed: the run returned %v, want a ChangeError", k, n, err)
-		}
-		if msg, want := err.Error(), ce.Change.String()+": injected fault"+rolledBack(k-1); msg != want {
-			t.Errorf("write %d of %d failed: error\n%q, want\n%q", k, n, msg, want)
-		}
+		_, err := run(quietEngine(h, loadRecord(t, path), c.mode))
+		wantError(t, err, changes, k)
 		after := h.Render()
-		if c.kept != nil {
-			after = c.kept(after)
+		if kept != nil {
+			before, after = kept(t, filepath.Join(t.TempDir(), "record.json"), h)
 		}
 		if after != before {
-			t.Errorf("write %d of %d (%s) failed: host not restored:\n%s", k, n, ce.Change, diff(before, after))
+			t.Errorf("write %d of %d (%s) failed: host not restored:\n%s", k, len(changes), changes[k-1], diff(before, after))
 		}
 		if got := readFile(t, path); got != recBefore {
-			t.Errorf("write %d of %d failed: record not restored:\nbefore:\n%s\nafter:\n%s", k, n, recBefore, got)
+			t.Errorf("write %d of %d failed: record not restored:\nbefore:\n%s\nafter:\n%s", k, len(changes), recBefore, got)
 		}
 	}
 }
@@ -170,7 +193,7 @@ func faultAtEveryWrite(t *testing.T, c faultCase, seed func(*testing.T, string) 
 // what that apply did.
 func TestApplyFaultAtEveryWriteRollsBack(t *testing.T) {
 	for _, c := range faultCases() {
-		t.Run(c.name, func(t *testing.T) { faultAtEveryWrite(t, c, c.seed, applyRun(c)) })
+		t.Run(c.name, func(t *testing.T) { faultAtEveryWrite(t, c, c.seed, applyRun(c), c.kept) })
 	}
 }
 
@@ -178,7 +201,7 @@ func TestApplyFaultAtEveryWriteRollsBack(t *testing.T) {
 // what that down had removed or restored.
 func TestDownFaultAtEveryWriteRollsBack(t *testing.T) {
 	for _, c := range faultCases() {
-		t.Run(c.name, func(t *testing.T) { faultAtEveryWrite(t, c, applied(c), downRun(c)) })
+		t.Run(c.name, func(t *testing.T) { faultAtEveryWrite(t, c, applied(c), downRun(c), nil) })
 	}
 }
 
@@ -217,13 +240,13 @@ func (h failTwice) LoadModule(m string) error               { return h.fail(h.Ho
 func TestApplyRollbackFailureSaysHostIsPartlyChanged(t *testing.T) {
 	for _, c := range faultCases() {
 		t.Run(c.name, func(t *testing.T) {
-			n := cleanWrites(t, c, c.seed, applyRun(c))
+			n := len(cleanRun(t, c, c.seed, applyRun(c)))
 			for k := 2; k <= n; k++ { // the k-th write fails after k-1 succeeded
 				path := filepath.Join(t.TempDir(), "record.json")
 				h := c.seed(t, path)
 				start := h.Writes()
 				h.FailWrite(k)
-				err := applyRun(c)(quietEngine(failTwice{h, new(int)}, loadRecord(t, path), c.mode))
+				_, err := applyRun(c)(quietEngine(failTwice{h, new(int)}, loadRecord(t, path), c.mode))
 				var ce *realserver.ChangeError
 				if !errors.As(err, &ce) {
 					t.Fatalf("write %d of %d failed: apply returned %v, want a ChangeError", k, n, err)
@@ -239,13 +262,26 @@ func TestApplyRollbackFailureSaysHostIsPartlyChanged(t *testing.T) {
 	}
 }
 
-// rolledBack is how an error ends when the run had made n changes and
-// undid them all.
-func rolledBack(n int) string {
-	if n == 0 {
-		return "; nothing was changed"
+// rolledBack is how an error ends when the run had made done and undid
+// them all: modules stay loaded.
+func rolledBack(done []realserver.Change) string {
+	var modules []string
+	for _, c := range done {
+		if c.Kind == realserver.KindModule {
+			modules = append(modules, c.Module)
+		}
 	}
-	return fmt.Sprintf("; rolled back the %d change(s) this run made", n)
+	var s string
+	switch undone := len(done) - len(modules); {
+	case undone > 0:
+		s = fmt.Sprintf("; rolled back the %d change(s) this run made", undone)
+	case len(modules) == 0:
+		s = "; nothing was changed"
+	}
+	if len(modules) > 0 {
+		s += "; left module(s) " + strings.Join(modules, ", ") + " loaded (rsprep never unloads a module)"
+	}
+	return s
 }
 
 // diff lists the lines only one of two renders has.

@@ -84,36 +84,45 @@ func TestVerifyCannotObserve(t *testing.T) {
 // k: from the k-th read on) end in "cannot observe", with the host and the
 // record as they were before the run.
 func TestReadFaultAtEveryPointChangesNothing(t *testing.T) {
-	c := drCase()
-	runs := map[string]struct {
-		seed func(*testing.T, string) *fake.Host
-		run  func(*realserver.Engine) error
-	}{"apply": {c.seed, applyRun(c)}, "down": {applied(c), downRun(c)}}
-	for name, r := range runs {
-		t.Run(name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "record.json")
-			h := &failingReads{Host: r.seed(t, path)}
-			if err := r.run(quietEngine(h, loadRecord(t, path), c.mode)); err != nil {
-				t.Fatal(err)
-			}
-			n := h.reads
-			t.Logf("a clean %s makes %d reads", name, n)
-			for k := 1; k <= n; k++ {
-				path := filepath.Join(t.TempDir(), "record.json")
-				h := &failingReads{Host: r.seed(t, path), failFrom: k}
-				before, recBefore := h.Render(), readFile(t, path)
-				err := r.run(quietEngine(h, loadRecord(t, path), c.mode))
-				var oe *realserver.ObserveError
-				if !errors.As(err, &oe) || !strings.Contains(err.Error(), "cannot observe") {
-					t.Fatalf("read %d of %d failed: %v, want cannot observe", k, n, err)
-				}
-				if after := h.Render(); after != before {
-					t.Errorf("read %d of %d failed (%v): host changed:\n%s", k, n, err, diff(before, after))
-				}
-				if got := readFile(t, path); got != recBefore {
-					t.Errorf("read %d of %d failed: record changed:\nbefore:\n%s\nafter:\n%s", k, n, recBefore, got)
-				}
-			}
-		})
+	for _, c := range faultCases() {
+		runs := []struct {
+			name string
+			seed func(*testing.T, string) *fake.Host
+			run  runFunc
+			kept func(*testing.T, string, *fake.Host) (string, string)
+		}{{"apply", c.seed, applyRun(c), c.kept}, {"down", applied(c), downRun(c), nil}}
+		for _, r := range runs {
+			t.Run(c.name+" "+r.name, func(t *testing.T) { readFaultAtEveryPoint(t, c, r.seed, r.run, r.kept) })
+		}
+	}
+}
+
+func readFaultAtEveryPoint(t *testing.T, c faultCase, seed func(*testing.T, string) *fake.Host, run runFunc, kept func(*testing.T, string, *fake.Host) (string, string)) {
+	path := filepath.Join(t.TempDir(), "record.json")
+	h := &failingReads{Host: seed(t, path)}
+	if _, err := run(quietEngine(h, loadRecord(t, path), c.mode)); err != nil {
+		t.Fatal(err)
+	}
+	n := h.reads
+	t.Logf("a clean run makes %d reads", n)
+	for k := 1; k <= n; k++ {
+		path := filepath.Join(t.TempDir(), "record.json")
+		h := &failingReads{Host: seed(t, path), failFrom: k}
+		before, recBefore := h.Render(), readFile(t, path)
+		_, err := run(quietEngine(h, loadRecord(t, path), c.mode))
+		var oe *realserver.ObserveError
+		if !errors.As(err, &oe) || !strings.Contains(err.Error(), "cannot observe") {
+			t.Fatalf("read %d of %d failed: %v, want cannot observe", k, n, err)
+		}
+		after := h.Render()
+		if kept != nil {
+			before, after = kept(t, filepath.Join(t.TempDir(), "record.json"), h.Host)
+		}
+		if after != before {
+			t.Errorf("read %d of %d failed (%v): host changed:\n%s", k, n, err, diff(before, after))
+		}
+		if got := readFile(t, path); got != recBefore {
+			t.Errorf("read %d of %d failed: record changed:\nbefore:\n%s\nafter:\n%s", k, n, recBefore, got)
+		}
 	}
 }
