@@ -54,7 +54,9 @@ ipvs_zero dr-d
 hits dr-c http://$vip/ $n
 verdict '[ $h1 -gt 0 ] && [ $h2 -gt 0 ] && [ $h0 -eq 0 ]' dr.traffic "rs1=$h1 rs2=$h2 unanswered=$h0 of $n"
 ipvs_stats dr-d $vip:80 $n
-verdict '[ "$conns" -eq $n ] && [ "$outpkts" = 0 ]' dr.director.no-return "conns=$conns inpkts=$inpkts outpkts=$outpkts"
+# Answered, yet nothing went back out through the director.
+verdict '[ $((h1 + h2)) -eq $n ] && [ "$conns" -eq $n ] && [ "$outpkts" = 0 ]' dr.director.no-return \
+	"$((h1 + h2)) answers; director conns=$conns inpkts=$inpkts outpkts=$outpkts"
 neigh=$(ip -n dr-c neigh show $vip)
 verdict 'case "$neigh" in *"lladdr $d_mac "*) true ;; *) false ;; esac' dr.client.neigh "client's neighbour entry for the VIP: ${neigh:-none} (director is $d_mac)"
 

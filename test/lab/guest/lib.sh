@@ -6,7 +6,7 @@ ip() { /usr/sbin/ip "$@"; }   # Debian's busybox sh would run its own ip applet
 
 log() { read -r _up _ </proc/uptime; echo "[$_up] $*"; }   # console, with VM uptime
 pass() { echo "PASS $*" >&3; log "PASS $*"; }
-fail() { n=$1; shift; echo "FAIL $n: $*" >&3; log "FAIL $n: $*"; }
+fail() { _n=$1; shift; echo "FAIL $_n: $*" >&3; log "FAIL $_n: $*"; }
 # verdict COND NAME DETAIL: PASS "NAME: DETAIL" when COND (a command) succeeds,
 # else FAIL "NAME: DETAIL" (the detail says what was seen either way).
 verdict() { if eval "$1"; then pass "$2: $3"; else fail "$2" "$3"; fi; }

@@ -49,7 +49,9 @@ ipvs_zero tun-d
 hits tun-c http://$vip/ $n
 verdict '[ $h1 -gt 0 ] && [ $h2 -gt 0 ] && [ $h0 -eq 0 ]' tun.traffic "rs1=$h1 rs2=$h2 unanswered=$h0 of $n"
 ipvs_stats tun-d $vip:80 $n
-verdict '[ "$conns" -eq $n ] && [ "$outpkts" = 0 ]' tun.director.no-return "conns=$conns inpkts=$inpkts outpkts=$outpkts"
+# Answered, yet nothing went back out through the director.
+verdict '[ $((h1 + h2)) -eq $n ] && [ "$conns" -eq $n ] && [ "$outpkts" = 0 ]' tun.director.no-return \
+	"$((h1 + h2)) answers; director conns=$conns inpkts=$inpkts outpkts=$outpkts"
 
 # Negative control: strict rp_filter back on tunl0 drops the decapsulated
 # packets (the route back to the client is via eth0, not tunl0).
