@@ -105,12 +105,16 @@ func (in Installer) Uninstall(ctx context.Context) error {
 		if stopped {
 			in.Log.Info("stopped " + UnitName + " (its ExecStop ran rsprep down)")
 		}
-		links, err := m.Disable(ctx)
-		if err != nil {
-			return err
-		}
-		for _, l := range links {
-			in.Log.Info("disabled", "change", l)
+		// systemd refuses to disable a unit file that does not exist: a
+		// second uninstall has nothing to disable.
+		if _, err := root.Lstat(rel(UnitPath)); err == nil {
+			links, err := m.Disable(ctx)
+			if err != nil {
+				return err
+			}
+			for _, l := range links {
+				in.Log.Info("disabled", "change", l)
+			}
 		}
 	}
 	removedAny := false

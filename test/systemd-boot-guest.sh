@@ -85,6 +85,9 @@ dr)
 	check uninstall-ran-down "! applied"
 	check uninstall-disabled '[ ! -e /etc/systemd/system/multi-user.target.wants/rsprep.service ]'
 	check uninstall-removed '[ ! -e /etc/rsprep ] && [ ! -e /etc/systemd/system/rsprep.service ]'
+	/usr/sbin/rsprep uninstall 2>/run/uninstall2.log
+	check uninstall-again-silent "[ $? = 0 ] && [ ! -s /run/uninstall2.log ]"
+	cat /run/uninstall2.log
 
 	/usr/sbin/rsprep install dr --vip $VIP4 --vip $VIP6 --before vip-listener.service 2>/run/install.log
 	check install-exit-0 "[ $? = 0 ]"

@@ -187,7 +187,7 @@ func TestConfigRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data := systemd.RenderConfig(systemd.ConfigPath, configPairs(fs, modeDefs()["dr"]))
+	data := systemd.RenderConfig(systemd.ConfigPath, configPairs("dr", fs, modeDefs()["dr"]))
 	c, err := parseModeConfig("rsprep.conf", data)
 	if err != nil {
 		t.Fatal(err)

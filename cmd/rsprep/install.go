@@ -68,7 +68,7 @@ func runInstall(args []string, stdout, stderr io.Writer) int {
 	if _, err := os.Stat(filepath.Join(inst.root, inst.bin)); inst.root != "/" && err != nil {
 		log.Warn("the unit runs a binary that is not in the root yet: put it there, or pass --bin", "bin", inst.bin, "root", inst.root)
 	}
-	files := installFiles(name, mode, configPairs(fs, def), spec)
+	files := installFiles(name, mode, configPairs(name, fs, def), spec)
 	in := systemd.Installer{Root: inst.root, Log: log}
 	if err := in.Install(context.Background(), files); err != nil {
 		return fail(hostError(err))
@@ -106,8 +106,8 @@ func defaultBin() string {
 
 // configPairs renders the mode's flags that were given as config entries,
 // mode first, in the order the mode defines them, one line per list value.
-func configPairs(fs *pflag.FlagSet, def modeDef) [][2]string {
-	pairs := [][2]string{{"mode", strings.TrimPrefix(fs.Name(), "install ")}}
+func configPairs(name string, fs *pflag.FlagSet, def modeDef) [][2]string {
+	pairs := [][2]string{{"mode", name}}
 	ownFlags(def, &options{}).VisitAll(func(own *pflag.Flag) {
 		f := fs.Lookup(own.Name)
 		switch {
