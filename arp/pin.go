@@ -83,6 +83,9 @@ func (p Pin) target(v *realserver.View) (gw netip.Addr, link string, err error) 
 	if len(own) > 0 {
 		return gw, "", realserver.Inputf("gateway %s is this host's own address (on %s): there is no neighbour to pin", gw, own[0].Link)
 	}
+	if err := realserver.CheckHostOnLink(v, "gateway", gw); err != nil {
+		return gw, "", err
+	}
 	link, ok, err := realserver.OnLink(v, gw)
 	if err != nil {
 		return gw, "", err

@@ -20,6 +20,9 @@ func dipLink(v *realserver.View, dip netip.Addr) (string, error) {
 	if len(own) > 0 {
 		return "", realserver.Inputf("--dip %s is this host's own address (%s on %s): the DIP is the director's address", dip, own[0].Prefix, own[0].Link)
 	}
+	if err := realserver.CheckHostOnLink(v, "--dip", dip); err != nil {
+		return "", err
+	}
 	link, ok, err := realserver.OnLink(v, dip)
 	if err != nil || ok {
 		return link, err

@@ -61,6 +61,38 @@ func OnLink(v *View, ip netip.Addr) (link string, ok bool, err error) {
 	return link, best >= 0, nil
 }
 
+// CheckHostOnLink rejects a next hop (a DIP, a gateway) that is the
+// network or the broadcast address of its directly connected subnet: no
+// host has it, a route via the broadcast address fails, and one via the
+// network address black-holes everything. /31 and /32 subnets have no such
+// addresses.
+func CheckHostOnLink(v *View, what string, ip netip.Addr) error {
+	conn, err := Connected(v)
+	if err != nil {
+		return err
+	}
+	for _, r := range conn {
+		if !r.Dst.Contains(ip) || r.Dst.Bits() >= 31 {
+			continue
+		}
+		switch ip {
+		case r.Dst.Masked().Addr():
+			return Inputf("%s %s is the network address of %s on %s, not a host", what, ip, r.Dst, r.Link)
+		case lastAddr(r.Dst):
+			return Inputf("%s %s is the broadcast address of %s on %s, not a host", what, ip, r.Dst, r.Link)
+		}
+	}
+	return nil
+}
+
+// lastAddr is an IPv4 prefix's last (broadcast) address.
+func lastAddr(p netip.Prefix) netip.Addr {
+	a := p.Masked().Addr().As4()
+	host := uint32(1)<<(32-p.Bits()) - 1
+	n := uint32(a[0])<<24 | uint32(a[1])<<16 | uint32(a[2])<<8 | uint32(a[3]) | host
+	return netip.AddrFrom4([4]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)})
+}
+
 // DescribeConnected renders connected subnets for an error message, so an
 // operator sees what the host does have: "eth0 192.168.10.0/24, eth1 …".
 func DescribeConnected(conn []Route) string {
