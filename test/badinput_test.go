@@ -3,6 +3,7 @@ package test
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -160,6 +161,89 @@ func TestBadConfigChangesNothing(t *testing.T) {
 		{"flag and config", []string{"dr", "--config", good, "--vip", vip}, "--vip is given both in"},
 		{"config of another mode", []string{"tun", "--config", good}, "mode = dr, but the command is for tun"},
 	} {
+		t.Run(c.name, func(t *testing.T) { checkBad(t, rs, before, c, run) })
+	}
+}
+
+// badModes covers tun, nat and the gateway pinning flags, including flags
+// that contradict the mode (a DIP for DR, a VIP for NAT).
+func badModes() []badInput {
+	mac := "52:54:00:12:34:56"
+	var cases []badInput
+	add := func(name, want string, args ...string) {
+		cases = append(cases, badInput{name, args, want})
+	}
+	with := func(base []string, more ...string) []string { return append(slices.Clone(base), more...) }
+	// Contradictory: each mode takes only its own flags.
+	add("dr --dip", "unknown flag: --dip", "dr", "--vip", vip, "--dip", "10.0.0.1")
+	add("dr --keep-route", "unknown flag: --keep-route", "dr", "--vip", vip, "--keep-route", "172.16.0.0/12")
+	add("dr --rp-filter", "unknown flag: --rp-filter", "dr", "--vip", vip, "--rp-filter", "loose")
+	add("tun --dip", "unknown flag: --dip", "tun", "--vip", vip, "--dip", "10.0.0.1")
+	add("nat --vip", "unknown flag: --vip", "nat", "--dip", "10.0.0.1", "--vip", vip)
+	add("nat --rp-filter", "unknown flag: --rp-filter", "nat", "--dip", "10.0.0.1", "--rp-filter", "off")
+	// tun
+	add("tun without --vip", "tun needs at least one --vip", "tun")
+	add("tun bad VIP", `VIP "10.0.0.256" is not an IP address`, "tun", "--vip", "10.0.0.256")
+	add("tun VIP twice", "is given twice", "tun", "--vip", vip+","+vip)
+	add("tun VIP is the RIP", "is this host's own address", "tun", "--vip", "10.0.0.2")
+	add("tun VIP prefix", "is a prefix", "tun", "--vip", vip+"/24")
+	for _, v := range []string{"strict", "1", "LOOSE", "on"} {
+		add("tun --rp-filter "+v, `--rp-filter "`+v+`"`, "tun", "--vip", vip, "--rp-filter", v)
+	}
+	add("tun --rp-filter with IPv6 VIPs only", "rp_filter is IPv4 only", "tun", "--vip", "2001:db8::80", "--rp-filter", "loose")
+	add("verify tun --rp-filter strict", `--rp-filter "strict"`, "verify", "tun", "--vip", vip, "--rp-filter", "strict")
+	// nat
+	add("nat without --dip", "nat needs --dip", "nat")
+	add("nat --dip garbage", `--dip "ten.0.0.1"`, "nat", "--dip", "ten.0.0.1")
+	add("nat --dip with prefix", `--dip "10.0.0.1/24"`, "nat", "--dip", "10.0.0.1/24")
+	add("nat --dip IPv6", "IPv4 DIP only", "nat", "--dip", "2001:db8::1")
+	add("nat --dip loopback", "is a loopback address", "nat", "--dip", "127.0.0.1")
+	add("nat --dip multicast", "is a multicast address", "nat", "--dip", "224.0.0.1")
+	add("nat --dip unspecified", "is the unspecified address", "nat", "--dip", "0.0.0.0")
+	add("nat --dip is this host", "is this host's own address", "nat", "--dip", "10.0.0.2")
+	add("nat --dip off-link", "is not on-link", "nat", "--dip", "192.0.2.1")
+	add("nat --dip network address", "is the network address of 10.0.0.0/24", "nat", "--dip", "10.0.0.0")
+	add("nat --dip broadcast address", "is the broadcast address of 10.0.0.0/24", "nat", "--dip", "10.0.0.255")
+	add("down nat --dip garbage", `--dip "x"`, "down", "nat", "--dip", "x")
+	for _, c := range []struct{ route, want string }{
+		{"garbage", `--keep-route "garbage"`},
+		{"172.16.0.1/12", "has host bits set"},
+		{"172.16.0.0/33", `--keep-route "172.16.0.0/33"`},
+		{"0.0.0.0/0", "would keep every destination"},
+		{"2001:db8::/32", "only IPv4 routes are kept"},
+		{"172.16.0.0/12,172.16.0.0/12", "is given twice"},
+		{"10.0.0.0/25", "directly connected"},
+	} {
+		add("nat --keep-route "+c.route, c.want, "nat", "--dip", "10.0.0.1", "--keep-route", c.route)
+	}
+	// --pin-gateway-arp and its companions, for every mode.
+	for _, mode := range [][]string{{"dr", "--vip", vip}, {"tun", "--vip", vip}, {"nat", "--dip", "10.0.0.1"}} {
+		m := mode[0]
+		add(m+" --gateway without --pin-gateway-arp", "are for --pin-gateway-arp", with(mode, "--gateway", "10.0.0.1")...)
+		add(m+" --gateway-mac without --pin-gateway-arp", "are for --pin-gateway-arp", with(mode, "--gateway-mac", mac)...)
+		add(m+" --pin-gateway-arp=maybe", "--pin-gateway-arp", with(mode, "--pin-gateway-arp=maybe")...)
+		pin := with(mode, "--pin-gateway-arp")
+		add(m+" --gateway garbage", `--gateway "gw"`, with(pin, "--gateway", "gw")...)
+		add(m+" --gateway IPv6", "IPv4 only", with(pin, "--gateway", "2001:db8::1")...)
+		add(m+" --gateway multicast", "is a multicast address", with(pin, "--gateway", "224.0.0.1")...)
+		add(m+" --gateway is this host", "is this host's own address", with(pin, "--gateway", "10.0.0.2", "--gateway-mac", mac)...)
+		add(m+" --gateway off-link", "is not on-link", with(pin, "--gateway", "192.0.2.1", "--gateway-mac", mac)...)
+		add(m+" --gateway broadcast", "is the broadcast address of 10.0.0.0/24", with(pin, "--gateway", "10.0.0.255", "--gateway-mac", mac)...)
+		for _, bad := range []string{"52:54:00:12:34", "zz:54:00:12:34:56", "01:00:5e:00:00:01", "ff:ff:ff:ff:ff:ff", "00:00:00:00:00:00", "52:54:00:12:34:56:78:9a"} {
+			add(m+" --gateway-mac "+bad, "--gateway-mac", with(pin, "--gateway-mac", bad)...)
+		}
+	}
+	return cases
+}
+
+// The same for tun, nat and gateway pinning, on a real server with a
+// default route (via 10.0.0.1, the peer).
+func TestBadModeInputChangesNothing(t *testing.T) {
+	rs, _ := realServer(t)
+	rs.Must(t, "ip", "route", "add", "default", "via", "10.0.0.1")
+	before := rs.Snapshot(t)
+	run := func(args ...string) nstest.Result { return rs.Rsprep(t, args...) }
+	for _, c := range badModes() {
 		t.Run(c.name, func(t *testing.T) { checkBad(t, rs, before, c, run) })
 	}
 }
