@@ -8,6 +8,7 @@ import (
 	"bufio"
 	"bytes"
 	"strings"
+	"unicode"
 
 	"github.com/rsprep/rsprep/realserver"
 )
@@ -36,6 +37,9 @@ func ParseConfig(path string, data []byte) ([]Entry, error) {
 		switch {
 		case line == "" || line[0] == '#' || line[0] == ';':
 			continue
+		case strings.ContainsFunc(line, func(r rune) bool { return unicode.IsControl(r) && r != '\t' }):
+			// No key or value has one; echoed back, it would garble the message.
+			return nil, realserver.Inputf("%s:%d: %q has a control character", path, n, line)
 		case strings.HasSuffix(line, `\`):
 			return nil, realserver.Inputf("%s:%d: line continuations ('\\' at the end) are not supported: put each value on its own line", path, n)
 		case line[0] == '[':
