@@ -17,17 +17,18 @@ type AddrBatcher interface {
 }
 
 // runPlan makes plan's changes in order, calling made for each one that
-// took effect, and returns the first that failed. Runs of address changes
-// of one kind go to an AddrBatcher host in one call; a change after the
-// failing one may then have taken effect too, and made is called for it,
-// so that rollback undoes it as well.
-func runPlan(h Host, plan []Change, made func(Change)) *ChangeError {
+// took effect. It returns the changes that took effect (plan itself when
+// all did: at 10,000 VIPs, no 4 MB copy) and the first that failed. Runs
+// of address changes of one kind go to an AddrBatcher host in one call; a
+// change after the failing one may then have taken effect too: it is
+// among those returned, so that rollback undoes it as well.
+func runPlan(h Host, plan []Change, made func(Change)) ([]Change, *ChangeError) {
 	b, batches := h.(AddrBatcher)
 	for i := 0; i < len(plan); {
 		c := plan[i]
 		if !batches || (c.Kind != KindAddrAdd && c.Kind != KindAddrDel) {
 			if err := c.Run(h); err != nil {
-				return &ChangeError{Change: c, Err: err}
+				return plan[:i:i], &ChangeError{Change: c, Err: err}
 			}
 			made(c)
 			i++
@@ -37,16 +38,28 @@ func runPlan(h Host, plan []Change, made func(Change)) *ChangeError {
 		for j < len(plan) && plan[j].Kind == c.Kind {
 			j++
 		}
-		if err := runAddrs(b, plan[i:j], made); err != nil {
-			return err
+		if errs, first := runAddrs(b, plan[i:j]); first >= 0 {
+			done := plan[:i:i]
+			for k, err := range errs {
+				if err == nil {
+					made(plan[i+k])
+					done = append(done, plan[i+k])
+				}
+			}
+			return done, &ChangeError{Change: plan[i+first], Err: errs[first]}
+		}
+		for _, c := range plan[i:j] {
+			made(c)
 		}
 		i = j
 	}
-	return nil
+	return plan, nil
 }
 
 // runAddrs makes one run of address changes, all of one kind, in one call.
-func runAddrs(b AddrBatcher, cs []Change, made func(Change)) *ChangeError {
+// It returns each change's result and the index of the first failure, -1
+// if none failed.
+func runAddrs(b AddrBatcher, cs []Change) ([]error, int) {
 	as := make([]Addr, len(cs))
 	for i, c := range cs {
 		as[i] = c.Addr
@@ -57,14 +70,10 @@ func runAddrs(b AddrBatcher, cs []Change, made func(Change)) *ChangeError {
 	} else {
 		errs = b.DelAddrs(as)
 	}
-	var first *ChangeError
 	for i, err := range errs {
-		switch {
-		case err == nil:
-			made(cs[i])
-		case first == nil:
-			first = &ChangeError{Change: cs[i], Err: err}
+		if err != nil {
+			return errs, i
 		}
 	}
-	return first
+	return errs, -1
 }

@@ -3,6 +3,7 @@ package realserver
 import (
 	"fmt"
 	"net"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -177,10 +178,13 @@ func (c Change) identity() string {
 }
 
 // Plan orders changes by phase and drops repeats, keeping the first.
-func Plan(changes []Change) []Change {
-	seen := make(map[string]bool, len(changes))
-	out := make([]Change, 0, len(changes))
-	for _, c := range changes {
+func Plan(changes []Change) []Change { return plan(slices.Clone(changes)) }
+
+// plan is Plan in place: it reorders and shortens cs, and returns it.
+func plan(cs []Change) []Change {
+	seen := make(map[string]bool, len(cs))
+	out := cs[:0]
+	for _, c := range cs {
 		id := c.identity()
 		if seen[id] {
 			continue

@@ -114,11 +114,16 @@ func (e *Engine) Apply(invs []Invariant, dryRun bool) (Result, error) {
 			return res, e.rollback(done, saved, err)
 		}
 		e.recordSaved = true
-		done = slices.Grow(done, len(plan))
-		if err := runPlan(e.Host, plan, func(c Change) { done = append(done, c); e.logChange(c) }); err != nil {
-			return res, e.rollback(done, saved, err)
+		made, failed := runPlan(e.Host, plan, e.logChange)
+		if len(done) == 0 {
+			done = slices.Clip(made) // usually the only round that changes anything
+		} else {
+			done = append(done, made...)
 		}
-		res.Changes = append(res.Changes, plan...)
+		if failed != nil {
+			return res, e.rollback(done, saved, failed)
+		}
+		res.Changes = done // each round's plan, all made
 	}
 	res.OK = AllOK(fs)
 	if !res.OK {
@@ -192,7 +197,7 @@ func planFixes(fs []Finding, mode string) []Change {
 			cs = append(cs, c)
 		}
 	}
-	return Plan(cs)
+	return plan(cs)
 }
 
 func failing(fs []Finding) []Finding {

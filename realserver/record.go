@@ -176,6 +176,11 @@ func (r *Record) Disown(cs []Change) {
 	for _, c := range cs {
 		drop[c.ownerKey()] = true
 	}
+	r.disown(drop)
+}
+
+// disown forgets the things whose ownerKey is in drop.
+func (r *Record) disown(drop map[string]bool) {
 	r.Changes = slices.DeleteFunc(r.Changes, func(c Change) bool { return drop[c.ownerKey()] })
 }
 
