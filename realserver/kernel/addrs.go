@@ -20,8 +20,8 @@ func (h *Host) Addrs() ([]realserver.Addr, error) {
 	return retryDump("address", func() ([]realserver.Addr, error) {
 		out := make([]realserver.Addr, 0, h.addrsSeen) // sized as last time: no regrowth
 		labels := map[string]string{}                  // one string per distinct label, not per address
-		q := newRequest(unix.RTM_GETADDR, unix.NLM_F_DUMP, make([]byte, unix.SizeofIfAddrmsg))
-		err := h.rtnl.dump(q, unix.RTM_NEWADDR, func(body []byte) {
+		req := appendMsg(nil, unix.RTM_GETADDR, unix.NLM_F_DUMP, make([]byte, unix.SizeofIfAddrmsg)...)
+		err := h.rtnl.dump(req, unix.RTM_NEWADDR, func(body []byte) {
 			if a, ok := parseAddr(body, names, labels); ok {
 				out = append(out, a)
 			}
@@ -115,12 +115,11 @@ func (h *Host) DelAddrs(as []realserver.Addr) []error {
 // It stops at the first failure; what it did not attempt is errNotSent.
 func (h *Host) addrs(as []realserver.Addr, typ, flags uint16, failed func(realserver.Addr, error) error) []error {
 	errs := make([]error, len(as))
-	var reqs []*request
-	var idx []int // reqs[j] is the request for as[idx[j]]
+	var idx, links []int // request j is for as[idx[j]] on the link with index links[j]
 	for i, a := range as {
 		l, err := h.link(a.Link)
 		if err == nil {
-			reqs, idx = append(reqs, addrRequest(typ, flags, l.Attrs().Index, a)), append(idx, i)
+			idx, links = append(idx, i), append(links, l.Attrs().Index)
 			continue
 		}
 		if errs[i] = failed(a, err); errs[i] != nil {
@@ -130,36 +129,37 @@ func (h *Host) addrs(as []realserver.Addr, typ, flags uint16, failed func(realse
 			break
 		}
 	}
-	res := h.rtnl.do(reqs, func(j int, err error) error { return failed(as[idx[j]], err) })
+	encode := func(j int, b []byte) []byte { return appendAddrRequest(b, typ, flags, links[j], as[idx[j]]) }
+	res := h.rtnl.do(len(idx), encode, func(j int, err error) error { return failed(as[idx[j]], err) })
 	for j, err := range res {
 		errs[idx[j]] = err
 	}
 	return errs
 }
 
-// addrRequest encodes an address request as vishvananda/netlink's AddrAdd
-// and AddrDel do: IFA_LOCAL and IFA_ADDRESS, the broadcast address of an
-// IPv4 subnet of /30 or wider, and the IPv4 label.
-func addrRequest(typ, flags uint16, index int, a realserver.Addr) *request {
+// appendAddrRequest appends an address request as vishvananda/netlink's
+// AddrAdd and AddrDel send it: IFA_LOCAL and IFA_ADDRESS, the broadcast
+// address of an IPv4 subnet of /30 or wider, and the IPv4 label.
+func appendAddrRequest(b []byte, typ, flags uint16, index int, a realserver.Addr) []byte {
 	ip := a.Prefix.Addr()
 	family := uint8(unix.AF_INET)
 	if !ip.Is4() {
 		family = unix.AF_INET6
 	}
-	msg := []byte{family, uint8(a.Prefix.Bits()), 0, 0, 0, 0, 0, 0}
-	binary.NativeEndian.PutUint32(msg[4:], uint32(index))
-	q := newRequest(typ, unix.NLM_F_ACK|flags, msg)
-	q.attr(unix.IFA_LOCAL, ip.AsSlice())
-	q.attr(unix.IFA_ADDRESS, ip.AsSlice())
+	b = appendMsg(b, typ, unix.NLM_F_ACK|flags, family, uint8(a.Prefix.Bits()), 0, 0)
+	b = binary.NativeEndian.AppendUint32(b, uint32(index)) // the rest of struct ifaddrmsg
+	addr := ip.AsSlice()
+	b = appendAttr(b, unix.IFA_LOCAL, addr...)
+	b = appendAttr(b, unix.IFA_ADDRESS, addr...)
 	if ip.Is4() {
 		if bits := a.Prefix.Bits(); bits >= 0 && bits < 31 {
-			b := ip.As4()
-			binary.BigEndian.PutUint32(b[:], binary.BigEndian.Uint32(b[:])|^uint32(0)>>bits)
-			q.attr(unix.IFA_BROADCAST, b[:])
+			var brd [4]byte
+			binary.BigEndian.PutUint32(brd[:], binary.BigEndian.Uint32(addr)|^uint32(0)>>bits)
+			b = appendAttr(b, unix.IFA_BROADCAST, brd[:]...)
 		}
 		if a.Label != "" {
-			q.attr(unix.IFA_LABEL, append([]byte(a.Label), 0))
+			b = appendAttr(b, unix.IFA_LABEL, append([]byte(a.Label), 0)...)
 		}
 	}
-	return q
+	return b
 }

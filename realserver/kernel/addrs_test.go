@@ -110,7 +110,7 @@ func oldAddrs(t *testing.T, h *Host) []realserver.Addr {
 // deleting what is gone are success.
 func TestAddrBatchesAreIdempotent(t *testing.T) {
 	inFreshNetns(t, func(h *Host) {
-		var as []realserver.Addr
+		as := []realserver.Addr{realserver.VIPAddr(netip.MustParseAddr("2001:db8::1"), "lo")}
 		for i := range 3*window + 5 {
 			as = append(as, vip(i))
 		}
@@ -121,6 +121,9 @@ func TestAddrBatchesAreIdempotent(t *testing.T) {
 		}
 		if got := len(loAddrs(t, h)); got != len(as)+2 { // and 127.0.0.1/8, ::1/128
 			t.Fatalf("%d addresses after adding %d", got, len(as))
+		}
+		if got := loAddrs(t, h); !slices.Contains(got, as[0]) || !slices.Contains(got, as[1]) {
+			t.Fatalf("Addrs: %v, want %v and %v among them", got, as[0], as[1])
 		}
 		for round := range 2 {
 			if err := errors.Join(h.DelAddrs(as)...); err != nil {

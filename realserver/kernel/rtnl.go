@@ -57,25 +57,31 @@ func openRtnl() (*rtnl, error) {
 
 func (r *rtnl) close() { unix.Close(r.fd) }
 
-// request is one rtnetlink message under construction.
-type request struct{ b []byte }
-
-func newRequest(typ, flags uint16, body []byte) *request {
-	q := &request{b: make([]byte, unix.SizeofNlMsghdr, 64)}
-	binary.NativeEndian.PutUint16(q.b[4:], typ)
-	binary.NativeEndian.PutUint16(q.b[6:], unix.NLM_F_REQUEST|flags)
-	q.b = append(q.b, body...)
-	return q
+// appendMsg appends a message header and body to b. Its length and
+// sequence number are filled in when it is sent (finishMsg).
+func appendMsg(b []byte, typ, flags uint16, body ...byte) []byte {
+	b = binary.NativeEndian.AppendUint32(b, 0) // length
+	b = binary.NativeEndian.AppendUint16(b, typ)
+	b = binary.NativeEndian.AppendUint16(b, unix.NLM_F_REQUEST|flags)
+	b = binary.NativeEndian.AppendUint64(b, 0) // sequence number, port id
+	return append(b, body...)
 }
 
-// attr appends one attribute, padded to four bytes.
-func (q *request) attr(typ uint16, data []byte) {
-	q.b = binary.NativeEndian.AppendUint16(q.b, uint16(unix.SizeofRtAttr+len(data)))
-	q.b = binary.NativeEndian.AppendUint16(q.b, typ)
-	q.b = append(q.b, data...)
-	for len(q.b)%4 != 0 {
-		q.b = append(q.b, 0)
+// appendAttr appends one attribute, padded to four bytes.
+func appendAttr(b []byte, typ uint16, data ...byte) []byte {
+	b = binary.NativeEndian.AppendUint16(b, uint16(unix.SizeofRtAttr+len(data)))
+	b = binary.NativeEndian.AppendUint16(b, typ)
+	b = append(b, data...)
+	for len(b)%unix.RTA_ALIGNTO != 0 {
+		b = append(b, 0)
 	}
+	return b
+}
+
+// finishMsg numbers the message that is all of msg.
+func finishMsg(msg []byte, seq uint32) {
+	binary.NativeEndian.PutUint32(msg[0:], uint32(len(msg)))
+	binary.NativeEndian.PutUint32(msg[8:], seq)
 }
 
 // errNotSent is the result of a request left unsent because an earlier
@@ -83,15 +89,16 @@ func (q *request) attr(typ uint16, data []byte) {
 // requests, and rolls back what did happen.
 var errNotSent = errors.New("not attempted after an earlier failure")
 
-// do sends reqs (each with NLM_F_ACK), a window at a time, and returns each
-// request's result: nil, or what failed(i, err) makes of the error its ack
-// carries (nil for an error that is fine, such as EEXIST on an add). After
-// a window with a failure it sends no more: the rest are errNotSent.
-func (r *rtnl) do(reqs []*request, failed func(i int, err error) error) []error {
-	errs := make([]error, len(reqs))
-	for start := 0; start < len(reqs); start += window {
-		end := min(start+window, len(reqs))
-		r.exchange(reqs[start:end], errs[start:end])
+// do sends n requests (each with NLM_F_ACK; encode(i, b) appends request
+// i to b), a window at a time, and returns each request's result: nil, or
+// what failed(i, err) makes of the error its ack carries (nil for an error
+// that is fine, such as EEXIST on an add). After a window with a failure
+// it sends no more: the rest are errNotSent.
+func (r *rtnl) do(n int, encode func(i int, b []byte) []byte, failed func(i int, err error) error) []error {
+	errs := make([]error, n)
+	for start := 0; start < n; start += window {
+		end := min(start+window, n)
+		r.exchange(start, end, encode, errs[start:end])
 		stop := false
 		for i := start; i < end; i++ {
 			if errs[i] != nil {
@@ -100,7 +107,7 @@ func (r *rtnl) do(reqs []*request, failed func(i int, err error) error) []error 
 			}
 		}
 		if stop {
-			for i := end; i < len(reqs); i++ {
+			for i := end; i < n; i++ {
 				errs[i] = errNotSent
 			}
 			break
@@ -112,17 +119,18 @@ func (r *rtnl) do(reqs []*request, failed func(i int, err error) error) []error 
 // pending marks a request whose ack has not come yet.
 var pending = errors.New("no ack")
 
-// exchange sends reqs in one sendto and fills errs with their acks. If the
-// exchange itself fails, each request without an ack gets that error.
-func (r *rtnl) exchange(reqs []*request, errs []error) {
+// exchange sends requests start to end in one sendto and fills errs with
+// their acks. If the exchange itself fails, each request without an ack
+// gets that error.
+func (r *rtnl) exchange(start, end int, encode func(i int, b []byte) []byte, errs []error) {
 	first := r.seq + 1
 	r.out = r.out[:0]
-	for i, q := range reqs {
+	for i := start; i < end; i++ {
+		at := len(r.out)
+		r.out = encode(i, r.out)
 		r.seq++
-		binary.NativeEndian.PutUint32(q.b[0:], uint32(len(q.b)))
-		binary.NativeEndian.PutUint32(q.b[8:], r.seq)
-		r.out = append(r.out, q.b...)
-		errs[i] = pending
+		finishMsg(r.out[at:], r.seq)
+		errs[i-start] = pending
 	}
 	fail := func(err error) {
 		for i := range errs {
@@ -200,15 +208,14 @@ func ackError(body []byte) error {
 	return nil
 }
 
-// dump sends a dump request and calls each with the body of every message
+// dump sends a dump request (one message) and calls each with the body of every message
 // of type typ in the answer. An interrupted dump (the table changed while
 // it was read) returns netlink.ErrDumpInterrupted, for retryDump.
-func (r *rtnl) dump(q *request, typ uint16, each func(body []byte)) error {
+func (r *rtnl) dump(req []byte, typ uint16, each func(body []byte)) error {
 	r.seq++
 	seq := r.seq
-	binary.NativeEndian.PutUint32(q.b[0:], uint32(len(q.b)))
-	binary.NativeEndian.PutUint32(q.b[8:], seq)
-	if err := unix.Sendto(r.fd, q.b, 0, kernelAddr); err != nil {
+	finishMsg(req, seq)
+	if err := unix.Sendto(r.fd, req, 0, kernelAddr); err != nil {
 		return fmt.Errorf("sending to rtnetlink: %w", err)
 	}
 	interrupted := false
