@@ -158,6 +158,10 @@ func TestBadConfigChangesNothing(t *testing.T) {
 		{"same VIP twice", []string{"apply", "--config", conf("twice.conf", "[rsprep]\nmode = dr\nvip = "+vip+"\nvip = "+vip+"/32\n")}, "twice.conf:4:"},
 		{"empty value", []string{"apply", "--config", conf("empty.conf", "[rsprep]\nmode = dr\nvip =\n")}, "empty.conf:3:"},
 		{"continuation", []string{"apply", "--config", conf("cont.conf", "[rsprep]\nmode = dr\nvip = "+vip+" \\\n")}, "cont.conf:3:"},
+		{"tun strict rp_filter", []string{"apply", "--config", conf("strict.conf", "[rsprep]\nmode = tun\nvip = "+vip+"\nrp-filter = strict\n")}, "strict.conf:4:"},
+		{"nat DIP is the network", []string{"apply", "--config", conf("dip.conf", "[rsprep]\nmode = nat\ndip = 10.0.0.0\n")}, "is the network address"},
+		{"nat DIP twice", []string{"apply", "--config", conf("dip2.conf", "[rsprep]\nmode = nat\ndip = 10.0.0.1\ndip = 10.0.0.3\n")}, "dip2.conf:4:"},
+		{"dr key of nat", []string{"apply", "--config", conf("drdip.conf", "[rsprep]\nmode = dr\nvip = "+vip+"\ndip = 10.0.0.1\n")}, "drdip.conf:4:"},
 		{"flag and config", []string{"dr", "--config", good, "--vip", vip}, "--vip is given both in"},
 		{"config of another mode", []string{"tun", "--config", good}, "mode = dr, but the command is for tun"},
 	} {

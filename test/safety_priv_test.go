@@ -48,8 +48,11 @@ func TestWithoutNetAdmin(t *testing.T) {
 		for _, args := range [][]string{
 			{"dr", "--vip", vip},
 			{"down", "dr", "--vip", vip},
+			{"tun", "--vip", vip},
+			{"nat", "--dip", "10.0.0.1"},
+			{"down", "nat", "--dip", "10.0.0.1"},
 		} {
-			t.Run(who+" "+args[0], func(t *testing.T) {
+			t.Run(who+" "+strings.Join(args[:2], " "), func(t *testing.T) {
 				argv := append(append(append([]string{}, prefix...), bin), args...)
 				oneLine(t, runAs(t, rs, append(argv, "--netns", rs.Name)...), 3, "needs root (CAP_NET_ADMIN)")
 			})
