@@ -156,7 +156,15 @@ func (v *View) Neighbors() ([]Neighbor, error) {
 // Verify checks every invariant and returns every finding; it stops only
 // when the host cannot be observed.
 func Verify(h Host, invs []Invariant) ([]Finding, error) {
-	return NewView(h).verify(invs)
+	return VerifyWithRecord(h, nil, invs)
+}
+
+// VerifyWithRecord is Verify on a view that can see rsprep's record (nil:
+// none), so that a fix can use a value rsprep replaced in an earlier run.
+func VerifyWithRecord(h Host, rec *Record, invs []Invariant) ([]Finding, error) {
+	v := NewView(h)
+	v.record = rec
+	return v.verify(invs)
 }
 
 func (v *View) verify(invs []Invariant) ([]Finding, error) {

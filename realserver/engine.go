@@ -135,9 +135,7 @@ func (e *Engine) Apply(invs []Invariant, dryRun bool) (Result, error) {
 // verify checks invs on a view that can see the record, so that a fix can
 // use a value rsprep replaced in an earlier run (View.Recorded).
 func (e *Engine) verify(invs []Invariant) ([]Finding, error) {
-	v := NewView(e.Host)
-	v.record = e.Record
-	return v.verify(invs)
+	return VerifyWithRecord(e.Host, e.Record, invs)
 }
 
 // rollback undoes this run's changes, newest first, and puts the record back.

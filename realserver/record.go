@@ -43,6 +43,10 @@ func LoadRecord(path, netns string) (*Record, error) {
 	if errors.Is(err, os.ErrNotExist) {
 		return r, nil
 	}
+	if errors.Is(err, os.ErrPermission) {
+		// Not a damaged record, just one this user may not read.
+		return nil, fmt.Errorf("reading state record %s: permission denied (needs root)", path)
+	}
 	if err != nil {
 		return nil, &RecordError{Path: path, Err: err}
 	}

@@ -106,6 +106,10 @@ func TestNATDataPathAndKeepRoute(t *testing.T) {
 	if !strings.Contains(r.Stdout, "FAIL route.keep "+natMgmt) {
 		t.Errorf("verify does not name route.keep:\n%s", r.Stdout)
 	}
+	// verify reads the record too, so its fix names the old gateway.
+	if !strings.Contains(r.Stdout, "fix: ip route add "+natMgmt+" via 192.168.10.254") {
+		t.Errorf("verify does not suggest the keep-route via the old gateway:\n%s", r.Stdout)
+	}
 	mustRun(t, c.rs1, 0, apply...)
 	if got := strings.TrimSpace(c.rs1.Must(t, "ip", "route", "show", natMgmt)); !strings.HasPrefix(got, natMgmt+" via 192.168.10.254 ") {
 		t.Errorf("re-applied keep-route is %q, want via the old gateway", got)

@@ -67,7 +67,7 @@ func runMode(act action, name string, args []string, stdout, stderr io.Writer) i
 		return fail(err)
 	}
 	if act == actVerify {
-		fs, err := realserver.Verify(host, mode.Invariants())
+		fs, err := realserver.VerifyWithRecord(host, readRecord(), mode.Invariants())
 		if err != nil {
 			return fail(err)
 		}
@@ -118,6 +118,22 @@ func runMode(act action, name string, args []string, stdout, stderr io.Writer) i
 		return fail(err)
 	}
 	return exitOK
+}
+
+// readRecord is this namespace's record for verify, which only reads it
+// to suggest fixes that depend on a value rsprep replaced (NAT's
+// keep-routes). Verify runs without root, where the record is unreadable:
+// then it checks without it.
+func readRecord() *realserver.Record {
+	netns, err := realserver.CurrentNetns()
+	if err != nil {
+		return nil
+	}
+	rec, err := realserver.State{Dir: stateDir(), Netns: netns}.Load()
+	if err != nil {
+		return nil
+	}
+	return rec
 }
 
 // dryRecord is a copy of rec that is never saved.
