@@ -174,7 +174,7 @@ func (b *bench) delNS(name string) {
 // start from the harness's own RSS: vfork). Stdout always goes to a pipe
 // the harness drains, as a terminal, ssh or the journal would take it;
 // stderr too unless nullStderr.
-func (b *bench) timed(ns string, nullStderr bool, args ...string) (sample, error) {
+func (b *bench) timed(ns string, nullStderr bool, args ...string) (sample, string, error) {
 	rssFile := filepath.Join(b.tmp, "rss")
 	cmd := exec.Command(gnuTime, append([]string{"-f", "%M", "-o", rssFile, "nsenter", "--net=/run/netns/" + ns, "--"}, args...)...)
 	cmd.Env = append(os.Environ(), "RSPREP_STATE_DIR="+b.stateDir)
@@ -188,15 +188,15 @@ func (b *bench) timed(ns string, nullStderr bool, args ...string) (sample, error
 	err := cmd.Run()
 	wall := time.Since(start)
 	if err != nil {
-		return sample{}, fmt.Errorf("%s: %v: %s", strings.Join(args, " "), err, errOut.String())
+		return sample{}, "", fmt.Errorf("%s: %v: %s", strings.Join(args, " "), err, errOut.String())
 	}
 	out, err := os.ReadFile(rssFile)
 	if err != nil {
-		return sample{}, err
+		return sample{}, "", err
 	}
 	rss, err := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64)
 	if err != nil {
-		return sample{}, fmt.Errorf("reading %s's peak RSS from %s: %q", gnuTime, rssFile, out)
+		return sample{}, "", fmt.Errorf("reading %s's peak RSS from %s: %q", gnuTime, rssFile, out)
 	}
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	return sample{
@@ -204,13 +204,13 @@ func (b *bench) timed(ns string, nullStderr bool, args ...string) (sample, error
 		user:  time.Duration(ru.Utime.Nano()),
 		sys:   time.Duration(ru.Stime.Nano()),
 		rssKB: rss,
-	}, nil
+	}, errOut.String(), nil
 }
 
 // gnuTime reports a command's peak RSS (Debian package "time").
 const gnuTime = "/usr/bin/time"
 
-// tail keeps the last few KiB written to it, for error messages.
+// tail keeps the last few KiB written to it, for checks and error messages.
 type tail struct{ buf []byte }
 
 func (t *tail) Write(p []byte) (int, error) {

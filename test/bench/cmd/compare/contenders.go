@@ -64,9 +64,13 @@ func (b *bench) inFreshNS(c contender, n int, res results) error {
 
 // record times one command and files its sample under s.
 func (b *bench) record(res results, s step, n int, ns string, nullStderr bool, args ...string) error {
-	smp, err := b.timed(ns, nullStderr, args...)
+	smp, stderr, err := b.timed(ns, nullStderr, args...)
 	if err != nil {
 		return fmt.Errorf("%s: %w", s, err)
+	}
+	if strings.HasSuffix(string(s), " re-apply") && stderr != "" {
+		// A second apply must change nothing, so log nothing at info level.
+		return fmt.Errorf("%s was not a no-op: %s", s, stderr)
 	}
 	res[key{s, n}] = append(res[key{s, n}], smp)
 	return nil
@@ -97,7 +101,7 @@ func (b *bench) rsprepSide(bin, who string, ips []string) contender {
 		} {
 			var err error
 			if s.step == "" {
-				_, err = b.timed(ns, true, s.args...)
+				_, _, err = b.timed(ns, true, s.args...)
 			} else {
 				err = b.record(res, s.step, n, ns, s.nullStderr, s.args...)
 			}
