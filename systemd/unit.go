@@ -80,6 +80,10 @@ func (u UnitSpec) Options() []*unit.UnitOption {
 		unit.NewUnitOption("Service", "ExecReload", run("apply")),
 		unit.NewUnitOption("Service", "ExecStop", run("down")),
 		unit.NewUnitOption("Service", "SyslogIdentifier", "rsprep"),
+		// apply logs one line per change, the boot's audit trail: at 10,000
+		// VIPs journald's default limit (10,000 lines per 30 s) would drop
+		// its tail with "Suppressed N messages".
+		unit.NewUnitOption("Service", "LogRateLimitIntervalSec", "0"),
 		unit.NewUnitOption("Install", "WantedBy", "multi-user.target"),
 	)
 }
