@@ -41,7 +41,7 @@ type View struct {
 	neighs  []Neighbor
 	sysctls map[SysctlKey]int
 	loaded  map[string]bool
-	record  *Record // what rsprep changed here before; nil when not read (verify)
+	record  func() *Record // what rsprep changed here before, read on first use; nil: none
 }
 
 // NewView starts an observation of h.
@@ -53,15 +53,42 @@ func NewView(h Host) *View {
 // gateway's live MAC).
 func (v *View) Host() Host { return v.host }
 
+// WithRecord lets the view's checks see rsprep's record, which load reads
+// on first use (a nil record: none). Only fixes that depend on a value
+// rsprep replaced need it, so a verify of 10,000 DR VIPs never parses the
+// record of its 10,000 changes.
+func (v *View) WithRecord(load func() *Record) *View {
+	var rec *Record
+	done := false
+	v.record = func() *Record {
+		if !done {
+			rec, done = load(), true
+		}
+		return rec
+	}
+	return v
+}
+
 // Recorded is what rsprep recorded it changed in this namespace, oldest
 // first, for checks whose fix depends on a value rsprep replaced (NAT's
 // keep-routes go via the default gateway as it was before rsprep). It is
-// nil when the view was made without the record, as verify does.
+// nil when the view has no record.
 func (v *View) Recorded() []Change {
 	if v.record == nil {
 		return nil
 	}
-	return v.record.Changes
+	if rec := v.record(); rec != nil {
+		return rec.Changes
+	}
+	return nil
+}
+
+// Prefetch reads the links and addresses now, while the caller waits for
+// something else. A failure is not kept: the check that needs them reads
+// again and reports it.
+func (v *View) Prefetch() {
+	v.Links()
+	v.Addrs()
 }
 
 // Links returns every interface.
@@ -156,18 +183,13 @@ func (v *View) Neighbors() ([]Neighbor, error) {
 // Verify checks every invariant and returns every finding; it stops only
 // when the host cannot be observed.
 func Verify(h Host, invs []Invariant) ([]Finding, error) {
-	return VerifyWithRecord(h, nil, invs)
+	return NewView(h).Verify(invs)
 }
 
-// VerifyWithRecord is Verify on a view that can see rsprep's record (nil:
-// none), so that a fix can use a value rsprep replaced in an earlier run.
-func VerifyWithRecord(h Host, rec *Record, invs []Invariant) ([]Finding, error) {
-	v := NewView(h)
-	v.record = rec
-	return v.verify(invs)
-}
-
-func (v *View) verify(invs []Invariant) ([]Finding, error) {
+// Verify checks every invariant against this view and returns every
+// finding; it stops only when the host cannot be observed. What the view
+// has read already (a preflight's dumps) is not read again.
+func (v *View) Verify(invs []Invariant) ([]Finding, error) {
 	var all []Finding
 	for _, inv := range invs {
 		f, err := inv.Check(v)

@@ -22,7 +22,7 @@ var downPhase = map[Kind]int{
 // rsprep is left alone and reported in Notes.
 func (e *Engine) Down(vips []netip.Addr, dryRun bool) (Result, error) {
 	res := Result{Mode: e.Mode, OK: true}
-	v := NewView(e.Host)
+	v := e.view()
 	saved := e.Record.snapshot()
 
 	addrPlan, disown, notes, err := e.downAddrs(v, vips)

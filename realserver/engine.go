@@ -83,6 +83,10 @@ type Engine struct {
 	Record *Record
 	Mode   string
 	Log    *slog.Logger
+	// First, if set, is the observation apply or down starts from (the one
+	// the mode's preflight read, under the lock), so a run dumps each kind
+	// once; later rounds observe afresh.
+	First *View
 
 	recordSaved bool // Apply saved this run's plan to the record
 }
@@ -135,7 +139,17 @@ func (e *Engine) Apply(invs []Invariant, dryRun bool) (Result, error) {
 // verify checks invs on a view that can see the record, so that a fix can
 // use a value rsprep replaced in an earlier run (View.Recorded).
 func (e *Engine) verify(invs []Invariant) ([]Finding, error) {
-	return VerifyWithRecord(e.Host, e.Record, invs)
+	return e.view().WithRecord(func() *Record { return e.Record }).Verify(invs)
+}
+
+// view is First the first time, then a fresh observation.
+func (e *Engine) view() *View {
+	v := e.First
+	if v == nil {
+		return NewView(e.Host)
+	}
+	e.First = nil
+	return v
 }
 
 // rollback undoes this run's changes, newest first, and puts the record back.

@@ -69,11 +69,41 @@ func (r *Record) Save() error {
 	if r.path == "" {
 		return nil // an in-memory record (tests, dry runs)
 	}
-	data, err := json.MarshalIndent(r, "", " ")
+	data, err := r.marshal()
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(r.path, append(data, '\n'), 0o600)
+	return WriteFileAtomic(r.path, data, 0o600)
+}
+
+// marshal is the record as JSON with one change per line: readable and
+// greppable for an operator, and half the bytes of indented JSON, which a
+// no-op apply of 10,000 VIPs spent a third of its time decoding.
+func (r *Record) marshal() ([]byte, error) {
+	head, err := json.Marshal(struct {
+		Version int    `json:"version"`
+		Netns   string `json:"netns"`
+	}{r.Version, r.Netns})
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	b.Grow(len(head) + 100*len(r.Changes))
+	b.Write(head[:len(head)-1]) // without its closing brace
+	b.WriteString(`,"changes":[`)
+	enc := json.NewEncoder(&b) // Encode ends each change with a newline
+	for i, c := range r.Changes {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('\n')
+		if err := enc.Encode(c); err != nil {
+			return nil, err
+		}
+		b.Truncate(b.Len() - 1)
+	}
+	b.WriteString("\n]}\n")
+	return b.Bytes(), nil
 }
 
 // WriteFileAtomic replaces path with data so that a reader (or a crash) sees

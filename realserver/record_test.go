@@ -2,8 +2,11 @@ package realserver_test
 
 import (
 	"errors"
+	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -208,5 +211,64 @@ func TestApplyRecordSaveFailureChangesNothing(t *testing.T) {
 	}
 	if msg := err.Error(); !strings.Contains(msg, path) || strings.Contains(msg, "partly changed") {
 		t.Errorf("error %q: want it to name %s and not claim the host is partly changed", msg, path)
+	}
+}
+
+// A saved record loads back equal, change for change, and holds one change
+// per line (an operator greps it; nobody has to page through indentation).
+func TestRecordSavesOneChangePerLineAndLoadsBack(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "net-1.json")
+	rec, err := realserver.LoadRecord(path, testNetns) // missing: empty, with its path
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw := netip.MustParseAddr("10.0.0.1")
+	mac, _ := net.ParseMAC("02:00:00:00:00:01")
+	changes := []realserver.Change{
+		{Kind: realserver.KindSysctl, Mode: "dr", Sysctl: realserver.SysctlKey{Iface: "eth0.100", Name: "arp_ignore"}, From: 0, To: 1},
+		{Kind: realserver.KindAddrAdd, Mode: "dr", Addr: realserver.Addr{Link: "lo", Prefix: netip.MustParsePrefix("192.168.79.180/32"), Label: "lo:rsprep"}},
+		{Kind: realserver.KindAddrAdd, Mode: "dr", Addr: realserver.Addr{Link: "lo", Prefix: netip.MustParsePrefix("2001:db8::80/128")}},
+		{Kind: realserver.KindRouteReplace, Mode: "nat", Route: realserver.Route{Dst: netip.MustParsePrefix("0.0.0.0/0"), Gw: gw, Link: "eth0", Protocol: 4},
+			PrevRoute: realserver.Route{Dst: netip.MustParsePrefix("0.0.0.0/0"), Gw: netip.MustParseAddr("10.0.0.254"), Link: "eth0", Metric: 100, Protocol: 3}},
+		{Kind: realserver.KindNeighSet, Mode: "nat", Neigh: realserver.Neighbor{Link: "eth0", IP: gw, MAC: mac, State: realserver.NeighPermanent}},
+	}
+	rec.Own(changes)
+	if err := rec.Save(); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Count(string(data), "\n"); lines != len(rec.Changes)+2 {
+		t.Errorf("record has %d lines, want one per change (%d) plus head and tail:\n%s", lines, len(rec.Changes), data)
+	}
+	back, err := realserver.LoadRecord(path, testNetns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back.Changes, rec.Changes) {
+		t.Errorf("loaded back\n%+v\nwant\n%+v", back.Changes, rec.Changes)
+	}
+}
+
+// Verify reads the record only when a check asks for it (NAT's keep-routes),
+// and then once: a DR verify of 10,000 VIPs never decodes it.
+func TestViewReadsTheRecordOnlyWhenAsked(t *testing.T) {
+	h := fake.New()
+	loads := 0
+	load := func() *realserver.Record { loads++; return nil }
+	vips := []netip.Addr{netip.MustParseAddr("192.168.79.180")}
+	v := realserver.NewView(h).WithRecord(load)
+	if _, err := v.Verify([]realserver.Invariant{realserver.LinkUp("link.up", "lo"), realserver.VIPBound(vips, "lo", "lo"), realserver.VIPExclusive(vips)}); err != nil {
+		t.Fatal(err)
+	}
+	if loads != 0 {
+		t.Errorf("a verify whose checks never ask for the record read it %d time(s)", loads)
+	}
+	v.Recorded()
+	v.Recorded()
+	if loads != 1 {
+		t.Errorf("asked twice, the record was read %d time(s), want once", loads)
 	}
 }

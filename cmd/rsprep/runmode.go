@@ -63,11 +63,15 @@ func runMode(act action, name string, args []string, stdout, stderr io.Writer) i
 		return fail(hostError(err))
 	}
 	defer host.Close()
-	if err := mode.Preflight(realserver.NewView(host)); err != nil {
+	// Preflight runs before the lock: bad input leaves no trace, not even
+	// a lock file.
+	view := realserver.NewView(host)
+	if err := mode.Preflight(view); err != nil {
 		return fail(err)
 	}
 	if act == actVerify {
-		fs, err := realserver.VerifyWithRecord(host, readRecord(), mode.Invariants())
+		// One observation serves preflight and verify: one dump per kind.
+		fs, err := view.WithRecord(readRecord).Verify(mode.Invariants())
 		if err != nil {
 			return fail(err)
 		}
@@ -93,14 +97,17 @@ func runMode(act action, name string, args []string, stdout, stderr io.Writer) i
 		}
 		defer unlock()
 	}
-	rec, err := state.Load()
+	// Under the lock the host is observed afresh: another rsprep may have
+	// changed it since preflight.
+	first := realserver.NewView(host)
+	rec, err := state.LoadWhile(first.Prefetch)
 	if err != nil {
 		return fail(err)
 	}
 	if o.dryRun {
 		rec = dryRecord(rec)
 	}
-	eng := &realserver.Engine{Host: host, Record: rec, Mode: name, Log: log}
+	eng := &realserver.Engine{Host: host, Record: rec, Mode: name, Log: log, First: first}
 	var res realserver.Result
 	if act == actDown {
 		res, err = eng.Down(mode.VIPList(), o.dryRun)
@@ -120,8 +127,8 @@ func runMode(act action, name string, args []string, stdout, stderr io.Writer) i
 	return exitOK
 }
 
-// readRecord is this namespace's record for verify, which only reads it
-// to suggest fixes that depend on a value rsprep replaced (NAT's
+// readRecord is this namespace's record for verify, which reads it only
+// when a check asks for it, to suggest fixes that depend on a value rsprep replaced (NAT's
 // keep-routes). Verify runs without root, where the record is unreadable:
 // then it checks without it.
 func readRecord() *realserver.Record {

@@ -107,23 +107,24 @@ func (l *lab) leave() {
 	runtime.UnlockOSThread()
 }
 
-// engine does what cmd/rsprep does before apply or down: lock, load the
-// record, preflight. The caller unlocks.
+// engine does what cmd/rsprep does before apply or down: preflight, lock,
+// load the record while the first view's dumps run. The caller unlocks.
 func (l *lab) engine() (*realserver.Engine, func()) {
 	l.b.Helper()
+	if err := l.mode.Preflight(realserver.NewView(l.host)); err != nil {
+		l.b.Fatal(err)
+	}
 	unlock, err := l.state.Lock(time.Second)
 	if err != nil {
 		l.b.Fatal(err)
 	}
-	rec, err := l.state.Load()
-	if err == nil {
-		err = l.mode.Preflight(realserver.NewView(l.host))
-	}
+	first := realserver.NewView(l.host)
+	rec, err := l.state.LoadWhile(first.Prefetch)
 	if err != nil {
 		unlock()
 		l.b.Fatal(err)
 	}
-	return &realserver.Engine{Host: l.host, Record: rec, Mode: l.mode.Name(), Log: l.log}, unlock
+	return &realserver.Engine{Host: l.host, Record: rec, Mode: l.mode.Name(), Log: l.log, First: first}, unlock
 }
 
 // apply runs rsprep dr and returns how many changes it made.
@@ -141,10 +142,11 @@ func (l *lab) apply() int {
 // verify runs rsprep verify dr.
 func (l *lab) verify() {
 	l.b.Helper()
-	if err := l.mode.Preflight(realserver.NewView(l.host)); err != nil {
+	v := realserver.NewView(l.host) // as cmd/rsprep: one view for both
+	if err := l.mode.Preflight(v); err != nil {
 		l.b.Fatal(err)
 	}
-	fs, err := realserver.Verify(l.host, l.mode.Invariants())
+	fs, err := v.Verify(l.mode.Invariants())
 	if err != nil || !realserver.AllOK(fs) {
 		l.b.Fatalf("verify: ok=%v: %v", realserver.AllOK(fs), err)
 	}
