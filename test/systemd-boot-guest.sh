@@ -6,8 +6,10 @@
 exec >/dev/ttyS1 2>&1
 VIP4=192.168.79.180 VIP6=2001:db8::80
 scenario=$(sed -n 's/.*rsprep\.scenario=\([a-z]*\).*/\1/p' /proc/cmdline)
-check() { # name, then a shell condition
-	if sh -c "$2"; then echo "PASS $scenario $1"; else echo "FAIL $scenario $1"; fi
+check() { # name, then a shell condition, run in this shell: it may use
+	# the functions below (a "sh -c" would not see them, and "! applied"
+	# would pass on "applied: not found")
+	if eval "$2"; then echo "PASS $scenario $1"; else echo "FAIL $scenario $1"; fi
 }
 state() { systemctl show -p ActiveState --value rsprep.service; }
 # applied: what the scenario makes true, as the kernel shows it.
