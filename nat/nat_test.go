@@ -113,7 +113,9 @@ func TestReapplyTakesThePreviousGatewayFromTheRecord(t *testing.T) {
 	h := lan("192.168.10.254")
 	rec := &realserver.Record{Version: 1}
 	apply(t, h, rec, NAT{DIP: dip, KeepRoutes: []netip.Prefix{mgmt}})
-	h.DelRoute(realserver.Route{Dst: mgmt})
+	if err := h.DelRoute(realserver.Route{Dst: mgmt}); err != nil {
+		t.Fatal(err)
+	}
 	other := netip.MustParsePrefix("10.98.0.0/16")
 	apply(t, h, rec, NAT{DIP: dip, KeepRoutes: []netip.Prefix{mgmt, other}})
 	for _, want := range []string{"10.99.0.0/24 via 192.168.10.254", "10.98.0.0/16 via 192.168.10.254"} {
@@ -123,15 +125,24 @@ func TestReapplyTakesThePreviousGatewayFromTheRecord(t *testing.T) {
 	}
 	// Without the record (verify) the previous gateway is unknown: a missing
 	// keep-route is drift with no fix, never a route via the DIP.
-	h.DelRoute(realserver.Route{Dst: other})
+	if err := h.DelRoute(realserver.Route{Dst: other}); err != nil {
+		t.Fatal(err)
+	}
 	fs, err := realserver.Verify(h, NAT{DIP: dip, KeepRoutes: []netip.Prefix{other}}.Invariants())
 	if err != nil {
 		t.Fatal(err)
 	}
+	seen := 0
 	for _, f := range fs {
-		if f.ID == "route.keep" && (f.OK || len(f.Fix) != 0 || !strings.Contains(f.Detail, "unknown")) {
-			t.Errorf("route.keep without a record: %+v", f)
+		if f.ID == "route.keep" {
+			seen++
+			if f.OK || len(f.Fix) != 0 || !strings.Contains(f.Detail, "unknown") {
+				t.Errorf("route.keep without a record: %+v", f)
+			}
 		}
+	}
+	if seen != 1 {
+		t.Errorf("%d route.keep findings, want 1 (for %s): %+v", seen, other, fs)
 	}
 }
 
