@@ -148,6 +148,9 @@ func TestAddrBatchReportsEachResult(t *testing.T) {
 		}
 		as[bad].Prefix = netip.PrefixFrom(as[bad].Prefix.Addr(), 33) // EINVAL
 		errs := h.AddAddrs(as)
+		if len(errs) != len(as) {
+			t.Fatalf("%d results for %d addresses, want one each", len(errs), len(as))
+		}
 		present := map[netip.Prefix]bool{}
 		for _, a := range loAddrs(t, h) {
 			present[a.Prefix] = true
