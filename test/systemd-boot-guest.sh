@@ -33,6 +33,8 @@ case $scenario in
 nat) check applied-before-listener 'grep -q "^default via 192.168.10.1 " /run/vip-listener' ;;
 *) check applied-before-listener 'grep -qw 192.168.79.180/32 /run/vip-listener' ;;
 esac
+# The "! applied" checks below mean something only if applied sees it now.
+check applied-while-active applied
 
 /usr/sbin/rsprep verify -o json >/run/verify.json
 check verify-exit-0 "[ $? = 0 ]"
@@ -80,6 +82,7 @@ nat)
 dr)
 	# The live path: D-Bus disable/enable against this systemd.
 	systemctl start rsprep.service
+	check start-applied applied
 	/usr/sbin/rsprep uninstall 2>/run/uninstall.log
 	check uninstall-exit-0 "[ $? = 0 ]"
 	cat /run/uninstall.log
