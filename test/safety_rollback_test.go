@@ -74,8 +74,8 @@ func TestTornRecordIsReportedNotTrusted(t *testing.T) {
 			if after := rs.Snapshot(t); after != before {
 				t.Errorf("a run with a %s record changed the namespace:\n%s", name, diffLines(before, after))
 			}
-			if got, _ := os.ReadFile(path); string(got) != string(content) {
-				t.Errorf("the %s record was overwritten with:\n%s", name, got)
+			if got, err := os.ReadFile(path); err != nil || string(got) != string(content) {
+				t.Errorf("the %s record was overwritten with %q (%v)", name, got, err)
 			}
 			mustRun(t, rs, 0, "verify", "dr", "--vip", vip) // verify needs no record
 		})
