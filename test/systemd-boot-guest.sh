@@ -35,6 +35,9 @@ nat) check applied-before-listener 'grep -q "^default via 192.168.10.1 " /run/vi
 esac
 # The "! applied" checks below mean something only if applied sees it now.
 check applied-while-active applied
+case $scenario in
+nat) check keep-route-while-active 'ip route show | grep -q "^10.20.0.0/16 via 192.168.10.254 "' ;;
+esac
 
 /usr/sbin/rsprep verify -o json >/run/verify.json
 check verify-exit-0 "[ $? = 0 ]"
