@@ -25,16 +25,31 @@ func (in Installer) live() bool { return filepath.Clean(in.Root) == "/" && Runni
 
 // Install writes files (and removes a modules-load file a previous install
 // wrote that files no longer has), then enables rsprep.service. Run twice
-// with the same files, the second run changes and logs nothing.
-func (in Installer) Install(ctx context.Context, files []File) error {
+// with the same files, the second run changes and logs nothing. If a step
+// fails, what this run wrote is put back as it was.
+func (in Installer) Install(ctx context.Context, files []File) (err error) {
 	root, err := os.OpenRoot(in.Root)
 	if err != nil {
 		return fmt.Errorf("opening %s: %w", in.Root, err)
 	}
 	defer root.Close()
+	undo := &undoLog{root: root}
+	reloaded := false
+	var m *Manager
+	defer func() {
+		if err != nil {
+			err = undo.rollback(err)
+			if reloaded { // systemd read the files now undone: let it read them again
+				m.Reload(ctx)
+			}
+		}
+		if m != nil {
+			m.Close()
+		}
+	}()
 	changed := false
 	for _, f := range files {
-		c, err := writeFile(root, f)
+		c, err := undo.write(f)
 		if err != nil {
 			return err
 		}
@@ -44,7 +59,7 @@ func (in Installer) Install(ctx context.Context, files []File) error {
 		}
 	}
 	if !slices.ContainsFunc(files, func(f File) bool { return f.Path == ModulesPath }) {
-		removed, err := removeIfPresent(root, ModulesPath)
+		removed, err := undo.remove(ModulesPath)
 		if err != nil {
 			return err
 		}
@@ -53,7 +68,7 @@ func (in Installer) Install(ctx context.Context, files []File) error {
 		}
 	}
 	if !in.live() {
-		c, err := ensureLink(root, WantsPath, UnitPath)
+		c, err := undo.link(WantsPath, UnitPath)
 		if err != nil {
 			return err
 		}
@@ -62,15 +77,14 @@ func (in Installer) Install(ctx context.Context, files []File) error {
 		}
 		return nil
 	}
-	m, err := Connect(ctx)
-	if err != nil {
+	if m, err = Connect(ctx); err != nil {
 		return err
 	}
-	defer m.Close()
 	if changed {
 		if err := m.Reload(ctx); err != nil {
 			return err
 		}
+		reloaded = true
 	}
 	links, err := m.Enable(ctx)
 	for _, l := range links {

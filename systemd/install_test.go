@@ -3,6 +3,7 @@ package systemd
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -106,5 +107,84 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// snapshot lists every path under dir with its type, mode and content (or
+// link target).
+func snapshot(t *testing.T, dir string) string {
+	t.Helper()
+	var b strings.Builder
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		fi, err := os.Lstat(p)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "%s %v", strings.TrimPrefix(p, dir), fi.Mode())
+		switch {
+		case fi.Mode()&os.ModeSymlink != 0:
+			target, _ := os.Readlink(p)
+			fmt.Fprintf(&b, " -> %s", target)
+		case fi.Mode().IsRegular():
+			data, _ := os.ReadFile(p)
+			fmt.Fprintf(&b, " %q", data)
+		}
+		b.WriteByte('\n')
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// An install that fails half-way puts back what it wrote: the files it
+// created are gone (with the directories it made), a file it replaced has
+// its old content and mode again.
+func TestInstallFailingHalfWayRollsBack(t *testing.T) {
+	oldConfig := []byte("[rsprep]\nmode=dr\nvip=10.1.1.1\n")
+	for name, plant := range map[string]func(root, outside string) error{
+		// Every file is written, then enabling fails: the wants directory
+		// is a link out of the root.
+		"wants dir leaves the root": func(root, outside string) error {
+			if err := os.MkdirAll(filepath.Join(root, "etc/systemd/system"), 0o755); err != nil {
+				return err
+			}
+			return os.Symlink(outside, filepath.Join(root, WantsPath[1:strings.LastIndex(WantsPath, "/")]))
+		},
+		// The config is written (replacing an earlier one), then the unit
+		// cannot be: a symlink stands in its place.
+		"unit is a symlink": func(root, outside string) error {
+			if err := os.MkdirAll(filepath.Join(root, "etc/rsprep"), 0o755); err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(root, ConfigPath), oldConfig, 0o600); err != nil {
+				return err
+			}
+			if err := os.MkdirAll(filepath.Join(root, "etc/systemd/system"), 0o755); err != nil {
+				return err
+			}
+			return os.Symlink(filepath.Join(outside, "victim"), filepath.Join(root, UnitPath))
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			root, outside := t.TempDir(), t.TempDir()
+			must(t, plant(root, outside))
+			before := snapshot(t, root)
+			in := Installer{Root: root, Log: logTo(&bytes.Buffer{})}
+			err := in.Install(context.Background(), testFiles())
+			if err == nil || !strings.Contains(err.Error(), "rolled back what this install wrote") {
+				t.Fatalf("install: %v, want an error that says it rolled back", err)
+			}
+			if after := snapshot(t, root); after != before {
+				t.Errorf("after the failed install the root differs:\nbefore:\n%s\nafter:\n%s", before, after)
+			}
+			if entries, _ := os.ReadDir(outside); len(entries) != 0 {
+				t.Errorf("install wrote outside the root: %v", entries)
+			}
+		})
 	}
 }

@@ -76,8 +76,8 @@ func TestInstallFilesModesAndAtomicity(t *testing.T) {
 
 // Under --root, install and uninstall never follow a symlink out of the
 // root, whether it is absolute or climbs with .., on a directory or on
-// the file itself: they fail (exit 3, one line) and the outside is as it
-// was.
+// the file itself: install fails (exit 3, one line) and rolls back what it
+// wrote, so the root is as it was, and neither touches the outside.
 func TestInstallNeverLeavesTheRoot(t *testing.T) {
 	for name, plant := range map[string]func(root, outside string) error{
 		"absolute dir link": func(root, outside string) error {
@@ -111,11 +111,14 @@ func TestInstallNeverLeavesTheRoot(t *testing.T) {
 			if err := plant(root, outside); err != nil {
 				t.Fatal(err)
 			}
-			before := tree(t, outside)
+			before, rootBefore := tree(t, outside), tree(t, root)
 			r := runRsprep(t, "install", "dr", "--vip", vip, "--root", root, "--bin", "/usr/sbin/rsprep")
 			lines := strings.Split(strings.TrimSpace(r.Stderr), "\n")
 			if r.Code != 3 || !strings.HasPrefix(lines[len(lines)-1], "rsprep: ") {
 				t.Errorf("install through the %s: exit %d, want 3 with an error:\n%s", name, r.Code, r.Stderr)
+			}
+			if after := tree(t, root); after != rootBefore {
+				t.Errorf("the failed install through the %s left the root changed:\nbefore:\n%s\nafter:\n%s", name, rootBefore, after)
 			}
 			runRsprep(t, "uninstall", "--root", root)
 			if after := tree(t, outside); after != before {
