@@ -17,6 +17,10 @@ type pipelined struct {
 	window int
 }
 
+// The batch tests mean something only while pipelined is an AddrBatcher:
+// the engine type-asserts it, and without it would quietly go one by one.
+var _ realserver.AddrBatcher = pipelined{}
+
 var errNotSent = errors.New("not attempted")
 
 func (h pipelined) batch(as []realserver.Addr, one func(realserver.Addr) error) []error {

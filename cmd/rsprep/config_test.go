@@ -123,7 +123,8 @@ func TestDefaultConfigPath(t *testing.T) {
 		}
 	}
 	if _, err := os.Stat(systemd.ConfigPath); err == nil {
-		return // this machine has one: reading it would audit the machine
+		// Visible, not a silent pass: under CI a skip fails the run.
+		t.Skipf("this machine has %s: the missing-default case would audit the machine instead", systemd.ConfigPath)
 	}
 	code, _, stderr := runCLI("verify")
 	if code != exitUsage || !strings.HasPrefix(stderr, "rsprep: "+systemd.ConfigPath+": no such config file") {
