@@ -65,7 +65,18 @@ type LockError struct {
 }
 
 func (e *LockError) Error() string {
-	return fmt.Sprintf("another rsprep (pid %d) holds %s: try again when it has finished", e.PID, e.Path)
+	who := "pid unknown"
+	if e.PID > 0 {
+		who = fmt.Sprintf("pid %d", e.PID)
+	}
+	return fmt.Sprintf("another rsprep (%s) holds %s: try again when it has finished", who, e.Path)
+}
+
+// holder is the pid the lock's holder wrote into the lock file; 0 if none.
+func holder(path string) int {
+	data, _ := os.ReadFile(path)
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+	return pid
 }
 
 // Lock takes the namespace's lock, waiting at most wait. The holder's pid is
@@ -91,8 +102,11 @@ func (s State) Lock(wait time.Duration) (unlock func(), err error) {
 			return nil, fmt.Errorf("locking %s: %w", path, err)
 		}
 		if time.Now().After(deadline) {
-			data, _ := os.ReadFile(path)
-			pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+			pid := holder(path)
+			if pid == 0 { // it has the lock but has not written its pid yet
+				time.Sleep(20 * time.Millisecond)
+				pid = holder(path)
+			}
 			f.Close()
 			return nil, &LockError{Path: path, PID: pid}
 		}

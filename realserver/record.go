@@ -73,6 +73,13 @@ func (r *Record) Save() error {
 	if err != nil {
 		return err
 	}
+	// A kill -9 during an earlier save leaves that save's temporary file.
+	// Records are saved under the namespace's lock, so nobody else is
+	// writing one now: whatever is there is stale.
+	stale, _ := filepath.Glob(filepath.Join(filepath.Dir(r.path), "."+filepath.Base(r.path)+".tmp*"))
+	for _, f := range stale {
+		os.Remove(f)
+	}
 	return WriteFileAtomic(r.path, data, 0o600)
 }
 

@@ -272,3 +272,30 @@ func TestViewReadsTheRecordOnlyWhenAsked(t *testing.T) {
 		t.Errorf("asked twice, the record was read %d time(s), want once", loads)
 	}
 }
+
+// A save removes what a save killed half-way left behind: its temporary
+// file (saves run under the lock, so no other save owns it).
+func TestSaveRemovesATemporaryFileACrashLeft(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "net-1.json")
+	stale := filepath.Join(dir, ".net-1.json.tmp123456")
+	other := filepath.Join(dir, ".net-2.json.tmp123456") // another namespace's
+	for _, f := range []string{stale, other} {
+		if err := os.WriteFile(f, []byte(`{"version": 1, "netns": "`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec, err := realserver.LoadRecord(path, testNetns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rec.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the crashed save's temporary file is still there: %v", err)
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Errorf("another namespace's temporary file was removed: %v", err)
+	}
+}
