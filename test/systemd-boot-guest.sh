@@ -76,6 +76,29 @@ tun)
 	journalctl -b -t systemd-modules-load -o cat --no-pager
 	check modules-load-ipip 'journalctl -b -t systemd-modules-load -o cat | grep -q "Inserted module .ipip."'
 	check modules-load-ip6_tunnel 'journalctl -b -t systemd-modules-load -o cat | grep -q "Inserted module .ip6_tunnel."'
+
+	# A host whose sysctl.d sets rp_filter on every interface (systemd's
+	# default on Fedora and Arch, many hardening baselines). When rsprep's
+	# own modprobe creates tunl0, udev applies that to it; rsprep must wait
+	# for udev, or the 2 lands after rsprep set and checked 0.
+	echo 'net.ipv4.conf.*.rp_filter = 2' >/etc/sysctl.d/60-rp-filter-everywhere.conf
+	ip link add rsp-probe type dummy && udevadm settle
+	check udev-applies-wildcard '[ "$(cat /proc/sys/net/ipv4/conf/rsp-probe/rp_filter)" = 2 ]'
+	ip link del rsp-probe
+	modprobe -r ipip ip6_tunnel # stop ran down: nothing uses them
+	# (not "ip link show tunl0": naming tunl0 makes the kernel load ipip
+	# again, through its netdev-tunl0 alias)
+	check ipip-unloaded-before-own-modprobe '[ ! -e /sys/class/net/tunl0 ] && ! grep -q "^ipip " /proc/modules'
+	/usr/sbin/rsprep tun --vip $VIP4 2>/run/tun-own-modprobe.log
+	check own-modprobe-exit-0 "[ $? = 0 ]"
+	cat /run/tun-own-modprobe.log
+	sleep 2 # ample time for a late udev event to land
+	check own-modprobe-rp-filter-held '[ "$(cat /proc/sys/net/ipv4/conf/tunl0/rp_filter)" = 0 ]'
+	/usr/sbin/rsprep verify tun --vip $VIP4 >/run/tun-own-modprobe-verify.txt
+	check own-modprobe-verify-0 "[ $? = 0 ]"
+	grep -v '^ok ' /run/tun-own-modprobe-verify.txt | sed 's/^/    /' # indented: a line starting FAIL would count as a check
+	/usr/sbin/rsprep down tun --vip $VIP4 2>/dev/null
+	rm /etc/sysctl.d/60-rp-filter-everywhere.conf
 	;;
 nat)
 	ip route show

@@ -45,9 +45,10 @@ if [ ! -f "$cache/kernel.ok" ]; then
 fi
 kver=$(ls "$cache/kernel/lib/modules")
 
-# The guest's root: minbase plus systemd (and kmod, for modules-load.d),
-# trimmed. The marker holds the package list, so changing it rebuilds.
-packages=systemd,systemd-sysv,dbus,iproute2,kmod
+# The guest's root: minbase plus systemd (and kmod, for modules-load.d;
+# udev, which applies sysctl.d to each new network device), trimmed. The
+# marker holds the package list, so changing it rebuilds.
+packages=systemd,systemd-sysv,dbus,iproute2,kmod,udev
 if [ "$(cat "$cache/rootfs.ok" 2>/dev/null)" != "$packages" ]; then
 	say "debootstrap bookworm (minbase + $packages) into $cache/rootfs"
 	rm -rf "$cache/rootfs" "$cache/rootfs.ok"

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
 	"strings"
 	"time"
@@ -148,5 +149,24 @@ func (h *Host) LoadModule(name string) error {
 		}
 		return fmt.Errorf("loading module %s: %s", name, msg)
 	}
+	settleUdev()
 	return nil
+}
+
+// udevControl exists while udevd runs (not in containers, initramfs labs).
+const udevControl = "/run/udev/control"
+
+// settleUdev waits for udev to finish the events a module load set off.
+// A device the module creates (ipip: tunl0) makes udev run systemd-sysctl
+// on it (systemd's 99-systemd.rules), which applies sysctl.d wildcards
+// such as `net.ipv4.conf.*.rp_filter = 2` (systemd's own default on
+// Fedora and Arch, and common in hardening baselines). Without the wait,
+// that lands after rsprep has set and checked tunl0, and silently undoes
+// it. Best effort: without udev, or if settling fails, apply goes on and
+// verify reports whatever changes later.
+func settleUdev() {
+	if _, err := os.Stat(udevControl); err != nil {
+		return
+	}
+	exec.Command("udevadm", "settle", "--timeout=10").Run()
 }
