@@ -128,9 +128,9 @@ func runMode(act action, name string, args []string, stdout, stderr io.Writer) i
 }
 
 // readRecord is this namespace's record for verify, which reads it only
-// when a check asks for it, to suggest fixes that depend on a value rsprep replaced (NAT's
-// keep-routes). Verify runs without root, where the record is unreadable:
-// then it checks without it.
+// when a check asks for it, to suggest fixes that depend on a value rsprep
+// replaced (NAT's keep-routes). Verify runs without root, where the record
+// is unreadable: then it checks without it.
 func readRecord() *realserver.Record {
 	netns, err := realserver.CurrentNetns()
 	if err != nil {
