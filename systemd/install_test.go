@@ -3,12 +3,13 @@ package systemd
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rsprep/rsprep/test/nstest"
 )
 
 func testFiles() []File {
@@ -110,37 +111,6 @@ func must(t *testing.T, err error) {
 	}
 }
 
-// snapshot lists every path under dir with its type, mode and content (or
-// link target).
-func snapshot(t *testing.T, dir string) string {
-	t.Helper()
-	var b strings.Builder
-	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		fi, err := os.Lstat(p)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(&b, "%s %v", strings.TrimPrefix(p, dir), fi.Mode())
-		switch {
-		case fi.Mode()&os.ModeSymlink != 0:
-			target, _ := os.Readlink(p)
-			fmt.Fprintf(&b, " -> %s", target)
-		case fi.Mode().IsRegular():
-			data, _ := os.ReadFile(p)
-			fmt.Fprintf(&b, " %q", data)
-		}
-		b.WriteByte('\n')
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b.String()
-}
-
 // An install that fails half-way puts back what it wrote: the files it
 // created are gone (with the directories it made), a file it replaced has
 // its old content and mode again.
@@ -173,13 +143,13 @@ func TestInstallFailingHalfWayRollsBack(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			root, outside := t.TempDir(), t.TempDir()
 			must(t, plant(root, outside))
-			before := snapshot(t, root)
+			before := nstest.Tree(t, root)
 			in := Installer{Root: root, Log: logTo(&bytes.Buffer{})}
 			err := in.Install(context.Background(), testFiles())
 			if err == nil || !strings.Contains(err.Error(), "rolled back what this install wrote") {
 				t.Fatalf("install: %v, want an error that says it rolled back", err)
 			}
-			if after := snapshot(t, root); after != before {
+			if after := nstest.Tree(t, root); after != before {
 				t.Errorf("after the failed install the root differs:\nbefore:\n%s\nafter:\n%s", before, after)
 			}
 			if entries, _ := os.ReadDir(outside); len(entries) != 0 {

@@ -17,36 +17,8 @@ func runRsprep(t *testing.T, args ...string) nstest.Result {
 	return runCmd(t, nil, append([]string{nstest.Rsprep(t)}, args...)...)
 }
 
-// tree lists everything below dir with its mode and, for files and
-// links, content or target: two equal trees are the same state.
-func tree(t *testing.T, dir string) string {
-	t.Helper()
-	var out []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
-		line := strings.TrimPrefix(p, dir) + " " + fi.Mode().String()
-		switch {
-		case fi.Mode()&fs.ModeSymlink != 0:
-			target, _ := os.Readlink(p)
-			line += " -> " + target
-		case fi.Mode().IsRegular():
-			data, _ := os.ReadFile(p)
-			line += " " + string(data)
-		}
-		out = append(out, line)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return strings.Join(out, "\n")
-}
+// tree is nstest.Tree: the state of a directory tree, for before/after.
+func tree(t *testing.T, dir string) string { return nstest.Tree(t, dir) }
 
 // install writes its files with explicit modes, atomically (no temporary
 // file is left), and a second install changes nothing.
