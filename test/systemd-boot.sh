@@ -46,9 +46,10 @@ fi
 kver=$(ls "$cache/kernel/lib/modules")
 
 # The guest's root: minbase plus systemd (and kmod, for modules-load.d;
-# udev, which applies sysctl.d to each new network device), trimmed. The
+# udev, which applies sysctl.d to each new network device; procps, for the
+# sysctl --system that watch must survive), trimmed. The
 # marker holds the package list, so changing it rebuilds.
-packages=systemd,systemd-sysv,dbus,iproute2,kmod,udev
+packages=systemd,systemd-sysv,dbus,iproute2,kmod,udev,procps
 if [ "$(cat "$cache/rootfs.ok" 2>/dev/null)" != "$packages" ]; then
 	say "debootstrap bookworm (minbase + $packages) into $cache/rootfs"
 	rm -rf "$cache/rootfs" "$cache/rootfs.ok"
