@@ -72,7 +72,7 @@ func (u UnitSpec) Options() []*unit.UnitOption {
 	if len(u.Before) > 0 {
 		opts = append(opts, unit.NewUnitOption("Unit", "Before", strings.Join(u.Before, " ")))
 	}
-	return append(opts,
+	opts = append(opts,
 		unit.NewUnitOption("Service", "Type", "oneshot"),
 		unit.NewUnitOption("Service", "RemainAfterExit", "yes"),
 		unit.NewUnitOption("Service", "ExecStart", run("apply")),
@@ -84,8 +84,9 @@ func (u UnitSpec) Options() []*unit.UnitOption {
 		// VIPs journald's default limit (10,000 lines per 30 s) would drop
 		// its tail with "Suppressed N messages".
 		unit.NewUnitOption("Service", "LogRateLimitIntervalSec", "0"),
-		unit.NewUnitOption("Install", "WantedBy", "multi-user.target"),
 	)
+	opts = append(opts, Hardening()...)
+	return append(opts, unit.NewUnitOption("Install", "WantedBy", "multi-user.target"))
 }
 
 // Render is the unit file's text.

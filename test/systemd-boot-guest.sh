@@ -33,6 +33,11 @@ case $scenario in
 nat) check applied-before-listener 'grep -q "^default via 192.168.10.1 " /run/vip-listener' ;;
 *) check applied-before-listener 'grep -qw 192.168.79.180/32 /run/vip-listener' ;;
 esac
+# The sandbox (systemd/hardening.go) as the running systemd rates the
+# loaded unit: everything above ran inside it.
+systemd-analyze security --no-pager --threshold=20 rsprep.service >/run/security.txt 2>&1
+check unit-exposure-at-most-2.0 "[ $? = 0 ] && awk '/Overall exposure level for rsprep.service:/ { found = 1; ok = (\$(NF-2) + 0 <= 2.0) } END { exit !(found && ok) }' /run/security.txt"
+grep 'Overall exposure' /run/security.txt
 # The "! applied" checks below mean something only if applied sees it now.
 check applied-while-active applied
 case $scenario in
@@ -66,6 +71,9 @@ check reload-repaired "[ $? = 0 ]"
 systemctl stop rsprep.service
 check stop-inactive "[ \"$(state)\" = inactive ]"
 check stop-undid "! applied"
+# RuntimeDirectoryPreserve=: the record outlives the stop, for the next
+# start or a down by hand.
+check stop-kept-run-rsprep '[ -d /run/rsprep ]'
 check stop-restored-arp-ignore '[ "$(cat /proc/sys/net/ipv4/conf/all/arp_ignore)" = 0 ]'
 /usr/sbin/rsprep verify >/dev/null
 check verify-drift-after-stop "[ $? = 1 ]"
@@ -76,6 +84,9 @@ tun)
 	journalctl -b -t systemd-modules-load -o cat --no-pager
 	check modules-load-ipip 'journalctl -b -t systemd-modules-load -o cat | grep -q "Inserted module .ipip."'
 	check modules-load-ip6_tunnel 'journalctl -b -t systemd-modules-load -o cat | grep -q "Inserted module .ip6_tunnel."'
+	# ...before rsprep.service started: the unit cannot load modules
+	# (ProtectKernelModules=), and it never had to.
+	check unit-ran-no-modprobe '! grep -q "^    CHANGE=modprobe" /run/journal.txt'
 
 	# A host whose sysctl.d sets rp_filter on every interface (systemd's
 	# default on Fedora and Arch, many hardening baselines). When rsprep's
