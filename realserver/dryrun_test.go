@@ -1,0 +1,80 @@
+package realserver_test
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/rsprep/rsprep/realserver"
+)
+
+// A dry run is the whole plan: on each mode's host, the changes --dry-run
+// lists are the changes the real apply then makes, the same ones in the
+// same order, while the dry run itself writes nothing (host, record). The
+// tun host has no tunl0: a plan of one round would stop at modprobe and
+// the sysctls of the devices that exist.
+func TestDryRunIsWhatApplyDoes(t *testing.T) {
+	mustPlan := map[string][]string{
+		"tun": {
+			"modprobe ipip",
+			"ip link set dev tunl0 up",
+			"ip addr add 192.0.2.1/32 dev tunl0 label tunl0:rsprep",
+			"ip addr add 2001:db8::1/128 dev ip6tnl0",
+		},
+	}
+	for _, c := range faultCases() {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "record.json")
+			h := c.seed(t, path)
+			host, writes := h.Render(), h.Writes()
+			record, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			dry, err := quietEngine(h, loadRecord(t, path), c.mode).Apply(c.invs, true)
+			if err != nil {
+				t.Fatalf("dry run: %v", err)
+			}
+			if h.Writes() != writes || h.Render() != host {
+				t.Fatalf("the dry run changed the host (%d writes):\n%s", h.Writes()-writes, h.Render())
+			}
+			if after, _ := os.ReadFile(path); string(after) != string(record) {
+				t.Fatalf("the dry run changed the record:\n%s", after)
+			}
+			if realserver.AllOK(dry.Checks) {
+				t.Fatalf("the dry run's checks are not the host's as it is now: all pass")
+			}
+
+			real, err := quietEngine(h, loadRecord(t, path), c.mode).Apply(c.invs, false)
+			if err != nil {
+				t.Fatalf("apply: %v", err)
+			}
+			planned, made := changeLines(dry.Changes), changeLines(real.Changes)
+			if !slices.Equal(planned, made) {
+				t.Errorf("dry run planned:\n  %s\napply made:\n  %s", strings.Join(planned, "\n  "), strings.Join(made, "\n  "))
+			}
+			// Not only the commands: the values each change replaces
+			// (what the record and a rollback use) are predicted too.
+			if !reflect.DeepEqual(dry.Changes, real.Changes) {
+				t.Errorf("same commands, other values:\nplanned %+v\nmade    %+v", dry.Changes, real.Changes)
+			}
+			for _, want := range mustPlan[c.name] {
+				if !slices.Contains(planned, want) {
+					t.Errorf("the plan lacks %q", want)
+				}
+			}
+		})
+	}
+}
+
+func changeLines(cs []realserver.Change) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.String()
+	}
+	return out
+}
