@@ -30,10 +30,24 @@ hits tun-c http://$vip/ 2
 verdict '[ $h0 -eq 2 ]' tun.control.unprepared "$h0 of 2 requests unanswered without rsprep"
 
 before1=$(snap tun-rs1) before2=$(snap tun-rs2)
-for rs in rs1 rs2; do
-	rsp tun-$rs tun --vip $vip
-	verdict '[ $rc -eq 0 ]' tun.apply.$rs "rsprep tun exits $rc"
-done
+# --dry-run is the whole plan: taken while no tunl0 exists (ipip is not
+# loaded), it lists every change the apply then makes, in its order:
+# modprobe ipip, then what only a tunl0 makes visible (its rp_filter,
+# ip link set tunl0 up, the VIP on tunl0). It loads nothing itself.
+plan=$(rsprep tun --vip $vip --netns tun-rs1 --dry-run 2>/dev/null)
+log "+ rsprep tun --vip $vip --netns tun-rs1 --dry-run"
+echo "$plan" | sed 's/^/  | /'
+verdict '! grep -q "^ipip " /proc/modules && [ "$(snap tun-rs1)" = "$before1" ]' tun.dry-run.changes-nothing "after the dry run, ipip loaded: $(grep -q '^ipip ' /proc/modules && echo yes || echo no)"
+json=$(rsprep tun --vip $vip --netns tun-rs1 -o json 2>/dev/null)
+rc=$?
+log "+ rsprep tun --vip $vip --netns tun-rs1 -o json   => exit $rc"
+echo "$json" | sed 's/^/  | /'
+verdict '[ $rc -eq 0 ]' tun.apply.rs1 "rsprep tun exits $rc"
+made=$(echo "$json" | sed -n '/"changes": \[/,/\]/s/^ *"\(.*\)",*$/\1/p')
+verdict '[ -n "$plan" ] && [ "$plan" = "$made" ] && echo "$plan" | grep -q "^ip link set dev tunl0 up$"' tun.dry-run.whole-plan \
+	"the dry run planned $(echo "$plan" | wc -l) changes, the apply made $(echo "$made" | wc -l)"
+rsp tun-rs2 tun --vip $vip
+verdict '[ $rc -eq 0 ]' tun.apply.rs2 "rsprep tun exits $rc"
 verdict 'grep -q "^ipip " /proc/modules' tun.module "ipip loaded by rsprep: $(grep -q '^ipip ' /proc/modules && echo yes || echo no)"
 link=$(ip -n tun-rs1 -o addr show dev tunl0 2>&1 | sed 's/\\.*//; s/  */ /g')
 verdict 'case "$link" in *"inet $vip/32 "*) true ;; *) false ;; esac && ip -n tun-rs1 link show tunl0 | grep -q "[<,]UP[,>]"' \
