@@ -3,6 +3,7 @@ package systemd
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -74,6 +75,21 @@ func TestUnitSpecValidate(t *testing.T) {
 			t.Errorf("%+v: %v", tc.spec, err)
 		case tc.bad != "" && (!errors.As(err, &in) || !strings.Contains(err.Error(), tc.bad)):
 			t.Errorf("%+v: got %v, want an input error about %s", tc.spec, err, tc.bad)
+		}
+	}
+}
+
+// Every unit rsprep writes carries the whole sandbox (systemd-checks.sh
+// rates them with systemd-analyze; this names the option that went missing).
+func TestEveryUnitCarriesTheHardening(t *testing.T) {
+	units := map[string][]*unit.UnitOption{
+		UnitName: UnitSpec{Binary: "/usr/sbin/rsprep", Config: ConfigPath}.Options(),
+	}
+	for name, opts := range units {
+		for _, h := range Hardening() {
+			if !slices.ContainsFunc(opts, h.Match) {
+				t.Errorf("%s lacks [%s] %s=%s", name, h.Section, h.Name, h.Value)
+			}
 		}
 	}
 }
