@@ -2,6 +2,7 @@ package doctor
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,13 +42,25 @@ type blame struct {
 	a        Assignment
 	inv      realserver.EffectiveSysctl
 	subjects []string
+	keys     []string // the keys it breaks that an explicit line can keep
 }
 
 func (b *blame) finding() Finding {
 	want := strconv.Itoa(b.inv.Want)
 	fix := fmt.Sprintf("change it to %s or remove it", want)
 	if b.a.glob() {
-		fix = fmt.Sprintf("remove it, or narrow it; an explicit key beats any glob, so a line such as %s = %s in /etc/sysctl.d/ keeps that key", dotted(explicitFor(b)), want)
+		fix = "remove it, or narrow it"
+		if len(b.keys) > 0 {
+			var lines []string
+			for _, k := range b.keys {
+				lines = append(lines, dotted(k)+" = "+want)
+			}
+			keep := " keeps that key"
+			if len(lines) > 1 {
+				keep = " keep those keys"
+			}
+			fix += "; an explicit key beats any glob, so " + strings.Join(lines, " and ") + " in /etc/sysctl.d/" + keep
+		}
 	}
 	return Finding{
 		ID:      "sysctl.override",
@@ -57,28 +70,6 @@ func (b *blame) finding() Finding {
 			dotted(b.a.Key), b.a.Value, b.inv.Name, strings.Join(b.subjects, ", "), b.inv.ID, want),
 		Fix: fix,
 	}
-}
-
-// explicitFor is the key to name in a glob's fix: conf/all when the glob
-// hits it, else the first interface it breaks.
-func explicitFor(b *blame) string {
-	all := confKey(4, "all", b.inv.Name)
-	if ok, _ := matchKey(b.a.Key, all); ok {
-		return all
-	}
-	for _, s := range b.subjects {
-		if !strings.Contains(s, " ") {
-			return confKey(4, s, b.inv.Name)
-		}
-	}
-	return all
-}
-
-func matchKey(pattern, key string) (bool, error) {
-	if pattern == key {
-		return true, nil
-	}
-	return pathMatch(pattern, key)
 }
 
 func sortedBlames(m map[string]*blame) []*blame {
@@ -116,7 +107,7 @@ func (d *doctor) effective(s realserver.EffectiveSysctl, blamed map[string]*blam
 		}
 		return before, nil
 	}
-	note := func(a *Assignment, subject string) {
+	note := func(a *Assignment, subject, k string) {
 		id := a.Source + "\x00" + s.ID
 		b := blamed[id]
 		if b == nil {
@@ -126,28 +117,32 @@ func (d *doctor) effective(s realserver.EffectiveSysctl, blamed map[string]*blam
 		if !slices.Contains(b.subjects, subject) {
 			b.subjects = append(b.subjects, subject)
 		}
+		if k != key(laterIface) && !slices.Contains(b.keys, k) {
+			b.keys = append(b.keys, k)
+		}
 	}
 	// blameWrong names the file lines among as that push the effective
 	// value off Want: those above it when it is too high, those below it
 	// when too low.
-	blameWrong := func(eff int, subject string, as ...*Assignment) {
+	blameWrong := func(eff int, subject string, set map[string]*Assignment) {
 		if eff == s.Want {
 			return
 		}
-		for _, a := range as {
+		for _, k := range slices.Sorted(maps.Keys(set)) {
+			a := set[k]
 			if a == nil {
 				continue
 			}
 			v, _ := strconv.Atoi(a.Value)
 			if (eff > s.Want && v == eff) || (eff < s.Want && v < s.Want) {
-				note(a, subject)
+				note(a, subject, k)
 			}
 		}
 	}
 
 	for _, iface := range s.Direct {
 		if v, a := after(iface, s.Want); a != nil && v != s.Want {
-			note(a, "conf/"+iface+" (verify reports it)")
+			note(a, "conf/"+iface+" (verify reports it)", key(iface))
 		}
 	}
 	var subjects []string
@@ -163,19 +158,25 @@ func (d *doctor) effective(s realserver.EffectiveSysctl, blamed map[string]*blam
 		allC, ownC := s.Converge(live("all"), live(iface))
 		allP, aAll := after("all", allC)
 		ownP, aOwn := after(iface, ownC)
-		blameWrong(max(allP, ownP), iface, aAll, aOwn)
+		blameWrong(max(allP, ownP), iface, map[string]*Assignment{key("all"): aAll, key(iface): aOwn})
 	}
 	if s.UpARPCapable {
 		// An interface created later: all as above, its own value from
-		// default (after sysctl.d), then what udev applies for its name.
+		// default (after sysctl.d), then, when udev runs, what
+		// systemd-sysctl applies for its name.
 		allC, _ := s.Converge(live("all"), live("default"))
 		allP, aAll := after("all", allC)
 		defP, aDef := after("default", live("default"))
-		ownP, aOwn := after(laterIface, defP)
-		if aOwn == nil {
-			aOwn = aDef
+		ownP, aOwn := defP, (*Assignment)(nil)
+		if d.facts.running(procUdev) {
+			// udev's 99-systemd.rules runs systemd-sysctl --prefix for it.
+			ownP, aOwn = after(laterIface, defP)
 		}
-		blameWrong(max(allP, ownP), "interfaces created later", aAll, aOwn)
+		own := map[string]*Assignment{key("all"): aAll, key(laterIface): aOwn}
+		if aOwn == nil {
+			own = map[string]*Assignment{key("all"): aAll, key("default"): aDef}
+		}
+		blameWrong(max(allP, ownP), "interfaces created later", own)
 	}
 }
 
