@@ -182,18 +182,21 @@ func (d *doctor) networkdDHCP(nf *iniFile, uplink, caveat string) {
 
 // matchNetwork is the .network systemd-networkd applies to the link name:
 // the first, in file-name order, whose [Match] matches. Name= is a list
-// of shell globs, inverted by a leading "!". A file whose [Match] also
-// has keys doctor does not evaluate is assumed to match, and caveat says
-// so.
+// of shell globs, inverted by a leading "!"; Type= is evaluated for lo
+// (loopback). A file whose [Match] also has keys doctor does not
+// evaluate is assumed to match, and caveat says so.
 func matchNetwork(nets []*iniFile, name string) (nf *iniFile, caveat string) {
 	for _, n := range nets {
 		pats := n.all("Match", "Name")
 		if len(pats) > 0 && !matchNames(pats, name) {
 			continue
 		}
+		if types := n.all("Match", "Type"); name == "lo" && len(types) > 0 && !matchNames(types, "loopback") {
+			continue // lo's type is loopback: a file for ether, wlan, … is not for it
+		}
 		var other []string
 		for _, o := range n.opts {
-			if strings.EqualFold(o.Section, "Match") && o.Name != "Name" {
+			if strings.EqualFold(o.Section, "Match") && o.Name != "Name" && !(o.Name == "Type" && name == "lo") {
 				other = append(other, o.Name+"=")
 			}
 		}
