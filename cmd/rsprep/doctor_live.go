@@ -55,7 +55,7 @@ func liveFacts(fp realserver.Footprint) (doctor.Facts, error) {
 			f.Sysctls[k] = v
 		}
 	}
-	f.Running, err = runningProcesses(doctor.Processes)
+	f.Running, err = runningProcesses(doctor.Processes())
 	return f, err
 }
 

@@ -40,7 +40,9 @@ const (
 )
 
 // Processes are the names Facts.Running is matched against.
-var Processes = []string{procNetworkd, procNM, procUdev, procKubeProxy, procDocker}
+func Processes() []string {
+	return []string{procNetworkd, procNM, procUdev, procKubeProxy, procDocker}
+}
 
 func (f Facts) running(name string) bool { return slices.Contains(f.Running, name) }
 
