@@ -2,7 +2,6 @@ package realserver
 
 import (
 	"fmt"
-	"net"
 	"slices"
 	"sort"
 	"strings"
@@ -195,6 +194,3 @@ func plan(cs []Change) []Change {
 	sort.SliceStable(out, func(i, j int) bool { return phase[out[i].Kind] < phase[out[j].Kind] })
 	return out
 }
-
-// macEqual compares two hardware addresses.
-func macEqual(a, b net.HardwareAddr) bool { return a.String() == b.String() }

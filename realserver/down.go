@@ -1,6 +1,7 @@
 package realserver
 
 import (
+	"bytes"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -189,7 +190,7 @@ func undoIfStillOurs(v *View, c Change) (*Change, string, error) {
 		}
 		for _, n := range neighs {
 			if n.Link == c.Neigh.Link && n.IP == c.Neigh.IP {
-				if n.State == NeighPermanent && macEqual(n.MAC, c.Neigh.MAC) {
+				if n.State == NeighPermanent && bytes.Equal(n.MAC, c.Neigh.MAC) {
 					return &inv, "", nil
 				}
 				return nil, fmt.Sprintf("left neighbour %s on %s alone: rsprep pinned %s, it is %s %s now", n.IP, n.Link, c.Neigh.MAC, n.MAC, n.State), nil

@@ -99,6 +99,9 @@ type Route struct {
 	Protocol int // rtnetlink protocol (kernel, boot, static, dhcp…); kept on restore
 }
 
+// DefaultDst is the destination of an IPv4 default route.
+var DefaultDst = netip.MustParsePrefix("0.0.0.0/0")
+
 // IsDefault reports whether r is a default route.
 func (r Route) IsDefault() bool { return r.Dst.Bits() == 0 }
 

@@ -8,6 +8,8 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+
+	"github.com/coreos/go-systemd/v22/util"
 )
 
 // Installer puts rsprep's boot files on a host, or takes them off again.
@@ -21,7 +23,7 @@ type Installer struct {
 
 // live reports whether a running systemd manages Root and is asked to
 // enable and disable over D-Bus.
-func (in Installer) live() bool { return filepath.Clean(in.Root) == "/" && Running() }
+func (in Installer) live() bool { return filepath.Clean(in.Root) == "/" && util.IsRunningSystemd() }
 
 // Install writes files (and removes a modules-load file a previous install
 // wrote that files no longer has), then enables rsprep.service. Run twice
