@@ -158,3 +158,27 @@ func TestInstallFailingHalfWayRollsBack(t *testing.T) {
 		})
 	}
 }
+
+// Uninstall removes only the directories install created: empty ones that
+// were there before install (an image's /etc/systemd/system, an /etc/rsprep
+// an operator made) are there after uninstall, and a second install does
+// not claim them either.
+func TestUninstallKeepsDirectoriesItDidNotCreate(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	pre := []string{"etc/systemd/system", "etc/rsprep"}
+	for _, d := range pre {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := nstest.Tree(t, root)
+	var log bytes.Buffer
+	in := Installer{Root: root, Log: logTo(&log)}
+	must(t, in.Install(ctx, testFiles()))
+	must(t, in.Install(ctx, testFiles()))
+	must(t, in.Uninstall(ctx))
+	if after := nstest.Tree(t, root); after != before {
+		t.Errorf("uninstall did not leave the root as it was:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+}
