@@ -23,6 +23,9 @@ var downPhase = map[Kind]int{
 // rsprep is left alone and reported in Notes.
 func (e *Engine) Down(vips []netip.Addr, dryRun bool) (Result, error) {
 	res := Result{Mode: e.Mode, OK: true}
+	if err := e.dropStale(dryRun); err != nil {
+		return res, err
+	}
 	v := e.view()
 	saved := e.Record.snapshot()
 

@@ -24,7 +24,19 @@ type Record struct {
 	Netns   string   `json:"netns"`
 	Changes []Change `json:"changes"`
 
-	path string
+	// Unproven: the record is keyed by the namespace's inode only (a
+	// kernel without the netns cookie, or an rsprep before it), so it may
+	// be a freed namespace's. The engine trusts it only once something it
+	// describes is found in place (Engine.dropStale).
+	Unproven bool `json:"-"`
+
+	path       string
+	legacyPath string // the inode-keyed file it was loaded from, removed once saved under the cookie
+}
+
+// Clone is a copy of r that is never saved (dry runs).
+func (r *Record) Clone() *Record {
+	return &Record{Version: r.Version, Netns: r.Netns, Changes: slices.Clone(r.Changes), Unproven: r.Unproven}
 }
 
 // RecordError means a record exists but cannot be trusted.
@@ -82,7 +94,14 @@ func (r *Record) Save() error {
 	for _, f := range stale {
 		os.Remove(f)
 	}
-	return WriteFileAtomic(r.path, data, 0o600)
+	if err := WriteFileAtomic(r.path, data, 0o600); err != nil {
+		return err
+	}
+	if r.legacyPath != "" { // now saved under the cookie
+		os.Remove(r.legacyPath)
+		r.legacyPath = ""
+	}
+	return nil
 }
 
 // marshal is the record as JSON with one change per line: readable and
