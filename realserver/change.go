@@ -129,6 +129,9 @@ func (c Change) String() string {
 		if c.Addr.Label != "" {
 			s += " label " + c.Addr.Label
 		}
+		if c.Addr.Proto != 0 && c.Kind == KindAddrAdd {
+			s += fmt.Sprintf(" proto %d", c.Addr.Proto)
+		}
 		return s
 	case KindRouteAdd:
 		return "ip route add " + c.Route.String()

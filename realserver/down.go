@@ -6,7 +6,6 @@ import (
 	"net/netip"
 	"slices"
 	"sort"
-	"strings"
 )
 
 // downPhase orders a teardown: VIPs go first, so the host never answers ARP
@@ -118,8 +117,8 @@ func (e *Engine) downAddrs(v *View, vips []netip.Addr) (plan []Change, disown ma
 		present, _ := v.AddrsOf(ip)
 		for _, a := range present {
 			switch {
-			case strings.HasSuffix(a.Label, ":rsprep"):
-				del(a) // rsprep's label: ours even if this boot's record was lost
+			case a.Ours():
+				del(a) // rsprep's tag or label: ours even if this boot's record was lost
 			case !owned[ip]:
 				notes = append(notes, fmt.Sprintf("left %s on %s alone: rsprep did not add it", a.Prefix, a.Link))
 			}
