@@ -6,12 +6,17 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/rsprep/rsprep/realserver"
 	"github.com/rsprep/rsprep/realserver/kernel"
 )
+
+// statusLockWait is how long status waits for another rsprep's run, as
+// the mode commands' default --lock-wait.
+const statusLockWait = 10 * time.Second
 
 // runStatus is `rsprep status [-o text|json] [--netns NAME]`: what rsprep
 // owns in this namespace, so an operator can see what down would undo
@@ -51,17 +56,28 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
-	rec, err := realserver.State{Dir: stateDir(), Netns: netns}.Load()
-	var untrusted *realserver.RecordError
-	if errors.As(err, &untrusted) {
+	state := realserver.State{Dir: stateDir(), Netns: netns}
+	var owned realserver.Owned
+	// As a reader, like verify: never half-way through another rsprep's run.
+	unlock, err := asReader(state, statusLockWait, func() error {
+		rec, err := state.Load()
+		var untrusted *realserver.RecordError
+		if errors.As(err, &untrusted) {
+			return err
+		}
+		if err != nil {
+			rec = nil // not readable by this user: the marked addresses still are
+		}
+		if owned, err = realserver.Ownership(realserver.NewView(host), rec); err != nil {
+			return &realserver.ObserveError{Err: err}
+		}
+		return nil
+	})
+	if unlock != nil {
+		unlock()
+	}
+	if err != nil {
 		return fail(err)
-	}
-	if err != nil {
-		rec = nil // not readable by this user: the marked addresses still are
-	}
-	owned, err := realserver.Ownership(realserver.NewView(host), rec)
-	if err != nil {
-		return fail(&realserver.ObserveError{Err: err})
 	}
 	if output == "json" {
 		enc := json.NewEncoder(stdout)
