@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -180,5 +181,24 @@ func TestUninstallKeepsDirectoriesItDidNotCreate(t *testing.T) {
 	must(t, in.Uninstall(ctx))
 	if after := nstest.Tree(t, root); after != before {
 		t.Errorf("uninstall did not leave the root as it was:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+}
+
+// A temporary file an install killed mid-write left behind, by a process
+// that had this pid, does not make the next install fail, and is gone after.
+func TestInstallOverAKilledInstallsTemporaryFile(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, filepath.Dir(UnitPath))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	leftover := filepath.Join(dir, "."+UnitName+".tmp"+strconv.Itoa(os.Getpid()))
+	if err := os.WriteFile(leftover, []byte("[Unit]\nDescr"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	must(t, Installer{Root: root, Log: logTo(&log)}.Install(context.Background(), testFiles()))
+	if _, err := os.Lstat(leftover); !os.IsNotExist(err) {
+		t.Errorf("the leftover temporary file is still there: %v", err)
 	}
 }
