@@ -161,7 +161,7 @@ func (n *NS) RsprepEnv(t testing.TB, env []string, args ...string) Result {
 // Snapshot is everything rsprep may touch in the namespace, normalised so
 // that two snapshots of the same state are equal: links (flags), addresses,
 // main-table routes, permanent neighbours, and every arp_ignore,
-// arp_announce and rp_filter value.
+// arp_announce, rp_filter and (IPv4 and IPv6) forwarding value.
 func (n *NS) Snapshot(t testing.TB) string {
 	t.Helper()
 	var parts []string
@@ -194,7 +194,9 @@ func (n *NS) Snapshot(t testing.TB) string {
 			}
 		}
 	}
-	out := n.Sh(t, "cd /proc/sys/net/ipv4/conf && for f in */arp_ignore */arp_announce */rp_filter; do echo \"sysctl $f=$(cat $f)\"; done")
+	out := n.Sh(t, `cd /proc/sys/net/ipv4/conf && for f in */arp_ignore */arp_announce */rp_filter */forwarding; do echo "sysctl $f=$(cat $f)"; done
+		echo "sysctl ip_forward=$(cat /proc/sys/net/ipv4/ip_forward)"
+		if [ -d /proc/sys/net/ipv6/conf ]; then cd /proc/sys/net/ipv6/conf && for f in */forwarding; do echo "sysctl ipv6/$f=$(cat $f)"; done; fi`)
 	parts = append(parts, strings.Split(strings.TrimSpace(out), "\n")...)
 	sort.Strings(parts)
 	return strings.Join(parts, "\n") + "\n"
