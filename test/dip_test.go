@@ -74,6 +74,9 @@ func TestDRDIPBehindARouterIsRejected(t *testing.T) {
 			t.Errorf("%v: the error does not name DR's L2 requirement: %s", args, r.Stderr)
 		}
 	}
+	// down undoes what the record says: a director gone from the segment
+	// must not block its real server's teardown.
+	mustRun(t, rs, 0, "down", "dr", "--vip", vip, "--dip", "10.1.0.5")
 }
 
 // A silent DIP (an address on the segment that nobody holds): apply does
