@@ -172,3 +172,19 @@ func TestWithoutForwardingFlagForwardingIsLeftAlone(t *testing.T) {
 		t.Fatal("no state recorded: did apply run?")
 	}
 }
+
+// Without CAP_NET_RAW verify cannot probe: with no live neighbour entry
+// that is "cannot observe" (exit 3), not drift; a live entry is enough.
+func TestDIPReachableWithoutCapNetRaw(t *testing.T) {
+	rs, peer := realServer(t)
+	bin := unprivilegedBinary(t)
+	verify := func() nstest.Result {
+		return runAs(t, rs, "ip", "netns", "exec", rs.Name, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
+			bin, "verify", "dr", "--vip", vip, "--dip", "10.0.0.1")
+	}
+	oneLine(t, verify(), 3, "cannot observe the host", "CAP_NET_RAW")
+	rs.Must(t, "ip", "neigh", "replace", "10.0.0.1", "lladdr", peer.MAC(t, "eth0"), "dev", "eth0.100", "nud", "reachable")
+	if r := verify(); r.Code != 1 || !strings.Contains(r.Stdout, "ok   dip.reachable 10.0.0.1") {
+		t.Errorf("unprivileged verify with a live entry: exit %d, want 1 (the VIP is not bound) with dip.reachable ok:\n%s%s", r.Code, r.Stdout, r.Stderr)
+	}
+}
