@@ -123,6 +123,10 @@ func TestForwardingOffThenDownRestores(t *testing.T) {
 	if !strings.Contains(r.Stdout, "ok   ip.forward net.ipv4.conf.eth0/100.forwarding want 0 got 0") {
 		t.Errorf("verify after apply:\n%s", r.Stdout)
 	}
+	r = mustRun(t, rs, 0, "verify", "dr", "--vip", vip, "--forwarding", "off", "-o", "prometheus")
+	if want := `rsprep_invariant_ok{mode="dr",id="ip.forward",subject="net.ipv4.ip_forward"} 1`; !strings.Contains(r.Stdout, want) {
+		t.Errorf("Prometheus output lacks %s:\n%s", want, r.Stdout)
+	}
 	mustRun(t, rs, 0, "down", "dr", "--vip", vip, "--forwarding", "off")
 	if after := rs.Snapshot(t); after != before {
 		t.Errorf("down did not restore the host:\n%s", diffLines(before, after))
