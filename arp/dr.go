@@ -20,9 +20,6 @@ type DR struct {
 	ForwardingOff bool
 }
 
-// ManagesForwarding reports whether the mode keeps forwarding off.
-func (s DR) ManagesForwarding() bool { return s.ForwardingOff }
-
 // Name implements realserver.Mode.
 func (DR) Name() string { return "dr" }
 
@@ -91,4 +88,18 @@ func hasIPv6(ips []netip.Addr) bool {
 		}
 	}
 	return false
+}
+
+// Footprint implements the footprint doctor asks for: the VIPs on lo, ARP
+// suppression, and a host that is not a router.
+func (s DR) Footprint() realserver.Footprint {
+	return realserver.Footprint{
+		Sysctls:    realserver.EffectiveSysctls(s.Invariants()),
+		VIPs:       s.VIPs,
+		VIPDevices: []string{"lo"},
+		ARPSilent:  true,
+		NotARouter: true,
+		// With --forwarding off, ip.forward is this mode's invariant.
+		ForwardingOwned: s.ForwardingOff,
+	}
 }
