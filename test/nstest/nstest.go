@@ -167,9 +167,12 @@ func (n *NS) Snapshot(t testing.TB) string {
 	var parts []string
 	links := n.Must(t, "ip", "-o", "link", "show")
 	for _, l := range strings.Split(strings.TrimSpace(links), "\n") {
-		// Keep name and flags; drop counters, qdisc state and the like.
+		// Keep name and flags; drop counters, qdisc state and the like,
+		// and any line that is not a link ("N: name: <flags>"): on a busy
+		// machine ip adds "Peer netns reference is invalid." (stderr,
+		// merged by Must) while a veth peer's namespace id is settling.
 		f := strings.Fields(l)
-		if len(f) >= 3 {
+		if len(f) >= 3 && strings.HasSuffix(f[0], ":") {
 			parts = append(parts, "link "+f[1]+" "+f[2])
 		}
 	}
