@@ -221,6 +221,15 @@ func Veth(t testing.TB, a *NS, aName, aAddr string, b *NS, bName, bAddr string) 
 			end.ns.Must(t, "ip", "addr", "add", end.addr, "dev", end.name)
 		}
 	}
+	// The kernel reports the link running (operstate up; ip shows
+	// NO-CARRIER until then) from its linkwatch work, later: on a busy
+	// machine a snapshot taken at once saw the flag change by itself.
+	for _, end := range []struct {
+		ns   *NS
+		name string
+	}{{a, aName}, {b, bName}} {
+		end.ns.Sh(t, "i=0; until [ \"$(cat /sys/class/net/"+end.name+"/operstate)\" = up ]; do i=$((i+1)); [ $i -le 500 ] || { echo "+end.name+" operstate stays $(cat /sys/class/net/"+end.name+"/operstate) after 10 s >&2; exit 1; }; sleep 0.02; done")
+	}
 }
 
 // MAC returns an interface's MAC address.
