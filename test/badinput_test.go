@@ -71,7 +71,7 @@ func badDR() []badInput {
 		badInput{"--lock-wait abc", []string{"dr", "--vip", vip, "--lock-wait", "abc"}, "--lock-wait"},
 		badInput{"--lock-wait without unit", []string{"dr", "--vip", vip, "--lock-wait", "10"}, "--lock-wait"},
 		badInput{"--lock-wait negative", []string{"dr", "--vip", vip, "--lock-wait", "-1s"}, "--lock-wait"},
-		badInput{"--lock-wait for verify", []string{"verify", "dr", "--vip", vip, "--lock-wait", "1s"}, "unknown flag: --lock-wait"},
+		badInput{"--lock-wait negative for verify", []string{"verify", "dr", "--vip", vip, "--lock-wait", "-1s"}, "--lock-wait"},
 		badInput{"--dry-run for verify", []string{"verify", "dr", "--vip", vip, "--dry-run"}, "unknown flag: --dry-run"},
 	)
 	return cases
