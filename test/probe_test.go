@@ -211,3 +211,56 @@ func TestProbeBadInputAndNoPrivilege(t *testing.T) {
 		t.Fatalf("rsprep probe without CAP_NET_RAW: %v, want exit 3 naming CAP_NET_RAW:\n%s", err, out)
 	}
 }
+
+// The same over IPv6: the frame to the RIP's MAC from the neighbour table
+// (ND), the answer from the VIP, the MSS of an IPv6 path.
+func TestProbeDRIPv6(t *testing.T) {
+	const vip6 = "2001:db8::180"
+	sw := nstest.New(t, "sw")
+	sw.Sh(t, "ip link add br0 type bridge && ip link set br0 up")
+	dir, rs1, rs2 := nstest.New(t, "dir"), nstest.New(t, "rs1"), nstest.New(t, "rs2")
+	for i, m := range []struct {
+		ns   *nstest.NS
+		addr string
+	}{{dir, "fd00::1"}, {rs1, "fd00::11"}, {rs2, "fd00::12"}} {
+		port := "p" + strconv.Itoa(i)
+		nstest.Veth(t, m.ns, "eth0", "", sw, port, "")
+		sw.Must(t, "ip", "link", "set", port, "master", "br0")
+		m.ns.Sh(t, "ip link set lo up && ip addr add "+m.addr+"/64 dev eth0 nodad")
+	}
+	dir.Must(t, "ip", "addr", "add", vip6+"/128", "dev", "eth0", "nodad")
+	rs1.Serve(t, "rs1")
+	probe := func(want int) string {
+		t.Helper()
+		r := dir.Rsprep(t, "probe", "--rip", "fd00::11,fd00::12", "--vip", "["+vip6+"]:80", "--timeout", "3s")
+		if r.Code != want {
+			t.Fatalf("rsprep probe: exit %d, want %d\n%s%s", r.Code, want, r.Stdout, r.Stderr)
+		}
+		var states []string
+		for _, l := range strings.Split(strings.TrimSpace(r.Stdout), "\n") {
+			f := strings.Fields(l)
+			if len(f) < 4 {
+				t.Fatalf("rsprep probe printed %q", r.Stdout)
+			}
+			s := f[3]
+			for _, w := range f[4:] {
+				if strings.HasPrefix(w, "mss=") || strings.HasPrefix(w, "icmp=") {
+					s += " " + w
+				}
+			}
+			states = append(states, s)
+		}
+		return strings.Join(states, ", ")
+	}
+	// Without the VIP, an IPv6 real server (forwarding off) answers a packet
+	// for an address it does not have with ICMPv6 "no route" (1/0).
+	if got := probe(1); got != "unreachable icmp=1/0, unreachable icmp=1/0" {
+		t.Fatalf("before rsprep dr: %s, want unreachable icmp=1/0 from both", got)
+	}
+	mustRun(t, rs1, 0, "dr", "--vip", vip6)
+	mustRun(t, rs2, 0, "dr", "--vip", vip6)
+	if got := probe(1); got != "open mss=1440, closed" { // nothing listens on rs2
+		t.Fatalf("after rsprep dr: %s, want open mss=1440, closed", got)
+	}
+	noHalfOpen(t, rs1, rs2)
+}

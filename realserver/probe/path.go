@@ -166,10 +166,9 @@ func neighbour(link int, rip netip.Addr) (net.HardwareAddr, int, error) {
 
 // poke makes the kernel resolve rip's MAC by sending it one empty datagram.
 func poke(rip netip.Addr) {
-	family := unix.AF_INET
-	var sa unix.Sockaddr = &unix.SockaddrInet4{Port: 9, Addr: rip.As4()}
-	if rip.Is6() {
-		family, sa = unix.AF_INET6, &unix.SockaddrInet6{Port: 9, Addr: rip.As16()}
+	family, sa := unix.AF_INET6, unix.Sockaddr(&unix.SockaddrInet6{Port: 9, Addr: rip.As16()})
+	if rip.Is4() {
+		family, sa = unix.AF_INET, &unix.SockaddrInet4{Port: 9, Addr: rip.As4()}
 	}
 	fd, err := unix.Socket(family, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {

@@ -133,10 +133,9 @@ func (s *sender) frame(link int, mac net.HardwareAddr, b []byte) error {
 // ip sends a complete IP packet (header included) to dst. IPPROTO_RAW
 // sockets never receive, and on both families they take the header as is.
 func (s *sender) ip(dst netip.Addr, b []byte) error {
-	fd, sa := &s.ip4, unix.Sockaddr(&unix.SockaddrInet4{Addr: dst.As4()})
-	family := unix.AF_INET
-	if dst.Is6() {
-		fd, sa, family = &s.ip6, &unix.SockaddrInet6{Addr: dst.As16()}, unix.AF_INET6
+	fd, sa, family := &s.ip6, unix.Sockaddr(&unix.SockaddrInet6{Addr: dst.As16()}), unix.AF_INET6
+	if dst.Is4() {
+		fd, sa, family = &s.ip4, &unix.SockaddrInet4{Addr: dst.As4()}, unix.AF_INET
 	}
 	if *fd < 0 {
 		n, err := unix.Socket(family, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.IPPROTO_RAW)

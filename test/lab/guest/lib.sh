@@ -111,3 +111,15 @@ same() {
 		fail "$1" "$2 differ from before rsprep: $(oneline "$(diff /tmp/before /tmp/after | grep '^[-+][^-+]')")"
 	fi
 }
+
+# pr DIRECTOR ARGS...: rsprep probe ARGS from the director's namespace; sets
+# $rc, $out and $states: one word per RIP, in order — its state, with the
+# MSS of an open one and the ICMP type/code of an unreachable one
+# ("open/1460 lost unreachable/3/3 closed").
+pr() {
+	_d=$1; shift
+	rsp "$_d" probe "$@"
+	states=$(echo "$out" | awk '$2 ~ /:[0-9]+$/ { s = $4; for (i = 5; i <= NF; i++) if ($i ~ /^(mss|icmp)=/) s = s "/" substr($i, index($i, "=") + 1); print s }' | tr '\n' ' ' | sed 's/ $//')
+}
+# halfopen NS: how many connections NS holds in SYN-RECV (a probe must leave none)
+halfopen() { ip netns exec "$1" cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk '$4 == "03"' | wc -l; }
