@@ -47,6 +47,10 @@ func openCapture(iface string) (*capture, error) {
 	if unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, 8<<20) != nil {
 		_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 8<<20)
 	}
+	if err := unix.SetsockoptSockFprog(fd, unix.SOL_SOCKET, unix.SO_ATTACH_FILTER, answersOnly()); err != nil {
+		c.close()
+		return nil, fmt.Errorf("filtering the packet socket: %w", err)
+	}
 	if iface != "" {
 		ifi, err := net.InterfaceByName(iface)
 		if err != nil {
@@ -59,6 +63,37 @@ func openCapture(iface string) (*capture, error) {
 		}
 	}
 	return c, nil
+}
+
+// answersOnly is a classic BPF program that lets only what can answer a
+// probe reach the capture socket (a busy director receives much else):
+// incoming IPv4 TCP or ICMP, IPv6 TCP or ICMPv6. With SOCK_DGRAM the
+// packet starts at the IP header.
+func answersOnly() *unix.SockFprog {
+	const (
+		ldW                   = unix.BPF_LD | unix.BPF_W | unix.BPF_ABS
+		ldB                   = unix.BPF_LD | unix.BPF_B | unix.BPF_ABS
+		jeq                   = unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K
+		ret                   = unix.BPF_RET | unix.BPF_K
+		adOff                 = 0xfffff000 // SKF_AD_OFF: ancillary data, not packet bytes
+		adProtocol, adPktType = 0, 4       // SKF_AD_PROTOCOL, SKF_AD_PKTTYPE
+	)
+	prog := []unix.SockFilter{
+		{Code: ldW, K: adOff + adPktType},
+		{Code: jeq, K: unix.PACKET_OUTGOING, Jt: 9}, // → drop
+		{Code: ldW, K: adOff + adProtocol},
+		{Code: jeq, K: etherIPv4, Jf: 3},
+		{Code: ldB, K: 9},               // IPv4 protocol
+		{Code: jeq, K: protoTCP, Jt: 6}, // → keep
+		{Code: jeq, K: protoICMP, Jt: 5, Jf: 4},
+		{Code: jeq, K: etherIPv6, Jf: 3},
+		{Code: ldB, K: 6}, // IPv6 next header
+		{Code: jeq, K: protoTCP, Jt: 2},
+		{Code: jeq, K: protoICMPv6, Jt: 1},
+		{Code: ret, K: 0},      // drop
+		{Code: ret, K: 0xffff}, // keep, up to 64 KiB
+	}
+	return &unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
 }
 
 func (c *capture) close() { unix.Close(c.fd) }
