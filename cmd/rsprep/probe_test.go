@@ -22,26 +22,28 @@ func probeResults() []probe.Result {
 	}
 }
 
-func TestProbeText(t *testing.T) {
+// renderProbe is writeProbe of probeResults in format.
+func renderProbe(t *testing.T, format string) string {
+	t.Helper()
 	var b bytes.Buffer
-	if err := writeProbe(&b, "text", probeResults()); err != nil {
+	if err := writeProbe(&b, format, probeResults()); err != nil {
 		t.Fatal(err)
 	}
+	return b.String()
+}
+
+func TestProbeText(t *testing.T) {
 	want := `10.0.0.11 192.168.79.180:80 ipip open rtt=0.412ms mss=1460
 10.0.0.12 192.168.79.180:80 ipip unreachable rtt=1.000ms icmp=3/3 (port unreachable) from=10.0.0.12
 10.0.0.13 192.168.79.180:80 ipip closed rtt=2.000ms (RST: the path works, nothing listens on port 80) answered=2/2
 10.0.0.14 192.168.79.180:80 ipip lost (no answer from the VIP)
 `
-	if b.String() != want {
-		t.Fatalf("got:\n%s\nwant:\n%s", b.String(), want)
+	if got := renderProbe(t, "text"); got != want {
+		t.Fatalf("got:\n%s\nwant:\n%s", got, want)
 	}
 }
 
 func TestProbePrometheus(t *testing.T) {
-	var b bytes.Buffer
-	if err := writeProbe(&b, "prometheus", probeResults()); err != nil {
-		t.Fatal(err)
-	}
 	want := `# HELP rsprep_probe_up Whether VIP:port answered a SYN sent through the real server as IPVS would (1) or not (0), per rsprep probe.
 # TYPE rsprep_probe_up gauge
 rsprep_probe_up{rip="10.0.0.11",vip="192.168.79.180",port="80",encap="ipip"} 1
@@ -57,25 +59,22 @@ rsprep_probe_rtt_seconds{rip="10.0.0.13",vip="192.168.79.180",port="80",encap="i
 # TYPE rsprep_probe_mss gauge
 rsprep_probe_mss{rip="10.0.0.11",vip="192.168.79.180",port="80",encap="ipip"} 1460
 `
-	if b.String() != want {
-		t.Fatalf("got:\n%s\nwant:\n%s", b.String(), want)
+	if got := renderProbe(t, "prometheus"); got != want {
+		t.Fatalf("got:\n%s\nwant:\n%s", got, want)
 	}
 }
 
 func TestProbeJSON(t *testing.T) {
-	var b bytes.Buffer
-	if err := writeProbe(&b, "json", probeResults()); err != nil {
-		t.Fatal(err)
-	}
+	out := renderProbe(t, "json")
 	var got struct {
 		OK      bool
 		Results []map[string]any
 	}
-	if err := json.Unmarshal(b.Bytes(), &got); err != nil {
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatal(err)
 	}
 	if got.OK || len(got.Results) != 4 {
-		t.Fatalf("ok %v, %d results:\n%s", got.OK, len(got.Results), b.String())
+		t.Fatalf("ok %v, %d results:\n%s", got.OK, len(got.Results), out)
 	}
 	open, unreach, lost := got.Results[0], got.Results[1], got.Results[3]
 	if open["state"] != "open" || open["mss"] != 1460.0 || open["rtt_seconds"] != 0.000412 || open["port"] != 80.0 {
