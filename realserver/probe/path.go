@@ -102,7 +102,8 @@ const usableNeigh = netlink.NUD_REACHABLE | netlink.NUD_STALE | netlink.NUD_DELA
 // resolveMACs fills in the MAC of every DR real server from the neighbour
 // table. Where there is none yet, it asks the kernel to resolve it (one
 // empty UDP datagram to the discard port, as any first packet would) and
-// polls the table until timeout; all real servers are resolved at once.
+// polls the table until timeout; all real servers are resolved at once,
+// with one dump of the table per poll.
 func resolveMACs(rips []netip.Addr, paths map[netip.Addr]*path, timeout time.Duration) map[netip.Addr]error {
 	errs := map[netip.Addr]error{}
 	pending := map[netip.Addr]bool{}
@@ -113,16 +114,17 @@ func resolveMACs(rips []netip.Addr, paths map[netip.Addr]*path, timeout time.Dur
 	}
 	deadline := time.Now().Add(timeout)
 	for triggered := false; len(pending) > 0; triggered = true {
+		table, err := neighbours()
 		for rip := range pending {
-			mac, state, err := neighbour(paths[rip].link, rip)
+			n, found := table[neighKey{paths[rip].link, rip}]
 			switch {
 			case err != nil:
 				errs[rip] = err
 				delete(pending, rip)
-			case mac != nil:
-				paths[rip].ripMAC = mac
+			case found && n.State&usableNeigh != 0 && len(n.HardwareAddr) == 6:
+				paths[rip].ripMAC = n.HardwareAddr
 				delete(pending, rip)
-			case triggered && state&netlink.NUD_FAILED != 0:
+			case triggered && found && n.State&netlink.NUD_FAILED != 0:
 				errs[rip] = fmt.Errorf("%s does not answer ARP/ND", rip)
 				delete(pending, rip)
 			case !triggered:
@@ -143,25 +145,24 @@ func resolveMACs(rips []netip.Addr, paths map[netip.Addr]*path, timeout time.Dur
 	return errs
 }
 
-// neighbour reads rip's entry on link: its MAC when usable, else its state.
-func neighbour(link int, rip netip.Addr) (net.HardwareAddr, int, error) {
-	family := netlink.FAMILY_V4
-	if rip.Is6() {
-		family = netlink.FAMILY_V6
-	}
-	list, err := netlink.NeighList(link, family)
+type neighKey struct {
+	link int
+	ip   netip.Addr
+}
+
+// neighbours reads the whole neighbour table, IPv4 and IPv6.
+func neighbours() (map[neighKey]netlink.Neigh, error) {
+	list, err := netlink.NeighList(0, netlink.FAMILY_ALL)
 	if err != nil {
-		return nil, 0, fmt.Errorf("reading the neighbour table: %w", err)
+		return nil, fmt.Errorf("reading the neighbour table: %w", err)
 	}
+	table := make(map[neighKey]netlink.Neigh, len(list))
 	for _, n := range list {
-		if ip, ok := netip.AddrFromSlice(n.IP); ok && ip.Unmap() == rip {
-			if n.State&usableNeigh != 0 && len(n.HardwareAddr) == 6 {
-				return n.HardwareAddr, n.State, nil
-			}
-			return nil, n.State, nil
+		if ip, ok := netip.AddrFromSlice(n.IP); ok {
+			table[neighKey{n.LinkIndex, ip.Unmap()}] = n
 		}
 	}
-	return nil, 0, nil
+	return table, nil
 }
 
 // poke makes the kernel resolve rip's MAC by sending it one empty datagram.
