@@ -266,3 +266,65 @@ func TestProbeDRIPv6(t *testing.T) {
 	}
 	noHalfOpen(t, rs1, rs2)
 }
+
+// Every encapsulation, over both underlays and with both inner families,
+// reaches the real server as a packet its kernel parses: the host kernel
+// has no ipip, sit, ip6_tunnel, GRE or fou, so the real server answers
+// each with the ICMP error that names what it lacks, quoting the probe —
+// and rsprep finds the probe in the quote. (The VM lab shows the same
+// packets answered by a real server with the tunnel up.)
+func TestProbeEncapsulationsOnTheWire(t *testing.T) {
+	sw := nstest.New(t, "sw")
+	sw.Sh(t, "ip link add br0 type bridge && ip link set br0 up")
+	dir, rs := nstest.New(t, "dir"), nstest.New(t, "rs")
+	for i, m := range []struct {
+		ns     *nstest.NS
+		v4, v6 string
+	}{{dir, "10.0.0.1/24", "fd00::1/64"}, {rs, "10.0.0.11/24", "fd00::11/64"}} {
+		port := "p" + strconv.Itoa(i)
+		nstest.Veth(t, m.ns, "eth0", m.v4, sw, port, "")
+		sw.Must(t, "ip", "link", "set", port, "master", "br0")
+		m.ns.Sh(t, "ip link set lo up && ip addr add "+m.v6+" dev eth0 nodad")
+	}
+	// Every probe draws an ICMP error: no rate limit may swallow one.
+	rs.Must(t, "sysctl", "-qw", "net.ipv4.icmp_ratelimit=0", "net.ipv6.icmp.ratelimit=0")
+	const vips = vip + ":80,[2001:db8::180]:80"
+	for _, c := range []struct {
+		encap []string
+		want  map[string]string // "RIP VIP" → state and ICMP type/code
+	}{
+		{[]string{"--encap", "ipip"}, map[string]string{ // 3/2 protocol unreachable; 4/1 unrecognised next header
+			"10.0.0.11 " + vip: "unreachable 3/2", "10.0.0.11 2001:db8::180": "unreachable 3/2",
+			"fd00::11 " + vip: "unreachable 4/1", "fd00::11 2001:db8::180": "unreachable 4/1"}},
+		{[]string{"--encap", "gre"}, map[string]string{
+			"10.0.0.11 " + vip: "unreachable 3/2", "10.0.0.11 2001:db8::180": "unreachable 3/2",
+			"fd00::11 " + vip: "unreachable 4/1", "fd00::11 2001:db8::180": "unreachable 4/1"}},
+		{[]string{"--encap", "gue", "--encap-port", "6080"}, map[string]string{ // nothing on the fou port: port unreachable
+			"10.0.0.11 " + vip: "unreachable 3/3", "10.0.0.11 2001:db8::180": "unreachable 3/3",
+			"fd00::11 " + vip: "unreachable 1/4", "fd00::11 2001:db8::180": "unreachable 1/4"}},
+	} {
+		args := append([]string{"probe", "--rip", "10.0.0.11,fd00::11", "--vip", vips, "--timeout", "3s", "-o", "json"}, c.encap...)
+		r := dir.Rsprep(t, args...)
+		var out struct {
+			Results []struct {
+				RIP, VIP, State string
+				ICMPFrom        string `json:"icmp_from"`
+				ICMPType        int    `json:"icmp_type"`
+				ICMPCode        int    `json:"icmp_code"`
+			}
+		}
+		if err := json.Unmarshal([]byte(r.Stdout), &out); err != nil || r.Code != 1 {
+			t.Fatalf("rsprep %s: exit %d, %v\n%s%s", strings.Join(args, " "), r.Code, err, r.Stdout, r.Stderr)
+		}
+		got := map[string]string{}
+		for _, res := range out.Results {
+			got[res.RIP+" "+res.VIP] = fmt.Sprintf("%s %d/%d", res.State, res.ICMPType, res.ICMPCode)
+			if res.State == "unreachable" && res.ICMPFrom != res.RIP {
+				t.Errorf("%s: the ICMP error about %s came from %s", c.encap, res.RIP, res.ICMPFrom)
+			}
+		}
+		if fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("%s:\n got %v\nwant %v", c.encap, got, c.want)
+		}
+	}
+}
