@@ -146,6 +146,16 @@ func TestProbeDR(t *testing.T) {
 	wantStates(t, "VIP removed from rs2", got, two[:1], "open mss=1234")
 	wantStates(t, "VIP removed from rs2", got, two[1:], "lost")
 	noHalfOpen(t, c.rs1, c.rs2)
+
+	// A broken return path: rs2 takes the SYN, but its SYN-ACK goes to a
+	// next hop that does not exist. Lost, and rsprep's RST (at ISN+1) ends
+	// the half-open connection rs2 would otherwise keep retransmitting.
+	mustRun(t, c.rs2, 0, "dr", "--vip", vip)
+	c.rs2.Must(t, "ip", "route", "add", "10.0.0.1/32", "via", "10.0.0.99") // nobody answers ARP for .99
+	got = c.probe(t, 1, "80", two, "--timeout", "2s")
+	wantStates(t, "no way back from rs2", got, two[:1], "open mss=1234")
+	wantStates(t, "no way back from rs2", got, two[1:], "lost")
+	noHalfOpen(t, c.rs1, c.rs2)
 }
 
 // The text and Prometheus outputs carry the same verdicts.

@@ -177,6 +177,17 @@ func (r *runner) round(targets []*target) error {
 			}
 		}
 	}
+	// A real server whose SYN-ACK never made it back (a broken return
+	// path) holds a half-open connection and retransmits for a minute: an
+	// RST at the next sequence number (ISN+1, what it expects) ends it.
+	// Where no connection exists, the real server ignores it.
+	for port, p := range inflight {
+		if !p.done {
+			if err := r.send(p.t, port, p.seq+1, flagRST); err != nil {
+				return fmt.Errorf("resetting the probe connection on %s: %w", p.t.rip, err)
+			}
+		}
+	}
 	return nil
 }
 
