@@ -162,10 +162,12 @@ func TestProbeDR(t *testing.T) {
 func TestProbeOutputs(t *testing.T) {
 	c := newProbeCluster(t)
 	mustRun(t, c.rs1, 0, "dr", "--vip", vip)
-	r := c.director.Rsprep(t, "probe", "--rip", "10.0.0.11,10.0.0.12", "--vip", vip+":80", "--timeout", "3s")
+	// 10.9.9.9 has no route from the director: its own result, the others go on.
+	r := c.director.Rsprep(t, "probe", "--rip", "10.0.0.11,10.0.0.12,10.9.9.9", "--vip", vip+":80", "--timeout", "3s")
 	lines := strings.Split(strings.TrimSpace(r.Stdout), "\n")
-	if r.Code != 1 || len(lines) != 2 || !strings.HasPrefix(lines[0], "10.0.0.11 "+vip+":80 dr open rtt=") ||
-		!strings.HasSuffix(lines[0], " mss=1234") || !strings.HasPrefix(lines[1], "10.0.0.12 "+vip+":80 dr lost") {
+	if r.Code != 1 || len(lines) != 3 || !strings.HasPrefix(lines[0], "10.0.0.11 "+vip+":80 dr open rtt=") ||
+		!strings.HasSuffix(lines[0], " mss=1234") || !strings.HasPrefix(lines[1], "10.0.0.12 "+vip+":80 dr lost (no answer") ||
+		!strings.HasPrefix(lines[2], "10.9.9.9 "+vip+":80 dr lost (no route to 10.9.9.9") {
 		t.Fatalf("text output (exit %d):\n%s%s", r.Code, r.Stdout, r.Stderr)
 	}
 	r = c.director.Rsprep(t, "probe", "--rip", "10.0.0.11,10.0.0.12", "--vip", vip+":80", "--timeout", "3s", "-o", "prometheus")

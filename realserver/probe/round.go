@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
@@ -36,7 +37,14 @@ func (r *runner) round(targets []*target) error {
 		p := &probe{t: t, seq: rand.Uint32()}
 		port := r.nextPort()
 		if err := r.send(t, port, p.seq, flagSYN); err != nil {
-			return fmt.Errorf("sending a probe to %s: %w", t.rip, err)
+			var priv *NoPrivilegeError
+			if errors.As(err, &priv) {
+				return err
+			}
+			// This real server's fault or its route's (EHOSTUNREACH, a
+			// firewall's EPERM): its result, while the others go on.
+			t.err = fmt.Errorf("sending the probe: %w", err)
+			continue
 		}
 		p.sent = time.Now()
 		inflight[port] = p
