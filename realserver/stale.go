@@ -78,15 +78,7 @@ func (r *Record) anyInPlace(v *View) (bool, error) {
 				in = in || (a.Link == c.Addr.Link && a.Prefix == c.Addr.Prefix)
 			}
 			err = e
-		case KindSysctl:
-			var cur int
-			if _, exists, e := v.Link(c.Sysctl.Iface); e != nil || (!exists && c.Sysctl.Iface != "all" && c.Sysctl.Iface != "default") {
-				err = e
-				break
-			}
-			cur, err = v.Sysctl(c.Sysctl)
-			in = cur == c.To && c.To != c.From
-		case KindRouteReplace, KindRouteAdd, KindNeighSet:
+		case KindSysctl, KindRouteReplace, KindRouteAdd, KindNeighSet:
 			var undo *Change
 			undo, _, err = undoIfStillOurs(v, c)
 			in = undo != nil

@@ -106,9 +106,13 @@ func Ownership(v *View, rec *Record) (Owned, error) {
 			m.VIPs = append(m.VIPs, vip)
 		case KindSysctl:
 			s := OwnedSysctl{Key: c.Sysctl.Dotted(), Replaced: c.From, Wrote: c.To}
-			if _, exists, err := v.Link(c.Sysctl.Iface); err != nil {
-				return out, err
-			} else if exists || c.Sysctl.Iface == "all" || c.Sysctl.Iface == "default" {
+			exists := true
+			if c.Sysctl.PerInterface() {
+				if _, exists, err = v.Link(c.Sysctl.Iface); err != nil {
+					return out, err
+				}
+			}
+			if exists {
 				now, err := v.Sysctl(c.Sysctl)
 				if err != nil {
 					return out, err
