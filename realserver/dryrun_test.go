@@ -21,8 +21,8 @@ func TestDryRunIsWhatApplyDoes(t *testing.T) {
 		"tun": {
 			"modprobe ipip",
 			"ip link set dev tunl0 up",
-			"ip addr add 192.0.2.1/32 dev tunl0 label tunl0:rsprep",
-			"ip addr add 2001:db8::1/128 dev ip6tnl0",
+			"ip addr add 192.0.2.1/32 dev tunl0 label tunl0:rsprep proto 114",
+			"ip addr add 2001:db8::1/128 dev ip6tnl0 proto 114",
 		},
 	}
 	for _, c := range faultCases() {

@@ -96,10 +96,13 @@ type Engine struct {
 // A failing change rolls back every change of this run. With dryRun it
 // returns the plan, every round of it, and changes nothing.
 func (e *Engine) Apply(invs []Invariant, dryRun bool) (Result, error) {
+	res := Result{Mode: e.Mode}
+	if err := e.dropStale(dryRun); err != nil {
+		return res, err
+	}
 	if dryRun {
 		return e.dryRun(invs)
 	}
-	res := Result{Mode: e.Mode}
 	saved := e.Record.snapshot()
 	var done []Change
 	var fs []Finding
@@ -157,7 +160,7 @@ func (e *Engine) dryRun(invs []Invariant) (Result, error) {
 	if err != nil {
 		return Result{Mode: e.Mode}, err
 	}
-	rec := &Record{Version: e.Record.Version, Netns: e.Record.Netns, Changes: e.Record.snapshot()} // no path: never saved
+	rec := e.Record.Clone() // no path: never saved
 	// The Sim's first round sees what first saw (its reads are cached).
 	sim := &Engine{Host: NewSim(first), Record: rec, Mode: e.Mode, Log: slog.New(slog.DiscardHandler), First: first, simulated: true}
 	res, err := sim.Apply(invs, false)

@@ -48,6 +48,7 @@ var simSysctls = map[string]func(int) bool{
 	"arp_ignore":   func(v int) bool { return (v >= 0 && v <= 3) || v == 8 },
 	"arp_announce": func(v int) bool { return v >= 0 && v <= 2 },
 	"rp_filter":    func(v int) bool { return v >= 0 && v <= 2 },
+	forwarding:     nil, // any integer; see sim_forwarding.go
 }
 
 // NewSim simulates the host seed observed: reads go to seed (so to its
@@ -65,6 +66,9 @@ func NewSim(seed *View) *Sim {
 	for name := range simSysctls {
 		s.sysctls[SysctlKey{Iface: "all", Name: name}.Path()] = 0
 		s.sysctls[SysctlKey{Iface: "default", Name: name}.Path()] = 0
+	}
+	for _, iface := range []string{"all", "default"} {
+		s.sysctls[SysctlKey{Family: "ipv6", Iface: iface, Name: forwarding}.Path()] = 0
 	}
 	s.AddLink(Link{Name: "lo", Type: "device", Loopback: true})
 	s.SeedAddr(Addr{Link: "lo", Prefix: netip.MustParsePrefix("127.0.0.1/8")})
@@ -125,6 +129,7 @@ func (s *Sim) AddLink(l Link) {
 			s.sysctls[SysctlKey{Iface: l.Name, Name: name}.Path()] = v
 		}
 	}
+	s.addForwardingKeys(l.Name)
 }
 
 // SeedAddr adds an address without rules.
@@ -232,12 +237,12 @@ func (s *Sim) SetLinkUp(name string, up bool) error {
 
 // Sysctl implements Host.
 func (s *Sim) Sysctl(k SysctlKey) (int, error) {
-	p := k.Path()
+	p := canonical(k.Path())
 	if v, ok := s.sysctls[p]; ok {
 		return v, nil
 	}
 	if s.seed == nil || s.made[k.Iface] {
-		return 0, fmt.Errorf("open /proc/sys/%s: %w", p, syscall.ENOENT)
+		return 0, fmt.Errorf("open /proc/sys/%s: %w", k.Path(), syscall.ENOENT)
 	}
 	v, err := s.seed.Sysctl(k)
 	if err != nil {
@@ -249,14 +254,19 @@ func (s *Sim) Sysctl(k SysctlKey) (int, error) {
 
 // SetSysctl implements Host.
 func (s *Sim) SetSysctl(k SysctlKey, v int) error {
-	if _, err := s.Sysctl(k); err != nil {
+	old, err := s.Sysctl(k)
+	if err != nil {
 		return err
 	}
 	if valid := simSysctls[k.Name]; valid != nil && !valid(v) {
 		return fmt.Errorf("write /proc/sys/%s=%d: %w", k.Path(), v, syscall.EINVAL)
 	}
-	s.sysctls[k.Path()] = v
-	s.ownSet[k.Path()] = true
+	path := canonical(k.Path())
+	s.sysctls[path] = v
+	s.ownSet[path] = true
+	if k.Name == forwarding || k == IPForward {
+		return s.forwardingWritten(path, old, v)
+	}
 	if k.Iface != "default" {
 		return nil
 	}
@@ -310,6 +320,9 @@ func (s *Sim) Render() string {
 		line := fmt.Sprintf("addr %s dev %s", a.Prefix, a.Link)
 		if a.Label != "" {
 			line += " label " + a.Label
+		}
+		if a.Proto != 0 {
+			line += fmt.Sprintf(" proto %d", a.Proto)
 		}
 		lines = append(lines, line)
 	}
