@@ -14,6 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/rsprep/rsprep/cmd/rsprep/schema"
 )
 
 // NeedRoot skips a privileged test when not root. Under CI (CI=true) a
@@ -155,7 +157,23 @@ func (n *NS) RsprepEnv(t testing.TB, env []string, args ...string) Result {
 		}
 		code = ee.ExitCode()
 	}
+	if wantsJSON(args) && code <= 1 {
+		// Every JSON a test makes rsprep print is held to the schema.
+		if err := schema.Validate(stdout.Bytes()); err != nil {
+			t.Errorf("rsprep %v: the JSON departs from rsprep.schema.json: %v\n%s", args, err, stdout.String())
+		}
+	}
 	return Result{Code: code, Stdout: stdout.String(), Stderr: stderr.String()}
+}
+
+// wantsJSON reports whether args ask for -o json.
+func wantsJSON(args []string) bool {
+	for i, a := range args {
+		if a == "-ojson" || a == "--output=json" || (a == "-o" || a == "--output") && i+1 < len(args) && args[i+1] == "json" {
+			return true
+		}
+	}
+	return false
 }
 
 // Snapshot is everything rsprep may touch in the namespace, normalised so

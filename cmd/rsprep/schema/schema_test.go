@@ -1,0 +1,61 @@
+package schema
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+const good = `{"schema": 1, "mode": "dr", "action": "verify", "ok": false, "checks": [
+ {"id": "arp.ignore", "subject": "eth0", "ok": false, "want": "1", "got": "0", "detail": "conf/all=0 conf/eth0=0"},
+ {"id": "vip.bound", "subject": "192.168.79.180", "ok": true, "want": "192.168.79.180/32 on lo", "got": "192.168.79.180/32 on lo"}]}`
+
+func TestValidDocument(t *testing.T) {
+	if err := Validate([]byte(good)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Each violation the schema's keywords describe is reported.
+func TestViolations(t *testing.T) {
+	for _, tc := range []struct{ from, to, want string }{
+		{`"schema": 1`, `"schema": 2`, "$.schema: is 2, want 1"},
+		{`"mode": "dr"`, `"mode": "lvs"`, "$.mode: lvs is not one of"},
+		{`"ok": false, "checks"`, `"ok": "no", "checks"`, "$.ok: is string, want boolean"},
+		{`"action": "verify", `, ``, `$: no "action"`},
+		{`"ok": false, "checks"`, `"ok": false, "extra": 1, "checks"`, `$: undocumented key "extra"`},
+		{`"id": "arp.ignore"`, `"id": "ARP ignore"`, `$.checks[0].id: "ARP ignore" does not match`},
+		{`"subject": "eth0"`, `"subject": ""`, "$.checks[0].subject: shorter than 1"},
+		{`"got": "0", `, `"got": 0, `, "$.checks[0].got: is integer, want string"},
+		{`"want": "1", `, ``, `$.checks[0]: no "want"`},
+	} {
+		doc := strings.Replace(good, tc.from, tc.to, 1)
+		if doc == good {
+			t.Fatalf("%q not in the document", tc.from)
+		}
+		err := Validate([]byte(doc))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s → %s: %v, want %q", tc.from, tc.to, err, tc.want)
+		}
+	}
+}
+
+// A schema keyword the validator does not implement is an error, not a
+// rule silently skipped.
+func TestUnknownKeyword(t *testing.T) {
+	var root map[string]any
+	if err := json.Unmarshal([]byte(`{"type": "object", "maxProperties": 1}`), &root); err != nil {
+		t.Fatal(err)
+	}
+	if err := ValidateWith(root, []byte(`{}`)); err == nil || !strings.Contains(err.Error(), "maxProperties") {
+		t.Errorf("got %v", err)
+	}
+}
+
+func TestNotJSON(t *testing.T) {
+	for _, doc := range []string{``, `{"schema": 1`, `{} {}`} {
+		if Validate([]byte(doc)) == nil {
+			t.Errorf("%q passed", doc)
+		}
+	}
+}
