@@ -190,11 +190,16 @@ func manFlagHead(f *pflag.Flag) string {
 	return b.String()
 }
 
-// flagDefault is a flag's default worth printing, as --help shows it.
+// flagDefault is a flag's default worth printing, as --help shows it;
+// install's --bin defaults to wherever this binary runs from, which is
+// no fact about the installed system (and would make the page differ by
+// build directory).
 func flagDefault(f *pflag.Flag) string {
 	switch f.DefValue {
 	case "", "false", "[]", "0":
 		return ""
+	case defaultBin():
+		return "the path of the rsprep binary that runs install"
 	}
 	return f.DefValue
 }
