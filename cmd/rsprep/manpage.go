@@ -144,7 +144,9 @@ func writeManPage(w io.Writer, lines []usageLine, ver string) {
 // of its commands' flags; a flag not every command has says which do.
 func writeManCommand(p func(string, ...any), l usageLine) {
 	p(".SS %s", roffQuoted("rsprep "+l.synopsis))
-	p("%s", roff(capitalize(l.summary)+"."))
+	if l.summary != "" {
+		p("%s", roff(capitalize(l.summary)+"."))
+	}
 	type entry struct {
 		flag  *pflag.Flag
 		where []string
