@@ -31,7 +31,7 @@ command -v man >/dev/null || need+=(man-db)
 command -v file >/dev/null || need+=(file)
 if ((${#need[@]})); then
 	echo "systemd-checks: installing ${need[*]}" >&2
-	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+	apt-get -o DPkg::Lock::Timeout=600 update -qq && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
 go -C "$repo" build -o "$work/rsprep" ./cmd/rsprep

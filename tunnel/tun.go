@@ -95,3 +95,21 @@ func (s TUN) hasIPv6() bool {
 	}
 	return false
 }
+
+// Footprint is what doctor asks of the mode: the VIPs on the tunnel
+// devices, ARP suppression and rp_filter, and a host that is not a router.
+func (s TUN) Footprint() realserver.Footprint {
+	fp := realserver.Footprint{
+		Sysctls:    realserver.EffectiveSysctls(s.Invariants()),
+		VIPs:       s.VIPs,
+		ARPSilent:  true,
+		NotARouter: true,
+	}
+	if s.hasIPv4() {
+		fp.VIPDevices = append(fp.VIPDevices, dev4)
+	}
+	if s.hasIPv6() {
+		fp.VIPDevices = append(fp.VIPDevices, dev6)
+	}
+	return fp
+}

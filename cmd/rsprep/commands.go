@@ -74,8 +74,9 @@ func commandLines() []usageLine {
 }
 
 // expandSynopsis turns "verify dr|tun|nat [flags]" into the commands it
-// names: literal words, alternatives split at "|", MODE as every mode;
-// it stops at the first flag, placeholder or option.
+// names: literal words, alternatives split at "|", MODE as every mode
+// ([MODE: without one, and with each); it stops at the first flag,
+// placeholder or option.
 func expandSynopsis(syn string) [][]string {
 	out := [][]string{nil}
 	for _, w := range strings.Fields(syn) {
@@ -83,6 +84,15 @@ func expandSynopsis(syn string) [][]string {
 		switch {
 		case w == "MODE":
 			alts = modeNames()
+		case w == "[MODE" || w == "[MODE]": // optional: the command alone, and with each mode
+			var next [][]string
+			for _, prefix := range out {
+				next = append(next, prefix)
+				for _, m := range modeNames() {
+					next = append(next, append(slices.Clone(prefix), m))
+				}
+			}
+			return next
 		case strings.ToLower(w) != w || strings.IndexAny(w, "[-<…") == 0:
 			return out
 		default:

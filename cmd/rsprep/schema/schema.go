@@ -77,6 +77,8 @@ func (c *checker) check(path string, s map[string]any, v any) {
 		switch k {
 		case "$ref":
 			c.check(path, c.resolve(arg.(string)), v)
+		case "oneOf":
+			c.oneOf(path, arg.([]any), v)
 		case "type":
 			if got := typeOf(v); got != arg && !(arg == "number" && got == "integer") {
 				c.fail(path, "is %s, want %s", got, arg)
@@ -135,6 +137,28 @@ func (c *checker) check(path string, s map[string]any, v any) {
 				c.fail(path, "the schema uses %q, which this validator does not know", k)
 			}
 		}
+	}
+}
+
+// oneOf wants v to match exactly one of alts; when it matches none, it
+// reports each alternative's violations.
+func (c *checker) oneOf(path string, alts []any, v any) {
+	var why []string
+	matched := 0
+	for i, alt := range alts {
+		sub := checker{root: c.root}
+		sub.check(path, alt.(map[string]any), v)
+		if len(sub.errs) == 0 {
+			matched++
+		} else {
+			why = append(why, fmt.Sprintf("[%d] %s", i, strings.Join(sub.errs, "; ")))
+		}
+	}
+	switch {
+	case matched == 0:
+		c.fail(path, "matches none of oneOf: %s", strings.Join(why, " | "))
+	case matched > 1:
+		c.fail(path, "matches %d of oneOf, want exactly one", matched)
 	}
 }
 

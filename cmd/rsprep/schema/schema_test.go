@@ -10,9 +10,22 @@ const good = `{"schema": 1, "mode": "dr", "action": "verify", "ok": false, "chec
  {"id": "arp.ignore", "subject": "eth0", "ok": false, "want": "1", "got": "0", "detail": "conf/all=0 conf/eth0=0"},
  {"id": "vip.bound", "subject": "192.168.79.180", "ok": true, "want": "192.168.79.180/32 on lo", "got": "192.168.79.180/32 on lo"}]}`
 
-func TestValidDocument(t *testing.T) {
-	if err := Validate([]byte(good)); err != nil {
-		t.Fatal(err)
+const goodDoctor = `{"schema": 1, "mode": "dr", "root": "/", "ok": false, "findings": [
+ {"id": "sysctl.wildcard", "source": "/etc/sysctl.d/60-rp.conf:1", "subject": "all", "what": "sets rp_filter=2", "fix": "remove the line"}]}`
+
+func TestValidDocuments(t *testing.T) {
+	for _, doc := range []string{good, goodDoctor} {
+		if err := Validate([]byte(doc)); err != nil {
+			t.Errorf("%v\n%s", err, doc)
+		}
+	}
+}
+
+// A document of one shape with a key of the other matches neither.
+func TestOneShapeOnly(t *testing.T) {
+	doc := strings.Replace(goodDoctor, `"root": "/"`, `"root": "/", "checks": []`, 1)
+	if err := Validate([]byte(doc)); err == nil || !strings.Contains(err.Error(), "matches none of oneOf") {
+		t.Errorf("got %v", err)
 	}
 }
 
