@@ -25,10 +25,11 @@ type completionData struct {
 // flagValueWords are the values of flags that take one of a few words.
 // TestCompletionValuesAccepted runs each through the CLI.
 var flagValueWords = map[string]string{
-	"output":    "text json prometheus",
-	"rp-filter": "off loose",
-	"encap":     "ipip gue gre",
-	"underlay":  "ipv4 ipv6",
+	"output":     "text json prometheus",
+	"rp-filter":  "off loose",
+	"encap":      "ipip gue gre",
+	"underlay":   "ipv4 ipv6",
+	"forwarding": "off",
 }
 
 // flagValueKinds are flags whose value the shell lists: named network

@@ -43,6 +43,9 @@ var modeInvariantDocs = map[string][]invariantDoc{
 		{"arp.announce", "the effective arp_announce is 2, likewise."},
 		{"vip.bound", "each VIP is on lo as /32 (label lo:rsprep) or /128, never with a shorter prefix."},
 		{"vip.exclusive", "no VIP is on an ARP-capable interface."},
+		{"ip.forward", "with --forwarding off: net.ipv4.ip_forward, conf/default/forwarding and every interface's forwarding are 0; with an IPv6 VIP also net.ipv6.conf.all.forwarding."},
+		{"dip.onlink", "with --dip: the DIP is in a directly connected subnet of an up, ARP-capable interface and is not this host's own address (checked before anything changes)."},
+		{"dip.reachable", "with --dip: the director has a live neighbour entry or answers an ARP probe (an audit: apply changes nothing for it)."},
 		{"gw.pinned", "with --pin-gateway-arp: the gateway's neighbour entry is PERMANENT with its MAC."},
 	},
 	"tun": {
@@ -55,6 +58,9 @@ var modeInvariantDocs = map[string][]invariantDoc{
 		{"link.ip6tnl0", "for IPv6 VIPs: ip6tnl0 is up."},
 		{"vip.bound", "each IPv4 VIP is on tunl0 as /32 (label tunl0:rsprep), each IPv6 VIP on ip6tnl0 as /128."},
 		{"vip.exclusive", "no VIP is on an ARP-capable interface."},
+		{"ip.forward", "with --forwarding off: as in dr, tunl0 included."},
+		{"dip.route", "with --dip: the main table has a route to the DIP (checked before anything changes)."},
+		{"dip.reachable", "with --dip: the next hop toward the DIP has a live neighbour entry or answers ARP (an audit)."},
 		{"gw.pinned", "with --pin-gateway-arp: as in dr."},
 	},
 	"nat": {

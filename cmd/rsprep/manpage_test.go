@@ -84,17 +84,18 @@ func TestManRenders(t *testing.T) {
 }
 
 // The man page's invariant IDs per mode are exactly those the modes check
-// (on the fake host, every option on: pin, IPv4 and IPv6 VIPs, keep-route).
+// (on the fake host, every option on: pin, IPv4 and IPv6 VIPs, --dip,
+// --forwarding off, keep-route; as verify builds them).
 func TestManInvariantIDs(t *testing.T) {
 	args := map[string][]string{
-		"dr":  {"--vip", "192.168.79.180,2001:db8::80", "--pin-gateway-arp", "--gateway-mac", "02:00:00:00:00:01"},
-		"tun": {"--vip", "192.168.79.180,2001:db8::80", "--pin-gateway-arp", "--gateway-mac", "02:00:00:00:00:01"},
+		"dr":  {"--vip", "192.168.79.180,2001:db8::80", "--dip", "192.168.10.1", "--forwarding", "off", "--pin-gateway-arp", "--gateway-mac", "02:00:00:00:00:01"},
+		"tun": {"--vip", "192.168.79.180,2001:db8::80", "--dip", "192.168.10.1", "--forwarding", "off", "--pin-gateway-arp", "--gateway-mac", "02:00:00:00:00:01"},
 		"nat": {"--dip", "192.168.10.1", "--keep-route", "10.20.0.0/16", "--pin-gateway-arp", "--gateway-mac", "02:00:00:00:00:01"},
 	}
 	for _, name := range modeNames() {
 		def := modeDefs()[name]
 		var o options
-		fs := newFlagSet(actApply, name, def, &o)
+		fs := newFlagSet(actVerify, name, def, &o)
 		if err := fs.Parse(args[name]); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}

@@ -91,6 +91,12 @@ func (c *checker) check(path string, s map[string]any, v any) {
 			if !slices.ContainsFunc(arg.([]any), func(e any) bool { return equal(v, e) }) {
 				c.fail(path, "%v is not one of %v", v, arg)
 			}
+		case "minimum":
+			if n, ok := v.(json.Number); ok {
+				if f, err := n.Float64(); err == nil && f < arg.(float64) {
+					c.fail(path, "%v is below %v", n, arg)
+				}
+			}
 		case "minLength":
 			if str, ok := v.(string); ok && float64(len([]rune(str))) < arg.(float64) {
 				c.fail(path, "shorter than %v", arg)

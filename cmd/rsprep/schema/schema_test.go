@@ -13,8 +13,12 @@ const good = `{"schema": 1, "mode": "dr", "action": "verify", "ok": false, "chec
 const goodDoctor = `{"schema": 1, "mode": "dr", "root": "/", "ok": false, "findings": [
  {"id": "sysctl.wildcard", "source": "/etc/sysctl.d/60-rp.conf:1", "subject": "all", "what": "sets rp_filter=2", "fix": "remove the line"}]}`
 
+const goodProbe = `{"schema": 1, "ok": false, "results": [
+ {"rip": "10.0.0.11", "vip": "192.168.79.180", "port": 80, "encap": "ipip", "state": "open", "rtt_seconds": 0.000412, "mss": 1460, "sent": 1, "answered": 1},
+ {"rip": "10.0.0.12", "vip": "192.168.79.180", "port": 80, "encap": "ipip", "state": "unreachable", "icmp": "port unreachable", "icmp_type": 3, "icmp_code": 3, "icmp_from": "10.0.0.12", "sent": 1, "answered": 1}]}`
+
 func TestValidDocuments(t *testing.T) {
-	for _, doc := range []string{good, goodDoctor} {
+	for _, doc := range []string{good, goodDoctor, goodProbe} {
 		if err := Validate([]byte(doc)); err != nil {
 			t.Errorf("%v\n%s", err, doc)
 		}
@@ -48,6 +52,22 @@ func TestViolations(t *testing.T) {
 		}
 		err := Validate([]byte(doc))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s → %s: %v, want %q", tc.from, tc.to, err, tc.want)
+		}
+	}
+}
+
+func TestProbeViolations(t *testing.T) {
+	for _, tc := range []struct{ from, to, want string }{
+		{`"port": 80, "encap": "ipip", "state": "open"`, `"port": 0, "encap": "ipip", "state": "open"`, "$.results[0].port: 0 is below 1"},
+		{`"mss": 1460`, `"mss": 14.5`, "$.results[0].mss: is number, want integer"},
+		{`"state": "open"`, `"state": "up"`, "$.results[0].state: up is not one of"},
+	} {
+		doc := strings.Replace(goodProbe, tc.from, tc.to, 1)
+		if doc == goodProbe {
+			t.Fatalf("%q not in the document", tc.from)
+		}
+		if err := Validate([]byte(doc)); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s → %s: %v, want %q", tc.from, tc.to, err, tc.want)
 		}
 	}
