@@ -57,6 +57,8 @@ Usage:
                                       (default /etc/rsprep/rsprep.conf)
   rsprep install dr|tun|nat [flags]   write that config and rsprep.service, enable it for boot
   rsprep uninstall                    stop, disable and remove them
+  rsprep watch MODE [flags] | watch [--config FILE]
+                                      apply, then keep every invariant true (events, resync, damped)
   rsprep version
 
 Examples:
@@ -102,6 +104,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runInstall(rest, stdout, stderr)
 	case "uninstall":
 		return runUninstall(rest, stdout, stderr)
+	case "watch":
+		return runWatch(rest, stdout, stderr)
 	}
 	return runMode(actApply, cmd, rest, stdout, stderr)
 }
