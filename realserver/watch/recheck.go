@@ -260,4 +260,3 @@ func (w *watcher) publish(force bool) {
 }
 
 func oneLine(err error) string { return strings.Join(strings.Fields(err.Error()), " ") }
-
