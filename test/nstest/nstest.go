@@ -165,7 +165,7 @@ func (n *NS) RsprepEnv(t testing.TB, env []string, args ...string) Result {
 func (n *NS) Snapshot(t testing.TB) string {
 	t.Helper()
 	var parts []string
-	links := n.Must(t, "ip", "-o", "link", "show")
+	links := ipQuiet(n.Must(t, "ip", "-o", "link", "show"))
 	for _, l := range strings.Split(strings.TrimSpace(links), "\n") {
 		// Keep name and flags; drop counters, qdisc state and the like.
 		f := strings.Fields(l)
@@ -181,7 +181,7 @@ func (n *NS) Snapshot(t testing.TB) string {
 		{"route", []string{"ip", "route", "show", "table", "main"}},
 		{"neigh", []string{"ip", "neigh", "show", "nud", "permanent"}},
 	} {
-		out := n.Must(t, cmd.args...)
+		out := ipQuiet(n.Must(t, cmd.args...))
 		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
 			// Kernel-made fe80:: addresses are never rsprep's, and their
 			// DAD flags (tentative) change by themselves: leave them out.
@@ -222,4 +222,17 @@ func Veth(t testing.TB, a *NS, aName, aAddr string, b *NS, bName, bAddr string) 
 func (n *NS) MAC(t testing.TB, dev string) string {
 	t.Helper()
 	return strings.TrimSpace(n.Must(t, "cat", "/sys/class/net/"+dev+"/address"))
+}
+
+// ipQuiet drops what ip(8) says on stderr about a veth peer whose
+// namespace another test is deleting at that moment ("Peer netns reference
+// is invalid."): noise, not state.
+func ipQuiet(out string) string {
+	var keep []string
+	for _, l := range strings.Split(out, "\n") {
+		if !strings.HasPrefix(l, "Peer netns reference is invalid") {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "\n")
 }
