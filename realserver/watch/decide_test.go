@@ -54,8 +54,8 @@ func TestBurstFoldsIntoOneScope(t *testing.T) {
 func TestEventString(t *testing.T) {
 	for ev, want := range map[Event]string{
 		{Kind: KindAddr, Gone: true, Link: "lo", Prefix: netip.MustParsePrefix("192.168.79.180/32")}: "address 192.168.79.180/32 removed from lo",
-		{Kind: KindAddr, LinkIndex: 7, Prefix: netip.MustParsePrefix("192.168.79.180/32")}:            "address 192.168.79.180/32 added to ifindex 7",
-		{Kind: KindRoute, Gone: true, Table: mainTable, Prefix: netip.MustParsePrefix("0.0.0.0/0")}:   "route default removed",
+		{Kind: KindAddr, LinkIndex: 7, Prefix: netip.MustParsePrefix("192.168.79.180/32")}:           "address 192.168.79.180/32 added to ifindex 7",
+		{Kind: KindRoute, Gone: true, Table: mainTable, Prefix: netip.MustParsePrefix("0.0.0.0/0")}:  "route default removed",
 		{Kind: KindLink, Link: "veth1"}: "link veth1 appeared or changed",
 	} {
 		if got := ev.String(); got != want {
