@@ -158,11 +158,7 @@ func watchFlagSet(name string, def modeDef, o *options, wo *watchOptions) *pflag
 	fs.SortFlags = false
 	o.act = actApply
 	def.flags(fs, o)
-	fs.DurationVar(&wo.resync, "resync", 30*time.Second, "re-check everything this often (sysctls send no events); at least 1s")
-	fs.StringVar(&wo.onDrift, "on-drift", "repair", "repair: make it true again; report: only log and count it")
-	fs.IntVar(&wo.maxRepairs, "max-repairs", 5, "repairs of one check within --repair-window before watch stops fighting over it")
-	fs.DurationVar(&wo.window, "repair-window", time.Minute, "the damping window: a fought-over check is tried again once it has passed")
-	fs.StringVar(&wo.textfile, "textfile", "", "write node_exporter's textfile here (atomically) on every change and resync")
+	addWatchFlags(fs, wo)
 	fs.StringVar(&o.netns, "netns", "", "act inside the named network namespace (ip netns add NAME)")
 	fs.DurationVar(&o.lockWait, "lock-wait", 10*time.Second, "how long each repair waits for another rsprep in the same namespace")
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "log debug detail")
@@ -172,6 +168,18 @@ func watchFlagSet(name string, def modeDef, o *options, wo *watchOptions) *pflag
 		fmt.Fprint(fs.Output(), globalNote)
 	}
 	return fs
+}
+
+// watchFlagNames are watch's own flags, which install --watch also takes
+// (for the unit's ExecStart).
+var watchFlagNames = []string{"resync", "on-drift", "max-repairs", "repair-window", "textfile"}
+
+func addWatchFlags(fs *pflag.FlagSet, wo *watchOptions) {
+	fs.DurationVar(&wo.resync, "resync", 30*time.Second, "re-check everything this often (sysctls send no events); at least 1s")
+	fs.StringVar(&wo.onDrift, "on-drift", "repair", "repair: make it true again; report: only log and count it")
+	fs.IntVar(&wo.maxRepairs, "max-repairs", 5, "repairs of one check within --repair-window before watch stops fighting over it")
+	fs.DurationVar(&wo.window, "repair-window", time.Minute, "the damping window: a fought-over check is tried again once it has passed")
+	fs.StringVar(&wo.textfile, "textfile", "", "write node_exporter's textfile here (atomically) on every change and resync")
 }
 
 // validate rejects watch flags that cannot work, before anything changes.
