@@ -198,3 +198,22 @@ func TestWatchBadInput(t *testing.T) {
 		t.Errorf("bad input changed the host:\n%s", diffLines(before, after))
 	}
 }
+
+// verify, apply and down by hand keep working beside watch, even a
+// 5,000-VIP apply whose address churn interrupts watch's dumps (issue 17:
+// watch waits its turn rather than fail), and watch keeps its own VIP.
+func TestWatchBesideHandRuns(t *testing.T) {
+	rs, _ := realServer(t)
+	w := startWatch(t, rs, "dr", "--vip", vip)
+	big := vipRange(103, 5000)
+	mustRun(t, rs, 0, "dr", "--vip", big, "--lock-wait", "2m")
+	mustRun(t, rs, 0, "verify", "dr", "--vip", vip+","+big, "--lock-wait", "2m")
+	mustRun(t, rs, 0, "down", "dr", "--vip", big, "--lock-wait", "2m")
+	rs.Must(t, "ip", "addr", "del", vip+"/32", "dev", "lo")
+	w.waitFor(t, "the VIP back on lo", 30*time.Second, func() bool { return hasVIP(t, rs, vip) })
+	for _, bad := range []string{"cannot observe", "repair failed", "level=ERROR"} {
+		if strings.Contains(w.log.String(), bad) {
+			t.Errorf("watch logged %q beside the hand runs:\n%s", bad, w.log)
+		}
+	}
+}

@@ -92,12 +92,20 @@ func runWatch(args []string, stdout, stderr io.Writer) int {
 		return fail(hostError(err))
 	}
 	defer host.Close()
-	if err := mode.Preflight(realserver.NewView(host)); err != nil {
-		return fail(err)
-	}
 	netns, err := realserver.CurrentNetns()
 	if err != nil {
 		return fail(err)
+	}
+	state := realserver.State{Dir: stateDir(), Netns: netns}
+	// Preflight as apply runs it (issue 17): under the lock only when
+	// another writer keeps the tables changing. The first apply takes the
+	// lock again itself and observes afresh.
+	unlock, err := asWriter(state, o.lockWait, func() error { return mode.Preflight(realserver.NewView(host)) })
+	if err != nil {
+		return fail(err)
+	}
+	if unlock != nil {
+		unlock()
 	}
 	// Registered before the first apply: a SIGTERM during it waits for it
 	// to finish (or roll back) instead of killing it half-way.
@@ -106,7 +114,7 @@ func runWatch(args []string, stdout, stderr io.Writer) int {
 	defer signal.Stop(sigs)
 	cfg := watch.Config{
 		Host:         host,
-		State:        realserver.State{Dir: stateDir(), Netns: netns},
+		State:        state,
 		Target:       watch.Target{Name: name, Mode: mode},
 		Log:          newLogger(stderr, o.verbose),
 		LockWait:     o.lockWait,

@@ -41,18 +41,17 @@ func (w *watcher) selectInvs(s Scope) []int {
 }
 
 // observe checks the invariants idx on one fresh view and keeps their
-// findings. When the host cannot be observed (another rsprep rewriting a
-// large table interrupts every dump), it waits for the lock, as verify
-// does, and observes under it.
+// findings, without the lock, like verify. When the tables keep changing
+// under every dump (another rsprep writing a large set), it waits for its
+// turn as verify does, holding the lock shared, and observes again.
 func (w *watcher) observe(idx []int) error {
 	err := w.observeOn(realserver.NewView(w.cfg.Host), idx)
-	var oe *realserver.ObserveError
-	if !errors.As(err, &oe) {
+	if !errors.Is(err, realserver.ErrKeepsChanging) {
 		return err
 	}
-	unlock, lerr := w.cfg.State.Lock(w.cfg.LockWait)
+	unlock, lerr := w.cfg.State.RLock(w.cfg.LockWait)
 	if lerr != nil {
-		return fmt.Errorf("%w (and waiting for the lock: %v)", err, lerr)
+		return fmt.Errorf("%w (and waiting for the writer: %v)", err, lerr)
 	}
 	defer unlock()
 	return w.observeOn(realserver.NewView(w.cfg.Host), idx)

@@ -236,7 +236,7 @@ func (w *watcher) signal(sig os.Signal) bool {
 	}
 	t, err := w.cfg.Reload()
 	if err == nil {
-		err = t.Mode.Preflight(realserver.NewView(w.cfg.Host))
+		err = w.preflight(t.Mode)
 	}
 	if err != nil {
 		w.cfg.Log.Error("SIGHUP: keeping the current desired state: the config is not usable", "err", err.Error())
@@ -250,6 +250,22 @@ func (w *watcher) signal(sig os.Signal) bool {
 	}
 	w.notify("READY=1")
 	return false
+}
+
+// preflight rejects a new config that contradicts the host, as apply
+// does: unlocked, or under the lock when another rsprep's writing keeps
+// the tables changing.
+func (w *watcher) preflight(m realserver.Mode) error {
+	err := m.Preflight(realserver.NewView(w.cfg.Host))
+	if !errors.Is(err, realserver.ErrKeepsChanging) {
+		return err
+	}
+	unlock, err := w.cfg.State.Lock(w.cfg.LockWait)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return m.Preflight(realserver.NewView(w.cfg.Host))
 }
 
 func (w *watcher) resubscribe(ns netns.NsHandle) {
