@@ -85,14 +85,14 @@ func TestWatchFixesANewInterface(t *testing.T) {
 // and the VIP is restored once the window has passed.
 func TestWatchDampsAFight(t *testing.T) {
 	rs, _ := realServer(t)
-	w := startWatch(t, rs, "dr", "--vip", vip, "--resync", "1h", "--max-repairs", "3", "--repair-window", "5s")
+	w := startWatch(t, rs, "dr", "--vip", vip+",192.168.79.181", "--resync", "1h", "--max-repairs", "3", "--repair-window", "15s")
 	fighter := exec.Command("ip", "netns", "exec", rs.Name, "sh", "-c", "while :; do ip addr del "+vip+"/32 dev lo 2>/dev/null; sleep 0.2; done")
 	if err := fighter.Start(); err != nil {
 		t.Fatal(err)
 	}
 	stopFighter := func() { fighter.Process.Kill(); fighter.Wait() }
 	defer stopFighter()
-	const fight = "something keeps undoing vip.bound: repaired 3 times within 5s, undone again each time by: address 192.168.79.180/32 removed from lo"
+	const fight = "something keeps undoing vip.bound 192.168.79.180: repaired 3 times within 15s, undone again each time by: address 192.168.79.180/32 removed from lo"
 	w.waitFor(t, "the fight's error", 30*time.Second, func() bool { return strings.Contains(w.log.String(), fight) })
 	w.waitFor(t, "rsprep_fight=1", 10*time.Second, func() bool { return w.metric(t, `rsprep_fight{check="vip.bound"}`) == 1 })
 	if got := w.metric(t, `rsprep_repairs_total{check="vip.bound"}`); got != 3 {
@@ -102,8 +102,15 @@ func TestWatchDampsAFight(t *testing.T) {
 	if n := strings.Count(w.log.String(), "something keeps undoing"); n != 1 {
 		t.Errorf("%d fight errors, want one", n)
 	}
+	// The rest is still kept: another VIP of the same check is repaired,
+	// and the fought-over one is not put back with it.
+	rs.Must(t, "ip", "addr", "del", "192.168.79.181/32", "dev", "lo")
+	w.waitFor(t, "the other VIP repaired during the fight", 20*time.Second, func() bool { return hasVIP(t, rs, "192.168.79.181") })
+	if n := strings.Count(w.log.String(), `change="ip addr add 192.168.79.180/32`); n != 4 {
+		t.Errorf("the fought-over VIP was added %d times, want 4 (the first apply and 3 repairs)", n)
+	}
 	stopFighter()
-	w.waitFor(t, "the VIP restored after the window", 30*time.Second, func() bool { return hasVIP(t, rs, vip) })
+	w.waitFor(t, "the VIP restored after the window", 60*time.Second, func() bool { return hasVIP(t, rs, vip) })
 	w.waitFor(t, "rsprep_fight=0", 10*time.Second, func() bool { return w.metric(t, `rsprep_fight{check="vip.bound"}`) == 0 })
 	if got := w.metric(t, `rsprep_drift_events_total{check="vip.bound"}`); got < 4 {
 		t.Errorf("rsprep_drift_events_total{vip.bound} = %v, want the drift during the fight counted", got)

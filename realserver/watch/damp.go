@@ -6,8 +6,9 @@ import (
 	"time"
 )
 
-// Damper stops a fight: when the same check has been repaired Max times
-// within Window, something keeps undoing it (keepalived's maintainers:
+// Damper stops a fight: when the same thing (a key: the watcher uses one
+// check of one subject, "vip.bound 192.168.79.180") has been repaired Max
+// times within Window, something keeps undoing it (keepalived's maintainers:
 // blindly re-adding what someone removed is wrong without a policy), so it
 // is left alone for one Window, then tried again. It is a plain value: the
 // loop owns it, the tests drive it with their own clock.

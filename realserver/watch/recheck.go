@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -129,42 +130,49 @@ func (w *watcher) failing(idx []int) []realserver.Finding {
 	return out
 }
 
-// repair runs the engine on the drifted invariants whose checks are not
-// damped, one locked apply for all of them.
+// fightKey is what the damper counts: one check of one subject (the same
+// VIP deleted again and again is a fight; different VIPs deleted one after
+// another are not).
+func fightKey(f realserver.Finding) string { return f.ID + " " + f.Subject }
+
+// repair runs the engine on the drifted invariants, one locked apply for
+// all of them, except for subjects the damper holds back: the engine sees
+// those as holding, so it neither fixes them nor fails its postcondition.
 func (w *watcher) repair(idx []int, drifted []realserver.Finding, causes map[string][]string) {
 	now := time.Now()
-	allowed := map[string]bool{}
+	var fix []realserver.Finding
+	started := map[string][]string{} // check ID → subjects whose fight starts now
 	for _, f := range drifted {
-		if _, seen := allowed[f.ID]; seen || w.damper.Damped(f.ID, now) {
+		if w.damper.Damped(fightKey(f), now) {
 			continue
 		}
-		ok, started := w.damper.Allow(f.ID, now)
-		allowed[f.ID] = ok
-		if started {
-			w.logFight(f.ID, now)
+		ok, begins := w.damper.Allow(fightKey(f), now)
+		if begins {
+			started[f.ID] = append(started[f.ID], f.Subject)
+		}
+		if ok {
+			fix = append(fix, f)
 		}
 	}
-	var fix []int
-	for _, i := range idx {
-		for id := range w.ids[i] {
-			if allowed[id] && slices.ContainsFunc(w.results[i], func(f realserver.Finding) bool { return !f.OK }) {
-				fix = append(fix, i)
-				break
-			}
-		}
+	for _, id := range slices.Sorted(maps.Keys(started)) {
+		w.logFight(id, started[id])
 	}
 	if len(fix) == 0 {
 		return
 	}
-	invs := make([]realserver.Invariant, len(fix))
-	for n, i := range fix {
-		invs[n] = w.invs[i]
-	}
-	for _, f := range drifted {
-		if allowed[f.ID] {
-			w.logFinding(slog.LevelWarn, "repairing drift", f, causes)
-			w.repairs[f.ID]++
+	var repaired []int
+	var invs []realserver.Invariant
+	for _, i := range idx {
+		if slices.ContainsFunc(w.results[i], func(f realserver.Finding) bool {
+			return !f.OK && !w.damper.Damped(fightKey(f), now)
+		}) {
+			repaired = append(repaired, i)
+			invs = append(invs, w.holdBack(w.invs[i], now))
 		}
+	}
+	for _, f := range fix {
+		w.logFinding(slog.LevelWarn, "repairing drift", f, causes)
+		w.repairs[f.ID]++
 	}
 	_, err := w.cfg.State.ApplyLocked(w.cfg.Host, w.target.Name, invs, w.cfg.Log, w.cfg.LockWait)
 	var nc *realserver.NotConvergedError
@@ -176,9 +184,23 @@ func (w *watcher) repair(idx []int, drifted []realserver.Finding, causes map[str
 	case err != nil:
 		w.cfg.Log.Error("repair failed; trying again at the next event or resync", "mode", w.target.Name, "err", oneLine(err))
 	}
-	if err := w.observe(fix); err != nil {
+	if err := w.observe(repaired); err != nil {
 		w.cfg.Log.Warn("cannot observe the host after a repair", "err", oneLine(err))
 	}
+}
+
+// holdBack wraps inv so that the subjects damped at now count as holding:
+// the engine plans no fix for them.
+func (w *watcher) holdBack(inv realserver.Invariant, now time.Time) realserver.Invariant {
+	return realserver.CheckFunc(func(v *realserver.View) ([]realserver.Finding, error) {
+		fs, err := inv.Check(v)
+		for i := range fs {
+			if !fs[i].OK && w.damper.Damped(fightKey(fs[i]), now) {
+				fs[i].OK, fs[i].Fix = true, nil
+			}
+		}
+		return fs, err
+	})
 }
 
 // logFinding logs one drifted check with its subject, old value and cause,
@@ -189,16 +211,22 @@ func (w *watcher) logFinding(level slog.Level, msg string, f realserver.Finding,
 		slog.String("want", f.Want), slog.String("got", f.Got), slog.String("cause", strings.Join(causeOf(causes, f.ID), "; ")))
 }
 
-// logFight is the one error that names a fight: which check, how often,
-// what keeps undoing it as far as the events show.
-func (w *watcher) logFight(id string, now time.Time) {
+// logFight is the one error that names a fight: which check (and
+// subjects), how often, what keeps undoing it as far as the events show.
+func (w *watcher) logFight(id string, subjects []string) {
 	what := "nothing the netlink events show (a sysctl, seen at a resync)"
 	if c := w.causes[id]; len(c) > 0 {
 		what = strings.Join(c, "; ")
 	}
-	w.cfg.Log.Error(fmt.Sprintf("something keeps undoing %s: repaired %d times within %v, undone again each time by: %s; not repairing %s until %s (the other checks are still kept)",
-		id, w.damper.Repairs(id), w.cfg.RepairWindow, what, id, w.damper.Until(id).Format(time.TimeOnly)),
-		"mode", w.target.Name, "invariant", id, "repairs", w.damper.Repairs(id), "window", w.cfg.RepairWindow.String(), "cause", what)
+	first := id + " " + subjects[0]
+	subject := subjects[0]
+	if len(subjects) > 1 {
+		subject += fmt.Sprintf(" and %d more", len(subjects)-1)
+	}
+	n := w.damper.Repairs(first)
+	w.cfg.Log.Error(fmt.Sprintf("something keeps undoing %s %s: repaired %d times within %v, undone again each time by: %s; not repairing it until %s (everything else is still kept)",
+		id, subject, n, w.cfg.RepairWindow, what, w.damper.Until(first).Format(time.TimeOnly)),
+		"mode", w.target.Name, "invariant", id, "subject", subject, "repairs", n, "window", w.cfg.RepairWindow.String(), "cause", what)
 }
 
 // causeOf is the events behind a check's re-check.
@@ -217,7 +245,7 @@ func (w *watcher) status() Status {
 		s.Checks = append(s.Checks, fs...)
 		for _, f := range fs {
 			s.Repairs[f.ID], s.Drift[f.ID] = w.repairs[f.ID], w.drift[f.ID]
-			s.Fights[f.ID] = w.damper.Damped(f.ID, now)
+			s.Fights[f.ID] = s.Fights[f.ID] || w.damper.Damped(fightKey(f), now)
 		}
 	}
 	// Checks of an earlier config keep their counters: a counter never
@@ -235,7 +263,6 @@ func (w *watcher) status() Status {
 		if _, ok := s.Drift[id]; !ok {
 			s.Drift[id] = 0
 		}
-		s.Fights[id] = w.damper.Damped(id, now)
 	}
 	return s
 }

@@ -57,7 +57,7 @@ type Config struct {
 // Defaults for the debounce: short enough for a median reaction well
 // under 100 ms, long enough to fold a burst.
 const (
-	DefaultDebounce = 20 * time.Millisecond
+	DefaultDebounce = 10 * time.Millisecond
 	DefaultMaxDelay = time.Second
 )
 
