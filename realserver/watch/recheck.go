@@ -64,12 +64,7 @@ func (w *watcher) observeOn(v *realserver.View, idx []int) error {
 		if err != nil {
 			return err
 		}
-		w.results[i] = fs
-		ids := map[string]bool{}
-		for _, f := range fs {
-			ids[f.ID] = true
-		}
-		w.ids[i] = ids
+		w.keep(i, fs)
 	}
 	if len(idx) == len(w.invs) { // a full look: refresh the interface names too
 		if links, err := v.Links(); err == nil {
@@ -80,6 +75,16 @@ func (w *watcher) observeOn(v *realserver.View, idx []int) error {
 		}
 	}
 	return nil
+}
+
+// keep records invariant i's latest findings and the check IDs they name.
+func (w *watcher) keep(i int, fs []realserver.Finding) {
+	w.results[i] = fs
+	ids := make(map[string]bool, 1)
+	for _, f := range fs {
+		ids[f.ID] = true
+	}
+	w.ids[i] = ids
 }
 
 // recheck observes the checks s covers and repairs (or reports) their
@@ -160,14 +165,12 @@ func (w *watcher) repair(idx []int, drifted []realserver.Finding, causes map[str
 	if len(fix) == 0 {
 		return
 	}
-	var repaired []int
 	var invs []realserver.Invariant
 	for _, i := range idx {
 		if slices.ContainsFunc(w.results[i], func(f realserver.Finding) bool {
 			return !f.OK && !w.damper.Damped(fightKey(f), now)
 		}) {
-			repaired = append(repaired, i)
-			invs = append(invs, w.holdBack(w.invs[i], now))
+			invs = append(invs, w.forEngine(i, now))
 		}
 	}
 	for _, f := range fix {
@@ -184,22 +187,27 @@ func (w *watcher) repair(idx []int, drifted []realserver.Finding, causes map[str
 	case err != nil:
 		w.cfg.Log.Error("repair failed; trying again at the next event or resync", "mode", w.target.Name, "err", oneLine(err))
 	}
-	if err := w.observe(repaired); err != nil {
-		w.cfg.Log.Warn("cannot observe the host after a repair", "err", oneLine(err))
-	}
 }
 
-// holdBack wraps inv so that the subjects damped at now count as holding:
-// the engine plans no fix for them.
-func (w *watcher) holdBack(inv realserver.Invariant, now time.Time) realserver.Invariant {
+// forEngine is invariant i as the engine sees it during a repair. The
+// subjects damped at now count as holding, so the engine plans no fix for
+// them. What the check really found is kept as i's findings: the engine's
+// last check is its postcondition, the host as the repair left it, so no
+// observation of its own follows a repair.
+func (w *watcher) forEngine(i int, now time.Time) realserver.Invariant {
 	return realserver.CheckFunc(func(v *realserver.View) ([]realserver.Finding, error) {
-		fs, err := inv.Check(v)
-		for i := range fs {
-			if !fs[i].OK && w.damper.Damped(fightKey(fs[i]), now) {
-				fs[i].OK, fs[i].Fix = true, nil
+		fs, err := w.invs[i].Check(v)
+		if err != nil {
+			return nil, err
+		}
+		w.keep(i, fs)
+		held := slices.Clone(fs)
+		for n := range held {
+			if !held[n].OK && w.damper.Damped(fightKey(held[n]), now) {
+				held[n].OK, held[n].Fix = true, nil
 			}
 		}
-		return fs, err
+		return held, nil
 	})
 }
 
