@@ -6,6 +6,8 @@
 exec >/dev/ttyS1 2>&1
 VIP4=192.168.79.180 VIP6=2001:db8::80
 scenario=$(sed -n 's/.*rsprep\.scenario=\([a-z]*\).*/\1/p' /proc/cmdline)
+mode=$scenario
+[ "$scenario" = watch ] && mode=dr # rsprep watch keeping DR true
 check() { # name, then a shell condition, run in this shell: it may use
 	# the functions below (a "sh -c" would not see them, and "! applied"
 	# would pass on "applied: not found")
@@ -47,9 +49,16 @@ cat /run/verify.json
 journalctl -u rsprep.service -o verbose --no-pager >/run/journal.txt
 case $scenario in
 nat) check journal-fields 'grep -q "^    MODE=nat" /run/journal.txt && grep -q "^    CHANGE=ip route replace default via 192.168.10.1 dev eth9" /run/journal.txt' ;;
-*) check journal-fields 'grep -q "^    MODE='$scenario'" /run/journal.txt && grep -q "^    SYSCTL=net.ipv4.conf.all.arp_ignore" /run/journal.txt && grep -q "^    BEFORE=0" /run/journal.txt && grep -q "^    AFTER=1" /run/journal.txt && grep -q "^    ADDR=192.168.79.180/32" /run/journal.txt' ;;
+*) check journal-fields 'grep -q "^    MODE='$mode'" /run/journal.txt && grep -q "^    SYSCTL=net.ipv4.conf.all.arp_ignore" /run/journal.txt && grep -q "^    BEFORE=0" /run/journal.txt && grep -q "^    AFTER=1" /run/journal.txt && grep -q "^    ADDR=192.168.79.180/32" /run/journal.txt' ;;
 esac
 grep -E '^    (MESSAGE|MODE|CHANGE|SYSCTL|BEFORE|AFTER|ADDR)=' /run/journal.txt | head -n 12
+
+if [ "$scenario" = watch ]; then
+	. /usr/local/sbin/rsprep-boot-watch
+	echo DONE
+	systemctl poweroff --no-block
+	exit 0
+fi
 
 # Drift, then systemctl reload (ExecReload applies again) repairs it.
 case $scenario in

@@ -109,12 +109,14 @@ ExecStart=/bin/sh -c '{ ip -o addr show; ip route show default; } >/run/vip-list
 WantedBy=multi-user.target
 EOF
 install -m 0755 "$here/systemd-boot-guest.sh" "$root/usr/local/sbin/rsprep-boot-check"
+install -m 0644 "$here/systemd-boot-watch.sh" "$root/usr/local/sbin/rsprep-boot-watch"
 cat >"$root/etc/systemd/system/rsprep-boot-check.service" <<'EOF'
 [Unit]
 Description=rsprep boot test checks
 After=rsprep.service vip-listener.service systemd-journald.service
 [Service]
 Type=oneshot
+TimeoutStartSec=600
 ExecStart=/usr/local/sbin/rsprep-boot-check
 [Install]
 WantedBy=multi-user.target
@@ -125,11 +127,11 @@ done
 
 # One boot per scenario: install into a fresh copy of the image, as an
 # image build would, with the same command an operator runs live.
-boot() { # scenario, install arguments...
-	local scenario=$1 root="$work/root-$1"
-	shift
+boot() { # scenario, mode, install arguments...
+	local scenario=$1 mode=$2 root="$work/root-$1"
+	shift 2
 	cp -a "$base" "$root"
-	"$work/rsprep" install "$scenario" "$@" --before vip-listener.service --root "$root" --bin /usr/sbin/rsprep
+	"$work/rsprep" install "$mode" "$@" --before vip-listener.service --root "$root" --bin /usr/sbin/rsprep
 	# The whole root as an uncompressed initramfs: the cloud kernel has no
 	# built-in disk driver, and systemd runs fine from the initramfs (no
 	# /etc/initrd-release, so it boots it as the real root).
@@ -154,8 +156,11 @@ boot() { # scenario, install arguments...
 failed=0
 for scenario in ${RSPREP_BOOT_SCENARIOS:-dr tun nat}; do
 	case $scenario in
-	nat) boot nat --dip 192.168.10.1 --keep-route 10.20.0.0/16 ;;
-	*) boot "$scenario" --vip 192.168.79.180 --vip 2001:db8::80 ;;
+	nat) boot nat nat --dip 192.168.10.1 --keep-route 10.20.0.0/16 ;;
+	# rsprep watch as the unit (Type=notify); a short resync, so that the
+	# guest sees a sysctl repaired within seconds
+	watch) boot watch dr --watch --resync 2s --vip 192.168.79.180 --vip 2001:db8::80 ;;
+	*) boot "$scenario" "$scenario" --vip 192.168.79.180 --vip 2001:db8::80 ;;
 	esac
 done
 passes=$(cat "$work"/results-*.txt | grep -c '^PASS' || true)
