@@ -121,7 +121,7 @@ func TestWatchDampsAFight(t *testing.T) {
 func TestWatchReportOnly(t *testing.T) {
 	rs, _ := realServer(t)
 	mustRun(t, rs, 0, "dr", "--vip", vip)
-	w := startWatch(t, rs, "dr", "--vip", vip, "--on-drift", "report")
+	w := startWatch(t, rs, "dr", "--vip", vip, "--on-drift", "report", "--resync", "1s")
 	rs.Must(t, "ip", "addr", "del", vip+"/32", "dev", "lo")
 	rs.Must(t, "ip", "addr", "add", vip+"/32", "dev", "eth0.100")
 	w.waitFor(t, "the drift counted", 20*time.Second, func() bool {
@@ -133,8 +133,17 @@ func TestWatchReportOnly(t *testing.T) {
 	if hasVIP(t, rs, vip) || w.metric(t, `rsprep_repairs_total{check="vip.bound"}`) != 0 || w.metric(t, `rsprep_verify_ok{mode="dr"}`) != 0 {
 		t.Errorf("report mode repaired, or the textfile does not show the drift:\n%s", w.log)
 	}
-	if strings.Contains(w.log.String(), "msg=changed") && strings.Count(w.log.String(), "msg=changed") != 0 {
+	if strings.Contains(w.log.String(), "msg=changed") {
 		t.Errorf("report mode changed something:\n%s", w.log)
+	}
+	// A lasting drift is counted and logged once, not at every resync.
+	seen := w.metric(t, `rsprep_last_resync_timestamp_seconds`)
+	w.waitFor(t, "two more resyncs", 30*time.Second, func() bool { return w.metric(t, `rsprep_last_resync_timestamp_seconds`) >= seen+2 })
+	if got := w.metric(t, `rsprep_drift_events_total{check="vip.bound"}`); got != 1 {
+		t.Errorf("rsprep_drift_events_total{vip.bound} = %v after resyncs of one lasting drift, want 1", got)
+	}
+	if n := strings.Count(w.log.String(), "invariant=vip.bound subject=192.168.79.180"); n != 1 {
+		t.Errorf("the lasting drift logged %d times, want once:\n%s", n, w.log)
 	}
 }
 

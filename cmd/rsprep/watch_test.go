@@ -95,3 +95,16 @@ func TestWatchTextfile(t *testing.T) {
 		}
 	}
 }
+
+func TestWatchHelpAndMissingConfig(t *testing.T) {
+	for _, args := range [][]string{{"watch", "--help"}, {"watch", "dr", "--help"}} {
+		code, stdout, _ := runCLI(args...)
+		if code != exitOK || !strings.Contains(stdout, "--resync") || !strings.Contains(stdout, "--max-repairs") {
+			t.Errorf("%v: exit %d:\n%s", args, code, stdout)
+		}
+	}
+	code, _, stderr := runCLI("watch", "--config", filepath.Join(t.TempDir(), "none.conf"))
+	if code != exitUsage || !strings.Contains(stderr, "no such config file") {
+		t.Errorf("watch with a missing config: exit %d, %q", code, stderr)
+	}
+}

@@ -91,6 +91,10 @@ func (w *watcher) keep(i int, fs []realserver.Finding) {
 // drift. causes names the events behind it, per check ID ("*": all).
 func (w *watcher) recheck(s Scope, causes map[string][]string, resync bool) {
 	idx := w.selectInvs(s)
+	before := map[string]bool{} // what already failed: drift is counted and reported once
+	for _, f := range w.failing(idx) {
+		before[fightKey(f)] = true
+	}
 	if len(idx) > 0 {
 		if err := w.observe(idx); err != nil {
 			w.cfg.Log.Warn("cannot observe the host; trying again at the next event or resync", "err", oneLine(err))
@@ -106,15 +110,18 @@ func (w *watcher) recheck(s Scope, causes map[string][]string, resync bool) {
 		return
 	}
 	for _, f := range drifted {
+		if before[fightKey(f)] {
+			continue
+		}
 		w.drift[f.ID]++
 		if c := causeOf(causes, f.ID); len(c) > 0 && c[0] != "resync" {
 			w.causes[f.ID] = c
 		}
-	}
-	if w.cfg.Report {
-		for _, f := range drifted {
+		if w.cfg.Report {
 			w.logFinding(slog.LevelWarn, "drift (--on-drift report: not repairing)", f, causes)
 		}
+	}
+	if w.cfg.Report {
 		w.publish(true)
 		return
 	}

@@ -15,7 +15,7 @@ type Status struct {
 	Mode       string
 	Checks     []realserver.Finding // the latest finding of every check
 	Repairs    map[string]int       // per check ID, since start; every known ID is present
-	Drift      map[string]int       // drift seen per check ID (repaired or not), since start
+	Drift      map[string]int       // findings seen drifting (repaired or not; a lasting drift once), per check ID, since start
 	Fights     map[string]bool      // per check ID: damped now
 	LastResync time.Time            // the last full re-check
 }
