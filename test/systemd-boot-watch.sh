@@ -1,21 +1,12 @@
-# Sourced by systemd-boot-guest.sh in the watch scenario: rsprep.service is
-# rsprep watch (install --watch). What undoes a real server in the field
-# happens here for real, and watch must put it back.
+# Sourced by systemd-boot-guest.sh in the watch scenario (check, eventually,
+# state and applied come from there): rsprep.service is rsprep watch
+# (install --watch). What undoes a real server in the field happens here
+# for real, and watch must put it back.
 show() { systemctl show -p "$1" --value rsprep.service; }
-journal() { journalctl -b -u rsprep.service -o verbose --no-pager; }
-# poll: up to $1 seconds for a condition
-poll() {
-	n=$1
-	shift
-	while ! eval "$*"; do
-		n=$((n - 1))
-		[ "$n" -gt 0 ] || return 1
-		sleep 1
-	done
-}
+watch_journal() { journalctl -b -u rsprep.service -o verbose --no-pager; }
 
-# sd_notify as systemd saw it: READY (the unit is active, a notify unit is
-# only once READY=1 came), STATUS=, and WATCHDOG=1 pings.
+# sd_notify as systemd saw it: READY (a notify unit is active only once
+# READY=1 came), STATUS=, and WATCHDOG=1 pings.
 check type-notify '[ "$(show Type)" = notify ]'
 show StatusText
 check status-text 'show StatusText | grep -q "^dr: all [0-9]* checks hold"'
@@ -31,17 +22,17 @@ mkdir -p /etc/systemd/network
 printf '[Match]\nName=lo\n\n[Network]\nDHCP=no\n' >/etc/systemd/network/10-lo.network
 systemctl restart systemd-networkd
 check networkd-active '[ "$(systemctl is-active systemd-networkd)" = active ]'
-check networkd-removed-vip-repaired 'poll 30 "journal | grep -q \"CAUSE=address 192.168.79.180/32 removed from lo\""'
-check networkd-vip-back 'poll 30 applied'
-journal | grep -E '^    (MESSAGE|CAUSE)=' | grep -B1 CAUSE= | head -n 8
+eventually networkd-removed-vip-repaired 'watch_journal | grep -q "^    CAUSE=address 192.168.79.180/32 removed from lo"'
+eventually networkd-vip-back applied
+watch_journal | grep -E '^    (MESSAGE|CAUSE)=' | grep -B1 CAUSE= | head -n 8
 systemctl stop systemd-networkd systemd-networkd.socket
 
 # sysctl --system re-applies a conflicting wildcard: no event, the next
 # resync (2 s here) repairs it.
 echo 'net.ipv4.conf.*.arp_ignore = 0' >/etc/sysctl.d/90-arp-ignore-everywhere.conf
 sysctl --system >/dev/null
-check sysctl-system-repaired 'poll 30 "[ \"\$(cat /proc/sys/net/ipv4/conf/all/arp_ignore)\" = 1 ]"'
-check sysctl-repair-logged 'journal | grep -q "^    INVARIANT=arp.ignore" && journal | grep -q "^    CAUSE=resync"'
+eventually sysctl-system-repaired '[ "$(cat /proc/sys/net/ipv4/conf/all/arp_ignore)" = 1 ]'
+eventually sysctl-repair-logged 'watch_journal | grep -q "^    INVARIANT=arp.ignore" && watch_journal | grep -q "^    CAUSE=resync"'
 rm /etc/sysctl.d/90-arp-ignore-everywhere.conf
 /usr/sbin/rsprep verify >/dev/null
 check verify-after-repairs "[ $? = 0 ]"

@@ -40,7 +40,7 @@ func (r RPFilter) invariant() realserver.Invariant {
 		ID:         "rp.filter",
 		Name:       "rp_filter",
 		Want:       r.want(),
-		Subjects:   func(*realserver.View) ([]string, error) { return []string{dev4}, nil },
+		Ifaces:     []string{dev4},
 		RaiseIface: true,
 	}
 }
