@@ -147,7 +147,3 @@ func (w *watchProc) metric(t *testing.T, series string) float64 {
 func hasVIP(t *testing.T, ns *nstest.NS, ip string) bool {
 	return strings.Contains(ns.Must(t, "ip", "-o", "addr", "show", "dev", "lo"), " "+ip+"/32 ")
 }
-
-func sysctlValue(t *testing.T, ns *nstest.NS, key string) string {
-	return strings.TrimSpace(ns.Must(t, "cat", "/proc/sys/net/ipv4/conf/"+key))
-}

@@ -26,7 +26,7 @@ func TestWatchRestoresVIPAndSysctl(t *testing.T) {
 	})
 
 	rs.Must(t, "sysctl", "-qw", "net.ipv4.conf.all.arp_ignore=0")
-	w.waitFor(t, "arp_ignore back at 1", 30*time.Second, func() bool { return sysctlValue(t, rs, "all/arp_ignore") == "1" })
+	w.waitFor(t, "arp_ignore back at 1", 30*time.Second, func() bool { return sysctlValue(t, rs, "net/ipv4/conf/all/arp_ignore") == "1" })
 	w.waitFor(t, "the textfile counting both repairs", 10*time.Second, func() bool {
 		return w.metric(t, `rsprep_repairs_total{check="vip.bound"}`) >= 1 && w.metric(t, `rsprep_repairs_total{check="arp.ignore"}`) >= 1
 	})
@@ -74,7 +74,7 @@ func TestWatchFixesANewInterface(t *testing.T) {
 	rs, _ := realServer(t)
 	w := startWatch(t, rs, "dr", "--vip", vip, "--resync", "1h")
 	rs.Sh(t, "ip link add veth7 type veth peer name veth8 && echo 2 > /proc/sys/net/ipv4/conf/veth7/arp_ignore && ip link set veth7 up")
-	w.waitFor(t, "veth7's arp_ignore fixed", 20*time.Second, func() bool { return sysctlValue(t, rs, "veth7/arp_ignore") == "1" })
+	w.waitFor(t, "veth7's arp_ignore fixed", 20*time.Second, func() bool { return sysctlValue(t, rs, "net/ipv4/conf/veth7/arp_ignore") == "1" })
 	if log := w.log.String(); !strings.Contains(log, `msg="repairing drift" mode=dr invariant=arp.ignore subject=veth7 want=1 got=2 cause="`) || !strings.Contains(log, "link veth7 appeared or changed") {
 		t.Errorf("no repair log naming veth7 and its link event:\n%s", w.log)
 	}
