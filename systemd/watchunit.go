@@ -1,6 +1,7 @@
 package systemd
 
 import (
+	"path"
 	"strings"
 
 	"github.com/coreos/go-systemd/v22/unit"
@@ -25,7 +26,7 @@ func (u UnitSpec) watchService() []*unit.UnitOption {
 	if len(u.WatchFlags) > 0 {
 		watch += " " + strings.Join(u.WatchFlags, " ")
 	}
-	return []*unit.UnitOption{
+	opts := []*unit.UnitOption{
 		unit.NewUnitOption("Service", "Type", "notify"),
 		unit.NewUnitOption("Service", "NotifyAccess", "main"),
 		unit.NewUnitOption("Service", "ExecStart", watch),
@@ -38,4 +39,12 @@ func (u UnitSpec) watchService() []*unit.UnitOption {
 		unit.NewUnitOption("Service", "RestartSec", "5s"),
 		unit.NewUnitOption("Service", "WatchdogSec", WatchdogSec),
 	}
+	// The textfile's directory stays writable under a hardened unit
+	// (ProtectSystem=strict); "-": a directory missing at start is no error.
+	for i, f := range u.WatchFlags {
+		if f == "--textfile" && i+1 < len(u.WatchFlags) {
+			opts = append(opts, unit.NewUnitOption("Service", "ReadWritePaths", "-"+path.Dir(u.WatchFlags[i+1])))
+		}
+	}
+	return opts
 }
