@@ -59,6 +59,7 @@ Usage:
   rsprep uninstall                    stop, disable and remove them
   rsprep watch MODE [flags] | watch [--config FILE]
                                       apply, then keep every invariant true (events, resync, damped)
+  rsprep status [-o json]             what rsprep owns in this namespace (read-only)
   rsprep doctor [MODE [flags]]        read-only: what on this host will undo it (file:line, unit, process)
   rsprep probe --rip RIP --vip VIP:PORT  from the director: does VIP:PORT answer through each real server?
   rsprep version
@@ -108,6 +109,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runUninstall(rest, stdout, stderr)
 	case "watch":
 		return runWatch(rest, stdout, stderr)
+	case "status":
+		return runStatus(rest, stdout, stderr)
 	case "doctor":
 		return runDoctor(rest, stdout, stderr)
 	case "probe":

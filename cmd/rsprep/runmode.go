@@ -67,7 +67,7 @@ func runMode(act action, name string, args []string, stdout, stderr io.Writer) i
 	if err != nil {
 		return fail(err)
 	}
-	state := realserver.State{Dir: stateDir(), Netns: netns}
+	state := realserver.State{Dir: stateDir(), Netns: netns, Log: log}
 	if act == actVerify {
 		var found []realserver.Finding
 		unlock, err := asReader(state, o.lockWait, func() error {
@@ -115,7 +115,7 @@ func runMode(act action, name string, args []string, stdout, stderr io.Writer) i
 		return fail(err)
 	}
 	if o.dryRun {
-		eng.Record = dryRecord(eng.Record)
+		eng.Record = eng.Record.Clone()
 	}
 	var res realserver.Result
 	if act == actDown {
@@ -150,11 +150,6 @@ func readRecord() *realserver.Record {
 		return nil
 	}
 	return rec
-}
-
-// dryRecord is a copy of rec that is never saved.
-func dryRecord(rec *realserver.Record) *realserver.Record {
-	return &realserver.Record{Version: rec.Version, Netns: rec.Netns, Changes: append([]realserver.Change(nil), rec.Changes...)}
 }
 
 func stateDir() string {

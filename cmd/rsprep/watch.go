@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/atomicfile"
 	"github.com/rsprep/rsprep/realserver/kernel"
 	"github.com/rsprep/rsprep/realserver/watch"
 )
@@ -243,7 +244,7 @@ func writeTextfile(path string, s watch.Status) error {
 	var b bytes.Buffer
 	writePrometheus(&b, realserver.Result{Mode: s.Mode, Checks: s.Checks}, time.Now())
 	writeWatchMetrics(&b, s)
-	return realserver.WriteFileAtomic(path, b.Bytes(), 0o644)
+	return atomicfile.Write(path, b.Bytes(), 0o644)
 }
 
 // writeWatchMetrics writes the watcher's counters and fights, one series

@@ -14,6 +14,10 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/vishvananda/netns"
+
+	"github.com/rsprep/rsprep/realserver"
 )
 
 // NeedRoot skips a privileged test when not root. Under CI (CI=true) a
@@ -165,7 +169,7 @@ func (n *NS) RsprepEnv(t testing.TB, env []string, args ...string) Result {
 func (n *NS) Snapshot(t testing.TB) string {
 	t.Helper()
 	var parts []string
-	links := ipQuiet(n.Must(t, "ip", "-o", "link", "show"))
+	links := n.Must(t, "ip", "-o", "link", "show")
 	for _, l := range strings.Split(strings.TrimSpace(links), "\n") {
 		// Keep name and flags; drop counters, qdisc state and the like,
 		// and any line that is not a link ("N: name: <flags>"): on a busy
@@ -184,7 +188,7 @@ func (n *NS) Snapshot(t testing.TB) string {
 		{"route", []string{"ip", "route", "show", "table", "main"}},
 		{"neigh", []string{"ip", "neigh", "show", "nud", "permanent"}},
 	} {
-		out := ipQuiet(n.Must(t, cmd.args...))
+		out := n.Must(t, cmd.args...)
 		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
 			// Kernel-made fe80:: addresses are never rsprep's, and their
 			// DAD flags (tentative) change by themselves: leave them out.
@@ -238,15 +242,44 @@ func (n *NS) MAC(t testing.TB, dev string) string {
 	return strings.TrimSpace(n.Must(t, "cat", "/sys/class/net/"+dev+"/address"))
 }
 
-// ipQuiet drops what ip(8) says on stderr about a veth peer whose
-// namespace another test is deleting at that moment ("Peer netns reference
-// is invalid."): noise, not state.
-func ipQuiet(out string) string {
-	var keep []string
-	for _, l := range strings.Split(out, "\n") {
-		if !strings.HasPrefix(l, "Peer netns reference is invalid") {
-			keep = append(keep, l)
-		}
+// Netns is the namespace's identity as rsprep keys its record and lock,
+// read from inside it (the cookie belongs to a socket opened there).
+func (n *NS) Netns(t testing.TB) realserver.Netns {
+	t.Helper()
+	type res struct {
+		id  realserver.Netns
+		err error
 	}
-	return strings.Join(keep, "\n")
+	ch := make(chan res, 1)
+	go func() {
+		runtime.LockOSThread()
+		orig, err := netns.Get()
+		if err != nil {
+			ch <- res{err: err}
+			return
+		}
+		defer orig.Close()
+		h, err := netns.GetFromName(n.Name)
+		if err == nil {
+			err = netns.Set(h)
+			h.Close()
+		}
+		if err != nil {
+			ch <- res{err: err}
+			return
+		}
+		id, err := realserver.CurrentNetns()
+		// Back home before the thread is unlocked: a thread (even the
+		// process's main one) left inside would make the test process one
+		// of the namespace's, which its cleanup kills.
+		if serr := netns.Set(orig); serr == nil {
+			runtime.UnlockOSThread()
+		}
+		ch <- res{id, err}
+	}()
+	r := <-ch
+	if r.err != nil {
+		t.Fatalf("identifying namespace %s: %v", n.Name, r.err)
+	}
+	return r.id
 }
