@@ -115,6 +115,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runDoctor(rest, stdout, stderr)
 	case "probe":
 		return runProbe(rest, stdout, stderr)
+	case "man", "completion": // hidden: for packaging (see manpage.go, completion.go)
+		return runGenerate(cmd, rest, stdout, stderr)
 	}
 	return runMode(actApply, cmd, rest, stdout, stderr)
 }
@@ -145,6 +147,9 @@ func parseFlags(fs *pflag.FlagSet, args []string, stdout, stderr io.Writer) (cod
 	fs.SetOutput(io.Discard)
 	err := fs.Parse(args)
 	if errors.Is(err, pflag.ErrHelp) {
+		if c, ok := stdout.(flagCollector); ok {
+			c.collect(fs) // rsprep man and completion read the flags from here
+		}
 		fs.SetOutput(stdout)
 		fs.Usage()
 		return exitOK, true

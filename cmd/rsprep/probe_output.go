@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/rsprep/rsprep/cmd/rsprep/schema"
 	"github.com/rsprep/rsprep/realserver/probe"
 )
 
@@ -34,9 +35,10 @@ func writeProbe(w io.Writer, format string, results []probe.Result) error {
 	switch format {
 	case "json":
 		out := struct {
+			Schema  int         `json:"schema"` // schema/rsprep.schema.json
 			OK      bool        `json:"ok"`
 			Results []jsonProbe `json:"results"`
-		}{OK: true, Results: []jsonProbe{}}
+		}{Schema: schema.Version, OK: true, Results: []jsonProbe{}}
 		for _, r := range results {
 			out.OK = out.OK && r.State == probe.Open
 			out.Results = append(out.Results, toJSON(r))

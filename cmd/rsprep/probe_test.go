@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rsprep/rsprep/cmd/rsprep/schema"
 	"github.com/rsprep/rsprep/realserver/probe"
 )
 
@@ -72,6 +73,9 @@ func TestProbeJSON(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatal(err)
+	}
+	if err := schema.Validate([]byte(out)); err != nil {
+		t.Errorf("probe -o json departs from rsprep.schema.json: %v\n%s", err, out)
 	}
 	if got.OK || len(got.Results) != 4 {
 		t.Fatalf("ok %v, %d results:\n%s", got.OK, len(got.Results), out)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/vishvananda/netns"
 
+	"github.com/rsprep/rsprep/cmd/rsprep/schema"
 	"github.com/rsprep/rsprep/realserver"
 )
 
@@ -159,7 +160,23 @@ func (n *NS) RsprepEnv(t testing.TB, env []string, args ...string) Result {
 		}
 		code = ee.ExitCode()
 	}
+	if wantsJSON(args) && code <= 1 {
+		// Every JSON a test makes rsprep print is held to the schema.
+		if err := schema.Validate(stdout.Bytes()); err != nil {
+			t.Errorf("rsprep %v: the JSON departs from rsprep.schema.json: %v\n%s", args, err, stdout.String())
+		}
+	}
 	return Result{Code: code, Stdout: stdout.String(), Stderr: stderr.String()}
+}
+
+// wantsJSON reports whether args ask for -o json.
+func wantsJSON(args []string) bool {
+	for i, a := range args {
+		if a == "-ojson" || a == "--output=json" || (a == "-o" || a == "--output") && i+1 < len(args) && args[i+1] == "json" {
+			return true
+		}
+	}
+	return false
 }
 
 // Snapshot is everything rsprep may touch in the namespace, normalised so
