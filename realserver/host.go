@@ -4,6 +4,8 @@
 package realserver
 
 import (
+	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 )
@@ -45,6 +47,75 @@ type Host interface {
 
 	// LoadModule loads a kernel module (modprobe); built-in is success.
 	LoadModule(name string) error
+
+	// FouPorts lists the UDP ports where the fou module decapsulates (ip
+	// fou show); an error wrapping ErrNoFou when fou is not loaded.
+	FouPorts() ([]FouPort, error)
+	// AddFouPort opens a receive port (ip fou add); one that is already
+	// there is success. DelFouPort closes it; absent is success.
+	AddFouPort(p FouPort) error
+	DelFouPort(p FouPort) error
+
+	// TunnelMode reads which inner protocol an IPv6 tunnel device accepts
+	// (ip -6 tunnel show); SetTunnelMode changes it (ip -6 tunnel change).
+	TunnelMode(link string) (TunnelMode, error)
+	SetTunnelMode(link string, m TunnelMode) error
+}
+
+// ErrNoFou means the kernel has no fou generic netlink family: the fou
+// module is not loaded.
+var ErrNoFou = errors.New("fou is not loaded")
+
+// FouPort is one fou receive port: UDP Port on the underlay Family (4 or
+// 6), decapsulating GUE (the only kind IPVS sends) or, for a port somebody
+// else opened, direct IP protocol Proto.
+type FouPort struct {
+	Family int    `json:"family"`
+	Port   uint16 `json:"port"`
+	GUE    bool   `json:"gue,omitempty"`
+	Proto  int    `json:"proto,omitempty"` // direct encapsulation only
+}
+
+func (p FouPort) String() string {
+	s := fmt.Sprintf("port %d", p.Port)
+	if p.GUE {
+		s += " gue"
+	} else {
+		s += fmt.Sprintf(" ipproto %d", p.Proto)
+	}
+	if p.Family == 6 {
+		s += " -6"
+	}
+	return s
+}
+
+// TunnelMode is the inner protocol an ip6tnl device accepts, as the kernel
+// stores it: IPPROTO_IPV6 (ip6ip6), IPPROTO_IPIP (ipip6) or 0 (any).
+type TunnelMode int
+
+const (
+	ModeAny    TunnelMode = 0
+	ModeIPIP6  TunnelMode = 4
+	ModeIP6IP6 TunnelMode = 41
+)
+
+// Accepts reports whether a device in mode m takes inner packets of IP
+// family fam (4 or 6).
+func (m TunnelMode) Accepts(fam int) bool {
+	return m == ModeAny || (m == ModeIPIP6 && fam == 4) || (m == ModeIP6IP6 && fam == 6)
+}
+
+// String is the mode as iproute2 spells it.
+func (m TunnelMode) String() string {
+	switch m {
+	case ModeAny:
+		return "any"
+	case ModeIPIP6:
+		return "ipip6"
+	case ModeIP6IP6:
+		return "ip6ip6"
+	}
+	return fmt.Sprintf("proto %d", int(m))
 }
 
 // Link is one network interface as rsprep sees it.

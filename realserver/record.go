@@ -176,6 +176,10 @@ func (c Change) ownerKey() string {
 		return "neigh " + c.Neigh.Link + " " + c.Neigh.IP.String()
 	case KindLinkUp:
 		return "link " + c.Link
+	case KindFouAdd:
+		return fmt.Sprintf("fou %d %d", c.Fou.Family, c.Fou.Port)
+	case KindTunnelMode:
+		return "tunnel-mode " + c.Link
 	}
 	return c.identity()
 }
@@ -207,6 +211,8 @@ func (r *Record) Own(cs []Change) {
 			old.Route = c.Route
 		case KindNeighSet:
 			old.Neigh = c.Neigh
+		case KindTunnelMode:
+			old.To = c.To
 		}
 	}
 }

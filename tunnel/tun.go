@@ -1,25 +1,29 @@
 // Package tunnel is TUN mode (ipvsadm -i): the director wraps each packet
-// in IP-in-IP; the real server unwraps it on tunl0, where the VIP is bound,
-// and answers the client directly.
+// in IP-in-IP, GUE or GRE; the real server unwraps it on a tunnel device,
+// where the VIP is bound, and answers the client directly.
 package tunnel
 
 import (
 	"net/netip"
+	"slices"
 
 	"github.com/rsprep/rsprep/arp"
 	"github.com/rsprep/rsprep/realserver"
 )
 
-// The fallback tunnel devices that the modules create, where decapsulated
-// packets arrive and the VIPs are bound.
+// The fallback tunnel devices of plain IP-in-IP.
 const (
 	dev4 = "tunl0"   // ipip
 	dev6 = "ip6tnl0" // ip6_tunnel
 )
 
-// TUN is the desired state of an IP-in-IP real server.
+// TUN is the desired state of a tunnelling real server.
 type TUN struct {
 	VIPs     []netip.Addr
+	Encap    Encap  // --encap; "" is ipip
+	Port     uint16 // --encap-port: the GUE port (the director's --tun-port)
+	Underlay int    // --underlay: 4 or 6; 0: each VIP's own family
+	MSS      MSS    // --mss
 	RPFilter RPFilter
 	Pin      *arp.Pin // --pin-gateway-arp
 }
@@ -35,8 +39,17 @@ func (s TUN) Validate() error {
 	if len(s.VIPs) == 0 {
 		return realserver.Inputf("tun needs at least one --vip")
 	}
-	if s.RPFilter != RPFilterUnset && !s.hasIPv4() {
+	if s.Encap == EncapGUE && s.Port == 0 {
+		return realserver.Inputf("--encap gue needs --encap-port (the director's --tun-port, e.g. 6080)")
+	}
+	if s.Encap != EncapGUE && s.Port != 0 {
+		return realserver.Inputf("--encap-port %d is for --encap gue, and the encapsulation is %s", s.Port, s.encap())
+	}
+	if s.RPFilter != RPFilterUnset && !s.has(4) {
 		return realserver.Inputf("--rp-filter %s: rp_filter is IPv4 only, and every VIP is IPv6", s.RPFilter)
+	}
+	if err := s.MSS.validate(); err != nil {
+		return err
 	}
 	if s.Pin != nil {
 		return s.Pin.Validate()
@@ -56,42 +69,104 @@ func (s TUN) Preflight(v *realserver.View) error {
 	return nil
 }
 
-// Invariants, in the order apply needs them: the module that creates the
-// tunnel device, the device up, ARP suppression and rp_filter (sysctls
-// before addresses), then the VIPs. IPv4 pieces only with an IPv4 VIP,
-// IPv6 ones only with an IPv6 VIP: a host-wide knob is touched only when
-// it matters.
+// Invariants, in the order apply needs them: for each device a packet
+// comes out on, the modules that create it (and fou's port for GUE), the
+// device up and in a mode that takes the inner family; ARP suppression and
+// rp_filter (sysctls before addresses); then the VIPs and their MSS. IPv4
+// pieces only with an IPv4 VIP: a host-wide knob is touched only when it
+// matters.
 func (s TUN) Invariants() []realserver.Invariant {
 	var invs []realserver.Invariant
-	if s.hasIPv4() {
-		invs = append(invs, moduleLoaded("ipip", dev4, "ipip"), tunnelUp(dev4, "ipip"))
-		invs = append(invs, arp.Suppression([]string{dev4})...)
-		invs = append(invs, s.RPFilter.invariant())
+	for _, d := range s.decaps() {
+		for _, m := range d.modules {
+			if m == "fou" || m == "fou6" {
+				continue
+			}
+			invs = append(invs, moduleLoaded(m, d.dev, d.kind))
+		}
+		if s.encap() == EncapGUE {
+			invs = append(invs, fouPort(s.underlay(d.inner), s.Port))
+		}
+		invs = append(invs, tunnelUp(d.dev, d.kind))
+		if d.mode {
+			invs = append(invs, tunnelMode(d.dev, s.innerOn(d.dev)))
+		}
 	}
-	if s.hasIPv6() {
-		invs = append(invs, moduleLoaded("ip6_tunnel", dev6, "ip6tnl"), tunnelUp(dev6, "ip6tnl"))
+	if s.has(4) {
+		v4 := s.decap(4).dev
+		invs = append(invs, arp.Suppression([]string{v4})...)
+		invs = append(invs, s.RPFilter.invariant(v4))
 	}
-	invs = append(invs, realserver.VIPBound(s.VIPs, dev4, dev6), realserver.VIPExclusive(s.VIPs))
+	invs = append(invs, realserver.VIPBound(s.VIPs, s.decap(4).dev, s.decap(6).dev), realserver.VIPExclusive(s.VIPs))
 	if s.Pin != nil {
 		invs = append(invs, s.Pin.Invariant())
 	}
 	return invs
 }
 
-func (s TUN) hasIPv4() bool {
-	for _, ip := range s.VIPs {
-		if ip.Is4() {
-			return true
+// Modules are the kernel modules this TUN loads, for modules-load.d.
+func (s TUN) Modules() []string {
+	var mods []string
+	for _, d := range s.decaps() {
+		for _, m := range d.modules {
+			if !slices.Contains(mods, m) {
+				mods = append(mods, m)
+			}
 		}
 	}
-	return false
+	return mods
 }
 
-func (s TUN) hasIPv6() bool {
-	for _, ip := range s.VIPs {
-		if ip.Is6() {
-			return true
+// innerDecap is a decap for one inner family.
+type innerDecap struct {
+	decap
+	inner int
+}
+
+// decaps lists the decaps the VIPs need, one per device (an IPv4 and an
+// IPv6 VIP over one IPv6 underlay share ip6tnl0).
+func (s TUN) decaps() []innerDecap {
+	var out []innerDecap
+	for _, fam := range []int{4, 6} {
+		if !s.has(fam) {
+			continue
+		}
+		d := s.decap(fam)
+		if !slices.ContainsFunc(out, func(x innerDecap) bool { return x.dev == d.dev }) {
+			out = append(out, innerDecap{d, fam})
 		}
 	}
-	return false
+	return out
+}
+
+func (s TUN) decap(inner int) decap { return decapFor(s.encap(), s.underlay(inner), inner) }
+
+// innerOn lists the inner families that arrive on dev.
+func (s TUN) innerOn(dev string) []int {
+	var fams []int
+	for _, fam := range []int{4, 6} {
+		if s.has(fam) && s.decap(fam).dev == dev {
+			fams = append(fams, fam)
+		}
+	}
+	return fams
+}
+
+func (s TUN) encap() Encap {
+	if s.Encap == "" {
+		return EncapIPIP
+	}
+	return s.Encap
+}
+
+// underlay is the family the director sends to, for VIPs of family inner.
+func (s TUN) underlay(inner int) int {
+	if s.Underlay != 0 {
+		return s.Underlay
+	}
+	return inner
+}
+
+func (s TUN) has(fam int) bool {
+	return slices.ContainsFunc(s.VIPs, func(ip netip.Addr) bool { return family(ip) == fam })
 }

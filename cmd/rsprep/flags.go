@@ -10,7 +10,6 @@ import (
 	"github.com/rsprep/rsprep/arp"
 	"github.com/rsprep/rsprep/nat"
 	"github.com/rsprep/rsprep/realserver"
-	"github.com/rsprep/rsprep/tunnel"
 )
 
 // options are every flag's value; each mode defines only the flags it takes.
@@ -27,6 +26,10 @@ type options struct {
 
 	// tun and nat, and --pin-gateway-arp for every mode (see the end of this file)
 	rpFilter      string
+	encap         string
+	encapPort     uint16
+	underlay      string
+	mss           string
 	dip           string
 	keepRoutes    []string
 	pinGatewayARP bool
@@ -135,7 +138,8 @@ func tunDef() modeDef {
 		example: "rsprep tun --vip 192.168.79.180",
 		flags: func(fs *pflag.FlagSet, o *options) {
 			vipFlag(fs, o)
-			fs.StringVar(&o.rpFilter, "rp-filter", "", "effective rp_filter for tunl0: off (0, default) or loose (2, when a hardening baseline forbids 0)")
+			tunFlags(fs, o)
+			fs.StringVar(&o.rpFilter, "rp-filter", "", "effective rp_filter for the tunnel device: off (0, default) or loose (2, when a hardening baseline forbids 0)")
 			pinFlags(fs, o)
 		},
 		build: func(o *options) (realserver.Mode, error) {
@@ -143,15 +147,12 @@ func tunDef() modeDef {
 			if err != nil {
 				return nil, err
 			}
-			rp, err := tunnel.ParseRPFilter(o.rpFilter)
+			t, err := buildTUN(o)
 			if err != nil {
 				return nil, err
 			}
-			pin, err := buildPin(o)
-			if err != nil {
-				return nil, err
-			}
-			return tunnel.TUN{VIPs: vips, RPFilter: rp, Pin: pin}, nil
+			t.VIPs = vips
+			return t, nil
 		},
 	}
 }

@@ -152,6 +152,12 @@ func (h *Host) Render() string {
 	for _, n := range h.neighs {
 		lines = append(lines, fmt.Sprintf("neigh %s dev %s lladdr %s %s", n.IP, n.Link, n.MAC, n.State))
 	}
+	for _, p := range h.fou {
+		lines = append(lines, "fou "+p.String())
+	}
+	for l, m := range h.modes {
+		lines = append(lines, fmt.Sprintf("tunnel %s mode %s", l, m))
+	}
 	sort.Strings(lines)
 	return strings.Join(lines, "\n") + "\n"
 }
