@@ -26,6 +26,8 @@ const (
 	KindFouAdd       Kind = "fou-add"       // open the fou receive port Fou
 	KindFouDel       Kind = "fou-del"       // close it
 	KindTunnelMode   Kind = "tunnel-mode"   // set Link's tunnel mode From → To (TunnelMode values)
+	KindRuleAdd      Kind = "rule-add"      // add Rule
+	KindRuleDel      Kind = "rule-del"      // remove Rule
 )
 
 // phase orders a plan: modules first (they create devices), sysctls before
@@ -34,7 +36,7 @@ const (
 var phase = map[Kind]int{
 	KindModule: 0, KindSysctl: 1, KindLinkUp: 2, KindFouAdd: 2, KindTunnelMode: 2, KindAddrDel: 3, KindAddrAdd: 4,
 	KindRouteAdd: 5, KindRouteReplace: 6, KindRouteDel: 7, KindNeighDel: 8, KindNeighSet: 9,
-	KindLinkDown: 10, KindFouDel: 10,
+	KindRuleAdd: 7, KindRuleDel: 7, KindLinkDown: 10, KindFouDel: 10,
 }
 
 // Change is one planned kernel change, as plain data: it is printed by
@@ -53,6 +55,7 @@ type Change struct {
 	Neigh     Neighbor  `json:"neigh,omitzero"`
 	PrevNeigh *Neighbor `json:"prev_neigh,omitempty"`
 	Fou       FouPort   `json:"fou,omitzero"`
+	Rule      Rule      `json:"rule,omitzero"`
 }
 
 // Inverse is the change that undoes c; ok is false for changes rsprep
@@ -92,6 +95,10 @@ func (c Change) Inverse() (inv Change, ok bool) {
 		inv.Kind = KindFouAdd
 	case KindTunnelMode:
 		inv.From, inv.To = c.To, c.From
+	case KindRuleAdd:
+		inv.Kind = KindRuleDel
+	case KindRuleDel:
+		inv.Kind = KindRuleAdd
 	default:
 		return Change{}, false
 	}
@@ -125,6 +132,10 @@ func (c Change) Run(h Host) error {
 		return h.DelFouPort(c.Fou)
 	case KindTunnelMode:
 		return h.SetTunnelMode(c.Link, TunnelMode(c.To))
+	case KindRuleAdd:
+		return h.AddRule(c.Rule)
+	case KindRuleDel:
+		return h.DelRule(c.Rule)
 	}
 	return fmt.Errorf("unknown change kind %q", c.Kind)
 }
@@ -163,6 +174,10 @@ func (c Change) String() string {
 		return "ip fou del " + c.Fou.String()
 	case KindTunnelMode:
 		return fmt.Sprintf("ip -6 tunnel change %s mode %s", c.Link, TunnelMode(c.To))
+	case KindRuleAdd:
+		return "ip rule add " + c.Rule.String()
+	case KindRuleDel:
+		return "ip rule del " + c.Rule.String()
 	}
 	return string(c.Kind)
 }
@@ -183,6 +198,12 @@ func (r Route) String() string {
 	}
 	if r.Metric != 0 {
 		fmt.Fprintf(&b, " metric %d", r.Metric)
+	}
+	if r.Table != 0 {
+		fmt.Fprintf(&b, " table %d", r.Table)
+	}
+	if r.AdvMSS != 0 {
+		fmt.Fprintf(&b, " advmss %d", r.AdvMSS)
 	}
 	return b.String()
 }

@@ -41,6 +41,8 @@ type View struct {
 	neighs  []Neighbor
 	sysctls map[SysctlKey]int
 	fou     []FouPort
+	rules   []Rule
+	tables  map[int][]Route
 	modes   map[string]TunnelMode
 	loaded  map[string]bool
 	record  func() *Record // what rsprep changed here before, read on first use; nil: none
@@ -48,7 +50,7 @@ type View struct {
 
 // NewView starts an observation of h.
 func NewView(h Host) *View {
-	return &View{host: h, sysctls: map[SysctlKey]int{}, modes: map[string]TunnelMode{}, loaded: map[string]bool{}}
+	return &View{host: h, sysctls: map[SysctlKey]int{}, modes: map[string]TunnelMode{}, tables: map[int][]Route{}, loaded: map[string]bool{}}
 }
 
 // Host is the observed host, for checks that must ask the network (the
@@ -168,6 +170,34 @@ func (v *View) Routes() ([]Route, error) {
 		v.routes, v.loaded["routes"] = r, true
 	}
 	return v.routes, nil
+}
+
+// TableRoutes returns the IPv4 routes of a table (0: main).
+func (v *View) TableRoutes(table int) ([]Route, error) {
+	if table == 0 {
+		return v.Routes()
+	}
+	if r, ok := v.tables[table]; ok {
+		return r, nil
+	}
+	r, err := v.host.TableRoutes(table)
+	if err != nil {
+		return nil, fmt.Errorf("listing the routes of table %d: %w", table, err)
+	}
+	v.tables[table] = r
+	return r, nil
+}
+
+// Rules returns the IPv4 policy routing rules.
+func (v *View) Rules() ([]Rule, error) {
+	if !v.loaded["rules"] {
+		r, err := v.host.Rules()
+		if err != nil {
+			return nil, fmt.Errorf("listing rules: %w", err)
+		}
+		v.rules, v.loaded["rules"] = r, true
+	}
+	return v.rules, nil
 }
 
 // FouPorts returns the fou receive ports.

@@ -12,7 +12,7 @@ import (
 // downPhase orders a teardown: VIPs go first, so the host never answers ARP
 // for a VIP after its suppression is lifted; sysctls are restored last.
 var downPhase = map[Kind]int{
-	KindAddrDel: 0, KindRouteReplace: 1, KindRouteDel: 2, KindNeighSet: 3, KindNeighDel: 3,
+	KindAddrDel: 0, KindRuleDel: 1, KindRouteReplace: 1, KindRouteDel: 2, KindNeighSet: 3, KindNeighDel: 3,
 	KindLinkDown: 4, KindFouDel: 4, KindTunnelMode: 4, KindSysctl: 5,
 }
 
@@ -157,8 +157,14 @@ func undoIfStillOurs(v *View, c Change) (*Change, string, error) {
 			return nil, "", err
 		}
 		return &inv, "", nil
+	case KindRuleAdd:
+		rules, err := v.Rules()
+		if err != nil || !slices.Contains(rules, c.Rule) {
+			return nil, "", err
+		}
+		return &inv, "", nil
 	case KindRouteAdd:
-		routes, err := v.Routes()
+		routes, err := v.TableRoutes(c.Route.Table)
 		if err != nil {
 			return nil, "", err
 		}

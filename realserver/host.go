@@ -30,8 +30,10 @@ type Host interface {
 	Sysctl(k SysctlKey) (int, error)
 	SetSysctl(k SysctlKey, v int) error
 
-	// Routes lists the IPv4 routes of the main table.
+	// Routes lists the IPv4 routes of the main table; TableRoutes those
+	// of another table.
 	Routes() ([]Route, error)
+	TableRoutes(table int) ([]Route, error)
 	// AddRoute adds (or replaces) a route; DelRoute removes one, absent is success.
 	AddRoute(r Route) error
 	DelRoute(r Route) error
@@ -47,6 +49,13 @@ type Host interface {
 
 	// LoadModule loads a kernel module (modprobe); built-in is success.
 	LoadModule(name string) error
+
+	// Rules lists the IPv4 policy routing rules that select by source
+	// (ip rule from ADDR lookup TABLE); AddRule adds one (present is
+	// success), DelRule removes one (absent is success).
+	Rules() ([]Rule, error)
+	AddRule(r Rule) error
+	DelRule(r Rule) error
 
 	// FouPorts lists the UDP ports where the fou module decapsulates (ip
 	// fou show); an error wrapping ErrNoFou when fou is not loaded.
@@ -126,6 +135,7 @@ type Link struct {
 	Up       bool   // administratively up (IFF_UP)
 	NoARP    bool   // IFF_NOARP: lo, tunnels
 	Loopback bool
+	MTU      int
 }
 
 // ARPCapable reports whether the link can answer ARP (and so steal a VIP).
@@ -161,13 +171,26 @@ func (k SysctlKey) Dotted() string {
 	return "net.ipv4.conf." + string(iface) + "." + k.Name
 }
 
-// Route is an IPv4 unicast route of the main table.
+// Route is an IPv4 unicast route, of the main table unless Table says.
 type Route struct {
 	Dst      netip.Prefix // 0.0.0.0/0 for a default route (never left invalid)
 	Gw       netip.Addr   // invalid for a directly connected route
 	Link     string
 	Metric   int
 	Protocol int // rtnetlink protocol (kernel, boot, static, dhcp…); kept on restore
+	Table    int `json:",omitempty"` // 0: main
+	AdvMSS   int `json:",omitempty"` // the MSS TCP advertises on connections using the route (0: from the MTU)
+}
+
+// Rule is a policy routing rule: packets from Src look up Table first.
+type Rule struct {
+	Src      netip.Prefix `json:"src"`
+	Table    int          `json:"table"`
+	Priority int          `json:"priority"`
+}
+
+func (r Rule) String() string {
+	return fmt.Sprintf("from %s lookup %d pref %d", r.Src, r.Table, r.Priority)
 }
 
 // IsDefault reports whether r is a default route.

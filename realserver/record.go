@@ -171,7 +171,12 @@ func (c Change) ownerKey() string {
 	case KindRouteReplace:
 		return fmt.Sprintf("default metric %d", c.Route.Metric)
 	case KindRouteAdd:
+		if c.Route.Table != 0 {
+			return fmt.Sprintf("route %d %s metric %d", c.Route.Table, c.Route.Dst, c.Route.Metric)
+		}
 		return "route " + c.Route.Dst.String()
+	case KindRuleAdd:
+		return "rule " + c.Rule.String()
 	case KindNeighSet:
 		return "neigh " + c.Neigh.Link + " " + c.Neigh.IP.String()
 	case KindLinkUp:
@@ -193,7 +198,14 @@ func (r *Record) Own(cs []Change) {
 	for i, c := range r.Changes {
 		index[c.ownerKey()] = i
 	}
+	var stale []Route
 	for _, c := range cs {
+		if c.Kind == KindRouteDel && c.Route.Table != 0 {
+			// A stale route leaves rsprep's own table: nothing to put
+			// back, and the route it recorded adding is settled.
+			stale = append(stale, c.Route)
+			continue
+		}
 		if !recordable(c) {
 			continue
 		}
@@ -213,7 +225,16 @@ func (r *Record) Own(cs []Change) {
 			old.Neigh = c.Neigh
 		case KindTunnelMode:
 			old.To = c.To
+		case KindRouteAdd:
+			if c.Route.Table != 0 { // a route of rsprep's own table, replaced
+				old.Route = c.Route
+			}
 		}
+	}
+	for _, gone := range stale {
+		r.Changes = slices.DeleteFunc(r.Changes, func(c Change) bool {
+			return c.Kind == KindRouteAdd && c.Route.Table == gone.Table && c.Route.Dst == gone.Dst && c.Route.Metric == gone.Metric && c.Route.Gw == gone.Gw
+		})
 	}
 }
 

@@ -48,7 +48,7 @@ func (s TUN) Validate() error {
 	if s.RPFilter != RPFilterUnset && !s.has(4) {
 		return realserver.Inputf("--rp-filter %s: rp_filter is IPv4 only, and every VIP is IPv6", s.RPFilter)
 	}
-	if err := s.MSS.validate(); err != nil {
+	if err := s.validateMSS(); err != nil {
 		return err
 	}
 	if s.Pin != nil {
@@ -98,6 +98,9 @@ func (s TUN) Invariants() []realserver.Invariant {
 		invs = append(invs, s.RPFilter.invariant(v4))
 	}
 	invs = append(invs, realserver.VIPBound(s.VIPs, s.decap(4).dev, s.decap(6).dev), realserver.VIPExclusive(s.VIPs))
+	if s.MSS != 0 {
+		invs = append(invs, s.mssClamp())
+	}
 	if s.Pin != nil {
 		invs = append(invs, s.Pin.Invariant())
 	}

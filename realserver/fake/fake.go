@@ -33,6 +33,7 @@ type Host struct {
 	modules map[string]bool                 // loadable modules
 	loaded  map[string]bool
 	fou     []realserver.FouPort
+	rules   []realserver.Rule
 	modes   map[string]realserver.TunnelMode // ip6tnl devices' modes
 
 	writes    int   // mutating calls so far

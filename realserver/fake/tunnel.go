@@ -124,3 +124,35 @@ func (h *Host) SetTunnelMode(link string, m realserver.TunnelMode) error {
 	h.modes[link] = m
 	return nil
 }
+
+// Rules implements realserver.Host.
+func (h *Host) Rules() ([]realserver.Rule, error) {
+	if h.readErr != nil {
+		return nil, h.readErr
+	}
+	return slices.Clone(h.rules), nil
+}
+
+// AddRule implements realserver.Host: an identical rule is EEXIST in the
+// kernel (NLM_F_EXCL), success for rsprep.
+func (h *Host) AddRule(r realserver.Rule) error {
+	if err := h.write(); err != nil {
+		return err
+	}
+	if !r.Src.IsValid() || r.Table == 0 {
+		return fmt.Errorf("rule %s: %w", r, syscall.EINVAL)
+	}
+	if !slices.Contains(h.rules, r) {
+		h.rules = append(h.rules, r)
+	}
+	return nil
+}
+
+// DelRule implements realserver.Host.
+func (h *Host) DelRule(r realserver.Rule) error {
+	if err := h.write(); err != nil {
+		return err
+	}
+	h.rules = slices.DeleteFunc(h.rules, func(x realserver.Rule) bool { return x == r })
+	return nil
+}

@@ -151,42 +151,42 @@ tun_service() {
 # through the director; a second apply is silent; down, then verify 1;
 # again, and traffic is back.
 tun_prove() {
-	_t=$1 _p=$2 _vip=$3
+	_name=$1 _p=$2 _vip=$3
 	shift 3
 	hits "$_p-c" "http://$_vip/" 1
-	verdict '[ $h0 -eq 1 ]' "$_t.control.unprepared" "$h0 of 1 request unanswered without rsprep"
+	verdict '[ $h0 -eq 1 ]' "$_name.control.unprepared" "$h0 of 1 request unanswered without rsprep"
 	for _rs in rs1 rs2; do
 		rsp "$_p-$_rs" tun --vip "$_vip" "$@"
-		verdict '[ $rc -eq 0 ]' "$_t.apply.$_rs" "rsprep tun $* exits $rc"
+		verdict '[ $rc -eq 0 ]' "$_name.apply.$_rs" "rsprep tun $* exits $rc"
 		rsp "$_p-$_rs" verify tun --vip "$_vip" "$@"
-		verdict '[ $rc -eq 0 ]' "$_t.verify.$_rs" "rsprep verify tun $* exits $rc"
+		verdict '[ $rc -eq 0 ]' "$_name.verify.$_rs" "rsprep verify tun $* exits $rc"
 	done
 	# The control's ICMP errors may still be folded into the counters for
 	# one estimator period (2 s): settle, then zero.
 	sleep 2
 	ipvs_zero "$_p-d"
 	hits "$_p-c" "http://$_vip/" "$n"
-	verdict '[ $h1 -gt 0 ] && [ $h2 -gt 0 ] && [ $h0 -eq 0 ]' "$_t.traffic" "rs1=$h1 rs2=$h2 unanswered=$h0 of $n"
+	verdict '[ $h1 -gt 0 ] && [ $h2 -gt 0 ] && [ $h0 -eq 0 ]' "$_name.traffic" "rs1=$h1 rs2=$h2 unanswered=$h0 of $n"
 	ipvs_stats "$_p-d" "$_vip:80" "$n"
-	verdict '[ "$conns" -eq $n ] && [ "$outpkts" = 0 ]' "$_t.director.no-return" \
+	verdict '[ "$conns" -eq $n ] && [ "$outpkts" = 0 ]' "$_name.director.no-return" \
 		"$((h1 + h2)) answers; director conns=$conns inpkts=$inpkts outpkts=$outpkts"
 	rsp "$_p-rs1" tun --vip "$_vip" "$@"
-	verdict '[ $rc -eq 0 ] && [ -z "$out" ]' "$_t.apply.again" "second rsprep tun exits $rc, prints $(oneline "${out:-nothing}")"
-	tun_down "$_t" "$_p" "$_vip" "$@"
+	verdict '[ $rc -eq 0 ] && [ -z "$out" ]' "$_name.apply.again" "second rsprep tun exits $rc, prints $(oneline "${out:-nothing}")"
+	tun_down "$_name" "$_p" "$_vip" "$@"
 	rsp "$_p-rs1" verify tun --vip "$_vip" "$@"
-	verdict '[ $rc -eq 1 ]' "$_t.down.verify" "after down, verify exits $rc"
+	verdict '[ $rc -eq 1 ]' "$_name.down.verify" "after down, verify exits $rc"
 	for _rs in rs1 rs2; do rsp "$_p-$_rs" tun --vip "$_vip" "$@"; done
 	hits "$_p-c" "http://$_vip/" 2
-	verdict '[ $h1 -gt 0 ] && [ $h2 -gt 0 ] && [ $h0 -eq 0 ]' "$_t.reapply.traffic" "rs1=$h1 rs2=$h2 unanswered=$h0 of 2"
+	verdict '[ $h1 -gt 0 ] && [ $h2 -gt 0 ] && [ $h0 -eq 0 ]' "$_name.reapply.traffic" "rs1=$h1 rs2=$h2 unanswered=$h0 of 2"
 }
 
 # tun_down NAME P VIP RSPREP-FLAGS...: rsprep down on both real servers.
 tun_down() {
-	_t=$1 _p=$2 _vip=$3
+	_name=$1 _p=$2 _vip=$3
 	shift 3
 	for _rs in rs1 rs2; do
 		rsp "$_p-$_rs" down tun --vip "$_vip" "$@"
-		verdict '[ $rc -eq 0 ]' "$_t.down.$_rs" "rsprep down tun exits $rc"
+		verdict '[ $rc -eq 0 ]' "$_name.down.$_rs" "rsprep down tun exits $rc"
 	done
 }
 
@@ -194,14 +194,14 @@ tun_down() {
 # shell line; call /usr/sbin/ip by its path) undoes one piece on both real
 # servers: no answer, verify exits 1 naming ID; rsprep repairs it.
 tun_break() {
-	_t=$1 _p=$2 _vip=$3 _id=$4 _cmd=$5
+	_name=$1 _p=$2 _vip=$3 _id=$4 _cmd=$5
 	shift 5
 	for _rs in rs1 rs2; do ip netns exec "$_p-$_rs" sh -c "$_cmd"; done
 	hits "$_p-c" "http://$_vip/" 1
-	verdict '[ $h0 -eq 1 ]' "$_t.control.$_id" "after '$_cmd': $h0 of 1 request unanswered"
+	verdict '[ $h0 -eq 1 ]' "$_name.control.$_id" "after '$_cmd': $h0 of 1 request unanswered"
 	rsp "$_p-rs1" verify tun --vip "$_vip" "$@"
-	verdict '[ $rc -eq 1 ] && has "FAIL $_id "' "$_t.drift.$_id" "verify exits $rc$(has "FAIL $_id " && echo ", names $_id")"
+	verdict '[ $rc -eq 1 ] && has "FAIL $_id "' "$_name.drift.$_id" "verify exits $rc$(has "FAIL $_id " && echo ", names $_id")"
 	for _rs in rs1 rs2; do rsp "$_p-$_rs" tun --vip "$_vip" "$@"; done
 	hits "$_p-c" "http://$_vip/" 2
-	verdict '[ $h1 -gt 0 ] && [ $h2 -gt 0 ] && [ $h0 -eq 0 ]' "$_t.drift.$_id.repaired" "after rsprep tun: rs1=$h1 rs2=$h2 unanswered=$h0 of 2"
+	verdict '[ $h1 -gt 0 ] && [ $h2 -gt 0 ] && [ $h0 -eq 0 ]' "$_name.drift.$_id.repaired" "after rsprep tun: rs1=$h1 rs2=$h2 unanswered=$h0 of 2"
 }

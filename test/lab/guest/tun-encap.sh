@@ -33,3 +33,28 @@ verdict '[ "$mode" = ipip6 ]' v4in6.down.mode "down leaves somebody else's mode:
 same enc.down.state "ip addr and sysctls (tunnel devices aside)" \
 	"$(echo "$before1" | grep -v -e tunl0 -e gre -e erspan -e ip6tnl0 -e sit0)" \
 	"$(snap enc-rs1 | grep -v -e tunl0 -e gre -e erspan -e ip6tnl0 -e sit0)"
+
+# MSS: --mss 1400 clamps what the real servers advertise on connections to
+# the VIP (plain IP-in-IP here), and on nothing else: the client's own
+# socket says so (tcpmss reads TCP_INFO snd_mss, which is the advertised
+# MSS less 12 bytes of timestamps).
+tun_service enc 10.0.3.103 10.0.3.11 10.0.3.12 &&
+	for rs in rs1 rs2; do rsp enc-$rs tun --vip 10.0.3.103; done
+via=$(ip netns exec enc-c tcpmss 10.0.3.103:80 2>&1)
+verdict '[ "$via" -gt 1400 ] 2>/dev/null' mss.control "without --mss, the client's snd_mss through the VIP is ${via:-nothing}"
+for rs in rs1 rs2; do
+	rsp enc-$rs tun --vip 10.0.3.103 --mss 1400
+	verdict '[ $rc -eq 0 ]' mss.apply.$rs "rsprep tun --mss 1400 exits $rc"
+done
+rsp enc-rs1 verify tun --vip 10.0.3.103 --mss 1400
+verdict '[ $rc -eq 0 ] && has "ok   mss.clamp 10.0.3.103"' mss.verify "verify --mss 1400 exits $rc"
+via1=$(ip netns exec enc-c tcpmss 10.0.3.103:80 2>&1) via2=$(ip netns exec enc-c tcpmss 10.0.3.103:80 2>&1)
+direct=$(ip netns exec enc-c tcpmss 10.0.3.11:80 2>&1)
+verdict '[ "$via1" -le 1400 ] && [ "$via2" -le 1400 ] && [ "$direct" -gt 1400 ]' mss.clamp \
+	"client snd_mss via the VIP: $via1, $via2 (both real servers); direct to rs1's RIP: $direct"
+ip netns exec enc-rs1 /usr/sbin/ip rule del pref 7301
+rsp enc-rs1 verify tun --vip 10.0.3.103 --mss 1400
+verdict '[ $rc -eq 1 ] && has "FAIL mss.clamp 10.0.3.103"' mss.drift "rule removed: verify exits $rc$(has 'FAIL mss.clamp' && echo ', names mss.clamp')"
+tun_down mss enc 10.0.3.103 --mss 1400
+rules=$(ip -n enc-rs1 rule show | grep -c 7301) table=$(ip -n enc-rs1 route show table 7301 | wc -l)
+verdict '[ "$rules" = 0 ] && [ "$table" = 0 ]' mss.down "after down: $rules rules and $table routes of table 7301 left"
