@@ -55,6 +55,9 @@ func TestMSSRuleRemovedIsDrift(t *testing.T) {
 	spec := TUN{VIPs: []netip.Addr{vip}, MSS: 1400}
 	applyTwice(t, h, spec)
 	h.DelRule(realserver.Rule{Src: netip.MustParsePrefix("192.168.79.180/32"), Table: 7301, Priority: 7301})
+	// Somebody else's rules, one of them to rsprep's table, are not it.
+	h.AddRule(realserver.Rule{Src: netip.MustParsePrefix("192.168.79.181/32"), Table: 7301, Priority: 7301})
+	h.AddRule(realserver.Rule{Src: netip.MustParsePrefix("192.168.79.180/32"), Table: 100, Priority: 100})
 	f := finding(t, h, spec, "mss.clamp")
 	if f.OK || f.Subject != vip.String() || f.Fix[0].String() != "ip rule add from 192.168.79.180/32 lookup 7301 pref 7301" {
 		t.Errorf("rule gone: %+v, want a failing mss.clamp fixed by ip rule add", f)
