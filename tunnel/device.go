@@ -58,22 +58,35 @@ func tunnelUp(dev, kind string) realserver.Invariant {
 	})
 }
 
-// fouPort is module.fou and fou.port: fou loaded, and a GUE receive port
-// open on the underlay family, where the director's --tun-port points.
+// fouLoaded is module.fou: the fou generic netlink family exists. For an
+// IPv6 underlay the fix loads fou6 too (it holds fou's IPv6 encapsulation
+// ops; receiving needs only fou, so fou6 is not checked on its own).
+func fouLoaded(v6 bool) realserver.Invariant {
+	return realserver.CheckFunc(func(v *realserver.View) ([]realserver.Finding, error) {
+		f := realserver.Finding{ID: "module.fou", Subject: "fou", Want: "loaded", Got: "loaded", OK: true}
+		_, err := v.FouPorts()
+		switch {
+		case errors.Is(err, realserver.ErrNoFou):
+			f.OK, f.Got = false, "not loaded"
+			f.Fix = []realserver.Change{{Kind: realserver.KindModule, Module: "fou"}}
+			if v6 {
+				f.Fix = append(f.Fix, realserver.Change{Kind: realserver.KindModule, Module: "fou6"})
+			}
+		case err != nil:
+			return nil, err
+		}
+		return []realserver.Finding{f}, nil
+	})
+}
+
+// fouPort is fou.port: a GUE receive port open on the underlay family,
+// where the director's --tun-port points.
 func fouPort(fam int, port uint16) realserver.Invariant {
 	want := realserver.FouPort{Family: fam, Port: port, GUE: true}
 	return realserver.CheckFunc(func(v *realserver.View) ([]realserver.Finding, error) {
-		mod := realserver.Finding{ID: "module.fou", Subject: "fou", Want: "loaded", Got: "loaded", OK: true}
 		f := realserver.Finding{ID: "fou.port", Subject: fmt.Sprintf("%d/ipv%d", port, fam), Want: "ip fou " + want.String(), Got: "absent"}
 		ports, err := v.FouPorts()
-		switch {
-		case errors.Is(err, realserver.ErrNoFou):
-			mod.OK, mod.Got = false, "not loaded"
-			mod.Fix = []realserver.Change{{Kind: realserver.KindModule, Module: "fou"}}
-			if fam == 6 {
-				mod.Fix = append(mod.Fix, realserver.Change{Kind: realserver.KindModule, Module: "fou6"})
-			}
-		case err != nil:
+		if err != nil && !errors.Is(err, realserver.ErrNoFou) {
 			return nil, err
 		}
 		f.Fix = []realserver.Change{{Kind: realserver.KindFouAdd, Fou: want}}
@@ -88,7 +101,7 @@ func fouPort(fam int, port uint16) realserver.Invariant {
 				f.Detail = "somebody else decapsulates this port as plain IP: pick another --encap-port (and --tun-port)"
 			}
 		}
-		return []realserver.Finding{mod, f}, nil
+		return []realserver.Finding{f}, nil
 	})
 }
 

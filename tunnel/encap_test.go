@@ -271,3 +271,28 @@ func downLeaves(t *testing.T, h *fake.Host, eng *realserver.Engine, spec TUN, no
 	}
 	hasLines(t, h, line)
 }
+
+// IPv4 and IPv6 VIPs over GUE, each over its own family: one module.fou,
+// a port per family, each VIP on its own device.
+func TestGUEWithBothFamiliesOpensAPortEach(t *testing.T) {
+	h := realServer()
+	for _, m := range []string{"fou", "fou6", "ipip", "ip6_tunnel"} {
+		h.AllowModule(m)
+	}
+	spec := TUN{VIPs: []netip.Addr{vip, netip.MustParseAddr("2001:db8::80")}, Encap: EncapGUE, Port: 6080}
+	n := 0
+	for _, f := range verifyAll(t, h, spec) {
+		if f.ID == "module.fou" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("module.fou reported %d times, want once", n)
+	}
+	applyTwice(t, h, spec)
+	hasLines(t, h, "fou port 6080 gue", "fou port 6080 gue -6", "addr 2001:db8::80/128 dev ip6tnl0",
+		"addr 192.168.79.180/32 dev tunl0 label tunl0:rsprep", "tunnel ip6tnl0 mode ip6ip6")
+	if !h.Loaded("fou6") {
+		t.Error("fou6 not loaded for the IPv6 port")
+	}
+}

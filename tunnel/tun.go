@@ -77,6 +77,9 @@ func (s TUN) Preflight(v *realserver.View) error {
 // matters.
 func (s TUN) Invariants() []realserver.Invariant {
 	var invs []realserver.Invariant
+	if s.encap() == EncapGUE {
+		invs = append(invs, fouLoaded(slices.ContainsFunc(s.decaps(), func(d innerDecap) bool { return s.underlay(d.inner) == 6 })))
+	}
 	for _, d := range s.decaps() {
 		for _, m := range d.modules {
 			if m == "fou" || m == "fou6" {
