@@ -55,3 +55,15 @@ func (s DR) Invariants() []realserver.Invariant {
 	}
 	return invs
 }
+
+// Footprint implements the footprint doctor asks for: the VIPs on lo, ARP
+// suppression, and a host that is not a router.
+func (s DR) Footprint() realserver.Footprint {
+	return realserver.Footprint{
+		Sysctls:    realserver.EffectiveSysctls(s.Invariants()),
+		VIPs:       s.VIPs,
+		VIPDevices: []string{"lo"},
+		ARPSilent:  true,
+		NotARouter: true,
+	}
+}

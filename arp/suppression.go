@@ -15,13 +15,9 @@ import "github.com/rsprep/rsprep/realserver"
 // tunl0), and the fix sets all, lo (as the classic scripts do) and default
 // (so an interface created later inherits it).
 func Suppression(extra []string) []realserver.Invariant {
-	subjects := func(v *realserver.View) ([]string, error) {
-		names, err := realserver.UpARPCapable(v)
-		return append(names, extra...), err
-	}
 	direct := []string{"all", "default", "lo"}
 	return []realserver.Invariant{
-		realserver.EffectiveSysctl{ID: "arp.ignore", Name: "arp_ignore", Want: 1, Direct: direct, Subjects: subjects},
-		realserver.EffectiveSysctl{ID: "arp.announce", Name: "arp_announce", Want: 2, Direct: direct, Subjects: subjects},
+		realserver.EffectiveSysctl{ID: "arp.ignore", Name: "arp_ignore", Want: 1, Direct: direct, UpARPCapable: true, Ifaces: extra},
+		realserver.EffectiveSysctl{ID: "arp.announce", Name: "arp_announce", Want: 2, Direct: direct, UpARPCapable: true, Ifaces: extra},
 	}
 }

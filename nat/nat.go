@@ -88,3 +88,9 @@ func (n NAT) pin() arp.Pin {
 	}
 	return p
 }
+
+// Footprint is what doctor asks of the mode: the default route via the DIP
+// (and the keep-routes beside it); no VIP, no sysctl.
+func (n NAT) Footprint() realserver.Footprint {
+	return realserver.Footprint{DefaultVia: n.DIP}
+}

@@ -1,6 +1,7 @@
 package realserver
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 )
@@ -267,6 +268,11 @@ func AllOK(fs []Finding) bool {
 	}
 	return true
 }
+
+// ErrKeepsChanging means a table changed under every one of a bounded
+// number of dumps of it. Usually another rsprep is writing the namespace:
+// the caller then waits its turn on the namespace's lock and observes again.
+var ErrKeepsChanging = errors.New("the table keeps changing")
 
 // ObserveError means the host could not be read: exit 3, never "drift".
 type ObserveError struct{ Err error }

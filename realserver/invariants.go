@@ -143,8 +143,11 @@ type EffectiveSysctl struct {
 	// Direct keys are set to Want exactly: all, and default so that an
 	// interface created later inherits it.
 	Direct []string
-	// Subjects lists the interfaces whose effective value is checked.
-	Subjects func(v *View) ([]string, error)
+	// The interfaces whose effective value is checked: every up,
+	// ARP-capable one when UpARPCapable, and Ifaces (tunl0) always. Data,
+	// not a function, so that doctor can ask which interfaces a mode needs.
+	UpARPCapable bool
+	Ifaces       []string
 	// RaiseIface: when the effective value is too low, raise the interface's
 	// own key rather than all (the minimal change when all is left alone).
 	RaiseIface bool
@@ -165,7 +168,7 @@ func (s EffectiveSysctl) Check(v *View) ([]Finding, error) {
 		}
 		out = append(out, f)
 	}
-	subjects, err := s.Subjects(v)
+	subjects, err := s.subjects(v)
 	if err != nil {
 		return nil, err
 	}
@@ -202,27 +205,47 @@ func (s EffectiveSysctl) Check(v *View) ([]Finding, error) {
 	return out, nil
 }
 
+func (s EffectiveSysctl) subjects(v *View) ([]string, error) {
+	var names []string
+	if s.UpARPCapable {
+		var err error
+		if names, err = UpARPCapable(v); err != nil {
+			return nil, err
+		}
+	}
+	return append(names, s.Ifaces...), nil
+}
+
 // fix plans the fewest writes that make max(all, own) == Want.
 func (s EffectiveSysctl) fix(allKey SysctlKey, all int, k SysctlKey, own int) []Change {
 	var cs []Change
-	set := func(key SysctlKey, from int) int {
-		cs = append(cs, Change{Kind: KindSysctl, Sysctl: key, From: from, To: s.Want})
-		return s.Want
+	toAll, toOwn := s.Converge(all, own)
+	if toAll != all {
+		cs = append(cs, Change{Kind: KindSysctl, Sysctl: allKey, From: all, To: toAll})
 	}
-	if all > s.Want {
-		all = set(allKey, all)
-	}
-	if own > s.Want {
-		own = set(k, own)
-	}
-	if max(all, own) < s.Want {
-		if s.RaiseIface {
-			set(k, own)
-		} else {
-			set(allKey, all)
-		}
+	if toOwn != own {
+		cs = append(cs, Change{Kind: KindSysctl, Sysctl: k, From: own, To: toOwn})
 	}
 	return cs
+}
+
+// Converge is the values of conf/all and conf/IFACE after apply's fix:
+// whatever is above Want is lowered, and if the maximum is then below
+// Want, all (or with RaiseIface the interface) is raised. Doctor uses it
+// to know the host rsprep leaves before other agents act on it.
+func (s EffectiveSysctl) Converge(all, own int) (int, int) {
+	if max(all, own) == s.Want {
+		return all, own
+	}
+	all, own = min(all, s.Want), min(own, s.Want)
+	if max(all, own) < s.Want {
+		if s.RaiseIface {
+			own = s.Want
+		} else {
+			all = s.Want
+		}
+	}
+	return all, own
 }
 
 // UpARPCapable lists the interfaces that are up and answer ARP.

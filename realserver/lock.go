@@ -79,40 +79,75 @@ func holder(path string) int {
 	return pid
 }
 
-// Lock takes the namespace's lock, waiting at most wait. The holder's pid is
-// written into the lock file so that a waiter can name it. The lock is
-// released by the kernel when the process exits, crash or not.
+// Lock takes the namespace's lock for a writer (apply, down), waiting at
+// most wait. The holder's pid is written into the lock file so that a
+// waiter can name it. The lock is released by the kernel when the process
+// exits, crash or not.
 func (s State) Lock(wait time.Duration) (unlock func(), err error) {
 	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating %s: %w", s.Dir, err)
 	}
-	path := s.base() + ".lock"
+	path := s.lockPath()
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
-	deadline := time.Now().Add(wait)
-	for {
-		err = unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
-		if err == nil {
-			break
-		}
-		if !errors.Is(err, unix.EWOULDBLOCK) {
-			f.Close()
-			return nil, fmt.Errorf("locking %s: %w", path, err)
-		}
-		if time.Now().After(deadline) {
-			pid := holder(path)
-			if pid == 0 { // it has the lock but has not written its pid yet
-				time.Sleep(20 * time.Millisecond)
-				pid = holder(path)
-			}
-			f.Close()
-			return nil, &LockError{Path: path, PID: pid}
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := flockWait(f, unix.LOCK_EX, wait); err != nil {
+		f.Close()
+		return nil, err
 	}
 	f.Truncate(0)
 	f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	return func() {
+		// A reader may hold the lock next, and readers write no pid: a
+		// writer waiting on one must not name this process.
+		f.Truncate(0)
+		f.Close()
+	}, nil
+}
+
+// ErrNoLock means a reader could not open the namespace's lock file: no
+// rsprep ever wrote this namespace (it does not exist), or this user may
+// not read it (verify without root).
+var ErrNoLock = errors.New("cannot open the namespace's lock")
+
+// RLock takes the namespace's lock shared, for a reader (verify, a dry
+// run) that must wait while a writer changes the namespace. Readers never
+// block each other, create nothing, and write no pid.
+func (s State) RLock(wait time.Duration) (unlock func(), err error) {
+	f, err := os.OpenFile(s.lockPath(), os.O_RDONLY|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrNoLock, err)
+	}
+	if err := flockWait(f, unix.LOCK_SH, wait); err != nil {
+		f.Close()
+		return nil, err
+	}
 	return func() { f.Close() }, nil
+}
+
+func (s State) lockPath() string { return s.base() + ".lock" }
+
+// flockWait takes f's lock (how: LOCK_EX or LOCK_SH), polling until wait
+// has passed; then the error names the writer that holds it.
+func flockWait(f *os.File, how int, wait time.Duration) error {
+	deadline := time.Now().Add(wait)
+	for {
+		err := unix.Flock(int(f.Fd()), how|unix.LOCK_NB)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, unix.EWOULDBLOCK) {
+			return fmt.Errorf("locking %s: %w", f.Name(), err)
+		}
+		if time.Now().After(deadline) {
+			pid := holder(f.Name())
+			if pid == 0 { // it has the lock but has not written its pid yet
+				time.Sleep(20 * time.Millisecond)
+				pid = holder(f.Name())
+			}
+			return &LockError{Path: f.Name(), PID: pid}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

@@ -66,8 +66,9 @@ func TestConcurrentAppliesGiveTheUnion(t *testing.T) {
 	}
 }
 
-// While another rsprep holds the namespace, apply and down wait a bounded
-// time, then exit 3 naming the holder's pid, having changed nothing.
+// While another rsprep holds the namespace, apply, down, verify and dry
+// runs wait a bounded time, then exit 3 naming the holder's pid, having
+// changed nothing.
 func TestHeldLockExits3NamingTheHolder(t *testing.T) {
 	rs, _ := realServer(t)
 	before := rs.Snapshot(t)
@@ -76,18 +77,21 @@ func TestHeldLockExits3NamingTheHolder(t *testing.T) {
 		t.Fatal(err)
 	}
 	holder := fmt.Sprintf("another rsprep (pid %d) holds ", os.Getpid())
+	// Readers (verify, a dry run) wait for a writer too: they must not
+	// see its run half-way.
 	for _, args := range [][]string{
 		{"dr", "--vip", vip, "--lock-wait", "100ms"},
 		{"down", "dr", "--vip", vip, "--lock-wait", "0"},
+		{"verify", "dr", "--vip", vip, "--lock-wait", "100ms"},
+		{"dr", "--vip", vip, "--dry-run", "--lock-wait", "0"},
 	} {
 		oneLine(t, rs.Rsprep(t, args...), 3, holder)
 	}
 	if after := rs.Snapshot(t); after != before {
 		t.Errorf("a run that did not get the lock changed the namespace:\n%s", diffLines(before, after))
 	}
-	// verify and dry runs change nothing and take no lock.
-	mustRun(t, rs, 1, "verify", "dr", "--vip", vip)
-	mustRun(t, rs, 0, "dr", "--vip", vip, "--dry-run")
 	unlock()
+	mustRun(t, rs, 1, "verify", "dr", "--vip", vip, "--lock-wait", "0")
+	mustRun(t, rs, 0, "dr", "--vip", vip, "--dry-run", "--lock-wait", "0")
 	mustRun(t, rs, 0, "dr", "--vip", vip, "--lock-wait", "0")
 }

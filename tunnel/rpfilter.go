@@ -40,7 +40,7 @@ func (r RPFilter) invariant(dev string) realserver.Invariant {
 		ID:         "rp.filter",
 		Name:       "rp_filter",
 		Want:       r.want(),
-		Subjects:   func(*realserver.View) ([]string, error) { return []string{dev}, nil },
+		Ifaces:     []string{dev},
 		RaiseIface: true,
 	}
 }

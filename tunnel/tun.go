@@ -176,3 +176,18 @@ func (s TUN) underlay(inner int) int {
 func (s TUN) has(fam int) bool {
 	return slices.ContainsFunc(s.VIPs, func(ip netip.Addr) bool { return family(ip) == fam })
 }
+
+// Footprint is what doctor asks of the mode: the VIPs on their tunnel
+// devices (tunl0, gre0, ip6tnl0… as the encapsulation has it), ARP suppression and rp_filter, and a host that is not a router.
+func (s TUN) Footprint() realserver.Footprint {
+	fp := realserver.Footprint{
+		Sysctls:    realserver.EffectiveSysctls(s.Invariants()),
+		VIPs:       s.VIPs,
+		ARPSilent:  true,
+		NotARouter: true,
+	}
+	for _, d := range s.decaps() {
+		fp.VIPDevices = append(fp.VIPDevices, d.dev)
+	}
+	return fp
+}

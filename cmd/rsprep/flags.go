@@ -91,9 +91,7 @@ func newFlagSet(act action, name string, def modeDef, o *options) *pflag.FlagSet
 	}
 	fs.StringVarP(&o.output, "output", "o", "text", "output format: text or json; for verify also prometheus (node_exporter textfile)")
 	fs.StringVar(&o.netns, "netns", "", "act inside the named network namespace (ip netns add NAME)")
-	if act != actVerify {
-		fs.DurationVar(&o.lockWait, "lock-wait", 10*time.Second, "how long to wait for another rsprep in the same namespace")
-	}
+	fs.DurationVar(&o.lockWait, "lock-wait", 10*time.Second, "how long to wait for another rsprep writing the same namespace")
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "log debug detail")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "rsprep %s — %s\n\nUsage:\n  rsprep %s [flags]\n\nExample:\n  %s\n\nFlags:\n%s", cmd, actionSummary(act, def), cmd, exampleFor(act, def), fs.FlagUsages())

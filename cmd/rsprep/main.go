@@ -57,6 +57,7 @@ Usage:
                                       (default /etc/rsprep/rsprep.conf)
   rsprep install dr|tun|nat [flags]   write that config and rsprep.service, enable it for boot
   rsprep uninstall                    stop, disable and remove them
+  rsprep doctor [MODE [flags]]        read-only: what on this host will undo it (file:line, unit, process)
   rsprep version
 
 Examples:
@@ -102,6 +103,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runInstall(rest, stdout, stderr)
 	case "uninstall":
 		return runUninstall(rest, stdout, stderr)
+	case "doctor":
+		return runDoctor(rest, stdout, stderr)
 	}
 	return runMode(actApply, cmd, rest, stdout, stderr)
 }

@@ -63,19 +63,29 @@ func runMode(act action, name string, args []string, stdout, stderr io.Writer) i
 		return fail(hostError(err))
 	}
 	defer host.Close()
-	// Preflight runs before the lock: bad input leaves no trace, not even
-	// a lock file.
-	view := realserver.NewView(host)
-	if err := mode.Preflight(view); err != nil {
+	netns, err := realserver.CurrentNetns()
+	if err != nil {
 		return fail(err)
 	}
+	state := realserver.State{Dir: stateDir(), Netns: netns}
 	if act == actVerify {
-		// One observation serves preflight and verify: one dump per kind.
-		fs, err := view.WithRecord(readRecord).Verify(mode.Invariants())
+		var found []realserver.Finding
+		unlock, err := asReader(state, o.lockWait, func() error {
+			// One observation serves preflight and verify: one dump per kind.
+			view := realserver.NewView(host)
+			if err := mode.Preflight(view); err != nil {
+				return err
+			}
+			found, err = view.WithRecord(readRecord).Verify(mode.Invariants())
+			return err
+		})
+		if unlock != nil {
+			defer unlock()
+		}
 		if err != nil {
 			return fail(err)
 		}
-		res := realserver.Result{Mode: name, OK: realserver.AllOK(fs), Checks: fs}
+		res := realserver.Result{Mode: name, OK: realserver.AllOK(found), Checks: found}
 		if err := writeResult(stdout, o.output, act, res, false); err != nil {
 			return fail(err)
 		}
@@ -85,16 +95,17 @@ func runMode(act action, name string, args []string, stdout, stderr io.Writer) i
 		return exitOK
 	}
 
-	netns, err := realserver.CurrentNetns()
+	preflight := func() error { return mode.Preflight(realserver.NewView(host)) }
+	var unlock func()
+	if o.dryRun {
+		unlock, err = asReader(state, o.lockWait, preflight)
+	} else if unlock, err = asWriter(state, o.lockWait, preflight); err == nil && unlock == nil {
+		unlock, err = state.Lock(o.lockWait)
+	}
 	if err != nil {
 		return fail(err)
 	}
-	state := realserver.State{Dir: stateDir(), Netns: netns}
-	if !o.dryRun {
-		unlock, err := state.Lock(o.lockWait)
-		if err != nil {
-			return fail(err)
-		}
+	if unlock != nil {
 		defer unlock()
 	}
 	// Under the lock the host is observed afresh: another rsprep may have

@@ -70,7 +70,7 @@ func retryDump[T any](what string, dump func() ([]T, error)) ([]T, error) {
 			return nil, err
 		}
 		if i == dumpRetries {
-			return nil, fmt.Errorf("the %s dump was interrupted %d times in a row (the table keeps changing)", what, i+1)
+			return nil, fmt.Errorf("the %s dump was interrupted %d times in a row (%w)", what, i+1, realserver.ErrKeepsChanging)
 		}
 	}
 }

@@ -18,7 +18,7 @@ mk_bridge br-dr &&
 d_mac=$(mac dr-d eth0) rs1_mac=$(mac dr-rs1 eth0) rs2_mac=$(mac dr-rs2 eth0)
 
 # Negative controls, before rsprep touches anything.
-hits dr-c http://$vip/ 2
+hits dr-c http://$vip/ 2 3
 verdict '[ $h0 -eq 2 ]' dr.control.unprepared "$h0 of 2 requests unanswered without rsprep"
 # The classic half-done setup: the VIP on lo but no ARP sysctls. Both real
 # servers then answer ARP for the VIP. Undone right after, before the snapshot.

@@ -40,13 +40,16 @@ web() {
 }
 
 # --- observations
-# hits CLIENT URL N: N requests (one connection each); sets h1, h2 (answered
-# by the real server whose name ends in rs1, rs2) and h0 (no answer).
+# hits CLIENT URL N [SECONDS]: N requests (one connection each); sets h1, h2
+# (answered by the real server whose name ends in rs1, rs2) and h0 (no
+# answer within SECONDS, default 8: a loaded TCG guest can take seconds to
+# fork httpd; a negative control may pass a shorter bound, since a late
+# answer there cannot turn into a false failure).
 # wget -T segfaults in busybox 1.35: timeout(1) bounds each request instead.
 hits() {
 	h0=0 h1=0 h2=0 _i=0
 	while [ "$_i" -lt "$3" ]; do
-		_body=$(ip netns exec "$1" timeout 2 wget -q -O - "$2" 2>/dev/null)
+		_body=$(ip netns exec "$1" timeout "${4:-8}" wget -q -O - "$2" 2>/dev/null)
 		case $_body in
 		*rs1) h1=$((h1 + 1)) ;;
 		*rs2) h2=$((h2 + 1)) ;;
@@ -59,8 +62,9 @@ hits() {
 
 # arp_who CLIENT DEV IP: who answers an ARP request for IP on the client's
 # link, by name (director, rs1, rs2, or the MAC). Needs $d_mac $rs1_mac $rs2_mac.
+# Three requests, replies awaited up to 5 s (a loaded guest answers late).
 arp_who() {
-	ip netns exec "$1" arping -I "$2" -c 2 -w 2 "$3" 2>/dev/null |
+	ip netns exec "$1" arping -I "$2" -c 3 -w 5 "$3" 2>/dev/null |
 		sed -n 's/.*\[\([0-9a-fA-F:]*\)\].*/\1/p' | tr 'A-F' 'a-f' | sort -u |
 		while read -r _m; do
 			case $_m in
@@ -69,29 +73,52 @@ arp_who() {
 		done | sort | tr '\n' ' ' | sed 's/ $//'
 }
 
-# ipvs_zero DIRECTOR: zero the service counters, so that ipvs_stats counts
-# only the traffic that follows (the negative controls ran well over one
-# estimator period earlier; in TUN their ICMP errors count as OutPkts).
-ipvs_zero() { ip netns exec "$1" ipvsadm -Z; }
+# IPVS folds its per-CPU counters into what ipvsadm shows only every 2 s,
+# and on a loaded machine (TCG, other work on the host) that timer runs
+# late. So counters are read only once they have stopped moving for two
+# periods in a row, and every wait is bounded well above what a loaded run
+# needs.
 
-# ipvs_stats DIRECTOR VIP:PORT MIN: sets conns, inpkts, outpkts of the service.
-# The kernel refreshes these counters every 2 s: poll until MIN connections
-# show, then wait one more period so every packet of them is counted.
+# ipvs_table DIRECTOR: every service's and real server's counters.
+ipvs_table() { ip netns exec "$1" ipvsadm -Ln --stats --exact; }
+
+# ipvs_settle DIRECTOR: wait until the counters are the same over two
+# estimator periods (at most 60 s), so nothing counted is still in flight.
+ipvs_settle() {
+	_prev=$(ipvs_table "$1") _same=0 _t=0
+	while [ "$_same" -lt 2 ] && [ "$_t" -lt 27 ]; do
+		sleep 2.2
+		_cur=$(ipvs_table "$1")
+		if [ "$_cur" = "$_prev" ]; then _same=$((_same + 1)); else _same=0; fi
+		_prev=$_cur _t=$((_t + 1))
+	done
+	[ "$_same" -ge 2 ] || log "  ipvs counters on $1 still moving after 60 s"
+}
+
+# ipvs_zero DIRECTOR: zero the counters, so that ipvs_stats counts only
+# the traffic that follows. Zeroing takes the folded counters as the zero
+# point, so packets of earlier controls not yet folded (in TUN their ICMP
+# errors count as OutPkts) would show up afterwards: settle first.
+ipvs_zero() { ipvs_settle "$1"; ip netns exec "$1" ipvsadm -Z; }
+
+# ipvs_stats DIRECTOR VIP:PORT MIN: sets conns, inpkts, outpkts of the
+# service, once at least MIN connections show (at most 90 s) and the
+# counters have settled.
 ipvs_stats() {
-	_t=0 conns=0 inpkts=0 outpkts=0
-	while [ "$_t" -lt 10 ]; do
-		_s=$(ip netns exec "$1" ipvsadm -Ln --stats --exact | awk -v s="$2" '$1 == "TCP" && $2 == s { print $3, $4, $5 }')
-		conns=${_s%% *}
-		[ "${conns:-0}" -ge "$3" ] && break
+	_t=0 conns=0
+	while [ "$_t" -lt 90 ]; do
+		_s=$(ipvs_table "$1" | awk -v s="$2" '$1 == "TCP" && $2 == s { print $3 }')
+		conns=${_s:-0}
+		[ "$conns" -ge "$3" ] && break
 		sleep 1
 		_t=$((_t + 1))
 	done
-	sleep 2.2
-	_s=$(ip netns exec "$1" ipvsadm -Ln --stats --exact | awk -v s="$2" '$1 == "TCP" && $2 == s { print $3, $4, $5 }')
+	ipvs_settle "$1"
+	_s=$(ipvs_table "$1" | awk -v s="$2" '$1 == "TCP" && $2 == s { print $3, $4, $5 }')
 	read -r conns inpkts outpkts <<-EOS
 	$_s
 	EOS
-	log "  ipvs $2 on $1: conns=$conns inpkts=$inpkts outpkts=$outpkts"
+	log "  ipvs $2 on $1: conns=$conns inpkts=$inpkts outpkts=$outpkts (after ${_t}s)"
 }
 
 # snap NS: the state a teardown must give back: addresses (DAD's "tentative"
@@ -161,10 +188,7 @@ tun_prove() {
 		rsp "$_p-$_rs" verify tun --vip "$_vip" "$@"
 		verdict '[ $rc -eq 0 ]' "$_name.verify.$_rs" "rsprep verify tun $* exits $rc"
 	done
-	# The control's ICMP errors may still be folded into the counters for
-	# one estimator period (2 s): settle, then zero.
-	sleep 2
-	ipvs_zero "$_p-d"
+	ipvs_zero "$_p-d"   # settles first: the control's ICMP errors must not count
 	hits "$_p-c" "http://$_vip/" "$n"
 	verdict '[ $h1 -gt 0 ] && [ $h2 -gt 0 ] && [ $h0 -eq 0 ]' "$_name.traffic" "rs1=$h1 rs2=$h2 unanswered=$h0 of $n"
 	ipvs_stats "$_p-d" "$_vip:80" "$n"

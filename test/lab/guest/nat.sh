@@ -23,7 +23,7 @@ mk_bridge br-natc && mk_bridge br-natr &&
 	web nat-rs1 && web nat-rs2 ||
 	{ fail nat.setup "building the NAT cluster failed, see the console log"; exit 1; }
 
-hits nat-c http://$vip/ 2
+hits nat-c http://$vip/ 2 3
 verdict '[ $h0 -eq 2 ]' nat.control.unprepared "$h0 of 2 requests unanswered without rsprep"
 
 routes1=$(ip -n nat-rs1 route show) routes2=$(ip -n nat-rs2 route show)

@@ -26,7 +26,7 @@ done
 
 # Negative controls, before rsprep.
 verdict '! grep -q "^ipip " /proc/modules' tun.control.no-ipip "ipip not loaded before rsprep"
-hits tun-c http://$vip/ 2
+hits tun-c http://$vip/ 2 3
 verdict '[ $h0 -eq 2 ]' tun.control.unprepared "$h0 of 2 requests unanswered without rsprep"
 
 before1=$(snap tun-rs1) before2=$(snap tun-rs2)
@@ -56,7 +56,7 @@ verdict '[ $((h1 + h2)) -eq $n ] && [ "$conns" -eq $n ] && [ "$outpkts" = 0 ]' t
 # Negative control: strict rp_filter back on tunl0 drops the decapsulated
 # packets (the route back to the client is via eth0, not tunl0).
 for rs in tun-rs1 tun-rs2; do ip netns exec $rs sysctl -qw net.ipv4.conf.tunl0.rp_filter=1; done
-hits tun-c http://$vip/ 2
+hits tun-c http://$vip/ 2 3
 verdict '[ $h0 -eq 2 ]' tun.control.rp-filter "tunl0 rp_filter=1: $h0 of 2 requests unanswered"
 rsp tun-rs1 verify tun --vip $vip
 verdict '[ $rc -eq 1 ] && has rp.filter' tun.drift.rp-filter.tunl0 "tunl0 rp_filter=1: verify exits $rc$(has rp.filter && echo ', names rp.filter')"

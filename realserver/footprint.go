@@ -1,0 +1,42 @@
+package realserver
+
+import "net/netip"
+
+// Footprint is what a mode's state depends on on this host, as data: what
+// `rsprep doctor` needs to predict which other agent (sysctl.d, networkd,
+// NetworkManager, DHCP) will undo it. Each mode says it in its own
+// package, so doctor never re-types a mode's knowledge.
+type Footprint struct {
+	// Sysctls are the effective values the mode keeps (its
+	// EffectiveSysctl invariants, with their interfaces and Direct keys).
+	Sysctls []EffectiveSysctl
+	// VIPs and the devices they are bound on (lo; tunl0, ip6tnl0).
+	VIPs       []netip.Addr
+	VIPDevices []string
+	// ARPSilent: the host must not answer ARP for a VIP (dr, tun), so
+	// proxy_arp and a kube-ipvs0 holding a VIP are risks.
+	ARPSilent bool
+	// DefaultVia is the next hop the mode makes the default route (NAT's
+	// DIP); invalid when the mode leaves routes alone. The interface whose
+	// subnet holds it is the uplink.
+	DefaultVia netip.Addr
+	// NotARouter: with forwarding on, a packet for a VIP that is missing
+	// is routed back out instead of dropped (dr, tun; issue 19).
+	NotARouter bool
+	// ForwardingOwned: the mode sets ip_forward itself (--forwarding
+	// off), so it is the mode's invariant and not a risk doctor reports.
+	ForwardingOwned bool
+}
+
+// EffectiveSysctls picks the EffectiveSysctl invariants out of a mode's
+// list: the sysctl knowledge of a Footprint comes from the same values
+// that apply and verify use.
+func EffectiveSysctls(invs []Invariant) []EffectiveSysctl {
+	var out []EffectiveSysctl
+	for _, inv := range invs {
+		if s, ok := inv.(EffectiveSysctl); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}

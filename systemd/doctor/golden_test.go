@@ -1,0 +1,145 @@
+package doctor
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rsprep/rsprep/arp"
+	"github.com/rsprep/rsprep/nat"
+	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/tunnel"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden want.txt files")
+
+// goldenCase is testdata/<case>/case.json: the mode as the command line
+// would give it, and the live facts on top of baseFacts.
+type goldenCase struct {
+	Mode     string         `json:"mode"`
+	VIPs     []string       `json:"vips"`
+	DIP      string         `json:"dip"`
+	RPFilter string         `json:"rp_filter"`
+	Links    []Link         `json:"links"`
+	Sysctls  map[string]int `json:"sysctls"`
+	Running  []string       `json:"running"`
+	Note     string         `json:"note"`
+}
+
+// baseFacts is a plain host: lo, and eth0 with the RIP, every ARP and
+// forwarding knob at the kernel's default, IPv6 RAs not accepted.
+func baseFacts() Facts {
+	f := Facts{
+		Links: []Link{
+			{Name: "lo", Type: "device", Up: true},
+			{Name: "eth0", Type: "veth", Up: true, ARPCapable: true, Addrs: []netip.Prefix{netip.MustParsePrefix("192.168.10.2/24")}},
+		},
+		Sysctls: map[string]int{keyIPForward: 0, keyIP6Forward: 0},
+	}
+	for _, i := range []string{"all", "default", "lo", "eth0"} {
+		for _, n := range []string{"arp_ignore", "arp_announce", "rp_filter", "proxy_arp"} {
+			f.Sysctls[confKey(4, i, n)] = 0
+		}
+		f.Sysctls[confKey(6, i, "accept_ra")] = 0
+		f.Sysctls[confKey(6, i, "forwarding")] = 0
+	}
+	return f
+}
+
+func (c goldenCase) input(t *testing.T, dir string) Input {
+	t.Helper()
+	var vips []netip.Addr
+	for _, v := range c.VIPs {
+		vips = append(vips, netip.MustParseAddr(v))
+	}
+	var fp realserver.Footprint
+	switch c.Mode {
+	case "dr":
+		fp = arp.DR{VIPs: vips}.Footprint()
+	case "tun":
+		rp, err := tunnel.ParseRPFilter(c.RPFilter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fp = tunnel.TUN{VIPs: vips, RPFilter: rp}.Footprint()
+	case "nat":
+		fp = nat.NAT{DIP: netip.MustParseAddr(c.DIP)}.Footprint()
+	default:
+		t.Fatalf("case mode %q", c.Mode)
+	}
+	f := baseFacts()
+	if c.Links != nil {
+		f.Links = append(f.Links, c.Links...)
+	}
+	for k, v := range c.Sysctls {
+		f.Sysctls[k] = v
+	}
+	f.Running = c.Running
+	return Input{Mode: c.Mode, Footprint: fp, Root: filepath.Join(dir, "root"), Facts: f}
+}
+
+// Each tree under testdata holds one finding (the directory's name, up to
+// an optional "+variant"), or none for "clean": the golden file is the
+// text output, and every finding in it must carry that ID.
+func TestGoldenTrees(t *testing.T) {
+	dirs, err := filepath.Glob("testdata/*")
+	if err != nil || len(dirs) < 15 {
+		t.Fatalf("testdata trees: %v %v", dirs, err)
+	}
+	for _, dir := range dirs {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join(dir, "case.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var c goldenCase
+			if err := json.Unmarshal(data, &c); err != nil {
+				t.Fatal(err)
+			}
+			in := c.input(t, dir)
+			rep, err := Run(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep.Root = "testdata/" + filepath.Base(dir) + "/root"
+			var got bytes.Buffer
+			if err := WriteText(&got, rep); err != nil {
+				t.Fatal(err)
+			}
+			id, _, _ := strings.Cut(filepath.Base(dir), "+")
+			if id == "clean" {
+				if !rep.OK || len(rep.Findings) != 0 {
+					t.Errorf("clean tree: findings\n%s", got.String())
+				}
+			} else {
+				if rep.OK || len(rep.Findings) == 0 {
+					t.Errorf("no finding, want %s", id)
+				}
+				for _, f := range rep.Findings {
+					if f.ID != id {
+						t.Errorf("finding %s in the %s tree:\n%s", f.ID, id, got.String())
+					}
+				}
+			}
+			golden := filepath.Join(dir, "want.txt")
+			if *update {
+				if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.String() != string(want) {
+				t.Errorf("got\n%s\nwant\n%s", got.String(), want)
+			}
+		})
+	}
+}

@@ -1,0 +1,90 @@
+package doctor
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"strings"
+
+	"github.com/coreos/go-systemd/v22/unit"
+)
+
+// iniFile is a systemd-style INI file (a .network, networkd.conf, a
+// NetworkManager keyfile) parsed by go-systemd's unit parser, with the
+// line of each option kept for the finding's file:line.
+type iniFile struct {
+	path string
+	opts []*unit.UnitOption
+	data []byte
+}
+
+func (t tree) readINI(p string) (*iniFile, bool, error) {
+	data, ok, err := t.read(p)
+	if err != nil || !ok {
+		return nil, ok, err
+	}
+	opts, err := unit.DeserializeOptions(bytes.NewReader(data))
+	if err != nil {
+		// Not ours to judge: the service that owns the file reports it.
+		// A file doctor cannot parse is one it cannot see into.
+		return &iniFile{path: p, data: data}, true, nil
+	}
+	return &iniFile{path: p, opts: opts, data: data}, true, nil
+}
+
+// last is the value of the last section/name option (systemd: a later
+// assignment wins), and whether there is one.
+func (f *iniFile) last(section, name string) (string, bool) {
+	v, ok := "", false
+	for _, o := range f.opts {
+		if strings.EqualFold(o.Section, section) && o.Name == name {
+			v, ok = o.Value, true
+		}
+	}
+	return v, ok
+}
+
+// all is every value of a list option (Name= may repeat; an empty
+// assignment resets the list, as systemd does).
+func (f *iniFile) all(section, name string) []string {
+	var out []string
+	for _, o := range f.opts {
+		if strings.EqualFold(o.Section, section) && o.Name == name {
+			if o.Value == "" {
+				out = nil
+				continue
+			}
+			out = append(out, strings.Fields(o.Value)...)
+		}
+	}
+	return out
+}
+
+// where is "file:line" of the last section/name option, or the file
+// alone when it has none.
+func (f *iniFile) where(section, name string) string {
+	sc := bufio.NewScanner(bytes.NewReader(f.data))
+	cur, at := "", 0
+	for n := 1; sc.Scan(); n++ {
+		l := strings.TrimSpace(sc.Text())
+		switch {
+		case strings.HasPrefix(l, "["):
+			cur = strings.Trim(l, "[]")
+		case strings.EqualFold(cur, section) && strings.HasPrefix(l, name) && strings.HasPrefix(strings.TrimSpace(l[len(name):]), "="):
+			at = n
+		}
+	}
+	if at == 0 {
+		return f.path
+	}
+	return fmt.Sprintf("%s:%d", f.path, at)
+}
+
+// isTrue is systemd's parse_boolean truth.
+func isTrue(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "1", "yes", "y", "true", "t", "on":
+		return true
+	}
+	return false
+}

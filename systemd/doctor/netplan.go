@@ -1,0 +1,81 @@
+package doctor
+
+import (
+	"fmt"
+	"slices"
+)
+
+// netplanDirs in decreasing precedence: a file in /run/netplan shadows
+// the same name in /etc/netplan, which shadows /lib/netplan; the rest are
+// merged in name order.
+var netplanDirs = []string{"/run/netplan", "/etc/netplan", "/lib/netplan"}
+
+// netplanKinds are the device sections whose keys name interfaces.
+var netplanKinds = []string{"ethernets", "bonds", "bridges", "vlans", "wifis", "tunnels", "dummy-devices"}
+
+// netplan: a file that configures a VIP's device (lo) makes `netplan
+// apply` (and boot) reconfigure it; in NAT mode, dhcp4/dhcp6 on the
+// uplink without use-routes: false takes the router's default route.
+// Devices are matched by their key only: match: and set-name: are not
+// evaluated.
+func (d *doctor) netplan() error {
+	files, err := d.t.confFiles(".yaml", netplanDirs...)
+	if err != nil {
+		return err
+	}
+	fp, uplink := d.in.Footprint, d.uplink()
+	type dhcp struct {
+		on, source string
+		routes     bool
+	}
+	last := map[string]*dhcp{} // "dhcp4" / "dhcp6" on the uplink, merged across files
+	for _, f := range files {
+		data, ok, err := d.t.read(f)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		net := parseYAML(data).child("network")
+		for _, kind := range netplanKinds {
+			for _, dev := range net.child(kind).children() {
+				if slices.Contains(fp.VIPDevices, dev.key) {
+					d.add(Finding{
+						ID: "netplan.lo", Source: fmt.Sprintf("%s:%d", f, dev.line), Subject: dev.key,
+						What: fmt.Sprintf("netplan configures %s: netplan apply (and boot) hands it to networkd or NetworkManager, which reconfigure it and drop addresses they did not set, rsprep's VIPs", dev.key),
+						Fix:  fmt.Sprintf("remove %s from %s (rsprep owns its VIPs), or, with networkd as renderer, keep it and add [Network] KeepConfiguration=static in /etc/systemd/network/10-netplan-%s.network.d/keep.conf", dev.key, f, dev.key),
+					})
+				}
+				if dev.key != uplink || uplink == "" {
+					continue
+				}
+				for _, fam := range []string{"dhcp4", "dhcp6"} {
+					st := last[fam]
+					if st == nil {
+						st = &dhcp{routes: true}
+						last[fam] = st
+					}
+					if on := dev.child(fam); on != nil {
+						st.on, st.source = on.value, fmt.Sprintf("%s:%d", f, on.line)
+					}
+					if ur := dev.path(fam+"-overrides", "use-routes"); ur != nil {
+						st.routes = !yamlFalse(ur)
+					}
+				}
+			}
+		}
+	}
+	for _, fam := range []string{"dhcp4", "dhcp6"} {
+		st := last[fam]
+		if st == nil || !yamlTrue(&ynode{value: st.on}) || !st.routes {
+			continue
+		}
+		d.add(Finding{
+			ID: "netplan.uplink-dhcp", Source: st.source, Subject: uplink,
+			What: fmt.Sprintf("netplan enables %s on the uplink %s: a lease renewal installs the router's default route over the one via the DIP", fam, uplink),
+			Fix:  fmt.Sprintf("add %s-overrides: {use-routes: false} to %s in that file", fam, uplink),
+		})
+	}
+	return nil
+}
