@@ -104,11 +104,12 @@ func newFlagSet(act action, name string, def modeDef, o *options) *pflag.FlagSet
 const globalNote = `
 Note: for dr and tun, arp_ignore and arp_announce are set on conf/all and
 conf/default, which affects every interface of the host (or namespace), and
-on lo (nat changes no sysctl). For tun, the effective rp_filter of tunl0 is
-max(conf/all, conf/tunl0): with the default --rp-filter off, a conf/all of 1
-is lowered to 0, which turns reverse-path filtering off on every interface;
---rp-filter loose keeps conf/all and raises only tunl0 to 2. down restores
-each value rsprep changed, if nobody changed it since.
+on lo (nat changes no sysctl). For tun, the effective rp_filter of the
+tunnel device (tunl0, gre0, ip6tnl0) is max(conf/all, conf/DEV): with the
+default --rp-filter off, a conf/all of 1 is lowered to 0, which turns
+reverse-path filtering off on every interface; --rp-filter loose keeps
+conf/all and raises only the device to 2. down restores each value rsprep
+changed, if nobody changed it since.
 `
 
 func actionSummary(act action, def modeDef) string {
@@ -132,7 +133,7 @@ func exampleFor(act action, def modeDef) string {
 
 func tunDef() modeDef {
 	return modeDef{
-		summary: "IP-in-IP tunnel (ipvsadm -i): ipip loaded, tunl0 up with each VIP /32, arp_ignore=1, arp_announce=2, rp_filter off (or loose) for tunl0",
+		summary: "tunnel (ipvsadm -i, --tun-type ipip|gue|gre): the decapsulating module loaded (and a fou port for GUE), its device (tunl0, gre0, ip6tnl0…) up with each VIP, arp_ignore=1, arp_announce=2, rp_filter off (or loose) for that device",
 		example: "rsprep tun --vip 192.168.79.180",
 		flags: func(fs *pflag.FlagSet, o *options) {
 			vipFlag(fs, o)
