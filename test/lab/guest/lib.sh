@@ -164,13 +164,17 @@ tun_cluster() {
 # VIP and tunnels VIP:80 round-robin to RIP1:80 and RIP2:80 (an IPv6 RIP in
 # brackets) with ipvsadm -i and the options (--tun-type gue --tun-port N…).
 tun_service() {
-	_p=$1 _vip=$2 _r1=$3 _r2=$4
+	_p=$1 _vip=$2 _r1=$3 _r2=$4 _hp=$(hostpart "$2") _len=32
 	shift 4
-	ip -n "$_p-d" addr add "$_vip/32" dev eth0 &&
-		ip netns exec "$_p-d" ipvsadm -A -t "$_vip:80" -s rr &&
-		ip netns exec "$_p-d" ipvsadm -a -t "$_vip:80" -r "$_r1:80" -i "$@" &&
-		ip netns exec "$_p-d" ipvsadm -a -t "$_vip:80" -r "$_r2:80" -i "$@"
+	case $_vip in *:*) _len="128 nodad" ;; esac
+	ip -n "$_p-d" addr add "$_vip/"$_len dev eth0 &&
+		ip netns exec "$_p-d" ipvsadm -A -t "$_hp:80" -s rr &&
+		ip netns exec "$_p-d" ipvsadm -a -t "$_hp:80" -r "$_r1:80" -i "$@" &&
+		ip netns exec "$_p-d" ipvsadm -a -t "$_hp:80" -r "$_r2:80" -i "$@"
 }
+
+# hostpart IP: IP as the host part of a URL or ipvsadm service ([v6]).
+hostpart() { case $1 in *:*) echo "[$1]" ;; *) echo "$1" ;; esac; }
 
 # tun_prove NAME P VIP RSPREP-FLAGS...: the proof every encapsulation owes,
 # on cluster P, with checks named NAME.*: no answer before rsprep; rsprep
@@ -178,9 +182,9 @@ tun_service() {
 # through the director; a second apply is silent; down, then verify 1;
 # again, and traffic is back.
 tun_prove() {
-	_name=$1 _p=$2 _vip=$3
+	_name=$1 _p=$2 _vip=$3 _hp=$(hostpart "$3")
 	shift 3
-	hits "$_p-c" "http://$_vip/" 1
+	hits "$_p-c" "http://$_hp/" 1
 	verdict '[ $h0 -eq 1 ]' "$_name.control.unprepared" "$h0 of 1 request unanswered without rsprep"
 	for _rs in rs1 rs2; do
 		rsp "$_p-$_rs" tun --vip "$_vip" "$@"
@@ -189,9 +193,9 @@ tun_prove() {
 		verdict '[ $rc -eq 0 ]' "$_name.verify.$_rs" "rsprep verify tun $* exits $rc"
 	done
 	ipvs_zero "$_p-d"   # settles first: the control's ICMP errors must not count
-	hits "$_p-c" "http://$_vip/" "$n"
+	hits "$_p-c" "http://$_hp/" "$n"
 	verdict '[ $h1 -gt 0 ] && [ $h2 -gt 0 ] && [ $h0 -eq 0 ]' "$_name.traffic" "rs1=$h1 rs2=$h2 unanswered=$h0 of $n"
-	ipvs_stats "$_p-d" "$_vip:80" "$n"
+	ipvs_stats "$_p-d" "$_hp:80" "$n"
 	verdict '[ "$conns" -eq $n ] && [ "$outpkts" = 0 ]' "$_name.director.no-return" \
 		"$((h1 + h2)) answers; director conns=$conns inpkts=$inpkts outpkts=$outpkts"
 	rsp "$_p-rs1" tun --vip "$_vip" "$@"
@@ -200,7 +204,7 @@ tun_prove() {
 	rsp "$_p-rs1" verify tun --vip "$_vip" "$@"
 	verdict '[ $rc -eq 1 ]' "$_name.down.verify" "after down, verify exits $rc"
 	for _rs in rs1 rs2; do rsp "$_p-$_rs" tun --vip "$_vip" "$@"; done
-	hits "$_p-c" "http://$_vip/" 2
+	hits "$_p-c" "http://$_hp/" 2
 	verdict '[ $h1 -gt 0 ] && [ $h2 -gt 0 ] && [ $h0 -eq 0 ]' "$_name.reapply.traffic" "rs1=$h1 rs2=$h2 unanswered=$h0 of 2"
 }
 
@@ -218,14 +222,14 @@ tun_down() {
 # shell line; call /usr/sbin/ip by its path) undoes one piece on both real
 # servers: no answer, verify exits 1 naming ID; rsprep repairs it.
 tun_break() {
-	_name=$1 _p=$2 _vip=$3 _id=$4 _cmd=$5
+	_name=$1 _p=$2 _vip=$3 _id=$4 _cmd=$5 _hp=$(hostpart "$3")
 	shift 5
 	for _rs in rs1 rs2; do ip netns exec "$_p-$_rs" sh -c "$_cmd"; done
-	hits "$_p-c" "http://$_vip/" 1
+	hits "$_p-c" "http://$_hp/" 1
 	verdict '[ $h0 -eq 1 ]' "$_name.control.$_id" "after '$_cmd': $h0 of 1 request unanswered"
 	rsp "$_p-rs1" verify tun --vip "$_vip" "$@"
 	verdict '[ $rc -eq 1 ] && has "FAIL $_id "' "$_name.drift.$_id" "verify exits $rc$(has "FAIL $_id " && echo ", names $_id")"
 	for _rs in rs1 rs2; do rsp "$_p-$_rs" tun --vip "$_vip" "$@"; done
-	hits "$_p-c" "http://$_vip/" 2
+	hits "$_p-c" "http://$_hp/" 2
 	verdict '[ $h1 -gt 0 ] && [ $h2 -gt 0 ] && [ $h0 -eq 0 ]' "$_name.drift.$_id.repaired" "after rsprep tun: rs1=$h1 rs2=$h2 unanswered=$h0 of 2"
 }

@@ -1,7 +1,7 @@
 # tun-encap.sh — the encapsulations IPVS sends besides IP-in-IP over IPv4
 # (sourced by tun.sh): GUE (ipvsadm --tun-type gue --tun-port 6080), GRE
-# (--tun-type gre), and an IPv4 VIP whose real servers are IPv6 addresses
-# (IPv4 in IPv6). One cluster, one service (VIP) each, one after the
+# (--tun-type gre), an IPv4 VIP whose real servers are IPv6 addresses
+# (IPv4 in IPv6), and the reverse (IPv6 in IPv4). One cluster, one service (VIP) each, one after the
 # other: each gets the full proof of tun_prove and one negative control of
 # its own piece, and ends with down, so the next starts from a real server
 # as it was.
@@ -9,7 +9,8 @@ n=4 before1=
 tun_cluster enc 3 &&
 	tun_service enc 10.0.3.100 10.0.3.11 10.0.3.12 --tun-type gue --tun-port 6080 &&
 	tun_service enc 10.0.3.101 10.0.3.11 10.0.3.12 --tun-type gre &&
-	tun_service enc 10.0.3.102 "[fd00:3::11]" "[fd00:3::12]" ||
+	tun_service enc 10.0.3.102 "[fd00:3::11]" "[fd00:3::12]" &&
+	tun_service enc fd00:3::100 10.0.3.11 10.0.3.12 ||
 	{ fail enc.setup "building the encapsulation cluster failed, see the console log"; exit 1; }
 before1=$(snap enc-rs1)
 
@@ -30,6 +31,10 @@ ip netns exec enc-rs1 /usr/sbin/ip -6 tunnel change ip6tnl0 mode ipip6   # someb
 tun_down v4in6 enc 10.0.3.102 --underlay ipv6
 mode=$(ip -n enc-rs1 -d link show ip6tnl0 | sed -n 's/.*ip6tnl \([a-z0-9]*\) .*/\1/p')
 verdict '[ "$mode" = ipip6 ]' v4in6.down.mode "down leaves somebody else's mode: ip6tnl0 is ${mode:-unknown}"
+tun_prove v6in4 enc fd00:3::100 --underlay ipv4
+tun_break v6in4 enc fd00:3::100 link.sit0 "/usr/sbin/ip link set sit0 down" --underlay ipv4
+tun_down v6in4 enc fd00:3::100 --underlay ipv4
+
 same enc.down.state "ip addr and sysctls (tunnel devices aside)" \
 	"$(echo "$before1" | grep -v -e tunl0 -e gre -e erspan -e ip6tnl0 -e sit0)" \
 	"$(snap enc-rs1 | grep -v -e tunl0 -e gre -e erspan -e ip6tnl0 -e sit0)"
