@@ -134,10 +134,12 @@ func undoIfStillOurs(v *View, c Change) (*Change, string, error) {
 	}
 	switch c.Kind {
 	case KindSysctl:
-		if _, exists, err := v.Link(c.Sysctl.Iface); err != nil {
-			return nil, "", err
-		} else if !exists && c.Sysctl.Iface != "all" && c.Sysctl.Iface != "default" {
-			return nil, "", nil // the interface is gone, and its setting with it
+		if c.Sysctl.PerInterface() {
+			if _, exists, err := v.Link(c.Sysctl.Iface); err != nil {
+				return nil, "", err
+			} else if !exists {
+				return nil, "", nil // the interface is gone, and its setting with it
+			}
 		}
 		cur, err := v.Sysctl(c.Sysctl)
 		if err != nil {

@@ -148,27 +148,62 @@ type Addr struct {
 	Label  string // IPv4 only: "lo:rsprep" marks rsprep's VIPs
 }
 
-// SysctlKey names a per-interface IPv4 sysctl: net/ipv4/conf/<Iface>/<Name>.
-// Iface is the interface name exactly as the kernel spells it, dots and all
-// ("eth0.100"), or "all" / "default".
+// SysctlKey names one integer sysctl below /proc/sys/net. Mostly a
+// per-interface key of net/<family>/conf/<Iface>/<Name>, where Iface is the
+// interface name exactly as the kernel spells it, dots and all
+// ("eth0.100"), or "all" / "default"; with Iface empty, a key of the whole
+// family, net/<family>/<Name> (net/ipv4/ip_forward). Family is empty for
+// ipv4 (so records written before it existed read the same), or "ipv6".
 type SysctlKey struct {
-	Iface string `json:"iface"`
-	Name  string `json:"name"`
+	Family string `json:"family,omitempty"`
+	Iface  string `json:"iface"`
+	Name   string `json:"name"`
+}
+
+// IPForward is net.ipv4.ip_forward, the kernel's alias of
+// net.ipv4.conf.all.forwarding.
+var IPForward = SysctlKey{Name: "ip_forward"}
+
+// IPv6Forwarding is net.ipv6.conf.all.forwarding.
+var IPv6Forwarding = SysctlKey{Family: "ipv6", Iface: "all", Name: "forwarding"}
+
+func (k SysctlKey) family() string {
+	if k.Family == "" {
+		return "ipv4"
+	}
+	return k.Family
+}
+
+// Dir is the directory below /proc/sys that holds the key's file.
+func (k SysctlKey) Dir() string {
+	if k.Iface == "" {
+		return "net/" + k.family()
+	}
+	return "net/" + k.family() + "/conf/" + k.Iface
 }
 
 // Path is the key's path below /proc/sys, which is also how it is recorded.
-func (k SysctlKey) Path() string { return "net/ipv4/conf/" + k.Iface + "/" + k.Name }
+func (k SysctlKey) Path() string { return k.Dir() + "/" + k.Name }
+
+// PerInterface reports whether the key belongs to one interface (and so
+// goes away with it), rather than to all, default or the whole family.
+func (k SysctlKey) PerInterface() bool {
+	return k.Iface != "" && k.Iface != "all" && k.Iface != "default"
+}
 
 // Dotted is the key as sysctl(8) spells it: dots in interface names become
 // slashes ("net.ipv4.conf.eth0/100.arp_ignore").
 func (k SysctlKey) Dotted() string {
+	if k.Iface == "" {
+		return "net." + k.family() + "." + k.Name
+	}
 	iface := []byte(k.Iface)
 	for i, c := range iface {
 		if c == '.' {
 			iface[i] = '/'
 		}
 	}
-	return "net.ipv4.conf." + string(iface) + "." + k.Name
+	return "net." + k.family() + ".conf." + string(iface) + "." + k.Name
 }
 
 // Route is an IPv4 unicast route, of the main table unless Table says.

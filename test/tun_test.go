@@ -61,7 +61,9 @@ func TestTUNBadInputChangesNothing(t *testing.T) {
 		{"--rp-filter loose: rp_filter is IPv4 only, and every VIP is IPv6", "tun --vip 2001:db8::80 --rp-filter loose"},
 		{"tun needs at least one --vip", "tun --rp-filter loose"},
 		{"VIP 10.0.0.2 is this host's own address", "tun --vip 10.0.0.2"},
-		{"unknown flag: --dip", "tun --vip " + vip + " --dip 10.0.0.1"},
+		{"--dip 10.0.0.2 is this host's own address", "tun --vip " + vip + " --dip 10.0.0.2"},
+		{"--dip 192.0.2.1: this host has no route to it", "tun --vip " + vip + " --dip 192.0.2.1"},
+		{`--forwarding "on"`, "tun --vip " + vip + " --forwarding on"},
 	} {
 		t.Run(c.args, func(t *testing.T) { mustReject(t, rs, c.want, strings.Fields(c.args)...) })
 	}

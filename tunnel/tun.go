@@ -26,6 +26,12 @@ type TUN struct {
 	MSS      MSS    // --mss
 	RPFilter RPFilter
 	Pin      *arp.Pin // --pin-gateway-arp
+	// DIP is --dip: the director, to which a route must exist and whose
+	// next hop must answer. Invalid: not checked.
+	DIP netip.Addr
+	// ForwardingOff is --forwarding off: the host routes nothing (ip.forward).
+	// False: forwarding is left as it is (Docker and Kubernetes need it).
+	ForwardingOff bool
 }
 
 // Name implements realserver.Mode.
@@ -51,17 +57,25 @@ func (s TUN) Validate() error {
 	if err := s.validateMSS(); err != nil {
 		return err
 	}
+	if err := arp.ValidateDIP(s.DIP, s.VIPs); err != nil {
+		return err
+	}
 	if s.Pin != nil {
 		return s.Pin.Validate()
 	}
 	return nil
 }
 
-// Preflight rejects a VIP that is one of this host's own addresses, and a
-// gateway to pin that cannot be found.
+// Preflight rejects a VIP that is one of this host's own addresses, a DIP
+// this host has no route to, and a gateway to pin that cannot be found.
 func (s TUN) Preflight(v *realserver.View) error {
 	if err := realserver.CheckNotLocalRIP(v, s.VIPs); err != nil {
 		return err
+	}
+	if s.DIP.IsValid() {
+		if _, err := dipHop(v, s.DIP); err != nil {
+			return realserver.KeepInput(err)
+		}
 	}
 	if s.Pin != nil {
 		return s.Pin.Preflight(v)
@@ -100,12 +114,18 @@ func (s TUN) Invariants() []realserver.Invariant {
 		invs = append(invs, arp.Suppression([]string{v4})...)
 		invs = append(invs, s.RPFilter.invariant(v4))
 	}
+	if s.ForwardingOff {
+		invs = append(invs, arp.ForwardingOff(s.has(6)))
+	}
 	invs = append(invs, realserver.VIPBound(s.VIPs, s.decap(4).dev, s.decap(6).dev), realserver.VIPExclusive(s.VIPs))
 	if s.MSS != 0 {
 		invs = append(invs, s.mssClamp())
 	}
 	if s.Pin != nil {
 		invs = append(invs, s.Pin.Invariant())
+	}
+	if s.DIP.IsValid() {
+		invs = append(invs, s.dipInvariants()...)
 	}
 	return invs
 }
@@ -185,6 +205,8 @@ func (s TUN) Footprint() realserver.Footprint {
 		VIPs:       s.VIPs,
 		ARPSilent:  true,
 		NotARouter: true,
+		// With --forwarding off, ip.forward is this mode's invariant.
+		ForwardingOwned: s.ForwardingOff,
 	}
 	for _, d := range s.decaps() {
 		fp.VIPDevices = append(fp.VIPDevices, d.dev)

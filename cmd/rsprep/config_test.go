@@ -151,13 +151,12 @@ func TestConfigMeansWhatFlagsMean(t *testing.T) {
 	}
 }
 
-// A scratch mode with a scalar key and a boolean, to test what dr lacks.
+// A scratch mode with a plain boolean (dr's scalar key is dip).
 func scratchMode() modeDef {
 	def := modeDefs()["dr"]
 	drFlags := def.flags
 	def.flags = func(fs *pflag.FlagSet, o *options) {
 		drFlags(fs, o)
-		fs.String("dip", "", "director IP")
 		fs.Bool("pin", false, "pin")
 	}
 	return def

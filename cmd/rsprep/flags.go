@@ -31,6 +31,7 @@ type options struct {
 	underlay      string
 	mss           string
 	dip           string
+	forwarding    string
 	keepRoutes    []string
 	pinGatewayARP bool
 	gateway       string
@@ -53,6 +54,7 @@ func modeDefs() map[string]modeDef {
 			example: "rsprep dr --vip 192.168.79.180",
 			flags: func(fs *pflag.FlagSet, o *options) {
 				vipFlag(fs, o)
+				directorFlags(fs, o, drDIPHelp)
 				pinFlags(fs, o)
 			},
 			build: func(o *options) (realserver.Mode, error) {
@@ -60,11 +62,19 @@ func modeDefs() map[string]modeDef {
 				if err != nil {
 					return nil, err
 				}
+				dip, fwdOff, err := director(o)
+				if err != nil {
+					return nil, err
+				}
 				pin, err := buildPin(o)
 				if err != nil {
 					return nil, err
 				}
-				return arp.DR{VIPs: vips, Pin: pin}, nil
+				dr := arp.DR{VIPs: vips, Pin: pin, DIP: dip, ForwardingOff: fwdOff}
+				if err := undoOnlyDIP(o, dr, &dr.DIP); err != nil {
+					return nil, err
+				}
+				return dr, nil
 			},
 		},
 		"tun": tunDef(),
@@ -108,8 +118,10 @@ on lo (nat changes no sysctl). For tun, the effective rp_filter of the
 tunnel device (tunl0, gre0, ip6tnl0) is max(conf/all, conf/DEV): with the
 default --rp-filter off, a conf/all of 1 is lowered to 0, which turns
 reverse-path filtering off on every interface; --rp-filter loose keeps
-conf/all and raises only the device to 2. down restores each value rsprep
-changed, if nobody changed it since.
+conf/all and raises only the device to 2. With --forwarding off (dr, tun),
+IP forwarding is turned off for the whole host (or namespace): do not use
+it on a Docker or Kubernetes node. down restores each value rsprep changed,
+if nobody changed it since.
 `
 
 func actionSummary(act action, def modeDef) string {
@@ -139,6 +151,7 @@ func tunDef() modeDef {
 			vipFlag(fs, o)
 			tunFlags(fs, o)
 			fs.StringVar(&o.rpFilter, "rp-filter", "", "effective rp_filter for the tunnel device: off (0, default) or loose (2, when a hardening baseline forbids 0)")
+			directorFlags(fs, o, tunDIPHelp)
 			pinFlags(fs, o)
 		},
 		build: func(o *options) (realserver.Mode, error) {
@@ -151,6 +164,12 @@ func tunDef() modeDef {
 				return nil, err
 			}
 			t.VIPs = vips
+			if t.DIP, t.ForwardingOff, err = director(o); err != nil {
+				return nil, err
+			}
+			if err := undoOnlyDIP(o, t, &t.DIP); err != nil {
+				return nil, err
+			}
 			return t, nil
 		},
 	}
@@ -167,13 +186,11 @@ func natDef() modeDef {
 		},
 		build: func(o *options) (realserver.Mode, error) {
 			var n nat.NAT
-			if o.dip != "" {
-				ip, err := netip.ParseAddr(o.dip)
-				if err != nil {
-					return nil, realserver.Inputf("--dip %q is not an IP address", o.dip)
-				}
-				n.DIP = ip
+			dip, err := parseDIP(o.dip)
+			if err != nil {
+				return nil, err
 			}
+			n.DIP = dip
 			for _, s := range o.keepRoutes {
 				p, err := realserver.ParseCIDR("--keep-route", s)
 				if err != nil {

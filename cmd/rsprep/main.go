@@ -58,6 +58,7 @@ Usage:
   rsprep install dr|tun|nat [flags]   write that config and rsprep.service, enable it for boot
   rsprep uninstall                    stop, disable and remove them
   rsprep doctor [MODE [flags]]        read-only: what on this host will undo it (file:line, unit, process)
+  rsprep probe --rip RIP --vip VIP:PORT  from the director: does VIP:PORT answer through each real server?
   rsprep version
 
 Examples:
@@ -105,6 +106,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runUninstall(rest, stdout, stderr)
 	case "doctor":
 		return runDoctor(rest, stdout, stderr)
+	case "probe":
+		return runProbe(rest, stdout, stderr)
 	}
 	return runMode(actApply, cmd, rest, stdout, stderr)
 }

@@ -161,15 +161,18 @@ func (n *NS) RsprepEnv(t testing.TB, env []string, args ...string) Result {
 // Snapshot is everything rsprep may touch in the namespace, normalised so
 // that two snapshots of the same state are equal: links (flags), addresses,
 // main-table routes, permanent neighbours, and every arp_ignore,
-// arp_announce and rp_filter value.
+// arp_announce, rp_filter and (IPv4 and IPv6) forwarding value.
 func (n *NS) Snapshot(t testing.TB) string {
 	t.Helper()
 	var parts []string
 	links := n.Must(t, "ip", "-o", "link", "show")
 	for _, l := range strings.Split(strings.TrimSpace(links), "\n") {
-		// Keep name and flags; drop counters, qdisc state and the like.
+		// Keep name and flags; drop counters, qdisc state and the like,
+		// and any line that is not a link ("N: name: <flags>"): on a busy
+		// machine ip adds "Peer netns reference is invalid." (stderr,
+		// merged by Must) while a veth peer's namespace id is settling.
 		f := strings.Fields(l)
-		if len(f) >= 3 {
+		if len(f) >= 3 && strings.HasSuffix(f[0], ":") {
 			parts = append(parts, "link "+f[1]+" "+f[2])
 		}
 	}
@@ -194,7 +197,9 @@ func (n *NS) Snapshot(t testing.TB) string {
 			}
 		}
 	}
-	out := n.Sh(t, "cd /proc/sys/net/ipv4/conf && for f in */arp_ignore */arp_announce */rp_filter; do echo \"sysctl $f=$(cat $f)\"; done")
+	out := n.Sh(t, `cd /proc/sys/net/ipv4/conf && for f in */arp_ignore */arp_announce */rp_filter */forwarding; do echo "sysctl $f=$(cat $f)"; done
+		echo "sysctl ip_forward=$(cat /proc/sys/net/ipv4/ip_forward)"
+		if [ -d /proc/sys/net/ipv6/conf ]; then cd /proc/sys/net/ipv6/conf && for f in */forwarding; do echo "sysctl ipv6/$f=$(cat $f)"; done; fi`)
 	parts = append(parts, strings.Split(strings.TrimSpace(out), "\n")...)
 	sort.Strings(parts)
 	return strings.Join(parts, "\n") + "\n"
@@ -215,6 +220,15 @@ func Veth(t testing.TB, a *NS, aName, aAddr string, b *NS, bName, bAddr string) 
 		if end.addr != "" {
 			end.ns.Must(t, "ip", "addr", "add", end.addr, "dev", end.name)
 		}
+	}
+	// The kernel reports the link running (operstate up; ip shows
+	// NO-CARRIER until then) from its linkwatch work, later: on a busy
+	// machine a snapshot taken at once saw the flag change by itself.
+	for _, end := range []struct {
+		ns   *NS
+		name string
+	}{{a, aName}, {b, bName}} {
+		end.ns.Sh(t, "i=0; until [ \"$(cat /sys/class/net/"+end.name+"/operstate)\" = up ]; do i=$((i+1)); [ $i -le 500 ] || { echo "+end.name+" operstate stays $(cat /sys/class/net/"+end.name+"/operstate) after 10 s >&2; exit 1; }; sleep 0.02; done")
 	}
 }
 
