@@ -1,12 +1,12 @@
 package realserver
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
 	"sort"
-	"strings"
 )
 
 // downPhase orders a teardown: VIPs go first, so the host never answers ARP
@@ -23,6 +23,9 @@ var downPhase = map[Kind]int{
 // rsprep is left alone and reported in Notes.
 func (e *Engine) Down(vips []netip.Addr, dryRun bool) (Result, error) {
 	res := Result{Mode: e.Mode, OK: true}
+	if err := e.dropStale(dryRun); err != nil {
+		return res, err
+	}
 	v := e.view()
 	saved := e.Record.snapshot()
 
@@ -115,8 +118,8 @@ func (e *Engine) downAddrs(v *View, vips []netip.Addr) (plan []Change, disown ma
 		present, _ := v.AddrsOf(ip)
 		for _, a := range present {
 			switch {
-			case strings.HasSuffix(a.Label, ":rsprep"):
-				del(a) // rsprep's label: ours even if this boot's record was lost
+			case a.Ours():
+				del(a) // rsprep's tag or label: ours even if this boot's record was lost
 			case !owned[ip]:
 				notes = append(notes, fmt.Sprintf("left %s on %s alone: rsprep did not add it", a.Prefix, a.Link))
 			}
@@ -198,7 +201,7 @@ func undoIfStillOurs(v *View, c Change) (*Change, string, error) {
 		}
 		for _, n := range neighs {
 			if n.Link == c.Neigh.Link && n.IP == c.Neigh.IP {
-				if n.State == NeighPermanent && macEqual(n.MAC, c.Neigh.MAC) {
+				if n.State == NeighPermanent && bytes.Equal(n.MAC, c.Neigh.MAC) {
 					return &inv, "", nil
 				}
 				return nil, fmt.Sprintf("left neighbour %s on %s alone: rsprep pinned %s, it is %s %s now", n.IP, n.Link, c.Neigh.MAC, n.MAC, n.State), nil

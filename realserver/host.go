@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strings"
 )
 
 // Host is the narrow seam between rsprep and the kernel: only what the
@@ -146,7 +147,23 @@ type Addr struct {
 	Link   string
 	Prefix netip.Prefix
 	Label  string // IPv4 only: "lo:rsprep" marks rsprep's VIPs
+	// Proto is the address's IFA_PROTO (Linux ≥ 5.18, both families): who
+	// added it. rsprep tags its own with AddrProto; 0 is "unspecified"
+	// (most tools, and every address on older kernels), 1–3 the kernel's.
+	Proto uint8 `json:",omitempty"`
 }
+
+// AddrProto is the IFA_PROTO rsprep tags its addresses with, so that they
+// are recognisable as rsprep's without the record, IPv6 too (which has no
+// labels). The kernel defines 0 (unspec) and 1–3 (IFAPROT_KERNEL_LO, _RA,
+// _LL) and leaves the rest of the byte to user space; 114 is ASCII 'r',
+// clear of those and of the small numbers other tools may pick. Name it
+// for ip(8) with "114 rsprep" in /etc/iproute2/rt_addrprotos.
+const AddrProto = 114
+
+// Ours reports whether an address carries rsprep's mark: its tag, or, on
+// IPv4, its label (kernels before 5.18 have no tag).
+func (a Addr) Ours() bool { return a.Proto == AddrProto || strings.HasSuffix(a.Label, ":rsprep") }
 
 // SysctlKey names one integer sysctl below /proc/sys/net. Mostly a
 // per-interface key of net/<family>/conf/<Iface>/<Name>, where Iface is the
@@ -227,6 +244,9 @@ type Rule struct {
 func (r Rule) String() string {
 	return fmt.Sprintf("from %s lookup %d pref %d", r.Src, r.Table, r.Priority)
 }
+
+// DefaultDst is the destination of an IPv4 default route.
+var DefaultDst = netip.MustParsePrefix("0.0.0.0/0")
 
 // IsDefault reports whether r is a default route.
 func (r Route) IsDefault() bool { return r.Dst.Bits() == 0 }

@@ -51,6 +51,29 @@ func TestTUNOnThisKernel(t *testing.T) {
 		}
 	}
 	mustRun(t, rs, 0, "down", "tun", "--vip", vip)
+	// Down gives everything back but tunl0, which the ipip module made
+	// (rsprep never unloads a module): that must be down again, with the
+	// values it was created with (conf/default's before rsprep).
+	after := rs.Snapshot(t)
+	var rest []string
+	for _, l := range strings.Split(strings.TrimSpace(after), "\n") {
+		switch {
+		case strings.HasPrefix(l, "link tunl0"):
+			if strings.Contains(l, ",UP") || strings.Contains(l, "<UP") {
+				t.Errorf("down left tunl0 up: %s", l)
+			}
+		case strings.HasPrefix(l, "sysctl tunl0/"):
+			name, val, _ := strings.Cut(strings.TrimPrefix(l, "sysctl tunl0/"), "=")
+			if want := "sysctl default/" + name + "=" + val; !strings.Contains(before, want+"\n") {
+				t.Errorf("down left %s, want the value conf/default had before rsprep", l)
+			}
+		default:
+			rest = append(rest, l)
+		}
+	}
+	if got := strings.Join(rest, "\n") + "\n"; got != before {
+		t.Errorf("down did not give the namespace back (tunl0 aside):\n%s", diffLines(before, got))
+	}
 }
 
 func TestTUNBadInputChangesNothing(t *testing.T) {

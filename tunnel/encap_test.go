@@ -60,7 +60,7 @@ func TestGUEOpensAFouPortAndBindsTheVIPOnTunl0(t *testing.T) {
 	}
 	eng := applyTwice(t, h, gue)
 	hasLines(t, h, "fou port 6080 gue", "link tunl0 type ipip up=true noarp=true",
-		"addr 192.168.79.180/32 dev tunl0 label tunl0:rsprep", "sysctl net/ipv4/conf/tunl0/rp_filter=0")
+		"addr 192.168.79.180/32 dev tunl0 label tunl0:rsprep proto 114", "sysctl net/ipv4/conf/tunl0/rp_filter=0")
 	// The port is the check: without it, verify fails and names fou.port.
 	if err := h.DelFouPort(realserver.FouPort{Family: 4, Port: 6080}); err != nil {
 		t.Fatal(err)
@@ -91,7 +91,7 @@ func TestGUEOnAnIPv6UnderlayLoadsFou6AndOpensTheIPv6Port(t *testing.T) {
 	spec := gue
 	spec.Underlay = 6
 	eng := applyTwice(t, h, spec)
-	hasLines(t, h, "fou port 6080 gue -6", "tunnel ip6tnl0 mode any", "addr 192.168.79.180/32 dev ip6tnl0 label ip6tnl0:rsprep")
+	hasLines(t, h, "fou port 6080 gue -6", "tunnel ip6tnl0 mode any", "addr 192.168.79.180/32 dev ip6tnl0 label ip6tnl0:rsprep proto 114")
 	if !h.Loaded("fou6") {
 		t.Error("fou6 not loaded for an IPv6 underlay")
 	}
@@ -168,7 +168,7 @@ func TestGREBringsGre0UpAndDownAgain(t *testing.T) {
 		t.Errorf("module.ip_gre %+v, want a failure fixed by modprobe ip_gre", f)
 	}
 	eng := applyTwice(t, h, spec)
-	hasLines(t, h, "link gre0 type gre up=true noarp=true", "addr 192.168.79.180/32 dev gre0 label gre0:rsprep",
+	hasLines(t, h, "link gre0 type gre up=true noarp=true", "addr 192.168.79.180/32 dev gre0 label gre0:rsprep proto 114",
 		"sysctl net/ipv4/conf/gre0/rp_filter=0", "sysctl net/ipv4/conf/gre0/arp_ignore=1")
 	if strings.Contains(h.Render(), "tunl0") {
 		t.Errorf("GRE loaded ipip:\n%s", h.Render())
@@ -190,7 +190,7 @@ func TestIPv4VIPOverIPv6NeedsIp6tnl0InModeAny(t *testing.T) {
 	spec := TUN{VIPs: []netip.Addr{vip}, Underlay: 6}
 	eng := applyTwice(t, h, spec)
 	hasLines(t, h, "tunnel ip6tnl0 mode any", "link ip6tnl0 type ip6tnl up=true noarp=true",
-		"addr 192.168.79.180/32 dev ip6tnl0 label ip6tnl0:rsprep", "sysctl net/ipv4/conf/ip6tnl0/rp_filter=0")
+		"addr 192.168.79.180/32 dev ip6tnl0 label ip6tnl0:rsprep proto 114", "sysctl net/ipv4/conf/ip6tnl0/rp_filter=0")
 	// ip6ip6 drops IPv4 inside: drift, fixed by mode any.
 	h.SetTunnelMode("ip6tnl0", realserver.ModeIP6IP6)
 	f := finding(t, h, spec, "tunnel.mode")
@@ -211,7 +211,7 @@ func TestMixedVIPsOverIPv6ShareIp6tnl0InModeAny(t *testing.T) {
 	h.AllowModule("ip6_tunnel")
 	spec := TUN{VIPs: []netip.Addr{vip, netip.MustParseAddr("2001:db8::80")}, Underlay: 6}
 	applyTwice(t, h, spec)
-	hasLines(t, h, "tunnel ip6tnl0 mode any", "addr 2001:db8::80/128 dev ip6tnl0", "addr 192.168.79.180/32 dev ip6tnl0 label ip6tnl0:rsprep")
+	hasLines(t, h, "tunnel ip6tnl0 mode any", "addr 2001:db8::80/128 dev ip6tnl0 proto 114", "addr 192.168.79.180/32 dev ip6tnl0 label ip6tnl0:rsprep proto 114")
 	h.SetTunnelMode("ip6tnl0", realserver.ModeIPIP6) // takes IPv4 only
 	if f := finding(t, h, spec, "tunnel.mode"); f.OK {
 		t.Errorf("ipip6 with an IPv6 VIP too: %+v, want drift", f)
@@ -223,7 +223,7 @@ func TestIPv6VIPOverIPv4GoesOnSit0(t *testing.T) {
 	h.AllowModule("sit")
 	spec := TUN{VIPs: []netip.Addr{netip.MustParseAddr("2001:db8::80")}, Underlay: 4}
 	applyTwice(t, h, spec)
-	hasLines(t, h, "link sit0 type sit up=true noarp=true", "addr 2001:db8::80/128 dev sit0")
+	hasLines(t, h, "link sit0 type sit up=true noarp=true", "addr 2001:db8::80/128 dev sit0 proto 114")
 }
 
 func TestEncapInputIsRejected(t *testing.T) {
@@ -290,8 +290,8 @@ func TestGUEWithBothFamiliesOpensAPortEach(t *testing.T) {
 		t.Errorf("module.fou reported %d times, want once", n)
 	}
 	applyTwice(t, h, spec)
-	hasLines(t, h, "fou port 6080 gue", "fou port 6080 gue -6", "addr 2001:db8::80/128 dev ip6tnl0",
-		"addr 192.168.79.180/32 dev tunl0 label tunl0:rsprep", "tunnel ip6tnl0 mode ip6ip6")
+	hasLines(t, h, "fou port 6080 gue", "fou port 6080 gue -6", "addr 2001:db8::80/128 dev ip6tnl0 proto 114",
+		"addr 192.168.79.180/32 dev tunl0 label tunl0:rsprep proto 114", "tunnel ip6tnl0 mode ip6ip6")
 	if !h.Loaded("fou6") {
 		t.Error("fou6 not loaded for the IPv6 port")
 	}

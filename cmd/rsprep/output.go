@@ -35,7 +35,13 @@ func writeResult(w io.Writer, format string, act action, r realserver.Result, dr
 		return bw.Flush()
 	}
 	if format == "json" {
-		rep := jsonReport{Mode: r.Mode, Action: string(act), DryRun: dry, OK: r.OK || dry, Checks: r.Checks, Notes: r.Notes}
+		// ok means every check holds now: on a dry run nothing was
+		// changed, so it is what the checks found, not what a run would make.
+		ok := r.OK
+		if dry {
+			ok = realserver.AllOK(r.Checks)
+		}
+		rep := jsonReport{Mode: r.Mode, Action: string(act), DryRun: dry, OK: ok, Checks: r.Checks, Notes: r.Notes}
 		if rep.Checks == nil {
 			rep.Checks = []realserver.Finding{}
 		}

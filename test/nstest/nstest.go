@@ -14,6 +14,10 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/vishvananda/netns"
+
+	"github.com/rsprep/rsprep/realserver"
 )
 
 // NeedRoot skips a privileged test when not root. Under CI (CI=true) a
@@ -236,4 +240,46 @@ func Veth(t testing.TB, a *NS, aName, aAddr string, b *NS, bName, bAddr string) 
 func (n *NS) MAC(t testing.TB, dev string) string {
 	t.Helper()
 	return strings.TrimSpace(n.Must(t, "cat", "/sys/class/net/"+dev+"/address"))
+}
+
+// Netns is the namespace's identity as rsprep keys its record and lock,
+// read from inside it (the cookie belongs to a socket opened there).
+func (n *NS) Netns(t testing.TB) realserver.Netns {
+	t.Helper()
+	type res struct {
+		id  realserver.Netns
+		err error
+	}
+	ch := make(chan res, 1)
+	go func() {
+		runtime.LockOSThread()
+		orig, err := netns.Get()
+		if err != nil {
+			ch <- res{err: err}
+			return
+		}
+		defer orig.Close()
+		h, err := netns.GetFromName(n.Name)
+		if err == nil {
+			err = netns.Set(h)
+			h.Close()
+		}
+		if err != nil {
+			ch <- res{err: err}
+			return
+		}
+		id, err := realserver.CurrentNetns()
+		// Back home before the thread is unlocked: a thread (even the
+		// process's main one) left inside would make the test process one
+		// of the namespace's, which its cleanup kills.
+		if serr := netns.Set(orig); serr == nil {
+			runtime.UnlockOSThread()
+		}
+		ch <- res{id, err}
+	}()
+	r := <-ch
+	if r.err != nil {
+		t.Fatalf("identifying namespace %s: %v", n.Name, r.err)
+	}
+	return r.id
 }
