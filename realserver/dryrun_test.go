@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/fake"
+	"github.com/rsprep/rsprep/tunnel"
 )
 
 // A dry run is the whole plan: on each mode's host, the changes --dry-run
@@ -25,7 +27,8 @@ func TestDryRunIsWhatApplyDoes(t *testing.T) {
 			"ip addr add 2001:db8::1/128 dev ip6tnl0 proto 114",
 		},
 	}
-	for _, c := range faultCases() {
+	cases := append(faultCases(), encapCases()...)
+	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "record.json")
 			h := c.seed(t, path)
@@ -69,6 +72,31 @@ func TestDryRunIsWhatApplyDoes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// encapCases are TUN's other encapsulations, on tunHost with every tunnel
+// module loadable: GUE (fou and its port, once loaded), GRE (gre0, from
+// ip_gre), IPv4 VIPs over an IPv6 underlay (ip6tnl0 switched to mode
+// any), and an MSS clamp (policy routing in a table of its own).
+func encapCases() []faultCase {
+	seed := func(t *testing.T, path string) *fake.Host {
+		h := tunHost(t, path)
+		for _, m := range []string{"fou", "fou6", "ip_gre", "ip6_gre"} {
+			h.AllowModule(m)
+		}
+		return h
+	}
+	v4 := vips("192.0.2.1", "192.0.2.2")
+	var out []faultCase
+	for name, spec := range map[string]tunnel.TUN{
+		"tun-gue":        {VIPs: tunVIPs, Encap: tunnel.EncapGUE, Port: 6080},
+		"tun-gre":        {VIPs: tunVIPs, Encap: tunnel.EncapGRE},
+		"tun-underlay-6": {VIPs: v4, Underlay: 6},
+		"tun-mss":        {VIPs: v4, MSS: 1400},
+	} {
+		out = append(out, faultCase{name: name, seed: seed, invs: spec.Invariants(), vips: spec.VIPs, mode: "tun"})
+	}
+	return out
 }
 
 func changeLines(cs []realserver.Change) []string {

@@ -231,6 +231,11 @@ func TestRecordSavesOneChangePerLineAndLoadsBack(t *testing.T) {
 		{Kind: realserver.KindRouteReplace, Mode: "nat", Route: realserver.Route{Dst: netip.MustParsePrefix("0.0.0.0/0"), Gw: gw, Link: "eth0", Protocol: 4},
 			PrevRoute: realserver.Route{Dst: netip.MustParsePrefix("0.0.0.0/0"), Gw: netip.MustParseAddr("10.0.0.254"), Link: "eth0", Metric: 100, Protocol: 3}},
 		{Kind: realserver.KindNeighSet, Mode: "nat", Neigh: realserver.Neighbor{Link: "eth0", IP: gw, MAC: mac, State: realserver.NeighPermanent}},
+		// tun's encapsulations and MSS clamp (issue 16)
+		{Kind: realserver.KindFouAdd, Mode: "tun", Fou: realserver.FouPort{Family: 6, Port: 6080, GUE: true}},
+		{Kind: realserver.KindTunnelMode, Mode: "tun", Link: "ip6tnl0", From: int(realserver.ModeIP6IP6), To: int(realserver.ModeAny)},
+		{Kind: realserver.KindRuleAdd, Mode: "tun", Rule: realserver.Rule{Src: netip.MustParsePrefix("192.168.79.180/32"), Table: 7301, Priority: 7301}},
+		{Kind: realserver.KindRouteAdd, Mode: "tun", Route: realserver.Route{Dst: netip.MustParsePrefix("0.0.0.0/0"), Gw: gw, Link: "eth0", Table: 7301, AdvMSS: 1400}},
 	}
 	rec.Own(changes)
 	if err := rec.Save(); err != nil {
@@ -297,5 +302,23 @@ func TestSaveRemovesATemporaryFileACrashLeft(t *testing.T) {
 	}
 	if _, err := os.Stat(other); err != nil {
 		t.Errorf("another namespace's temporary file was removed: %v", err)
+	}
+}
+
+// Own reports whether the record changed: a repair that re-adds a VIP the
+// record already owns (rsprep watch) does not rewrite the record.
+func TestOwnReportsChange(t *testing.T) {
+	var r realserver.Record
+	add := realserver.Change{Kind: realserver.KindAddrAdd, Mode: "dr", Addr: realserver.Addr{Link: "lo", Prefix: netip.MustParsePrefix("192.168.79.180/32"), Label: "lo:rsprep"}}
+	sysctl := realserver.Change{Kind: realserver.KindSysctl, Mode: "dr", Sysctl: realserver.SysctlKey{Iface: "all", Name: "arp_ignore"}, From: 0, To: 1}
+	if !r.Own([]realserver.Change{add, sysctl}) {
+		t.Fatal("owning new things reported no change")
+	}
+	if r.Own([]realserver.Change{add}) || r.Own([]realserver.Change{sysctl}) {
+		t.Fatal("owning the same things again reported a change")
+	}
+	sysctl.From, sysctl.To = 1, 2
+	if !r.Own([]realserver.Change{sysctl}) || r.Changes[1].From != 0 || r.Changes[1].To != 2 {
+		t.Fatalf("a new value written reported no change, or lost the prior value: %+v", r.Changes[1])
 	}
 }

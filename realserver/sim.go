@@ -38,7 +38,10 @@ type Sim struct {
 	made    map[string]bool // interfaces the simulation created
 	routes  []Route         // besides the connected ones (see connected)
 	neighs  []Neighbor
-	loaded  map[string]bool
+	rules   []Rule
+	fou     []FouPort
+	modes   map[string]TunnelMode // ip6tnl devices' modes
+	loaded  map[string]bool       // modules
 	next    int
 }
 
@@ -56,12 +59,9 @@ var simSysctls = map[string]func(int) bool{
 // A nil seed is a fresh network namespace: lo down with 127.0.0.1/8, conf
 // all and default at the kernel's defaults (0).
 func NewSim(seed *View) *Sim {
-	s := &Sim{seed: seed, have: map[string]bool{}, sysctls: map[string]int{}, ownSet: map[string]bool{}, made: map[string]bool{}, loaded: map[string]bool{}, next: 1}
+	s := &Sim{seed: seed, have: map[string]bool{}, sysctls: map[string]int{}, ownSet: map[string]bool{}, made: map[string]bool{}, modes: map[string]TunnelMode{}, loaded: map[string]bool{}, next: 1}
 	if seed != nil {
 		return s
-	}
-	for _, kind := range []string{"links", "addrs", "routes", "neighs"} {
-		s.have[kind] = true
 	}
 	for name := range simSysctls {
 		s.sysctls[SysctlKey{Iface: "all", Name: name}.Path()] = 0
@@ -77,7 +77,7 @@ func NewSim(seed *View) *Sim {
 
 // load reads one kind of state from the seed the first time it is needed.
 func (s *Sim) load(kind string) error {
-	if s.have[kind] {
+	if s.have[kind] || s.seed == nil { // a fresh namespace has it all
 		return nil
 	}
 	var err error
@@ -108,6 +108,18 @@ func (s *Sim) load(kind string) error {
 		var ns []Neighbor
 		if ns, err = s.seed.Neighbors(); err == nil {
 			s.neighs = slices.Clone(ns)
+		}
+	case "rules":
+		var rs []Rule
+		if rs, err = s.seed.Rules(); err == nil {
+			s.rules = slices.Clone(rs)
+		}
+	default: // "table N": the routes of another table than main
+		var table int
+		fmt.Sscanf(kind, "table %d", &table)
+		var rs []Route
+		if rs, err = s.seed.TableRoutes(table); err == nil {
+			s.routes = append(s.routes, rs...)
 		}
 	}
 	if err != nil {
@@ -284,22 +296,6 @@ func (s *Sim) SetSysctl(k SysctlKey, v int) error {
 	return nil
 }
 
-// LoadModule implements Host: the tunnel modules create their fallback
-// device, down and NOARP.
-func (s *Sim) LoadModule(name string) error {
-	if s.loaded[name] {
-		return nil
-	}
-	s.loaded[name] = true
-	switch name {
-	case "ipip":
-		s.AddLink(Link{Name: "tunl0", Type: "ipip", NoARP: true})
-	case "ip6_tunnel":
-		s.AddLink(Link{Name: "ip6tnl0", Type: "ip6tnl", NoARP: true})
-	}
-	return nil
-}
-
 // Resolve implements Host: an ARP probe goes to the seed's host, which is
 // a read of the network, not a change; a fresh namespace has no network.
 func (s *Sim) Resolve(link string, ip netip.Addr) (net.HardwareAddr, error) {
@@ -334,6 +330,15 @@ func (s *Sim) Render() string {
 	}
 	for _, n := range s.neighs {
 		lines = append(lines, fmt.Sprintf("neigh %s dev %s lladdr %s %s", n.IP, n.Link, n.MAC, n.State))
+	}
+	for _, r := range s.rules {
+		lines = append(lines, "rule "+r.String())
+	}
+	for _, p := range s.fou {
+		lines = append(lines, "fou "+p.String())
+	}
+	for l, m := range s.modes {
+		lines = append(lines, fmt.Sprintf("tunnel %s mode %s", l, m))
 	}
 	sort.Strings(lines)
 	return strings.Join(lines, "\n") + "\n"

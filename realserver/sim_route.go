@@ -25,16 +25,33 @@ func (s *Sim) connected() []Route {
 	return out
 }
 
-func (s *Sim) loadRoutes() error {
-	return errors.Join(s.load("links"), s.load("addrs"), s.load("routes"))
+// loadRoutes reads main's routes from the seed, and table's.
+func (s *Sim) loadRoutes(table int) error {
+	err := errors.Join(s.load("links"), s.load("addrs"), s.load("routes"))
+	if err == nil && table != 0 {
+		err = s.load(fmt.Sprintf("table %d", table))
+	}
+	return err
 }
 
 // Routes implements Host.
-func (s *Sim) Routes() ([]Route, error) {
-	if err := s.loadRoutes(); err != nil {
+func (s *Sim) Routes() ([]Route, error) { return s.TableRoutes(0) }
+
+// TableRoutes implements Host: connected routes are made in main only.
+func (s *Sim) TableRoutes(table int) ([]Route, error) {
+	if err := s.loadRoutes(table); err != nil {
 		return nil, err
 	}
-	return append(s.connected(), s.routes...), nil
+	var out []Route
+	if table == 0 {
+		out = s.connected()
+	}
+	for _, r := range s.routes {
+		if r.Table == table {
+			out = append(out, r)
+		}
+	}
+	return out, nil
 }
 
 // onLink finds the up interface whose subnet holds gw.
@@ -50,7 +67,7 @@ func (s *Sim) onLink(gw netip.Addr) (string, bool) {
 // AddRoute implements Host: replace semantics on (dst, metric), and, as
 // the kernel does, a gateway must be reachable on-link.
 func (s *Sim) AddRoute(r Route) error {
-	if err := s.loadRoutes(); err != nil {
+	if err := s.loadRoutes(r.Table); err != nil {
 		return err
 	}
 	if r.Gw.IsValid() {
@@ -60,7 +77,10 @@ func (s *Sim) AddRoute(r Route) error {
 		}
 		r.Link = link
 	}
-	i := slices.IndexFunc(s.routes, func(x Route) bool { return x.Dst == r.Dst && x.Metric == r.Metric })
+	if r.Link != "" && s.findLink(r.Link) < 0 {
+		return fmt.Errorf("route %s: %w", r, syscall.ENODEV)
+	}
+	i := slices.IndexFunc(s.routes, func(x Route) bool { return x.Table == r.Table && x.Dst == r.Dst && x.Metric == r.Metric })
 	if i >= 0 {
 		s.routes[i] = r
 	} else {
@@ -71,11 +91,11 @@ func (s *Sim) AddRoute(r Route) error {
 
 // DelRoute implements Host.
 func (s *Sim) DelRoute(r Route) error {
-	if err := s.loadRoutes(); err != nil {
+	if err := s.loadRoutes(r.Table); err != nil {
 		return err
 	}
 	s.routes = slices.DeleteFunc(s.routes, func(x Route) bool {
-		return x.Dst == r.Dst && x.Metric == r.Metric && (!r.Gw.IsValid() || x.Gw == r.Gw)
+		return x.Table == r.Table && x.Dst == r.Dst && x.Metric == r.Metric && (!r.Gw.IsValid() || x.Gw == r.Gw)
 	})
 	return nil
 }

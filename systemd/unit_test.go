@@ -17,6 +17,8 @@ func TestUnitGolden(t *testing.T) {
 	golden(t, "rsprep.service", spec.Render())
 	spec.Before = []string{"nginx.service", "haproxy.service"}
 	golden(t, "rsprep-before.service", spec.Render())
+	spec = UnitSpec{Binary: "/usr/sbin/rsprep", Config: ConfigPath, Watch: true, WatchFlags: []string{"--textfile", "/var/lib/node_exporter/textfile/rsprep.prom"}}
+	golden(t, "rsprep-watch.service", spec.Render())
 }
 
 func TestConfigGolden(t *testing.T) {
@@ -83,7 +85,8 @@ func TestUnitSpecValidate(t *testing.T) {
 // rates them with systemd-analyze; this names the option that went missing).
 func TestEveryUnitCarriesTheHardening(t *testing.T) {
 	units := map[string][]*unit.UnitOption{
-		UnitName: UnitSpec{Binary: "/usr/sbin/rsprep", Config: ConfigPath}.Options(),
+		UnitName:                 UnitSpec{Binary: "/usr/sbin/rsprep", Config: ConfigPath}.Options(),
+		"rsprep.service (watch)": UnitSpec{Binary: "/usr/sbin/rsprep", Config: ConfigPath, Watch: true}.Options(),
 	}
 	for name, opts := range units {
 		for _, h := range Hardening() {

@@ -8,7 +8,6 @@ package fake
 
 import (
 	"errors"
-	"fmt"
 	"net"
 	"net/netip"
 
@@ -136,15 +135,4 @@ func (h *Host) SetSysctl(k realserver.SysctlKey, v int) error {
 		return err
 	}
 	return h.sim.SetSysctl(k, v)
-}
-
-// LoadModule implements realserver.Host.
-func (h *Host) LoadModule(name string) error {
-	if err := h.write(); err != nil {
-		return err
-	}
-	if !h.modules[name] {
-		return fmt.Errorf("modprobe: FATAL: Module %s not found", name)
-	}
-	return h.sim.LoadModule(name)
 }
