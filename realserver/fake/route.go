@@ -73,8 +73,17 @@ func (h *Host) AddRoute(r realserver.Route) error {
 	if r.Link != "" && h.findLink(r.Link) < 0 {
 		return fmt.Errorf("route %s: %w", r, syscall.ENODEV)
 	}
-	i := slices.IndexFunc(h.routes, func(x realserver.Route) bool { return x.Table == r.Table && x.Dst == r.Dst && x.Metric == r.Metric })
+	same := func(x realserver.Route) bool { return x.Table == r.Table && x.Dst == r.Dst && x.Metric == r.Metric }
+	i := slices.IndexFunc(h.routes, same)
 	if i >= 0 {
+		// Like the kernel's replace: the first route of that destination
+		// and metric is replaced, unless an identical one stands further
+		// on (then it is a duplicate: EEXIST).
+		for _, x := range h.routes[i+1:] {
+			if same(x) && x.Gw == r.Gw && x.Link == r.Link {
+				return fmt.Errorf("route %s: %w", r, syscall.EEXIST)
+			}
+		}
 		h.routes[i] = r
 	} else {
 		h.routes = append(h.routes, r)
