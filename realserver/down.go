@@ -184,16 +184,32 @@ func undoIfStillOurs(v *View, c Change) (*Change, string, error) {
 		if err != nil {
 			return nil, "", err
 		}
-		for _, r := range routes {
-			if r.IsDefault() && r.Metric == c.Route.Metric {
-				if r.Gw == c.Route.Gw {
-					return &inv, "", nil
-				}
-				return nil, fmt.Sprintf("left default route via %s alone: rsprep set it via %s, it has been changed since (it was via %s before rsprep)",
-					r.Gw, c.Route.Gw, c.PrevRoute.Gw), nil
+		var first *Route
+		prevBack := false
+		for i, r := range routes {
+			if !r.IsDefault() || r.Metric != c.Route.Metric {
+				continue
 			}
+			if first == nil {
+				first = &routes[i]
+			}
+			prevBack = prevBack || (c.PrevRoute.Gw.IsValid() && r.Gw == c.PrevRoute.Gw && r != *first)
 		}
-		return nil, fmt.Sprintf("left the default route alone: rsprep's route via %s is gone (it was via %s before rsprep)", c.Route.Gw, c.PrevRoute.Gw), nil
+		switch {
+		case first == nil:
+			return nil, fmt.Sprintf("left the default route alone: rsprep's route via %s is gone (it was via %s before rsprep)", c.Route.Gw, c.PrevRoute.Gw), nil
+		case first.Gw != c.Route.Gw:
+			return nil, fmt.Sprintf("left default route via %s alone: rsprep set it via %s, it has been changed since (it was via %s before rsprep)",
+				first.Gw, c.Route.Gw, c.PrevRoute.Gw), nil
+		case prevBack:
+			// Somebody put the previous route back beside rsprep's (a
+			// network manager re-adding its own gateway appends it at the
+			// same metric): replacing rsprep's with it again would be
+			// refused as a duplicate, and removing rsprep's is the undo.
+			del := Change{Kind: KindRouteDel, Mode: c.Mode, Route: c.Route}
+			return &del, "", nil
+		}
+		return &inv, "", nil
 	case KindNeighSet:
 		neighs, err := v.Neighbors()
 		if err != nil {

@@ -80,8 +80,17 @@ func (s *Sim) AddRoute(r Route) error {
 	if r.Link != "" && s.findLink(r.Link) < 0 {
 		return fmt.Errorf("route %s: %w", r, syscall.ENODEV)
 	}
-	i := slices.IndexFunc(s.routes, func(x Route) bool { return x.Table == r.Table && x.Dst == r.Dst && x.Metric == r.Metric })
+	same := func(x Route) bool { return x.Table == r.Table && x.Dst == r.Dst && x.Metric == r.Metric }
+	i := slices.IndexFunc(s.routes, same)
 	if i >= 0 {
+		// Like the kernel's replace: the first route of that destination
+		// and metric is replaced, unless an identical one stands further
+		// on (then it is a duplicate: EEXIST).
+		for _, x := range s.routes[i+1:] {
+			if same(x) && x.Gw == r.Gw && x.Link == r.Link {
+				return fmt.Errorf("route %s: %w", r, syscall.EEXIST)
+			}
+		}
 		s.routes[i] = r
 	} else {
 		s.routes = append(s.routes, r)

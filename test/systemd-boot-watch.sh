@@ -98,7 +98,8 @@ kill -TERM $natwatch
 wait $natwatch
 check nat-watch-sigterm-exit-0 "[ $? = 0 ]"
 systemctl stop systemd-networkd systemd-networkd.socket
-/usr/sbin/rsprep down nat --dip 192.168.10.1 2>/dev/null
+/usr/sbin/rsprep down nat --dip 192.168.10.1 2>&1 | sed 's/^/    /'
+ip route show | sed 's/^/    /'
 check nat-down "! nat_applied"
 
 # stop: SIGTERM to the watcher, then down; nothing repairs what down removes.
