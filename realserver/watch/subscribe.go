@@ -3,6 +3,7 @@ package watch
 import (
 	"net"
 	"net/netip"
+	"runtime"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
@@ -26,8 +27,12 @@ type subscription struct {
 
 // subscribe listens to ns's netlink groups. The sockets are opened inside
 // ns whatever thread runs this: netlink's *SubscribeWithOptions enter
-// Namespace for the socket call and come back.
+// Namespace for the socket call and come back, unless this thread is in
+// ns already (see inNs).
 func subscribe(ns netns.NsHandle) (*subscription, error) {
+	runtime.LockOSThread() // the sockets are made on the thread inNs looked at
+	defer runtime.UnlockOSThread()
+	ns = inNs(ns)
 	s := &subscription{events: make(chan Event, 4096), done: make(chan struct{})}
 	ignore := func(error) {} // non-fatal parse errors; a fatal one closes the channel
 	addrs := make(chan netlink.AddrUpdate, 1024)
@@ -35,18 +40,18 @@ func subscribe(ns netns.NsHandle) (*subscription, error) {
 	routes := make(chan netlink.RouteUpdate, 256)
 	neighs := make(chan netlink.NeighUpdate, 256)
 	err := netlink.AddrSubscribeWithOptions(addrs, s.done, netlink.AddrSubscribeOptions{
-		Namespace: &ns, ErrorCallback: ignore, ReceiveBufferSize: recvBuffer, ReceiveBufferForceSize: true})
+		Namespace: nsOpt(ns), ErrorCallback: ignore, ReceiveBufferSize: recvBuffer, ReceiveBufferForceSize: true})
 	if err == nil {
 		err = netlink.LinkSubscribeWithOptions(links, s.done, netlink.LinkSubscribeOptions{
-			Namespace: &ns, ErrorCallback: ignore, ReceiveBufferSize: recvBuffer, ReceiveBufferForceSize: true})
+			Namespace: nsOpt(ns), ErrorCallback: ignore, ReceiveBufferSize: recvBuffer, ReceiveBufferForceSize: true})
 	}
 	if err == nil {
 		err = netlink.RouteSubscribeWithOptions(routes, s.done, netlink.RouteSubscribeOptions{
-			Namespace: &ns, ErrorCallback: ignore, ReceiveBufferSize: recvBuffer, ReceiveBufferForceSize: true})
+			Namespace: nsOpt(ns), ErrorCallback: ignore, ReceiveBufferSize: recvBuffer, ReceiveBufferForceSize: true})
 	}
 	if err == nil {
 		err = netlink.NeighSubscribeWithOptions(neighs, s.done, netlink.NeighSubscribeOptions{
-			Namespace: &ns, ErrorCallback: ignore, ReceiveBufferSize: recvBuffer, ReceiveBufferForceSize: true})
+			Namespace: nsOpt(ns), ErrorCallback: ignore, ReceiveBufferSize: recvBuffer, ReceiveBufferForceSize: true})
 	}
 	if err != nil {
 		close(s.done)
@@ -112,4 +117,28 @@ func prefixOf(n *net.IPNet) netip.Prefix {
 	}
 	ones, _ := n.Mask.Size()
 	return netip.PrefixFrom(ip.Unmap(), ones)
+}
+
+// inNs is ns, or netns.None() when this thread is in ns already: entering
+// a network namespace (setns) needs CAP_SYS_ADMIN even when it is the one
+// the thread is in, and the hardened unit has no CAP_SYS_ADMIN and
+// RestrictNamespaces= (systemd.Hardening).
+func inNs(ns netns.NsHandle) netns.NsHandle {
+	cur, err := netns.Get()
+	if err != nil {
+		return ns
+	}
+	defer cur.Close()
+	if cur.Equal(ns) {
+		return netns.None()
+	}
+	return ns
+}
+
+// nsOpt is the Namespace option for ns: nil (this thread's) for None.
+func nsOpt(ns netns.NsHandle) *netns.NsHandle {
+	if !ns.IsOpen() {
+		return nil
+	}
+	return &ns
 }
