@@ -9,11 +9,14 @@
 # Needs root and Debian's apt (debootstrap, qemu-system-x86, the cloud
 # kernel). The root file system and kernel are cached in $RSPREP_BOOT_CACHE
 # (default /var/tmp/rsprep-boot): the first run takes a few minutes more.
-# RSPREP_BOOT_SCENARIOS picks the boots (default "dr tun nat deb"); tun
+# RSPREP_BOOT_SCENARIOS picks the boots (default "dr tun nat deb watch"); tun
 # also checks that modules-load.d, not rsprep's own modprobe, loaded the
 # tunnel modules; nat that stop puts the previous default route back; deb
 # is dr with rsprep installed from its .deb (dpkg --root into the image,
-# as an image build would), then dpkg -r, -P and -i live in the guest.
+# as an image build would), then dpkg -r, -P and -i live in the guest; watch
+# runs install --watch (the Type=notify unit) and undoes the host as the
+# field does (networkctl down lo, sysctl --system, a networkd restart that
+# takes a NAT default route), with doctor naming the causes beforehand.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
@@ -164,7 +167,7 @@ boot() { # scenario, install arguments...
 	fi
 }
 
-scenarios=${RSPREP_BOOT_SCENARIOS:-dr tun nat deb}
+scenarios=${RSPREP_BOOT_SCENARIOS:-dr tun nat deb watch}
 if [[ " $scenarios " == *" deb "* ]]; then
 	say "building the .deb"
 	deb=$("$repo/cmd/rsprep/packaging/build-deb" "$work")
