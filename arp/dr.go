@@ -12,6 +12,12 @@ import (
 type DR struct {
 	VIPs []netip.Addr
 	Pin  *Pin // --pin-gateway-arp; nil: the gateway's entry is left to the kernel
+	// DIP is --dip: the director, which must be on this host's L2 segment
+	// and answer there. Invalid: not checked.
+	DIP netip.Addr
+	// ForwardingOff is --forwarding off: the host routes nothing (ip.forward).
+	// False: forwarding is left as it is (Docker and Kubernetes need it).
+	ForwardingOff bool
 }
 
 // Name implements realserver.Mode.
@@ -25,17 +31,26 @@ func (s DR) Validate() error {
 	if len(s.VIPs) == 0 {
 		return realserver.Inputf("dr needs at least one --vip")
 	}
+	if err := ValidateDIP(s.DIP, s.VIPs); err != nil {
+		return err
+	}
 	if s.Pin != nil {
 		return s.Pin.Validate()
 	}
 	return nil
 }
 
-// Preflight rejects a VIP that is one of this host's own addresses, and a
-// gateway to pin that cannot be found.
+// Preflight rejects a VIP that is one of this host's own addresses, a DIP
+// that is not on this host's L2 segment, and a gateway to pin that cannot
+// be found.
 func (s DR) Preflight(v *realserver.View) error {
 	if err := realserver.CheckNotLocalRIP(v, s.VIPs); err != nil {
 		return err
+	}
+	if s.DIP.IsValid() {
+		if _, err := L2DIPLink(v, s.DIP); err != nil {
+			return realserver.KeepInput(err)
+		}
 	}
 	if s.Pin != nil {
 		return s.Pin.Preflight(v)
@@ -43,17 +58,36 @@ func (s DR) Preflight(v *realserver.View) error {
 	return nil
 }
 
-// Invariants: lo up, ARP suppression on every ARP-capable interface, each
-// VIP as a host address on lo and on no ARP-capable interface; with Pin,
-// the default gateway's entry pinned.
+// Invariants: lo up, ARP suppression on every ARP-capable interface
+// (and, with ForwardingOff, forwarding off), each VIP as a host address on
+// lo and on no ARP-capable interface; with Pin, the default gateway's
+// entry pinned; with a DIP, the director on-link and answering.
 func (s DR) Invariants() []realserver.Invariant {
 	invs := []realserver.Invariant{realserver.LinkUp("link.up", "lo")}
 	invs = append(invs, Suppression(nil)...)
+	if s.ForwardingOff {
+		invs = append(invs, ForwardingOff(hasIPv6(s.VIPs)))
+	}
 	invs = append(invs, realserver.VIPBound(s.VIPs, "lo", "lo"), realserver.VIPExclusive(s.VIPs))
 	if s.Pin != nil {
 		invs = append(invs, s.Pin.Invariant())
 	}
+	if s.DIP.IsValid() {
+		invs = append(invs, DIPOnLink(s.DIP, L2DIPLink), DIPReachable(s.DIP, func(v *realserver.View) (Hop, error) {
+			link, err := L2DIPLink(v, s.DIP)
+			return Hop{Link: link, IP: s.DIP}, err
+		}))
+	}
 	return invs
+}
+
+func hasIPv6(ips []netip.Addr) bool {
+	for _, ip := range ips {
+		if ip.Is6() {
+			return true
+		}
+	}
+	return false
 }
 
 // Footprint implements the footprint doctor asks for: the VIPs on lo, ARP
@@ -65,5 +99,7 @@ func (s DR) Footprint() realserver.Footprint {
 		VIPDevices: []string{"lo"},
 		ARPSilent:  true,
 		NotARouter: true,
+		// With --forwarding off, ip.forward is this mode's invariant.
+		ForwardingOwned: s.ForwardingOff,
 	}
 }

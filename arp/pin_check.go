@@ -1,6 +1,7 @@
 package arp
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -84,13 +85,13 @@ func (p Pin) check(v *realserver.View, resolve func(string, netip.Addr) (net.Har
 		return []realserver.Finding{f}, nil
 	}
 	f.Want = fmt.Sprintf("PERMANENT lladdr %s on %s", want, link)
-	pinned := found && entry.State == realserver.NeighPermanent && sameMAC(entry.MAC, want)
+	pinned := found && entry.State == realserver.NeighPermanent && bytes.Equal(entry.MAC, want)
 	answers := ""
-	if live != nil && (!sameMAC(live, want) || (found && !sameMAC(live, entry.MAC))) {
+	if live != nil && (!bytes.Equal(live, want) || (found && !bytes.Equal(live, entry.MAC))) {
 		answers = "; the gateway answers with " + live.String()
 	}
 	switch {
-	case live != nil && !sameMAC(live, want):
+	case live != nil && !bytes.Equal(live, want):
 		f.Got += answers
 		f.Detail = fmt.Sprintf("--gateway-mac is %s but the gateway answers with %s: check the router, then correct --gateway-mac (rsprep does not pin a MAC the gateway does not have)", want, live)
 	case pinned:
@@ -109,5 +110,3 @@ func (p Pin) check(v *realserver.View, resolve func(string, netip.Addr) (net.Har
 	}
 	return []realserver.Finding{f}, nil
 }
-
-func sameMAC(a, b net.HardwareAddr) bool { return a.String() == b.String() }

@@ -58,11 +58,11 @@ func (n NAT) Validate() error {
 // hop here, that each keep-route really is a route the default carries,
 // and that the gateway to pin can be found.
 func (n NAT) Preflight(v *realserver.View) error {
-	if _, err := dipLink(v, n.DIP); err != nil {
-		return preflightErr(err)
+	if _, err := arp.DIPLink(v, n.DIP); err != nil {
+		return realserver.KeepInput(err)
 	}
 	if err := n.checkKeepRoutes(v); err != nil {
-		return preflightErr(err)
+		return realserver.KeepInput(err)
 	}
 	if n.Pin != nil {
 		return n.pin().Preflight(v)
@@ -73,7 +73,7 @@ func (n NAT) Preflight(v *realserver.View) error {
 // Invariants: dip.onlink, route.keep (before the default moves),
 // route.default, and gw.pinned with Pin.
 func (n NAT) Invariants() []realserver.Invariant {
-	invs := []realserver.Invariant{n.dipOnLink(), n.keepRoutes(), n.defaultRoute()}
+	invs := []realserver.Invariant{arp.DIPOnLink(n.DIP, arp.DIPLink), n.keepRoutes(), n.defaultRoute()}
 	if n.Pin != nil {
 		invs = append(invs, n.pin().Invariant())
 	}

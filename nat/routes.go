@@ -4,13 +4,10 @@ import (
 	"fmt"
 	"net/netip"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/rsprep/rsprep/realserver"
 )
-
-// protoStatic is RTPROT_STATIC: routes rsprep adds are an administrator's.
-const protoStatic = 4
-
-var defaultDst = netip.MustParsePrefix("0.0.0.0/0")
 
 // defaultRoute is route.default: the default route the kernel uses (the
 // lowest metric of several) goes via the DIP. The fix replaces that very
@@ -28,7 +25,7 @@ func (n NAT) defaultRoute() realserver.Invariant {
 		if err != nil {
 			return nil, err
 		}
-		want := realserver.Route{Dst: defaultDst, Gw: n.DIP, Link: link, Protocol: protoStatic}
+		want := realserver.Route{Dst: realserver.DefaultDst, Gw: n.DIP, Link: link, Protocol: unix.RTPROT_STATIC}
 		switch {
 		case ok && cur.Gw == n.DIP:
 			f.OK, f.Got = true, cur.String()
@@ -71,7 +68,7 @@ func (n NAT) keepRoutes() realserver.Invariant {
 		out := make([]realserver.Finding, 0, len(n.KeepRoutes))
 		for _, dst := range n.KeepRoutes {
 			f := realserver.Finding{ID: "route.keep", Subject: dst.String(), Want: "not via the DIP", Got: "absent"}
-			keep := realserver.Route{Dst: dst, Gw: prev.Gw, Link: prev.Link, Protocol: protoStatic}
+			keep := realserver.Route{Dst: dst, Gw: prev.Gw, Link: prev.Link, Protocol: unix.RTPROT_STATIC}
 			if known {
 				f.Want = keep.String() + " (the previous default gateway)"
 			}

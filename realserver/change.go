@@ -2,7 +2,6 @@ package realserver
 
 import (
 	"fmt"
-	"net"
 	"slices"
 	"sort"
 	"strings"
@@ -130,6 +129,9 @@ func (c Change) String() string {
 		if c.Addr.Label != "" {
 			s += " label " + c.Addr.Label
 		}
+		if c.Addr.Proto != 0 && c.Kind == KindAddrAdd {
+			s += fmt.Sprintf(" proto %d", c.Addr.Proto)
+		}
 		return s
 	case KindRouteAdd:
 		return "ip route add " + c.Route.String()
@@ -195,6 +197,3 @@ func plan(cs []Change) []Change {
 	sort.SliceStable(out, func(i, j int) bool { return phase[out[i].Kind] < phase[out[j].Kind] })
 	return out
 }
-
-// macEqual compares two hardware addresses.
-func macEqual(a, b net.HardwareAddr) bool { return a.String() == b.String() }

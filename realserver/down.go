@@ -1,11 +1,11 @@
 package realserver
 
 import (
+	"bytes"
 	"fmt"
 	"net/netip"
 	"slices"
 	"sort"
-	"strings"
 )
 
 // downPhase orders a teardown: VIPs go first, so the host never answers ARP
@@ -22,6 +22,9 @@ var downPhase = map[Kind]int{
 // rsprep is left alone and reported in Notes.
 func (e *Engine) Down(vips []netip.Addr, dryRun bool) (Result, error) {
 	res := Result{Mode: e.Mode, OK: true}
+	if err := e.dropStale(dryRun); err != nil {
+		return res, err
+	}
 	v := e.view()
 	saved := e.Record.snapshot()
 
@@ -114,8 +117,8 @@ func (e *Engine) downAddrs(v *View, vips []netip.Addr) (plan []Change, disown ma
 		present, _ := v.AddrsOf(ip)
 		for _, a := range present {
 			switch {
-			case strings.HasSuffix(a.Label, ":rsprep"):
-				del(a) // rsprep's label: ours even if this boot's record was lost
+			case a.Ours():
+				del(a) // rsprep's tag or label: ours even if this boot's record was lost
 			case !owned[ip]:
 				notes = append(notes, fmt.Sprintf("left %s on %s alone: rsprep did not add it", a.Prefix, a.Link))
 			}
@@ -133,10 +136,12 @@ func undoIfStillOurs(v *View, c Change) (*Change, string, error) {
 	}
 	switch c.Kind {
 	case KindSysctl:
-		if _, exists, err := v.Link(c.Sysctl.Iface); err != nil {
-			return nil, "", err
-		} else if !exists && c.Sysctl.Iface != "all" && c.Sysctl.Iface != "default" {
-			return nil, "", nil // the interface is gone, and its setting with it
+		if c.Sysctl.PerInterface() {
+			if _, exists, err := v.Link(c.Sysctl.Iface); err != nil {
+				return nil, "", err
+			} else if !exists {
+				return nil, "", nil // the interface is gone, and its setting with it
+			}
 		}
 		cur, err := v.Sysctl(c.Sysctl)
 		if err != nil {
@@ -189,7 +194,7 @@ func undoIfStillOurs(v *View, c Change) (*Change, string, error) {
 		}
 		for _, n := range neighs {
 			if n.Link == c.Neigh.Link && n.IP == c.Neigh.IP {
-				if n.State == NeighPermanent && macEqual(n.MAC, c.Neigh.MAC) {
+				if n.State == NeighPermanent && bytes.Equal(n.MAC, c.Neigh.MAC) {
 					return &inv, "", nil
 				}
 				return nil, fmt.Sprintf("left neighbour %s on %s alone: rsprep pinned %s, it is %s %s now", n.IP, n.Link, c.Neigh.MAC, n.MAC, n.State), nil

@@ -96,6 +96,9 @@ type Engine struct {
 // returns the plan and changes nothing.
 func (e *Engine) Apply(invs []Invariant, dryRun bool) (Result, error) {
 	res := Result{Mode: e.Mode}
+	if err := e.dropStale(dryRun); err != nil {
+		return res, err
+	}
 	saved := e.Record.snapshot()
 	var done []Change
 	var fs []Finding

@@ -6,6 +6,7 @@ package realserver
 import (
 	"net"
 	"net/netip"
+	"strings"
 )
 
 // Host is the narrow seam between rsprep and the kernel: only what the
@@ -65,29 +66,80 @@ type Addr struct {
 	Link   string
 	Prefix netip.Prefix
 	Label  string // IPv4 only: "lo:rsprep" marks rsprep's VIPs
+	// Proto is the address's IFA_PROTO (Linux ≥ 5.18, both families): who
+	// added it. rsprep tags its own with AddrProto; 0 is "unspecified"
+	// (most tools, and every address on older kernels), 1–3 the kernel's.
+	Proto uint8 `json:",omitempty"`
 }
 
-// SysctlKey names a per-interface IPv4 sysctl: net/ipv4/conf/<Iface>/<Name>.
-// Iface is the interface name exactly as the kernel spells it, dots and all
-// ("eth0.100"), or "all" / "default".
+// AddrProto is the IFA_PROTO rsprep tags its addresses with, so that they
+// are recognisable as rsprep's without the record, IPv6 too (which has no
+// labels). The kernel defines 0 (unspec) and 1–3 (IFAPROT_KERNEL_LO, _RA,
+// _LL) and leaves the rest of the byte to user space; 114 is ASCII 'r',
+// clear of those and of the small numbers other tools may pick. Name it
+// for ip(8) with "114 rsprep" in /etc/iproute2/rt_addrprotos.
+const AddrProto = 114
+
+// Ours reports whether an address carries rsprep's mark: its tag, or, on
+// IPv4, its label (kernels before 5.18 have no tag).
+func (a Addr) Ours() bool { return a.Proto == AddrProto || strings.HasSuffix(a.Label, ":rsprep") }
+
+// SysctlKey names one integer sysctl below /proc/sys/net. Mostly a
+// per-interface key of net/<family>/conf/<Iface>/<Name>, where Iface is the
+// interface name exactly as the kernel spells it, dots and all
+// ("eth0.100"), or "all" / "default"; with Iface empty, a key of the whole
+// family, net/<family>/<Name> (net/ipv4/ip_forward). Family is empty for
+// ipv4 (so records written before it existed read the same), or "ipv6".
 type SysctlKey struct {
-	Iface string `json:"iface"`
-	Name  string `json:"name"`
+	Family string `json:"family,omitempty"`
+	Iface  string `json:"iface"`
+	Name   string `json:"name"`
+}
+
+// IPForward is net.ipv4.ip_forward, the kernel's alias of
+// net.ipv4.conf.all.forwarding.
+var IPForward = SysctlKey{Name: "ip_forward"}
+
+// IPv6Forwarding is net.ipv6.conf.all.forwarding.
+var IPv6Forwarding = SysctlKey{Family: "ipv6", Iface: "all", Name: "forwarding"}
+
+func (k SysctlKey) family() string {
+	if k.Family == "" {
+		return "ipv4"
+	}
+	return k.Family
+}
+
+// Dir is the directory below /proc/sys that holds the key's file.
+func (k SysctlKey) Dir() string {
+	if k.Iface == "" {
+		return "net/" + k.family()
+	}
+	return "net/" + k.family() + "/conf/" + k.Iface
 }
 
 // Path is the key's path below /proc/sys, which is also how it is recorded.
-func (k SysctlKey) Path() string { return "net/ipv4/conf/" + k.Iface + "/" + k.Name }
+func (k SysctlKey) Path() string { return k.Dir() + "/" + k.Name }
+
+// PerInterface reports whether the key belongs to one interface (and so
+// goes away with it), rather than to all, default or the whole family.
+func (k SysctlKey) PerInterface() bool {
+	return k.Iface != "" && k.Iface != "all" && k.Iface != "default"
+}
 
 // Dotted is the key as sysctl(8) spells it: dots in interface names become
 // slashes ("net.ipv4.conf.eth0/100.arp_ignore").
 func (k SysctlKey) Dotted() string {
+	if k.Iface == "" {
+		return "net." + k.family() + "." + k.Name
+	}
 	iface := []byte(k.Iface)
 	for i, c := range iface {
 		if c == '.' {
 			iface[i] = '/'
 		}
 	}
-	return "net.ipv4.conf." + string(iface) + "." + k.Name
+	return "net." + k.family() + ".conf." + string(iface) + "." + k.Name
 }
 
 // Route is an IPv4 unicast route of the main table.
@@ -98,6 +150,9 @@ type Route struct {
 	Metric   int
 	Protocol int // rtnetlink protocol (kernel, boot, static, dhcp…); kept on restore
 }
+
+// DefaultDst is the destination of an IPv4 default route.
+var DefaultDst = netip.MustParsePrefix("0.0.0.0/0")
 
 // IsDefault reports whether r is a default route.
 func (r Route) IsDefault() bool { return r.Dst.Bits() == 0 }

@@ -1,6 +1,7 @@
 package realserver
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -11,6 +12,16 @@ import (
 type InputError struct{ Msg string }
 
 func (e *InputError) Error() string { return e.Msg }
+
+// KeepInput is for a preflight: bad input stays bad input (exit 2), any
+// other error is a host that could not be observed (exit 3).
+func KeepInput(err error) error {
+	var in *InputError
+	if err == nil || errors.As(err, &in) {
+		return err
+	}
+	return &ObserveError{Err: err}
+}
 
 // Inputf builds an InputError.
 func Inputf(format string, a ...any) error { return &InputError{Msg: fmt.Sprintf(format, a...)} }

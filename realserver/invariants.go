@@ -3,6 +3,7 @@ package realserver
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 )
 
@@ -69,6 +70,11 @@ func VIPBound(vips []netip.Addr, dev4, dev6 string) Invariant {
 				case a.Link != dev:
 				case a.Prefix == want:
 					bound = true
+					if foreign, err := notRspreps(v, a); err != nil {
+						return nil, err
+					} else if foreign {
+						f.Detail = "bound, but not by rsprep (no rsprep tag or label): down leaves it"
+					}
 				default:
 					// A shorter prefix makes its whole subnet local: replace it.
 					f.Got = a.Prefix.String() + " on " + dev
@@ -89,10 +95,28 @@ func VIPBound(vips []netip.Addr, dev4, dev6 string) Invariant {
 	})
 }
 
-// VIPAddr is how rsprep binds a VIP: host prefix, and on IPv4 a label that
-// marks it as rsprep's.
+// notRspreps reports whether a carries no rsprep mark where the kernel
+// would show one: IPv4 always (the label), IPv6 only on a kernel that
+// reports IFA_PROTO, seen by any address carrying one (≥ 5.18 tags lo's
+// own addresses as the kernel's).
+func notRspreps(v *View, a Addr) (bool, error) {
+	if a.Ours() {
+		return false, nil
+	}
+	if a.Prefix.Addr().Is4() {
+		return true, nil
+	}
+	all, err := v.Addrs()
+	if err != nil {
+		return false, err
+	}
+	return slices.ContainsFunc(all, func(x Addr) bool { return x.Proto != 0 }), nil
+}
+
+// VIPAddr is how rsprep binds a VIP: host prefix, rsprep's IFA_PROTO tag,
+// and on IPv4 a label (the mark kernels before 5.18 keep).
 func VIPAddr(ip netip.Addr, dev string) Addr {
-	a := Addr{Link: dev, Prefix: netip.PrefixFrom(ip, ip.BitLen())}
+	a := Addr{Link: dev, Prefix: netip.PrefixFrom(ip, ip.BitLen()), Proto: AddrProto}
 	if ip.Is4() {
 		a.Label = dev + ":rsprep"
 	}

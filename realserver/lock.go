@@ -3,6 +3,7 @@ package realserver
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,33 +13,21 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// State is where one network namespace's record and lock live. Records and
-// locks are keyed by the namespace's inode: `ip netns exec` shares /run
-// between namespaces, so a path alone would mix them up.
+// State is where one network namespace's record and lock live, one pair
+// per namespace: `ip netns exec` shares /run between namespaces, so a
+// path alone would mix them up. They are keyed by an identity the kernel
+// never reuses, the netns cookie, where the kernel has one (see Netns):
+// never by the namespace's inode alone, which a freed namespace hands on.
 type State struct {
 	Dir   string // DefaultStateDir unless testing
-	Netns string // "net:[4026531840]"
+	Netns Netns
+	Log   *slog.Logger // says which stale records it removed; nil: silent
 }
 
-// CurrentNetns identifies the network namespace of the calling thread.
-func CurrentNetns() (string, error) {
-	id, err := os.Readlink("/proc/thread-self/ns/net")
-	if err != nil {
-		return "", fmt.Errorf("reading the network namespace: %w", err)
-	}
-	return id, nil
-}
-
-func (s State) base() string {
-	id := strings.Trim(strings.TrimPrefix(s.Netns, "net:"), "[]")
-	return filepath.Join(s.Dir, "net-"+id)
-}
+func (s State) base() string { return filepath.Join(s.Dir, s.Netns.key()) }
 
 // RecordPath is the namespace's record file.
 func (s State) RecordPath() string { return s.base() + ".json" }
-
-// Load reads the namespace's record.
-func (s State) Load() (*Record, error) { return LoadRecord(s.RecordPath(), s.Netns) }
 
 // LoadWhile reads the record on another goroutine while f runs (the kernel
 // dumps the first check needs): at 10,000 VIPs each costs about what a
@@ -50,6 +39,7 @@ func (s State) LoadWhile(f func()) (*Record, error) {
 	}
 	ch := make(chan loaded, 1)
 	go func() {
+		s.removeDead()
 		rec, err := s.Load()
 		ch <- loaded{rec, err}
 	}()

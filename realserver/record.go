@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+
+	"github.com/rsprep/rsprep/realserver/atomicfile"
 )
 
 // DefaultStateDir holds this boot's records and locks (tmpfs: a record
@@ -22,7 +24,19 @@ type Record struct {
 	Netns   string   `json:"netns"`
 	Changes []Change `json:"changes"`
 
-	path string
+	// Unproven: the record is keyed by the namespace's inode only (a
+	// kernel without the netns cookie, or an rsprep before it), so it may
+	// be a freed namespace's. The engine trusts it only once something it
+	// describes is found in place (Engine.dropStale).
+	Unproven bool `json:"-"`
+
+	path       string
+	legacyPath string // the inode-keyed file it was loaded from, removed once saved under the cookie
+}
+
+// Clone is a copy of r that is never saved (dry runs).
+func (r *Record) Clone() *Record {
+	return &Record{Version: r.Version, Netns: r.Netns, Changes: slices.Clone(r.Changes), Unproven: r.Unproven}
 }
 
 // RecordError means a record exists but cannot be trusted.
@@ -80,7 +94,14 @@ func (r *Record) Save() error {
 	for _, f := range stale {
 		os.Remove(f)
 	}
-	return WriteFileAtomic(r.path, data, 0o600)
+	if err := WriteFileAtomic(r.path, data, 0o600); err != nil {
+		return err
+	}
+	if r.legacyPath != "" { // now saved under the cookie
+		os.Remove(r.legacyPath)
+		r.legacyPath = ""
+	}
+	return nil
 }
 
 // marshal is the record as JSON with one change per line: readable and
@@ -113,39 +134,10 @@ func (r *Record) marshal() ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// WriteFileAtomic replaces path with data so that a reader (or a crash) sees
-// either the old or the new content, never a torn file. It refuses to write
-// through a symlink.
+// WriteFileAtomic is atomicfile.Write, kept under this name for the
+// engine's callers.
 func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(path)
-	if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSymlink != 0 {
-		return fmt.Errorf("writing %s: refusing to write through a symlink", path)
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // no-op after a successful rename
-	if err := f.Chmod(perm); err == nil {
-		if _, err = f.Write(data); err == nil {
-			err = f.Sync()
-		}
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
+	return atomicfile.Write(path, data, perm)
 }
 
 // recordable reports whether down should ever undo c. Loading a module is

@@ -3,18 +3,10 @@ package systemd
 import (
 	"context"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/coreos/go-systemd/v22/dbus"
 )
-
-// Running reports whether systemd is this host's init, as sd_booted(3)
-// decides it.
-func Running() bool {
-	fi, err := os.Lstat("/run/systemd/system")
-	return err == nil && fi.IsDir()
-}
 
 // Manager enables, disables and stops rsprep.service on the running systemd.
 type Manager struct {

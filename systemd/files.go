@@ -8,8 +8,9 @@ import (
 	"io/fs"
 	"os"
 	"path"
-	"strconv"
 	"strings"
+
+	"github.com/rsprep/rsprep/realserver/atomicfile"
 )
 
 // File is one file install writes, at an absolute path inside the root.
@@ -26,9 +27,9 @@ type File struct {
 // rel turns an absolute in-root path into the relative name os.Root wants.
 func rel(p string) string { return strings.TrimPrefix(path.Clean(p), "/") }
 
-// writeFile makes f's content and permissions true, atomically (a temporary
-// file in the same directory, synced, renamed over), and reports whether it
-// had to change anything. It refuses to replace a symlink or a directory.
+// writeFile makes f's content and permissions true, atomically
+// (atomicfile), and reports whether it had to change anything. It refuses
+// to replace a symlink or a directory.
 func writeFile(root *os.Root, f File) (changed bool, err error) {
 	name := rel(f.Path)
 	fi, err := root.Lstat(name)
@@ -56,36 +57,10 @@ func writeFile(root *os.Root, f File) (changed bool, err error) {
 	if err := root.MkdirAll(dir, 0o755); err != nil {
 		return false, fmt.Errorf("creating %s: %w", path.Dir(f.Path), err)
 	}
-	tmp := path.Join(dir, "."+path.Base(name)+".tmp"+strconv.Itoa(os.Getpid()))
-	if err := writeSynced(root, tmp, f.Data, f.Perm); err != nil {
-		root.Remove(tmp)
+	if err := atomicfile.WriteIn(root, name, f.Data, f.Perm); err != nil {
 		return false, fmt.Errorf("writing %s: %w", f.Path, err)
-	}
-	if err := root.Rename(tmp, name); err != nil {
-		root.Remove(tmp)
-		return false, fmt.Errorf("writing %s: %w", f.Path, err)
-	}
-	if d, err := root.Open(dir); err == nil {
-		d.Sync() // the rename survives a crash; best effort, as WriteFileAtomic
-		d.Close()
 	}
 	return true, nil
-}
-
-func writeSynced(root *os.Root, name string, data []byte, perm os.FileMode) error {
-	f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
-	if err != nil {
-		return err
-	}
-	if err = f.Chmod(perm); err == nil { // the umask must not narrow it
-		if _, err = f.Write(data); err == nil {
-			err = f.Sync()
-		}
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // ensureLink makes link a symlink to target (as systemctl enable does, an

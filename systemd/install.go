@@ -8,6 +8,8 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+
+	"github.com/coreos/go-systemd/v22/util"
 )
 
 // Installer puts rsprep's boot files on a host, or takes them off again.
@@ -21,7 +23,7 @@ type Installer struct {
 
 // live reports whether a running systemd manages Root and is asked to
 // enable and disable over D-Bus.
-func (in Installer) live() bool { return filepath.Clean(in.Root) == "/" && Running() }
+func (in Installer) live() bool { return filepath.Clean(in.Root) == "/" && util.IsRunningSystemd() }
 
 // Install writes files (and removes a modules-load file a previous install
 // wrote that files no longer has), then enables rsprep.service. Run twice
@@ -75,6 +77,11 @@ func (in Installer) Install(ctx context.Context, files []File) (err error) {
 		if c {
 			in.Log.Info("enabled", "link", WantsPath, "target", UnitPath)
 		}
+	}
+	if err := in.noteMadeDirs(root, undo); err != nil {
+		return err
+	}
+	if !in.live() {
 		return nil
 	}
 	if m, err = Connect(ctx); err != nil {
@@ -96,10 +103,9 @@ func (in Installer) Install(ctx context.Context, files []File) (err error) {
 // Uninstall reverses Install. On a live host it first stops
 // rsprep.service if it is active, so that its ExecStop (rsprep down) undoes
 // what the unit applied while the config is still there to say what.
-// On a live host directories are left as systemctl disable leaves them,
-// except rsprep's own /etc/rsprep, removed once empty; under --root every
-// directory install may have made is removed once empty, so that an image
-// is left as it was before install.
+// Of the directories, it removes (once empty) those install created and
+// listed in DirsPath, and no other: an image or host is left as it was
+// before install.
 func (in Installer) Uninstall(ctx context.Context) error {
 	root, err := os.OpenRoot(in.Root)
 	if err != nil {
@@ -131,8 +137,9 @@ func (in Installer) Uninstall(ctx context.Context) error {
 			}
 		}
 	}
+	made := madeDirs(root)
 	removedAny := false
-	for _, p := range []string{WantsPath, UnitPath, ModulesPath, ConfigPath} {
+	for _, p := range []string{WantsPath, UnitPath, ModulesPath, ConfigPath, DirsPath} {
 		removed, err := removeIfPresent(root, p)
 		if err != nil {
 			return err
@@ -142,7 +149,7 @@ func (in Installer) Uninstall(ctx context.Context) error {
 			in.Log.Info("removed", "file", p)
 		}
 	}
-	if err := in.pruneDirs(root); err != nil {
+	if err := removeMadeDirs(root, made); err != nil {
 		return err
 	}
 	if m != nil && removedAny {
@@ -151,18 +158,16 @@ func (in Installer) Uninstall(ctx context.Context) error {
 	return nil
 }
 
-// pruneDirs removes the directories install writes into once they are
-// empty: only /etc/rsprep on a live host (the others belong to the
-// distribution), all of them up to the root under --root.
-func (in Installer) pruneDirs(root *os.Root) error {
-	dirs := []string{"/etc/rsprep"}
-	if filepath.Clean(in.Root) != "/" {
-		dirs = []string{"/etc/rsprep", "/etc/modules-load.d", path.Dir(WantsPath), path.Dir(UnitPath), "/etc/systemd", "/etc"}
+// noteMadeDirs adds the directories this install created to DirsPath,
+// keeping those an earlier install created: they are still install's.
+func (in Installer) noteMadeDirs(root *os.Root, undo *undoLog) error {
+	made := append(madeDirs(root), undo.made...)
+	made = append(made, missingDirs(root, path.Dir(DirsPath))...)
+	slices.Sort(made)
+	made = slices.Compact(made)
+	if len(made) == 0 {
+		return nil
 	}
-	for _, d := range dirs {
-		if _, err := removeDirIfEmpty(root, d); err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err := undo.write(File{Path: DirsPath, Data: renderMadeDirs(made), Perm: 0o644})
+	return err
 }

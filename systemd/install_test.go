@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -156,5 +157,48 @@ func TestInstallFailingHalfWayRollsBack(t *testing.T) {
 				t.Errorf("install wrote outside the root: %v", entries)
 			}
 		})
+	}
+}
+
+// Uninstall removes only the directories install created: empty ones that
+// were there before install (an image's /etc/systemd/system, an /etc/rsprep
+// an operator made) are there after uninstall, and a second install does
+// not claim them either.
+func TestUninstallKeepsDirectoriesItDidNotCreate(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	pre := []string{"etc/systemd/system", "etc/rsprep"}
+	for _, d := range pre {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := nstest.Tree(t, root)
+	var log bytes.Buffer
+	in := Installer{Root: root, Log: logTo(&log)}
+	must(t, in.Install(ctx, testFiles()))
+	must(t, in.Install(ctx, testFiles()))
+	must(t, in.Uninstall(ctx))
+	if after := nstest.Tree(t, root); after != before {
+		t.Errorf("uninstall did not leave the root as it was:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+}
+
+// A temporary file an install killed mid-write left behind, by a process
+// that had this pid, does not make the next install fail, and is gone after.
+func TestInstallOverAKilledInstallsTemporaryFile(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, filepath.Dir(UnitPath))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	leftover := filepath.Join(dir, "."+UnitName+".tmp"+strconv.Itoa(os.Getpid()))
+	if err := os.WriteFile(leftover, []byte("[Unit]\nDescr"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	must(t, Installer{Root: root, Log: logTo(&log)}.Install(context.Background(), testFiles()))
+	if _, err := os.Lstat(leftover); !os.IsNotExist(err) {
+		t.Errorf("the leftover temporary file is still there: %v", err)
 	}
 }

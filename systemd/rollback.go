@@ -3,9 +3,9 @@ package systemd
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path"
+	"slices"
 )
 
 // undoLog is what one install run changed inside the root, newest last, so
@@ -15,6 +15,7 @@ import (
 type undoLog struct {
 	root  *os.Root
 	steps []func() error
+	made  []string // directories this run created, absolute inside the root
 }
 
 // write is writeFile, remembering how to undo it.
@@ -59,14 +60,14 @@ func (u *undoLog) link(link, target string) (bool, error) {
 }
 
 // dirs remembers the directories on the way to dir that do not exist yet
-// (a write is about to make them), to remove them again once empty.
+// (a write is about to make them), to remove them again once empty:
+// the deepest is the newest step, so a rollback removes it first.
 func (u *undoLog) dirs(dir string) {
-	for d := dir; d != "." && d != "/"; d = path.Dir(d) {
-		if _, err := u.root.Lstat(d); !errors.Is(err, fs.ErrNotExist) {
-			return
-		}
-		abs := "/" + d
-		u.steps = append(u.steps, func() error { _, err := removeDirIfEmpty(u.root, abs); return err })
+	missing := missingDirs(u.root, "/"+dir)
+	slices.Reverse(missing)
+	for _, d := range missing {
+		u.made = append(u.made, d)
+		u.steps = append(u.steps, func() error { _, err := removeDirIfEmpty(u.root, d); return err })
 	}
 }
 

@@ -71,7 +71,7 @@ func badDR() []badInput {
 		badInput{"--lock-wait abc", []string{"dr", "--vip", vip, "--lock-wait", "abc"}, "--lock-wait"},
 		badInput{"--lock-wait without unit", []string{"dr", "--vip", vip, "--lock-wait", "10"}, "--lock-wait"},
 		badInput{"--lock-wait negative", []string{"dr", "--vip", vip, "--lock-wait", "-1s"}, "--lock-wait"},
-		badInput{"--lock-wait for verify", []string{"verify", "dr", "--vip", vip, "--lock-wait", "1s"}, "unknown flag: --lock-wait"},
+		badInput{"--lock-wait negative for verify", []string{"verify", "dr", "--vip", vip, "--lock-wait", "-1s"}, "--lock-wait"},
 		badInput{"--dry-run for verify", []string{"verify", "dr", "--vip", vip, "--dry-run"}, "unknown flag: --dry-run"},
 	)
 	return cases
@@ -161,7 +161,10 @@ func TestBadConfigChangesNothing(t *testing.T) {
 		{"tun strict rp_filter", []string{"apply", "--config", conf("strict.conf", "[rsprep]\nmode = tun\nvip = "+vip+"\nrp-filter = strict\n")}, "strict.conf:4:"},
 		{"nat DIP is the network", []string{"apply", "--config", conf("dip.conf", "[rsprep]\nmode = nat\ndip = 10.0.0.0\n")}, "is the network address"},
 		{"nat DIP twice", []string{"apply", "--config", conf("dip2.conf", "[rsprep]\nmode = nat\ndip = 10.0.0.1\ndip = 10.0.0.3\n")}, "dip2.conf:4:"},
-		{"dr key of nat", []string{"apply", "--config", conf("drdip.conf", "[rsprep]\nmode = dr\nvip = "+vip+"\ndip = 10.0.0.1\n")}, "drdip.conf:4:"},
+		{"dr key of nat", []string{"apply", "--config", conf("drkeep.conf", "[rsprep]\nmode = dr\nvip = "+vip+"\nkeep-route = 10.20.0.0/16\n")}, "drkeep.conf:4:"},
+		{"dr forwarding on", []string{"apply", "--config", conf("fwd.conf", "[rsprep]\nmode = dr\nvip = "+vip+"\nforwarding = on\n")}, "fwd.conf:4: --forwarding \"on\""},
+		{"tun bad dip", []string{"verify", "--config", conf("tundip.conf", "[rsprep]\nmode = tun\nvip = "+vip+"\ndip = 300.1.1.1\n")}, "tundip.conf:4:"},
+		{"dr dip is the VIP", []string{"apply", "--config", conf("drdip.conf", "[rsprep]\nmode = dr\nvip = "+vip+"\ndip = "+vip+"\n")}, "is also a --vip"},
 		{"flag and config", []string{"dr", "--config", good, "--vip", vip}, "--vip is given both in"},
 		{"config of another mode", []string{"tun", "--config", good}, "mode = dr, but the command is for tun"},
 	} {
@@ -179,10 +182,9 @@ func badModes() []badInput {
 	}
 	with := func(base []string, more ...string) []string { return append(slices.Clone(base), more...) }
 	// Contradictory: each mode takes only its own flags.
-	add("dr --dip", "unknown flag: --dip", "dr", "--vip", vip, "--dip", "10.0.0.1")
 	add("dr --keep-route", "unknown flag: --keep-route", "dr", "--vip", vip, "--keep-route", "172.16.0.0/12")
 	add("dr --rp-filter", "unknown flag: --rp-filter", "dr", "--vip", vip, "--rp-filter", "loose")
-	add("tun --dip", "unknown flag: --dip", "tun", "--vip", vip, "--dip", "10.0.0.1")
+	add("nat --forwarding", "unknown flag: --forwarding", "nat", "--dip", "10.0.0.1", "--forwarding", "off")
 	add("nat --vip", "unknown flag: --vip", "nat", "--dip", "10.0.0.1", "--vip", vip)
 	add("nat --rp-filter", "unknown flag: --rp-filter", "nat", "--dip", "10.0.0.1", "--rp-filter", "off")
 	// tun
@@ -196,6 +198,27 @@ func badModes() []badInput {
 	}
 	add("tun --rp-filter with IPv6 VIPs only", "rp_filter is IPv4 only", "tun", "--vip", "2001:db8::80", "--rp-filter", "loose")
 	add("verify tun --rp-filter strict", `--rp-filter "strict"`, "verify", "tun", "--vip", vip, "--rp-filter", "strict")
+	// --forwarding and --dip for dr and tun (the host's default route is
+	// via 10.0.0.1, so 192.0.2.1 is routed but not on-link).
+	for _, mode := range [][]string{{"dr"}, {"tun"}, {"verify", "dr"}, {"down", "dr"}, {"verify", "tun"}} {
+		m := strings.Join(mode, " ")
+		base := with(mode, "--vip", vip)
+		add(m+" --forwarding on", `--forwarding "on": the only value is off`, with(base, "--forwarding", "on")...)
+		add(m+" --forwarding 0", `--forwarding "0"`, with(base, "--forwarding", "0")...)
+		add(m+" --forwarding OFF", `--forwarding "OFF"`, with(base, "--forwarding", "OFF")...)
+		add(m+" --dip 300.1.1.1", `--dip "300.1.1.1" is not an IP address`, with(base, "--dip", "300.1.1.1")...)
+		add(m+" --dip is a VIP", "--dip "+vip+" is also a --vip", with(base, "--dip", vip)...)
+		add(m+" --dip IPv6", "IPv4 only", with(base, "--dip", "2001:db8::1")...)
+		add(m+" --dip loopback", "is a loopback address", with(base, "--dip", "127.0.0.1")...)
+	}
+	for _, mode := range [][]string{{"dr"}, {"verify", "dr"}} {
+		m := strings.Join(mode, " ")
+		base := with(mode, "--vip", vip)
+		add(m+" --dip not on-link", "--dip 192.0.2.1 is not on-link: it is in no directly connected subnet of an up interface (connected: eth0.100 10.0.0.0/24): DR needs the director and the real server on one L2 segment", with(base, "--dip", "192.0.2.1")...)
+		add(m+" --dip is this host", "--dip 10.0.0.2 is this host's own address", with(base, "--dip", "10.0.0.2")...)
+		add(m+" --dip broadcast", "is the broadcast address of 10.0.0.0/24", with(base, "--dip", "10.0.0.255")...)
+	}
+	add("tun --dip is this host", "--dip 10.0.0.2 is this host's own address", "tun", "--vip", vip, "--dip", "10.0.0.2")
 	// nat
 	add("nat without --dip", "nat needs --dip", "nat")
 	add("nat --dip garbage", `--dip "ten.0.0.1"`, "nat", "--dip", "ten.0.0.1")

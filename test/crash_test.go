@@ -2,8 +2,11 @@ package test
 
 import (
 	"fmt"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rsprep/rsprep/test/nstest"
 )
@@ -94,11 +97,60 @@ func TestKillMidApplyThenApplyAndDownRecover(t *testing.T) {
 		t.Fatalf("%d VIPs bound after the second apply, want %d", got, n)
 	}
 
-	if killMidway(t, rs, func(k int) bool { return k <= n-500 }, append([]string{"down", "dr"}, flags...)...) {
-		t.Logf("killed down with %d of %d VIPs left", rsprepVIPs(t, rs), n)
-	}
+	killBlockedDown(t, rs, append([]string{"down", "dr"}, flags...)...)
 	mustRun(t, rs, 0, append([]string{"down", "dr"}, flags...)...)
 	if after := rs.Snapshot(t); after != pristine {
 		t.Errorf("after a kill -9 and down the namespace is not as before:\n%s", diffLines(pristine, after))
 	}
+}
+
+// killBlockedDown runs down with its stderr on a pipe nobody reads, and
+// kills it with SIGKILL once it is stuck there. Down logs one line per VIP
+// it removed (10,000 lines, far more than a pipe holds), after the kernel
+// writes for the VIPs and before it restores any sysctl or saves the
+// record, so the kill lands mid-down every time: no timing is involved.
+// It checks that it did: the VIPs gone, conf/all still as rsprep set it.
+func killBlockedDown(t *testing.T, ns *nstest.NS, args ...string) {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	cmd := exec.Command(nstest.Rsprep(t), append(args, "--netns", ns.Name)...)
+	cmd.Env = append(os.Environ(), "RSPREP_STATE_DIR="+ns.StateDir)
+	cmd.Stderr = w
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close() // the child holds the only write end
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	waited := false
+	defer func() {
+		if !waited {
+			cmd.Process.Kill()
+			<-done
+		}
+	}()
+	for deadline := time.Now().Add(5 * time.Minute); rsprepVIPs(t, ns) > 0; time.Sleep(50 * time.Millisecond) {
+		select {
+		case err := <-done:
+			t.Fatalf("down exited (%v) although its log was never read", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("down removed only part of the VIPs in 5 minutes (%d left)", rsprepVIPs(t, ns))
+		}
+	}
+	cmd.Process.Kill() // SIGKILL: no deferred cleanup runs
+	err = <-done
+	waited = true
+	if err == nil || !strings.Contains(err.Error(), "killed") {
+		t.Fatalf("down was not killed mid-way: %v", err)
+	}
+	if got := strings.TrimSpace(ns.Must(t, "cat", "/proc/sys/net/ipv4/conf/all/arp_ignore")); got != "1" {
+		t.Fatalf("killed down had already restored conf/all/arp_ignore (%s): the kill was not mid-down", got)
+	}
+	t.Logf("killed down after it removed the VIPs, before it restored the sysctls or saved the record")
 }

@@ -2,31 +2,18 @@ package test
 
 import (
 	"bytes"
-	"fmt"
 	"os"
 	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/rsprep/rsprep/realserver"
 	"github.com/rsprep/rsprep/test/nstest"
 )
 
-// netnsID is how rsprep names a namespace in its record: the inode of its
-// nsfs file.
-func netnsID(t *testing.T, ns *nstest.NS) string {
-	t.Helper()
-	fi, err := os.Stat("/run/netns/" + ns.Name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fmt.Sprintf("net:[%d]", fi.Sys().(*syscall.Stat_t).Ino)
-}
-
 // state is the namespace's record and lock, as rsprep keys them.
 func state(t *testing.T, ns *nstest.NS) realserver.State {
-	return realserver.State{Dir: ns.StateDir, Netns: netnsID(t, ns)}
+	return realserver.State{Dir: ns.StateDir, Netns: ns.Netns(t)}
 }
 
 // oneLine checks that a run failed with want's exit code and one line on

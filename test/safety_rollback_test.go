@@ -93,7 +93,7 @@ func TestStateFilesArePrivate(t *testing.T) {
 			t.Fatalf("rsprep %v: exit %d\n%s", args, r.Code, r.Stderr)
 		}
 	}
-	s := realserver.State{Dir: dir, Netns: netnsID(t, rs)}
+	s := realserver.State{Dir: dir, Netns: rs.Netns(t)}
 	want := map[string]os.FileMode{dir: 0o700 | os.ModeDir, s.RecordPath(): 0o600, strings.TrimSuffix(s.RecordPath(), ".json") + ".lock": 0o600}
 	for path, mode := range want {
 		fi, err := os.Lstat(path)

@@ -6,6 +6,8 @@
 exec >/dev/ttyS1 2>&1
 VIP4=192.168.79.180 VIP6=2001:db8::80
 scenario=$(sed -n 's/.*rsprep\.scenario=\([a-z]*\).*/\1/p' /proc/cmdline)
+mode=$scenario # deb: dr, installed from the package
+[ "$scenario" = deb ] && mode=dr
 check() { # name, then a shell condition, run in this shell: it may use
 	# the functions below (a "sh -c" would not see them, and "! applied"
 	# would pass on "applied: not found")
@@ -61,7 +63,7 @@ cat /run/verify.json
 journal() { journalctl -u rsprep.service -o verbose --no-pager >/run/journal.txt; }
 case $scenario in
 nat) eventually journal-fields 'journal && grep -q "^    MODE=nat" /run/journal.txt && grep -q "^    CHANGE=ip route replace default via 192.168.10.1 dev eth9" /run/journal.txt' ;;
-*) eventually journal-fields 'journal && grep -q "^    MODE='$scenario'" /run/journal.txt && grep -q "^    SYSCTL=net.ipv4.conf.all.arp_ignore" /run/journal.txt && grep -q "^    BEFORE=0" /run/journal.txt && grep -q "^    AFTER=1" /run/journal.txt && grep -q "^    ADDR=192.168.79.180/32" /run/journal.txt' ;;
+*) eventually journal-fields 'journal && grep -q "^    MODE='$mode'" /run/journal.txt && grep -q "^    SYSCTL=net.ipv4.conf.all.arp_ignore" /run/journal.txt && grep -q "^    BEFORE=0" /run/journal.txt && grep -q "^    AFTER=1" /run/journal.txt && grep -q "^    ADDR=192.168.79.180/32" /run/journal.txt' ;;
 esac
 grep -E '^    (MESSAGE|MODE|CHANGE|SYSCTL|BEFORE|AFTER|ADDR)=' /run/journal.txt | head -n 12
 
@@ -144,6 +146,48 @@ dr)
 	systemctl start rsprep.service
 	/usr/sbin/rsprep verify >/dev/null
 	check verify-after-live-install "[ $? = 0 ]"
+	;;
+deb)
+	# Booted with rsprep from its .deb, installed by dpkg --root at image
+	# build: the checks above ran on the package's binary.
+	v=$(dpkg-query -W -f '${Status} ${Version}' rsprep)
+	echo "    dpkg: $v; $(/usr/sbin/rsprep version)"
+	check deb-installed '[ "${v% *}" = "install ok installed" ]'
+	check deb-version-is-rsprep-version '[ "$(/usr/sbin/rsprep version | cut -d" " -f2)" = "${v##* }" ]'
+	check deb-man-page 'zcat /usr/share/man/man8/rsprep.8.gz | grep -q "^\.SH INVARIANTS"'
+
+	# dpkg -r leaves a running host's VIPs (and rsprep install's files)
+	# alone and says how to take them down.
+	systemctl start rsprep.service
+	check deb-start-applied applied
+	dpkg -r rsprep 2>/run/dpkg-r.log >/dev/null
+	check deb-remove-exit-0 "[ $? = 0 ]"
+	sed 's/^/    /' /run/dpkg-r.log
+	check deb-remove-binary-gone '[ ! -e /usr/sbin/rsprep ]'
+	check deb-remove-left-vip applied
+	check deb-remove-left-arp-ignore '[ "$(cat /proc/sys/net/ipv4/conf/all/arp_ignore)" = 1 ]'
+	check deb-remove-says-how-to-down 'grep -q "rsprep down" /run/dpkg-r.log && grep -q "rsprep uninstall" /run/dpkg-r.log'
+	check deb-remove-left-config '[ -e /etc/rsprep/rsprep.conf ] && [ -e /etc/systemd/system/rsprep.service ]'
+	# dpkg -P removes nothing rsprep install wrote, and names it.
+	dpkg -P rsprep 2>/run/dpkg-p.log >/dev/null
+	check deb-purge-exit-0 "[ $? = 0 ]"
+	sed 's/^/    /' /run/dpkg-p.log
+	check deb-purge-left-config '[ -e /etc/rsprep/rsprep.conf ] && [ -e /etc/systemd/system/rsprep.service ] && [ -e /etc/systemd/system/multi-user.target.wants/rsprep.service ]'
+	check deb-purge-names-them 'grep -q "/etc/rsprep/rsprep.conf" /run/dpkg-p.log'
+	check deb-purge-left-vip applied
+
+	# Live: dpkg -i brings the binary back; the host is still as it was.
+	dpkg -i /var/cache/rsprep-test/rsprep.deb >/dev/null 2>/run/dpkg-i.log
+	check deb-live-install-exit-0 "[ $? = 0 ]"
+	/usr/sbin/rsprep verify >/dev/null
+	check deb-verify-after-reinstall "[ $? = 0 ]"
+	# rsprep uninstall, then purge: nothing is left.
+	/usr/sbin/rsprep uninstall 2>/dev/null
+	check deb-uninstall-ran-down "! applied"
+	dpkg -P rsprep 2>/run/dpkg-p2.log >/dev/null
+	check deb-purge-after-uninstall-exit-0 "[ $? = 0 ]"
+	sed 's/^/    /' /run/dpkg-p2.log
+	check deb-nothing-left '[ ! -e /etc/rsprep ] && [ ! -e /etc/systemd/system/rsprep.service ] && [ ! -e /usr/sbin/rsprep ] && [ ! -s /run/dpkg-p2.log ] && ! dpkg-query -W rsprep >/dev/null 2>&1'
 	;;
 esac
 

@@ -9,9 +9,11 @@
 # Needs root and Debian's apt (debootstrap, qemu-system-x86, the cloud
 # kernel). The root file system and kernel are cached in $RSPREP_BOOT_CACHE
 # (default /var/tmp/rsprep-boot): the first run takes a few minutes more.
-# RSPREP_BOOT_SCENARIOS picks the boots (default "dr tun nat"); tun also
-# checks that modules-load.d, not rsprep's own modprobe, loaded the tunnel
-# modules; nat that stop puts the previous default route back.
+# RSPREP_BOOT_SCENARIOS picks the boots (default "dr tun nat deb"); tun
+# also checks that modules-load.d, not rsprep's own modprobe, loaded the
+# tunnel modules; nat that stop puts the previous default route back; deb
+# is dr with rsprep installed from its .deb (dpkg --root into the image,
+# as an image build would), then dpkg -r, -P and -i live in the guest.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
@@ -126,10 +128,18 @@ done
 # One boot per scenario: install into a fresh copy of the image, as an
 # image build would, with the same command an operator runs live.
 boot() { # scenario, install arguments...
-	local scenario=$1 root="$work/root-$1"
+	local scenario=$1 root="$work/root-$1" mode=$1 rsprep=$work/rsprep
 	shift
 	cp -a "$base" "$root"
-	"$work/rsprep" install "$scenario" "$@" --before vip-listener.service --root "$root" --bin /usr/sbin/rsprep
+	if [ "$scenario" = deb ]; then
+		# The package's binary, not the one copied in above; the .deb
+		# also goes into the image, for the guest's dpkg -i.
+		mode=dr rsprep=$root/usr/sbin/rsprep
+		rm "$root/usr/sbin/rsprep"
+		dpkg --root="$root" -i "$deb" >/dev/null
+		install -D -m 0644 "$deb" "$root/var/cache/rsprep-test/rsprep.deb"
+	fi
+	"$rsprep" install "$mode" "$@" --before vip-listener.service --root "$root" --bin /usr/sbin/rsprep
 	# The whole root as an uncompressed initramfs: the cloud kernel has no
 	# built-in disk driver, and systemd runs fine from the initramfs (no
 	# /etc/initrd-release, so it boots it as the real root).
@@ -151,8 +161,13 @@ boot() { # scenario, install arguments...
 	fi
 }
 
+scenarios=${RSPREP_BOOT_SCENARIOS:-dr tun nat deb}
+if [[ " $scenarios " == *" deb "* ]]; then
+	say "building the .deb"
+	deb=$("$repo/cmd/rsprep/packaging/build-deb" "$work")
+fi
 failed=0
-for scenario in ${RSPREP_BOOT_SCENARIOS:-dr tun nat}; do
+for scenario in $scenarios; do
 	case $scenario in
 	nat) boot nat --dip 192.168.10.1 --keep-route 10.20.0.0/16 ;;
 	*) boot "$scenario" --vip 192.168.79.180 --vip 2001:db8::80 ;;

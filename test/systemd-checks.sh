@@ -6,8 +6,12 @@
 #     (drift or not) and on the golden file with escaped labels;
 #   - the README's examples (systemd/examples: the audit timer for the
 #     textfile collector, the alert rules) pass systemd-analyze and
-#     promtool check/test rules.
-# Installs systemd and prometheus (promtool) from apt when they are missing.
+#     promtool check/test rules;
+#   - the .deb (cmd/rsprep/packaging/build-deb): lintian reports no error
+#     and no warning, it holds what it must, the man page renders without
+#     a warning, zsh and fish parse the completions.
+# Installs systemd, prometheus (promtool), lintian, zsh and fish from apt
+# when they are missing.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
@@ -20,6 +24,11 @@ fail() { echo "FAIL $1"; failed=$((failed + 1)); }
 need=()
 command -v systemd-analyze >/dev/null || need+=(systemd)
 command -v promtool >/dev/null || need+=(prometheus)
+command -v lintian >/dev/null || need+=(lintian)
+command -v zsh >/dev/null || need+=(zsh)
+command -v fish >/dev/null || need+=(fish)
+command -v man >/dev/null || need+=(man-db)
+command -v file >/dev/null || need+=(file)
 if ((${#need[@]})); then
 	echo "systemd-checks: installing ${need[*]}" >&2
 	apt-get -o DPkg::Lock::Timeout=600 update -qq && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${need[@]}" >/dev/null
@@ -72,6 +81,48 @@ if out=$(promtool check metrics <"$repo/cmd/rsprep/testdata/verify.prom" 2>&1); 
 	pass "promtool check metrics: golden verify.prom"
 else
 	fail "promtool check metrics: golden verify.prom"
+	echo "$out"
+fi
+
+# The Debian package.
+deb=$("$repo/cmd/rsprep/packaging/build-deb" "$work")
+if lintian --fail-on error,warning "$deb" >"$work/lintian.txt" 2>&1 && ! grep -q '^[EW]:' "$work/lintian.txt"; then
+	pass "lintian: no error, no warning ($(basename "$deb"))"
+else
+	fail "lintian: $(basename "$deb")"
+	cat "$work/lintian.txt"
+fi
+want="./usr/sbin/rsprep ./usr/share/man/man8/rsprep.8.gz ./usr/share/bash-completion/completions/rsprep
+./usr/share/zsh/vendor-completions/_rsprep ./usr/share/fish/vendor_completions.d/rsprep.fish
+./usr/share/doc/rsprep/copyright ./usr/share/doc/rsprep/changelog.Debian.gz ./usr/share/doc/rsprep/README.md.gz"
+files=$(dpkg-deb -c "$deb" | awk '{print $6}')
+missing=$(for f in $want; do grep -qxF "$f" <<<"$files" || echo "$f"; done)
+if [ -z "$missing" ] && ! grep -q '^\./etc' <<<"$files" && [ -z "$(dpkg-deb -f "$deb" Conffiles)" ] &&
+	! dpkg-deb --ctrl-tarfile "$deb" | tar -t | grep -q conffiles; then
+	pass "deb contents: binary, man page, completions, doc; nothing under /etc, no conffiles"
+else
+	fail "deb contents (missing:${missing:- none})"
+	echo "$files"
+fi
+x=$work/deb-x
+dpkg-deb -x "$deb" "$x"
+version=$(dpkg-deb -f "$deb" Version)
+if [ "$("$x/usr/sbin/rsprep" version | cut -d' ' -f2)" = "$version" ] && file "$x/usr/sbin/rsprep" | grep -q 'statically linked'; then
+	pass "rsprep version says $version, the package's version; the binary is static"
+else
+	fail "rsprep version: $("$x/usr/sbin/rsprep" version), package $version"
+fi
+if out=$(MANWIDTH=80 man --warnings -l "$x/usr/share/man/man8/rsprep.8.gz" 2>&1 >/dev/null) && [ -z "$out" ]; then
+	pass "man --warnings -l rsprep.8.gz: no warning"
+else
+	fail "man --warnings -l rsprep.8.gz"
+	echo "$out"
+fi
+if out=$(zsh -n "$x/usr/share/zsh/vendor-completions/_rsprep" 2>&1 && fish --no-execute "$x/usr/share/fish/vendor_completions.d/rsprep.fish" 2>&1) &&
+	[ "$(fish -c "source $x/usr/share/fish/vendor_completions.d/rsprep.fish; complete -C 'rsprep verify dr -o '" | sort | tr '\n' ' ')" = "json prometheus text " ]; then
+	pass "zsh and fish parse the completions; fish completes -o"
+else
+	fail "zsh/fish completions"
 	echo "$out"
 fi
 

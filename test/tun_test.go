@@ -46,6 +46,29 @@ func TestTUNOnThisKernel(t *testing.T) {
 		}
 	}
 	mustRun(t, rs, 0, "down", "tun", "--vip", vip)
+	// Down gives everything back but tunl0, which the ipip module made
+	// (rsprep never unloads a module): that must be down again, with the
+	// values it was created with (conf/default's before rsprep).
+	after := rs.Snapshot(t)
+	var rest []string
+	for _, l := range strings.Split(strings.TrimSpace(after), "\n") {
+		switch {
+		case strings.HasPrefix(l, "link tunl0"):
+			if strings.Contains(l, ",UP") || strings.Contains(l, "<UP") {
+				t.Errorf("down left tunl0 up: %s", l)
+			}
+		case strings.HasPrefix(l, "sysctl tunl0/"):
+			name, val, _ := strings.Cut(strings.TrimPrefix(l, "sysctl tunl0/"), "=")
+			if want := "sysctl default/" + name + "=" + val; !strings.Contains(before, want+"\n") {
+				t.Errorf("down left %s, want the value conf/default had before rsprep", l)
+			}
+		default:
+			rest = append(rest, l)
+		}
+	}
+	if got := strings.Join(rest, "\n") + "\n"; got != before {
+		t.Errorf("down did not give the namespace back (tunl0 aside):\n%s", diffLines(before, got))
+	}
 }
 
 func TestTUNBadInputChangesNothing(t *testing.T) {
@@ -56,7 +79,9 @@ func TestTUNBadInputChangesNothing(t *testing.T) {
 		{"--rp-filter loose: rp_filter is IPv4 only, and every VIP is IPv6", "tun --vip 2001:db8::80 --rp-filter loose"},
 		{"tun needs at least one --vip", "tun --rp-filter loose"},
 		{"VIP 10.0.0.2 is this host's own address", "tun --vip 10.0.0.2"},
-		{"unknown flag: --dip", "tun --vip " + vip + " --dip 10.0.0.1"},
+		{"--dip 10.0.0.2 is this host's own address", "tun --vip " + vip + " --dip 10.0.0.2"},
+		{"--dip 192.0.2.1: this host has no route to it", "tun --vip " + vip + " --dip 192.0.2.1"},
+		{`--forwarding "on"`, "tun --vip " + vip + " --forwarding on"},
 	} {
 		t.Run(c.args, func(t *testing.T) { mustReject(t, rs, c.want, strings.Fields(c.args)...) })
 	}

@@ -22,6 +22,12 @@ type TUN struct {
 	VIPs     []netip.Addr
 	RPFilter RPFilter
 	Pin      *arp.Pin // --pin-gateway-arp
+	// DIP is --dip: the director, to which a route must exist and whose
+	// next hop must answer. Invalid: not checked.
+	DIP netip.Addr
+	// ForwardingOff is --forwarding off: the host routes nothing (ip.forward).
+	// False: forwarding is left as it is (Docker and Kubernetes need it).
+	ForwardingOff bool
 }
 
 // Name implements realserver.Mode.
@@ -38,17 +44,25 @@ func (s TUN) Validate() error {
 	if s.RPFilter != RPFilterUnset && !s.hasIPv4() {
 		return realserver.Inputf("--rp-filter %s: rp_filter is IPv4 only, and every VIP is IPv6", s.RPFilter)
 	}
+	if err := arp.ValidateDIP(s.DIP, s.VIPs); err != nil {
+		return err
+	}
 	if s.Pin != nil {
 		return s.Pin.Validate()
 	}
 	return nil
 }
 
-// Preflight rejects a VIP that is one of this host's own addresses, and a
-// gateway to pin that cannot be found.
+// Preflight rejects a VIP that is one of this host's own addresses, a DIP
+// this host has no route to, and a gateway to pin that cannot be found.
 func (s TUN) Preflight(v *realserver.View) error {
 	if err := realserver.CheckNotLocalRIP(v, s.VIPs); err != nil {
 		return err
+	}
+	if s.DIP.IsValid() {
+		if _, err := dipHop(v, s.DIP); err != nil {
+			return realserver.KeepInput(err)
+		}
 	}
 	if s.Pin != nil {
 		return s.Pin.Preflight(v)
@@ -68,12 +82,18 @@ func (s TUN) Invariants() []realserver.Invariant {
 		invs = append(invs, arp.Suppression([]string{dev4})...)
 		invs = append(invs, s.RPFilter.invariant())
 	}
+	if s.ForwardingOff {
+		invs = append(invs, arp.ForwardingOff(s.hasIPv6()))
+	}
 	if s.hasIPv6() {
 		invs = append(invs, moduleLoaded("ip6_tunnel", dev6, "ip6tnl"), tunnelUp(dev6, "ip6tnl"))
 	}
 	invs = append(invs, realserver.VIPBound(s.VIPs, dev4, dev6), realserver.VIPExclusive(s.VIPs))
 	if s.Pin != nil {
 		invs = append(invs, s.Pin.Invariant())
+	}
+	if s.DIP.IsValid() {
+		invs = append(invs, s.dipInvariants()...)
 	}
 	return invs
 }
@@ -104,6 +124,8 @@ func (s TUN) Footprint() realserver.Footprint {
 		VIPs:       s.VIPs,
 		ARPSilent:  true,
 		NotARouter: true,
+		// With --forwarding off, ip.forward is this mode's invariant.
+		ForwardingOwned: s.ForwardingOff,
 	}
 	if s.hasIPv4() {
 		fp.VIPDevices = append(fp.VIPDevices, dev4)

@@ -60,7 +60,7 @@ func TestApplyLoadsIpipThenBindsTheVIPOnTunl0(t *testing.T) {
 	}
 	hasLines(t, h,
 		"link tunl0 type ipip up=true noarp=true",
-		"addr 192.168.79.180/32 dev tunl0 label tunl0:rsprep",
+		"addr 192.168.79.180/32 dev tunl0 label tunl0:rsprep proto 114",
 		"sysctl net/ipv4/conf/all/arp_ignore=1",
 		"sysctl net/ipv4/conf/all/arp_announce=2",
 		"sysctl net/ipv4/conf/tunl0/rp_filter=0",
@@ -213,7 +213,7 @@ func TestIPv6VIPGoesOnIp6tnl0WithoutTouchingIPv4Knobs(t *testing.T) {
 	if _, err := engine(h).Apply(spec.Invariants(), false); err != nil {
 		t.Fatal(err)
 	}
-	hasLines(t, h, "link ip6tnl0 type ip6tnl up=true noarp=true", "addr 2001:db8::80/128 dev ip6tnl0", "sysctl net/ipv4/conf/all/arp_ignore=0")
+	hasLines(t, h, "link ip6tnl0 type ip6tnl up=true noarp=true", "addr 2001:db8::80/128 dev ip6tnl0 proto 114", "sysctl net/ipv4/conf/all/arp_ignore=0")
 	if state := h.Render(); strings.Contains(state, "tunl0") {
 		t.Errorf("ipip was loaded for an IPv6-only VIP set:\n%s", state)
 	}

@@ -6,11 +6,13 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/spf13/pflag"
 
+	"github.com/rsprep/rsprep/cmd/rsprep/schema"
 	"github.com/rsprep/rsprep/realserver"
 	"github.com/rsprep/rsprep/systemd"
 )
@@ -148,16 +150,20 @@ func TestConfigMeansWhatFlagsMean(t *testing.T) {
 		if c1 != c2 || out1 != out2 || c1 > exitDrift {
 			t.Errorf("%v: exit %d %q\n%v: exit %d %q\nstderr: %s / %s", pair[0], c1, out1, pair[1], c2, out2, err1, err2)
 		}
+		if slices.Contains(pair[0], "json") {
+			if err := schema.Validate([]byte(out1)); err != nil {
+				t.Errorf("%v: %v", pair[0], err)
+			}
+		}
 	}
 }
 
-// A scratch mode with a scalar key and a boolean, to test what dr lacks.
+// A scratch mode with a plain boolean (dr's scalar key is dip).
 func scratchMode() modeDef {
 	def := modeDefs()["dr"]
 	drFlags := def.flags
 	def.flags = func(fs *pflag.FlagSet, o *options) {
 		drFlags(fs, o)
-		fs.String("dip", "", "director IP")
 		fs.Bool("pin", false, "pin")
 	}
 	return def

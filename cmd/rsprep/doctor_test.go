@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rsprep/rsprep/cmd/rsprep/schema"
 )
 
 // Bad input to doctor: exit 2, one line naming what and why, nothing on
@@ -67,6 +69,9 @@ func TestDoctorRootConfigAndBoot(t *testing.T) {
 		}
 		if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
 			t.Fatalf("json: %v\n%s\n%s", err, out.String(), errb.String())
+		}
+		if err := schema.Validate(out.Bytes()); err != nil {
+			t.Errorf("doctor -o json departs from rsprep.schema.json: %v\n%s", err, out.String())
 		}
 		if rep.Mode != "dr" || rep.Root != root || rep.OK != (code == exitOK) {
 			t.Errorf("report %+v with exit %d", rep, code)

@@ -28,6 +28,7 @@ type options struct {
 	// tun and nat, and --pin-gateway-arp for every mode (see the end of this file)
 	rpFilter      string
 	dip           string
+	forwarding    string
 	keepRoutes    []string
 	pinGatewayARP bool
 	gateway       string
@@ -50,6 +51,7 @@ func modeDefs() map[string]modeDef {
 			example: "rsprep dr --vip 192.168.79.180",
 			flags: func(fs *pflag.FlagSet, o *options) {
 				vipFlag(fs, o)
+				directorFlags(fs, o, drDIPHelp)
 				pinFlags(fs, o)
 			},
 			build: func(o *options) (realserver.Mode, error) {
@@ -57,11 +59,19 @@ func modeDefs() map[string]modeDef {
 				if err != nil {
 					return nil, err
 				}
+				dip, fwdOff, err := director(o)
+				if err != nil {
+					return nil, err
+				}
 				pin, err := buildPin(o)
 				if err != nil {
 					return nil, err
 				}
-				return arp.DR{VIPs: vips, Pin: pin}, nil
+				dr := arp.DR{VIPs: vips, Pin: pin, DIP: dip, ForwardingOff: fwdOff}
+				if err := undoOnlyDIP(o, dr, &dr.DIP); err != nil {
+					return nil, err
+				}
+				return dr, nil
 			},
 		},
 		"tun": tunDef(),
@@ -104,7 +114,9 @@ conf/default, which affects every interface of the host (or namespace), and
 on lo (nat changes no sysctl). For tun, the effective rp_filter of tunl0 is
 max(conf/all, conf/tunl0): with the default --rp-filter off, a conf/all of 1
 is lowered to 0, which turns reverse-path filtering off on every interface;
---rp-filter loose keeps conf/all and raises only tunl0 to 2. down restores
+--rp-filter loose keeps conf/all and raises only tunl0 to 2. With
+--forwarding off (dr, tun), IP forwarding is turned off for the whole host
+(or namespace): do not use it on a Docker or Kubernetes node. down restores
 each value rsprep changed, if nobody changed it since.
 `
 
@@ -134,6 +146,7 @@ func tunDef() modeDef {
 		flags: func(fs *pflag.FlagSet, o *options) {
 			vipFlag(fs, o)
 			fs.StringVar(&o.rpFilter, "rp-filter", "", "effective rp_filter for tunl0: off (0, default) or loose (2, when a hardening baseline forbids 0)")
+			directorFlags(fs, o, tunDIPHelp)
 			pinFlags(fs, o)
 		},
 		build: func(o *options) (realserver.Mode, error) {
@@ -145,11 +158,19 @@ func tunDef() modeDef {
 			if err != nil {
 				return nil, err
 			}
+			dip, fwdOff, err := director(o)
+			if err != nil {
+				return nil, err
+			}
 			pin, err := buildPin(o)
 			if err != nil {
 				return nil, err
 			}
-			return tunnel.TUN{VIPs: vips, RPFilter: rp, Pin: pin}, nil
+			tun := tunnel.TUN{VIPs: vips, RPFilter: rp, Pin: pin, DIP: dip, ForwardingOff: fwdOff}
+			if err := undoOnlyDIP(o, tun, &tun.DIP); err != nil {
+				return nil, err
+			}
+			return tun, nil
 		},
 	}
 }
@@ -165,13 +186,11 @@ func natDef() modeDef {
 		},
 		build: func(o *options) (realserver.Mode, error) {
 			var n nat.NAT
-			if o.dip != "" {
-				ip, err := netip.ParseAddr(o.dip)
-				if err != nil {
-					return nil, realserver.Inputf("--dip %q is not an IP address", o.dip)
-				}
-				n.DIP = ip
+			dip, err := parseDIP(o.dip)
+			if err != nil {
+				return nil, err
 			}
+			n.DIP = dip
 			for _, s := range o.keepRoutes {
 				p, err := realserver.ParseCIDR("--keep-route", s)
 				if err != nil {

@@ -113,7 +113,7 @@ func TestInstallIntoDebianLikeRoot(t *testing.T) {
 // unless it is ""), installs again, reads the config back, uninstalls.
 func testInstallIntoRoot(t *testing.T, root, golden string) {
 	before := treeSnapshot(t, root)
-	args := []string{"install", "dr", "--vip", "192.168.79.180,2001:db8::80", "--before", "nginx.service", "--root", root, "--bin", "/usr/sbin/rsprep"}
+	args := []string{"install", "dr", "--vip", "192.168.79.180,2001:db8::80", "--dip", "10.0.0.1", "--forwarding", "off", "--before", "nginx.service", "--root", root, "--bin", "/usr/sbin/rsprep"}
 	code, stdout, stderr := runCLI(args...)
 	if code != exitOK || stdout != "" {
 		t.Fatalf("install: exit %d, stdout %q, stderr %s", code, stdout, stderr)
@@ -137,7 +137,7 @@ func testInstallIntoRoot(t *testing.T, root, golden string) {
 	if err := c.applyTo(ownFlags(modeDefs()["dr"], &o), modeDefs()["dr"]); err != nil {
 		t.Fatal(err)
 	}
-	want := arp.DR{VIPs: []netip.Addr{netip.MustParseAddr("192.168.79.180"), netip.MustParseAddr("2001:db8::80")}}
+	want := arp.DR{VIPs: []netip.Addr{netip.MustParseAddr("192.168.79.180"), netip.MustParseAddr("2001:db8::80")}, DIP: netip.MustParseAddr("10.0.0.1"), ForwardingOff: true}
 	if m, err := modeDefs()["dr"].build(&o); err != nil || !reflect.DeepEqual(m, want) {
 		t.Errorf("config reads back as %v (%v), want %v", m, err, want)
 	}
@@ -162,6 +162,8 @@ func TestInstallBadInput(t *testing.T) {
 		{[]string{"install", "ipvs"}, `unknown mode "ipvs"`},
 		{[]string{"install", "dr", "--root", root}, "dr needs at least one --vip"},
 		{[]string{"install", "dr", "--vip", "300.1.2.3", "--root", root}, `VIP "300.1.2.3" is not an IP address`},
+		{[]string{"install", "dr", "--vip", "192.168.79.180", "--forwarding", "on", "--root", root}, `--forwarding "on"`},
+		{[]string{"install", "tun", "--vip", "192.168.79.180", "--dip", "192.168.79.180", "--root", root}, "is also a --vip"},
 		{[]string{"install", "dr", "--vip", "192.168.79.180", "--root", root, "--bin", "rsprep"}, `--bin "rsprep"`},
 		{[]string{"install", "dr", "--vip", "192.168.79.180", "--root", root, "--before", "nginx"}, `--before "nginx"`},
 		{[]string{"install", "dr", "--vip", "192.168.79.180", "--root", filepath.Join(root, "nope")}, "is not a directory"},

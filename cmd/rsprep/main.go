@@ -57,7 +57,9 @@ Usage:
                                       (default /etc/rsprep/rsprep.conf)
   rsprep install dr|tun|nat [flags]   write that config and rsprep.service, enable it for boot
   rsprep uninstall                    stop, disable and remove them
+  rsprep status [-o json]             what rsprep owns in this namespace (read-only)
   rsprep doctor [MODE [flags]]        read-only: what on this host will undo it (file:line, unit, process)
+  rsprep probe --rip RIP --vip VIP:PORT  from the director: does VIP:PORT answer through each real server?
   rsprep version
 
 Examples:
@@ -103,8 +105,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runInstall(rest, stdout, stderr)
 	case "uninstall":
 		return runUninstall(rest, stdout, stderr)
+	case "status":
+		return runStatus(rest, stdout, stderr)
 	case "doctor":
 		return runDoctor(rest, stdout, stderr)
+	case "probe":
+		return runProbe(rest, stdout, stderr)
+	case "man", "completion": // hidden: for packaging (see manpage.go, completion.go)
+		return runGenerate(cmd, rest, stdout, stderr)
 	}
 	return runMode(actApply, cmd, rest, stdout, stderr)
 }
@@ -135,6 +143,9 @@ func parseFlags(fs *pflag.FlagSet, args []string, stdout, stderr io.Writer) (cod
 	fs.SetOutput(io.Discard)
 	err := fs.Parse(args)
 	if errors.Is(err, pflag.ErrHelp) {
+		if c, ok := stdout.(flagCollector); ok {
+			c.collect(fs) // rsprep man and completion read the flags from here
+		}
 		fs.SetOutput(stdout)
 		fs.Usage()
 		return exitOK, true

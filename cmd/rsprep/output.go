@@ -10,12 +10,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rsprep/rsprep/cmd/rsprep/schema"
 	"github.com/rsprep/rsprep/realserver"
 )
 
-// jsonReport is the stable JSON schema: {mode, ok, checks:[{id, subject,
-// ok, want, got, detail}]}, plus changes and notes for apply and down.
+// jsonReport is the stable JSON schema: {schema, mode, ok, checks:[{id,
+// subject, ok, want, got, detail}]}, plus changes and notes for apply and
+// down. schema/rsprep.schema.json documents it; Schema is its version.
 type jsonReport struct {
+	Schema  int                  `json:"schema"`
 	Mode    string               `json:"mode"`
 	Action  string               `json:"action"`
 	DryRun  bool                 `json:"dry_run,omitempty"`
@@ -35,7 +38,13 @@ func writeResult(w io.Writer, format string, act action, r realserver.Result, dr
 		return bw.Flush()
 	}
 	if format == "json" {
-		rep := jsonReport{Mode: r.Mode, Action: string(act), DryRun: dry, OK: r.OK || dry, Checks: r.Checks, Notes: r.Notes}
+		// ok means every check holds now: on a dry run nothing was
+		// changed, so it is what the checks found, not what a run would make.
+		ok := r.OK
+		if dry {
+			ok = realserver.AllOK(r.Checks)
+		}
+		rep := jsonReport{Schema: schema.Version, Mode: r.Mode, Action: string(act), DryRun: dry, OK: ok, Checks: r.Checks, Notes: r.Notes}
 		if rep.Checks == nil {
 			rep.Checks = []realserver.Finding{}
 		}

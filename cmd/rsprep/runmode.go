@@ -67,7 +67,7 @@ func runMode(act action, name string, args []string, stdout, stderr io.Writer) i
 	if err != nil {
 		return fail(err)
 	}
-	state := realserver.State{Dir: stateDir(), Netns: netns}
+	state := realserver.State{Dir: stateDir(), Netns: netns, Log: log}
 	if act == actVerify {
 		var found []realserver.Finding
 		unlock, err := asReader(state, o.lockWait, func() error {
@@ -116,7 +116,7 @@ func runMode(act action, name string, args []string, stdout, stderr io.Writer) i
 		return fail(err)
 	}
 	if o.dryRun {
-		rec = dryRecord(rec)
+		rec = rec.Clone()
 	}
 	eng := &realserver.Engine{Host: host, Record: rec, Mode: name, Log: log, First: first}
 	var res realserver.Result
@@ -152,11 +152,6 @@ func readRecord() *realserver.Record {
 		return nil
 	}
 	return rec
-}
-
-// dryRecord is a copy of rec that is never saved.
-func dryRecord(rec *realserver.Record) *realserver.Record {
-	return &realserver.Record{Version: rec.Version, Netns: rec.Netns, Changes: append([]realserver.Change(nil), rec.Changes...)}
 }
 
 func stateDir() string {

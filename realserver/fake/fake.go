@@ -45,6 +45,7 @@ var sysctlNames = map[string]func(int) bool{
 	"arp_ignore":   func(v int) bool { return (v >= 0 && v <= 3) || v == 8 },
 	"arp_announce": func(v int) bool { return v >= 0 && v <= 2 },
 	"rp_filter":    func(v int) bool { return v >= 0 && v <= 2 },
+	forwarding:     nil, // any integer; see forwarding.go
 }
 
 // New returns a fresh namespace: lo (down, as in a new netns), all and
@@ -54,6 +55,9 @@ func New() *Host {
 	for name := range sysctlNames {
 		h.sysctls[realserver.SysctlKey{Iface: "all", Name: name}.Path()] = 0
 		h.sysctls[realserver.SysctlKey{Iface: "default", Name: name}.Path()] = 0
+	}
+	for _, iface := range []string{"all", "default"} {
+		h.sysctls[realserver.SysctlKey{Family: "ipv6", Iface: iface, Name: forwarding}.Path()] = 0
 	}
 	h.AddLink(realserver.Link{Name: "lo", Type: "device", Loopback: true})
 	h.AddAddrRaw(realserver.Addr{Link: "lo", Prefix: netip.MustParsePrefix("127.0.0.1/8")})
@@ -68,6 +72,7 @@ func (h *Host) AddLink(l realserver.Link) {
 	for name := range sysctlNames {
 		h.sysctls[realserver.SysctlKey{Iface: l.Name, Name: name}.Path()] = h.sysctls[realserver.SysctlKey{Iface: "default", Name: name}.Path()]
 	}
+	h.addForwardingKeys(l.Name)
 }
 
 // AddAddrRaw seeds an address without rules or counting.
@@ -198,7 +203,7 @@ func (h *Host) Sysctl(k realserver.SysctlKey) (int, error) {
 	if h.readErr != nil {
 		return 0, h.readErr
 	}
-	v, ok := h.sysctls[k.Path()]
+	v, ok := h.sysctls[canonical(k.Path())]
 	if !ok {
 		return 0, fmt.Errorf("open /proc/sys/%s: %w", k.Path(), syscall.ENOENT)
 	}
@@ -210,14 +215,20 @@ func (h *Host) SetSysctl(k realserver.SysctlKey, v int) error {
 	if err := h.write(); err != nil {
 		return err
 	}
-	if _, ok := h.sysctls[k.Path()]; !ok {
+	path := canonical(k.Path())
+	old, ok := h.sysctls[path]
+	if !ok {
 		return fmt.Errorf("open /proc/sys/%s: %w", k.Path(), syscall.ENOENT)
 	}
 	if valid := sysctlNames[k.Name]; valid != nil && !valid(v) {
 		return fmt.Errorf("write /proc/sys/%s=%d: %w", k.Path(), v, syscall.EINVAL)
 	}
-	h.sysctls[k.Path()] = v
-	h.ownSet[k.Path()] = true
+	h.sysctls[path] = v
+	h.ownSet[path] = true
+	if k.Name == forwarding || k == realserver.IPForward {
+		h.forwardingWritten(path, old, v)
+		return nil
+	}
 	if k.Iface == "default" {
 		// As devinet_copy_dflt_conf does: a write to default reaches every
 		// interface whose own value was never written.

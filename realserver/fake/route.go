@@ -141,6 +141,9 @@ func (h *Host) Render() string {
 		if a.Label != "" {
 			s += " label " + a.Label
 		}
+		if a.Proto != 0 {
+			s += fmt.Sprintf(" proto %d", a.Proto)
+		}
 		lines = append(lines, s)
 	}
 	for k, v := range h.sysctls {

@@ -49,6 +49,7 @@ func parseAddr(body []byte, name func(index int) string, labels map[string]strin
 	index := int(binary.NativeEndian.Uint32(body[4:8]))
 	var local, address []byte
 	label := ""
+	var proto uint8
 	for b := body[unix.SizeofIfAddrmsg:]; len(b) >= unix.SizeofRtAttr; {
 		n := int(binary.NativeEndian.Uint16(b[0:2]))
 		if n < unix.SizeofRtAttr || n > len(b) {
@@ -60,6 +61,10 @@ func parseAddr(body []byte, name func(index int) string, labels map[string]strin
 			local = val
 		case unix.IFA_ADDRESS:
 			address = val
+		case ifaProto:
+			if len(val) == 1 {
+				proto = val[0]
+			}
 		case unix.IFA_LABEL:
 			if len(val) > 0 {
 				val = val[:len(val)-1] // NUL
@@ -84,8 +89,13 @@ func parseAddr(body []byte, name func(index int) string, labels map[string]strin
 	if !ok {
 		return realserver.Addr{}, false
 	}
-	return realserver.Addr{Link: name(index), Prefix: netip.PrefixFrom(ip.Unmap(), bits), Label: label}, true
+	return realserver.Addr{Link: name(index), Prefix: netip.PrefixFrom(ip.Unmap(), bits), Label: label, Proto: proto}, true
 }
+
+// ifaProto is IFA_PROTO (Linux 5.18): who added an address, one byte.
+// Neither x/sys/unix nor vishvananda/netlink v1.3.1 (whose Addr has no
+// protocol field) knows it yet.
+const ifaProto = 11
 
 // AddAddr implements realserver.Host.
 func (h *Host) AddAddr(a realserver.Addr) error { return h.AddAddrs([]realserver.Addr{a})[0] }
@@ -165,6 +175,11 @@ func appendAddrRequest(b []byte, typ, flags uint16, index int, a realserver.Addr
 		if a.Label != "" {
 			b = appendAttr(b, unix.IFA_LABEL, append([]byte(a.Label), 0)...)
 		}
+	}
+	if typ == unix.RTM_NEWADDR && a.Proto != 0 {
+		// Kernels before 5.18 parse address requests leniently and skip
+		// an attribute they do not know: the tag is simply not kept.
+		b = appendAttr(b, ifaProto, a.Proto)
 	}
 	return b
 }

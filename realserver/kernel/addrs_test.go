@@ -78,8 +78,20 @@ func TestAddrsReadLikeNetlinkAddrList(t *testing.T) {
 		}
 		want := oldAddrs(t, h)
 		got := loAddrs(t, h)
+		tags := map[netip.Prefix]uint8{}
+		for i := range got {
+			tags[got[i].Prefix] = got[i].Proto
+			got[i].Proto = 0 // netlink v1.3.1 does not read IFA_PROTO
+		}
 		if !slices.Equal(got, want) {
 			t.Fatalf("Addrs:\n got %v\nwant %v (netlink.AddrList)", got, want)
+		}
+		// rsprep's tag is what the kernel keeps and reports (≥ 5.18); an
+		// address ip(8) added has none.
+		for p, proto := range map[netip.Prefix]uint8{vip(0).Prefix: realserver.AddrProto, vip(1).Prefix: realserver.AddrProto, netip.MustParsePrefix("2001:db8::1/128"): 0} {
+			if tags[p] != proto {
+				t.Errorf("%s has IFA_PROTO %d, want %d", p, tags[p], proto)
+			}
 		}
 		if len(got) < 8 {
 			t.Fatalf("Addrs saw only %v", got)

@@ -11,8 +11,6 @@ import (
 	"github.com/rsprep/rsprep/realserver"
 )
 
-var defaultDst = netip.MustParsePrefix("0.0.0.0/0")
-
 // Routes implements realserver.Host: unicast IPv4 routes of the main table.
 func (h *Host) Routes() ([]realserver.Route, error) {
 	filter := &netlink.Route{Table: unix.RT_TABLE_MAIN}
@@ -31,7 +29,7 @@ func (h *Host) Routes() ([]realserver.Route, error) {
 		}
 		// Newer netlink versions give a default route Dst 0.0.0.0/0, older
 		// ones nil: both are the default route.
-		dst := defaultDst
+		dst := realserver.DefaultDst
 		if r.Dst != nil {
 			ip, _ := netip.AddrFromSlice(r.Dst.IP)
 			ones, _ := r.Dst.Mask.Size()

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"fmt"
+	"os"
 	"strconv"
 
 	sysctl "github.com/lorenzosaino/go-sysctl"
@@ -9,29 +10,37 @@ import (
 	"github.com/rsprep/rsprep/realserver"
 )
 
-const confDir = "/proc/sys/net/ipv4/conf/"
+const procSys = "/proc/sys/"
 
-// sysctlClients holds one go-sysctl client per interface, rooted at that
-// interface's conf directory. go-sysctl turns every "." of a key into "/",
-// so a key built from "eth0.100" would point at conf/eth0/100; rooting the
-// client at conf/eth0.100/ leaves only the dot-free leaf name as the key.
+// sysctlClients holds one go-sysctl client per directory (an interface's
+// conf directory, or net/ipv4 itself for ip_forward). go-sysctl turns
+// every "." of a key into "/", so a key built from "eth0.100" would point
+// at conf/eth0/100; rooting the client at conf/eth0.100/ leaves only the
+// dot-free leaf name as the key.
 type sysctlClients map[string]*sysctl.Client
 
-func (c sysctlClients) client(iface string) (*sysctl.Client, error) {
-	if cl, ok := c[iface]; ok {
+func (c sysctlClients) client(k realserver.SysctlKey) (*sysctl.Client, error) {
+	dir := k.Dir()
+	if cl, ok := c[dir]; ok {
 		return cl, nil
 	}
-	cl, err := sysctl.NewClient(confDir + iface)
+	// Stat first: go-sysctl's own "does not exist" is not fs.ErrNotExist,
+	// and a caller may need to tell a missing key (a device without IPv4)
+	// from a failing one.
+	if _, err := os.Stat(procSys + dir); err != nil {
+		return nil, err
+	}
+	cl, err := sysctl.NewClient(procSys + dir)
 	if err != nil {
 		return nil, err
 	}
-	c[iface] = cl
+	c[dir] = cl
 	return cl, nil
 }
 
 // Sysctl implements realserver.Host.
 func (h *Host) Sysctl(k realserver.SysctlKey) (int, error) {
-	cl, err := h.sysctls.client(k.Iface)
+	cl, err := h.sysctls.client(k)
 	if err != nil {
 		return 0, err
 	}
@@ -48,7 +57,7 @@ func (h *Host) Sysctl(k realserver.SysctlKey) (int, error) {
 
 // SetSysctl implements realserver.Host.
 func (h *Host) SetSysctl(k realserver.SysctlKey, v int) error {
-	cl, err := h.sysctls.client(k.Iface)
+	cl, err := h.sysctls.client(k)
 	if err != nil {
 		return err
 	}

@@ -31,6 +31,7 @@ type Finding struct {
 // Report is a doctor run's result; its JSON form is the stable schema of
 // `rsprep doctor -o json`.
 type Report struct {
+	Schema   int       `json:"schema"` // the version of cmd/rsprep/schema/rsprep.schema.json, set by WriteJSON
 	Mode     string    `json:"mode"`
 	Root     string    `json:"root"`
 	OK       bool      `json:"ok"`

@@ -6,6 +6,7 @@ import (
 
 	"github.com/rsprep/rsprep/arp"
 	"github.com/rsprep/rsprep/nat"
+	"github.com/rsprep/rsprep/tunnel"
 )
 
 // ip.forward is a dr/tun risk only while the mode leaves forwarding to the
@@ -15,15 +16,15 @@ func TestForwardingReportedOnlyWhenTheModeLeavesIt(t *testing.T) {
 	facts := baseFacts()
 	facts.Sysctls[keyIPForward] = 1
 	vips := []netip.Addr{netip.MustParseAddr("192.168.79.180")}
-	owned := arp.DR{VIPs: vips}.Footprint()
-	owned.ForwardingOwned = true
 	for _, tc := range []struct {
 		name string
 		in   Input
 		want int
 	}{
 		{"dr leaves forwarding", Input{Mode: "dr", Footprint: arp.DR{VIPs: vips}.Footprint(), Facts: facts}, 1},
-		{"dr owns forwarding", Input{Mode: "dr", Footprint: owned, Facts: facts}, 0},
+		{"dr owns forwarding", Input{Mode: "dr", Footprint: arp.DR{VIPs: vips, ForwardingOff: true}.Footprint(), Facts: facts}, 0},
+		{"tun leaves forwarding", Input{Mode: "tun", Footprint: tunnel.TUN{VIPs: vips}.Footprint(), Facts: facts}, 1},
+		{"tun owns forwarding", Input{Mode: "tun", Footprint: tunnel.TUN{VIPs: vips, ForwardingOff: true}.Footprint(), Facts: facts}, 0},
 		{"nat", Input{Mode: "nat", Footprint: nat.NAT{DIP: netip.MustParseAddr("192.168.10.1")}.Footprint(), Facts: facts}, 0},
 	} {
 		tc.in.Root = t.TempDir()

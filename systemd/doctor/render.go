@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+
+	"github.com/rsprep/rsprep/cmd/rsprep/schema"
 )
 
 // WriteText writes one line per finding (ID, source, what, fix) and a
@@ -29,8 +31,10 @@ func WriteText(w io.Writer, r Report) error {
 }
 
 // WriteJSON writes the report as one JSON object:
-// {mode, root, ok, findings:[{id, source, subject, what, fix}]}.
+// {schema, mode, root, ok, findings:[{id, source, subject, what, fix}]},
+// as cmd/rsprep/schema/rsprep.schema.json documents it.
 func WriteJSON(w io.Writer, r Report) error {
+	r.Schema = schema.Version
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(r)

@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// -o json is a stable schema: {mode, root, ok, findings:[{id, source,
+// -o json is a stable schema: {schema, mode, root, ok, findings:[{id, source,
 // subject, what, fix}]}, subject left out when empty, findings [] (never
 // null) when there are none.
 func TestJSONSchema(t *testing.T) {
@@ -14,6 +14,7 @@ func TestJSONSchema(t *testing.T) {
 		want string
 	}{
 		{Report{Mode: "dr", Root: "/", OK: true, Findings: nonNil(nil)}, `{
+  "schema": 1,
   "mode": "dr",
   "root": "/",
   "ok": true,
@@ -24,6 +25,7 @@ func TestJSONSchema(t *testing.T) {
 			{ID: "cloudinit.network", Source: "/etc/cloud/cloud.cfg", What: "w", Fix: "f"},
 			{ID: "nm.uplink-dhcp", Source: "/etc/NetworkManager/system-connections/a.nmconnection:7", Subject: "eth0", What: "w", Fix: "f"},
 		}}, `{
+  "schema": 1,
   "mode": "nat",
   "root": "/srv/image",
   "ok": false,

@@ -14,6 +14,11 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/vishvananda/netns"
+
+	"github.com/rsprep/rsprep/cmd/rsprep/schema"
+	"github.com/rsprep/rsprep/realserver"
 )
 
 // NeedRoot skips a privileged test when not root. Under CI (CI=true) a
@@ -155,21 +160,40 @@ func (n *NS) RsprepEnv(t testing.TB, env []string, args ...string) Result {
 		}
 		code = ee.ExitCode()
 	}
+	if wantsJSON(args) && code <= 1 {
+		// Every JSON a test makes rsprep print is held to the schema.
+		if err := schema.Validate(stdout.Bytes()); err != nil {
+			t.Errorf("rsprep %v: the JSON departs from rsprep.schema.json: %v\n%s", args, err, stdout.String())
+		}
+	}
 	return Result{Code: code, Stdout: stdout.String(), Stderr: stderr.String()}
+}
+
+// wantsJSON reports whether args ask for -o json.
+func wantsJSON(args []string) bool {
+	for i, a := range args {
+		if a == "-ojson" || a == "--output=json" || (a == "-o" || a == "--output") && i+1 < len(args) && args[i+1] == "json" {
+			return true
+		}
+	}
+	return false
 }
 
 // Snapshot is everything rsprep may touch in the namespace, normalised so
 // that two snapshots of the same state are equal: links (flags), addresses,
 // main-table routes, permanent neighbours, and every arp_ignore,
-// arp_announce and rp_filter value.
+// arp_announce, rp_filter and (IPv4 and IPv6) forwarding value.
 func (n *NS) Snapshot(t testing.TB) string {
 	t.Helper()
 	var parts []string
 	links := n.Must(t, "ip", "-o", "link", "show")
 	for _, l := range strings.Split(strings.TrimSpace(links), "\n") {
-		// Keep name and flags; drop counters, qdisc state and the like.
+		// Keep name and flags; drop counters, qdisc state and the like,
+		// and any line that is not a link ("N: name: <flags>"): on a busy
+		// machine ip adds "Peer netns reference is invalid." (stderr,
+		// merged by Must) while a veth peer's namespace id is settling.
 		f := strings.Fields(l)
-		if len(f) >= 3 {
+		if len(f) >= 3 && strings.HasSuffix(f[0], ":") {
 			parts = append(parts, "link "+f[1]+" "+f[2])
 		}
 	}
@@ -194,7 +218,9 @@ func (n *NS) Snapshot(t testing.TB) string {
 			}
 		}
 	}
-	out := n.Sh(t, "cd /proc/sys/net/ipv4/conf && for f in */arp_ignore */arp_announce */rp_filter; do echo \"sysctl $f=$(cat $f)\"; done")
+	out := n.Sh(t, `cd /proc/sys/net/ipv4/conf && for f in */arp_ignore */arp_announce */rp_filter */forwarding; do echo "sysctl $f=$(cat $f)"; done
+		echo "sysctl ip_forward=$(cat /proc/sys/net/ipv4/ip_forward)"
+		if [ -d /proc/sys/net/ipv6/conf ]; then cd /proc/sys/net/ipv6/conf && for f in */forwarding; do echo "sysctl ipv6/$f=$(cat $f)"; done; fi`)
 	parts = append(parts, strings.Split(strings.TrimSpace(out), "\n")...)
 	sort.Strings(parts)
 	return strings.Join(parts, "\n") + "\n"
@@ -216,10 +242,61 @@ func Veth(t testing.TB, a *NS, aName, aAddr string, b *NS, bName, bAddr string) 
 			end.ns.Must(t, "ip", "addr", "add", end.addr, "dev", end.name)
 		}
 	}
+	// The kernel reports the link running (operstate up; ip shows
+	// NO-CARRIER until then) from its linkwatch work, later: on a busy
+	// machine a snapshot taken at once saw the flag change by itself.
+	for _, end := range []struct {
+		ns   *NS
+		name string
+	}{{a, aName}, {b, bName}} {
+		end.ns.Sh(t, "i=0; until [ \"$(cat /sys/class/net/"+end.name+"/operstate)\" = up ]; do i=$((i+1)); [ $i -le 500 ] || { echo "+end.name+" operstate stays $(cat /sys/class/net/"+end.name+"/operstate) after 10 s >&2; exit 1; }; sleep 0.02; done")
+	}
 }
 
 // MAC returns an interface's MAC address.
 func (n *NS) MAC(t testing.TB, dev string) string {
 	t.Helper()
 	return strings.TrimSpace(n.Must(t, "cat", "/sys/class/net/"+dev+"/address"))
+}
+
+// Netns is the namespace's identity as rsprep keys its record and lock,
+// read from inside it (the cookie belongs to a socket opened there).
+func (n *NS) Netns(t testing.TB) realserver.Netns {
+	t.Helper()
+	type res struct {
+		id  realserver.Netns
+		err error
+	}
+	ch := make(chan res, 1)
+	go func() {
+		runtime.LockOSThread()
+		orig, err := netns.Get()
+		if err != nil {
+			ch <- res{err: err}
+			return
+		}
+		defer orig.Close()
+		h, err := netns.GetFromName(n.Name)
+		if err == nil {
+			err = netns.Set(h)
+			h.Close()
+		}
+		if err != nil {
+			ch <- res{err: err}
+			return
+		}
+		id, err := realserver.CurrentNetns()
+		// Back home before the thread is unlocked: a thread (even the
+		// process's main one) left inside would make the test process one
+		// of the namespace's, which its cleanup kills.
+		if serr := netns.Set(orig); serr == nil {
+			runtime.UnlockOSThread()
+		}
+		ch <- res{id, err}
+	}()
+	r := <-ch
+	if r.err != nil {
+		t.Fatalf("identifying namespace %s: %v", n.Name, r.err)
+	}
+	return r.id
 }

@@ -28,6 +28,12 @@ verdict '[ "$who" = "director rs1 rs2" ]' dr.control.arp "VIP on lo without the 
 for rs in dr-rs1 dr-rs2; do ip -n $rs addr del $vip/32 dev lo; done
 ip -n dr-c neigh flush all
 
+# rsprep probe from the director: the VIP path through each real server.
+rs1_mss=1300   # rs1 offers a distinctive MSS, which the probe must report
+ip -n dr-rs1 route replace 10.0.1.0/24 dev eth0 src 10.0.1.11 advmss $rs1_mss
+pr dr-d --rip 10.0.1.11,10.0.1.12 --vip $vip:80 --timeout 4s
+verdict '[ $rc -eq 1 ] && [ "$states" = "lost lost" ]' dr.probe.unprepared "probe before rsprep exits $rc: $states"
+
 rsp dr-rs1 verify dr --vip $vip
 verdict '[ $rc -eq 1 ]' dr.verify.unprepared "verify on an unprepared real server exits $rc"
 
@@ -57,6 +63,16 @@ ipvs_stats dr-d $vip:80 $n
 # Answered, yet nothing went back out through the director.
 verdict '[ $((h1 + h2)) -eq $n ] && [ "$conns" -eq $n ] && [ "$outpkts" = 0 ]' dr.director.no-return \
 	"$((h1 + h2)) answers; director conns=$conns inpkts=$inpkts outpkts=$outpkts"
+pr dr-d --rip 10.0.1.11,10.0.1.12 --vip $vip:80 --timeout 4s
+verdict '[ $rc -eq 0 ] && [ "$states" = "open/$rs1_mss open/1460" ]' dr.probe "probe after rsprep exits $rc: $states"
+sleep 1   # a SYN-ACK left unanswered would be retransmitted, and stay in SYN-RECV for ~60s
+verdict '[ "$(halfopen dr-rs1)" = 0 ] && [ "$(halfopen dr-rs2)" = 0 ]' dr.probe.no-half-open \
+	"connections in SYN-RECV after the probe: rs1 $(halfopen dr-rs1), rs2 $(halfopen dr-rs2)"
+# The service stopped, the path fine: closed (RST from VIP:80).
+stop_web dr-rs1
+pr dr-d --rip 10.0.1.11,10.0.1.12 --vip $vip:80 --timeout 4s
+verdict '[ $rc -eq 1 ] && [ "$states" = "closed open/1460" ]' dr.probe.stopped "httpd stopped on rs1: probe exits $rc: $states"
+web dr-rs1 && web_up dr-rs1
 neigh=$(ip -n dr-c neigh show $vip)
 verdict 'case "$neigh" in *"lladdr $d_mac "*) true ;; *) false ;; esac' dr.client.neigh "client's neighbour entry for the VIP: ${neigh:-none} (director is $d_mac)"
 
@@ -64,6 +80,8 @@ verdict 'case "$neigh" in *"lladdr $d_mac "*) true ;; *) false ;; esac' dr.clien
 ip -n dr-rs1 addr del $vip/32 dev lo
 rsp dr-rs1 verify dr --vip $vip
 verdict '[ $rc -eq 1 ] && has vip.bound' dr.drift.vip "VIP removed: verify exits $rc$(has vip.bound && echo ', names vip.bound')"
+pr dr-d --rip 10.0.1.11,10.0.1.12 --vip $vip:80 --timeout 4s
+verdict '[ $rc -eq 1 ] && [ "$states" = "lost open/1460" ]' dr.probe.vip-removed "VIP removed from rs1: probe exits $rc: $states"
 rsp dr-rs1 dr --vip $vip
 rsp dr-rs1 verify dr --vip $vip
 verdict '[ $rc -eq 0 ]' dr.drift.vip.repaired "after rsprep dr, verify exits $rc"

@@ -138,3 +138,27 @@ same() {
 		fail "$1" "$2 differ from before rsprep: $(oneline "$(diff /tmp/before /tmp/after | grep '^[-+][^-+]')")"
 	fi
 }
+
+# pr DIRECTOR ARGS...: rsprep probe ARGS from the director's namespace; sets
+# $rc, $out and $states: one word per RIP, in order — its state, with the
+# MSS of an open one and the ICMP type/code of an unreachable one
+# ("open/1460 lost unreachable/3/3 closed").
+pr() {
+	_d=$1; shift
+	rsp "$_d" probe "$@"
+	states=$(echo "$out" | awk '$2 ~ /:[0-9]+$/ { s = $4; for (i = 5; i <= NF; i++) if ($i ~ /^(mss|icmp)=/) s = s "/" substr($i, index($i, "=") + 1); print s }' | tr '\n' ' ' | sed 's/ $//')
+}
+# stop_web NS: kill the httpd in NS and wait (at most 20 s) until port 80
+# no longer listens there. web_up NS: wait (as long) until it listens again.
+listens80() { ip netns exec "$1" cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk '$2 ~ /:0050$/ && $4 == "0A"' | grep -q .; }
+stop_web() {
+	for _p in $(ip netns pids "$1"); do kill "$_p"; done
+	_t=0
+	while listens80 "$1" && [ "$_t" -lt 40 ]; do sleep 0.5; _t=$((_t + 1)); done
+}
+web_up() {
+	_t=0
+	while ! listens80 "$1" && [ "$_t" -lt 40 ]; do sleep 0.5; _t=$((_t + 1)); done
+}
+# halfopen NS: how many connections NS holds in SYN-RECV (a probe must leave none)
+halfopen() { ip netns exec "$1" cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk '$4 == "03"' | wc -l; }

@@ -29,6 +29,12 @@ verdict '! grep -q "^ipip " /proc/modules' tun.control.no-ipip "ipip not loaded 
 hits tun-c http://$vip/ 2 3
 verdict '[ $h0 -eq 2 ]' tun.control.unprepared "$h0 of 2 requests unanswered without rsprep"
 
+# rsprep probe from the director, through IPIP as IPVS sends it. Without
+# rsprep no real server has ipip, so each answers the probe with ICMP
+# protocol unreachable (3/2), or not at all when ICMP is rate-limited.
+pr tun-d --rip 10.0.2.11,10.0.2.12 --vip $vip:80 --encap ipip --timeout 4s
+verdict '[ $rc -eq 1 ] && echo "$states" | grep -Eqx "(lost|unreachable/3/2) (lost|unreachable/3/2)"' tun.probe.unprepared "probe before rsprep exits $rc: $states"
+
 before1=$(snap tun-rs1) before2=$(snap tun-rs2)
 for rs in rs1 rs2; do
 	rsp tun-$rs tun --vip $vip
@@ -53,11 +59,19 @@ ipvs_stats tun-d $vip:80 $n
 verdict '[ $((h1 + h2)) -eq $n ] && [ "$conns" -eq $n ] && [ "$outpkts" = 0 ]' tun.director.no-return \
 	"$((h1 + h2)) answers; director conns=$conns inpkts=$inpkts outpkts=$outpkts"
 
+pr tun-d --rip 10.0.2.11,10.0.2.12 --vip $vip:80 --encap ipip --timeout 4s
+verdict '[ $rc -eq 0 ] && [ "$states" = "open/1460 open/1460" ]' tun.probe "probe after rsprep exits $rc: $states"
+sleep 1   # a SYN-ACK left unanswered would be retransmitted, and stay in SYN-RECV for ~60s
+verdict '[ "$(halfopen tun-rs1)" = 0 ] && [ "$(halfopen tun-rs2)" = 0 ]' tun.probe.no-half-open \
+	"connections in SYN-RECV after the probe: rs1 $(halfopen tun-rs1), rs2 $(halfopen tun-rs2)"
+
 # Negative control: strict rp_filter back on tunl0 drops the decapsulated
 # packets (the route back to the client is via eth0, not tunl0).
 for rs in tun-rs1 tun-rs2; do ip netns exec $rs sysctl -qw net.ipv4.conf.tunl0.rp_filter=1; done
 hits tun-c http://$vip/ 2 3
 verdict '[ $h0 -eq 2 ]' tun.control.rp-filter "tunl0 rp_filter=1: $h0 of 2 requests unanswered"
+pr tun-d --rip 10.0.2.11,10.0.2.12 --vip $vip:80 --encap ipip --timeout 4s
+verdict '[ $rc -eq 1 ] && [ "$states" = "lost lost" ]' tun.probe.rp-filter "tunl0 rp_filter=1: probe exits $rc: $states"
 rsp tun-rs1 verify tun --vip $vip
 verdict '[ $rc -eq 1 ] && has rp.filter' tun.drift.rp-filter.tunl0 "tunl0 rp_filter=1: verify exits $rc$(has rp.filter && echo ', names rp.filter')"
 for rs in rs1 rs2; do rsp tun-$rs tun --vip $vip; done
@@ -65,6 +79,24 @@ rsp tun-rs1 verify tun --vip $vip
 verdict '[ $rc -eq 0 ]' tun.drift.rp-filter.tunl0.repaired "after rsprep tun, verify exits $rc"
 hits tun-c http://$vip/ 4
 verdict '[ $h1 -gt 0 ] && [ $h2 -gt 0 ] && [ $h0 -eq 0 ]' tun.traffic.repaired "rs1=$h1 rs2=$h2 unanswered=$h0 of 4"
+# More negative controls for the probe, each repaired by rsprep tun:
+# tunl0 down on rs1 (the real server answers ICMP port unreachable), the
+# VIP gone from rs2 (silence), the service stopped on rs1 (RST: closed).
+ip -n tun-rs1 link set tunl0 down
+pr tun-d --rip 10.0.2.11,10.0.2.12 --vip $vip:80 --encap ipip --timeout 4s
+verdict '[ $rc -eq 1 ] && [ "$states" = "unreachable/3/3 open/1460" ]' tun.probe.tunl0-down "tunl0 down on rs1: probe exits $rc: $states"
+rsp tun-rs1 tun --vip $vip
+ip -n tun-rs2 addr del $vip/32 dev tunl0
+pr tun-d --rip 10.0.2.11,10.0.2.12 --vip $vip:80 --encap ipip --timeout 4s
+verdict '[ $rc -eq 1 ] && [ "$states" = "open/1460 lost" ]' tun.probe.vip-removed "VIP removed from rs2: probe exits $rc: $states"
+rsp tun-rs2 tun --vip $vip
+stop_web tun-rs1
+pr tun-d --rip 10.0.2.11,10.0.2.12 --vip $vip:80 --encap ipip --timeout 4s
+verdict '[ $rc -eq 1 ] && [ "$states" = "closed open/1460" ]' tun.probe.stopped "httpd stopped on rs1: probe exits $rc: $states"
+web tun-rs1 && web_up tun-rs1
+pr tun-d --rip 10.0.2.11,10.0.2.12 --vip $vip:80 --encap ipip --timeout 4s
+verdict '[ $rc -eq 0 ] && [ "$states" = "open/1460 open/1460" ]' tun.probe.repaired "after rsprep tun and httpd again: probe exits $rc: $states"
+
 # The classic mistake the other way round: tunl0=0 but all=1; max wins.
 ip netns exec tun-rs2 sysctl -qw net.ipv4.conf.all.rp_filter=1
 rsp tun-rs2 verify tun --vip $vip

@@ -1,0 +1,78 @@
+package arp
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/netip"
+
+	"github.com/rsprep/rsprep/realserver"
+)
+
+// Hop is the neighbour through which this host reaches a DIP: the DIP
+// itself when it is on-link, else a router's address.
+type Hop struct {
+	Link string
+	IP   netip.Addr
+}
+
+// DIPReachable is dip.reachable: the director (or, for TUN, the next hop
+// toward it) is alive on the wire: it has a live neighbour entry
+// (REACHABLE, STALE, DELAY or PERMANENT), or it answers an ARP probe
+// within the probe's bound. hop finds the neighbour to ask.
+//
+// It is an audit: no change of this host makes a director answer, so the
+// finding carries no fix. apply does everything else, then reports it
+// failing (exit 1), which makes a boot unit fail visibly rather than
+// leave a real server that no director reaches.
+//
+// The probe's answer is taken once per invariant, that is once per run:
+// apply checks up to four times, and a silent director would otherwise
+// cost the probe's whole timeout at each.
+func DIPReachable(dip netip.Addr, hop func(*realserver.View) (Hop, error)) realserver.Invariant {
+	probed := map[Hop]error{}
+	return realserver.CheckFunc(func(v *realserver.View) ([]realserver.Finding, error) {
+		f := realserver.Finding{ID: "dip.reachable", Subject: dip.String(), Want: "the director answers"}
+		h, err := hop(v)
+		var in *realserver.InputError
+		if errors.As(err, &in) {
+			f.Got = in.Msg
+			return []realserver.Finding{f}, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		who := "it"
+		if h.IP != dip {
+			who = "next hop " + h.IP.String()
+		}
+		f.Want = fmt.Sprintf("%s answers ARP on %s", who, h.Link)
+		n, found, err := neighbour(v, h.Link, h.IP)
+		if err != nil {
+			return nil, err
+		}
+		if found && learned(n) {
+			f.OK, f.Got = true, fmt.Sprintf("neighbour entry %s lladdr %s", n.State, n.MAC)
+			return []realserver.Finding{f}, nil
+		}
+		probeErr, done := probed[h]
+		if !done {
+			_, probeErr = v.Host().Resolve(h.Link, h.IP)
+			probed[h] = probeErr
+		}
+		if errors.Is(probeErr, fs.ErrPermission) {
+			return nil, fmt.Errorf("checking dip.reachable: %w", probeErr) // cannot observe, not drift
+		}
+		if probeErr == nil {
+			f.OK, f.Got = true, "answers an ARP probe"
+			return []realserver.Finding{f}, nil
+		}
+		f.Got = "no live neighbour entry"
+		if found {
+			f.Got = "neighbour entry " + string(n.State)
+		}
+		f.Got += "; " + probeErr.Error()
+		f.Detail = "audit only, rsprep changes nothing for it: check that the director is up and holds " + dip.String()
+		return []realserver.Finding{f}, nil
+	})
+}

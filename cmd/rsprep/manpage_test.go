@@ -1,0 +1,149 @@
+package main
+
+import (
+	"bytes"
+	"net/netip"
+	"os"
+	"os/exec"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/fake"
+)
+
+// deroff undoes roff's escapes, so a roff line can be compared with text.
+func deroff(s string) string {
+	return strings.NewReplacer(`\fB`, "", `\fR`, "", `\fI`, "", `\-`, "-", `\e`, `\`, `\&`, "", `\(em`, "—", `\(md`, "·", `.\|.\|.`, "…", `\(>=`, "≥").Replace(s)
+}
+
+func manLines(t *testing.T) []string {
+	t.Helper()
+	var b bytes.Buffer
+	writeManPage(&b, commandLines(), "1.0")
+	return strings.Split(deroff(b.String()), "\n")
+}
+
+// Every flag of every command is in both --help and the man page, with
+// the same description; every command line of usage is in the synopsis.
+func TestManMatchesHelp(t *testing.T) {
+	man := manLines(t)
+	lines := commandLines()
+	withFlags := 0
+	for _, l := range lines {
+		if !slices.Contains(man, "rsprep "+l.synopsis) {
+			t.Errorf("synopsis line %q not in the man page", l.synopsis)
+		}
+		for _, c := range l.commands {
+			// A command whose help lists flags must have handed its FlagSet
+			// over (parseFlags); one that did not would be missing here.
+			if strings.Contains(c.help, "Flags:") && c.flags == nil {
+				t.Errorf("rsprep %s --help lists flags, but its FlagSet was not collected (parse it with parseFlags)", c.name())
+			}
+			if c.flags != nil {
+				withFlags++
+			}
+			for _, f := range visibleFlags(c.flags) {
+				if !strings.Contains(c.help, "--"+f.Name) || !strings.Contains(c.help, f.Usage) {
+					t.Errorf("rsprep %s --help: no --%s with %q", c.name(), f.Name, f.Usage)
+				}
+				if !slices.Contains(man, deroff(manFlagHead(f))) || !slices.Contains(man, f.Usage) {
+					t.Errorf("man page: no --%s of %s with %q", f.Name, c.name(), f.Usage)
+				}
+			}
+		}
+	}
+	if withFlags < 3*len(modeNames()) {
+		t.Errorf("only %d commands with flags collected; want at least apply, verify, down and install per mode", withFlags)
+	}
+}
+
+// man renders the page without a warning.
+func TestManRenders(t *testing.T) {
+	var b bytes.Buffer
+	writeManPage(&b, commandLines(), "1.0")
+	path := t.TempDir() + "/rsprep.8"
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("man", "--warnings", "-l", path)
+	cmd.Env = append(os.Environ(), "MANWIDTH=80")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil || stderr.Len() > 0 {
+		t.Fatalf("man --warnings -l: %v\n%s", err, stderr.String())
+	}
+	for _, want := range []string{"SYNOPSIS", "COMMANDS", "INVARIANTS", "EXIT STATUS", "FILES", "EXAMPLES", "rp.filter", "--keep-route"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("rendered page has no %q", want)
+		}
+	}
+}
+
+// The man page's invariant IDs per mode are exactly those the modes check
+// (on the fake host, every option on: pin, IPv4 and IPv6 VIPs, --dip,
+// --forwarding off, keep-route; as verify builds them).
+func TestManInvariantIDs(t *testing.T) {
+	args := map[string][]string{
+		"dr":  {"--vip", "192.168.79.180,2001:db8::80", "--dip", "192.168.10.1", "--forwarding", "off", "--pin-gateway-arp", "--gateway-mac", "02:00:00:00:00:01"},
+		"tun": {"--vip", "192.168.79.180,2001:db8::80", "--dip", "192.168.10.1", "--forwarding", "off", "--pin-gateway-arp", "--gateway-mac", "02:00:00:00:00:01"},
+		"nat": {"--dip", "192.168.10.1", "--keep-route", "10.20.0.0/16", "--pin-gateway-arp", "--gateway-mac", "02:00:00:00:00:01"},
+	}
+	for _, name := range modeNames() {
+		def := modeDefs()[name]
+		var o options
+		fs := newFlagSet(actVerify, name, def, &o)
+		if err := fs.Parse(args[name]); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		mode, err := def.build(&o)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		h := fake.New()
+		h.SetLinkUp("lo", true)
+		h.AddLink(realserver.Link{Name: "eth0", Type: "veth", Up: true})
+		h.AddAddrRaw(realserver.Addr{Link: "eth0", Prefix: netip.MustParsePrefix("192.168.10.2/24")})
+		h.AddRouteRaw(realserver.Route{Dst: netip.MustParsePrefix("0.0.0.0/0"), Gw: netip.MustParseAddr("192.168.10.254"), Link: "eth0"})
+		h.AddLink(realserver.Link{Name: "tunl0", Type: "ipip", NoARP: true})
+		h.AddLink(realserver.Link{Name: "ip6tnl0", Type: "ip6tnl", NoARP: true})
+		findings, err := realserver.Verify(h, mode.Invariants())
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var got, want []string
+		for _, f := range findings {
+			if !slices.Contains(got, f.ID) {
+				got = append(got, f.ID)
+			}
+		}
+		for _, d := range modeInvariantDocs[name] {
+			want = append(want, d.id)
+		}
+		sort.Strings(got)
+		sort.Strings(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: the mode checks %v, the man page documents %v", name, got, want)
+		}
+	}
+}
+
+func TestManExitCodesAndFiles(t *testing.T) {
+	man := strings.Join(manLines(t), "\n")
+	for _, want := range []string{".SH EXIT STATUS\n.TP\n0\n", "\n.TP\n3\n", "/etc/rsprep/rsprep.conf", "/etc/systemd/system/rsprep.service", "/run/rsprep", "rsprep verify dr --vip 192.168.79.180 -o json"} {
+		if !strings.Contains(man, want) {
+			t.Errorf("man page has no %q", want)
+		}
+	}
+}
+
+func TestGenerateBadInput(t *testing.T) {
+	for _, args := range [][]string{{"man", "x"}, {"completion"}, {"completion", "tcsh"}} {
+		if code, _, stderr := runCLI(args...); code != exitUsage || !strings.HasPrefix(stderr, "rsprep: ") {
+			t.Errorf("%v: exit %d, %q", args, code, stderr)
+		}
+	}
+}

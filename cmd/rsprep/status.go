@@ -1,0 +1,137 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/kernel"
+)
+
+// statusLockWait is how long status waits for another rsprep's run, as
+// the mode commands' default --lock-wait.
+const statusLockWait = 10 * time.Second
+
+// runStatus is `rsprep status [-o text|json] [--netns NAME]`: what rsprep
+// owns in this namespace, so an operator can see what down would undo
+// before trusting it. Read-only, no lock: it works without root as far as
+// the kernel and the record allow reading.
+func runStatus(args []string, stdout, stderr io.Writer) int {
+	var output, ns string
+	fs := pflag.NewFlagSet("status", pflag.ContinueOnError)
+	fs.StringVarP(&output, "output", "o", "text", "text or json")
+	fs.StringVar(&ns, "netns", "", "look inside this named network namespace (ip netns)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "rsprep status — what rsprep owns in this network namespace, per mode: each VIP (and how it is known\n"+
+			"to be rsprep's: record, IFA_PROTO tag, label), each sysctl with the value it replaced, routes, pinned neighbours.\n"+
+			"Changes nothing.\n\nUsage:\n  rsprep status [flags]\n\nExamples:\n  rsprep status\n  rsprep status -o json --netns blue\n\nFlags:\n%s", fs.FlagUsages())
+	}
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
+	}
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "rsprep: %s\n", oneLine(err))
+		return exitCode(err)
+	}
+	if output != "text" && output != "json" {
+		return fail(realserver.Inputf("--output %q: want text or json", output))
+	}
+	if fs.Changed("netns") {
+		if err := enterNetns(ns); err != nil {
+			return fail(err)
+		}
+	}
+	host, err := kernel.New()
+	if err != nil {
+		return fail(hostError(err))
+	}
+	defer host.Close()
+	netns, err := realserver.CurrentNetns()
+	if err != nil {
+		return fail(err)
+	}
+	state := realserver.State{Dir: stateDir(), Netns: netns}
+	var owned realserver.Owned
+	// As a reader, like verify: never half-way through another rsprep's run.
+	unlock, err := asReader(state, statusLockWait, func() error {
+		rec, err := state.Load()
+		var untrusted *realserver.RecordError
+		if errors.As(err, &untrusted) {
+			return err
+		}
+		if err != nil {
+			rec = nil // not readable by this user: the marked addresses still are
+		}
+		if owned, err = realserver.Ownership(realserver.NewView(host), rec); err != nil {
+			return &realserver.ObserveError{Err: err}
+		}
+		return nil
+	})
+	if unlock != nil {
+		unlock()
+	}
+	if err != nil {
+		return fail(err)
+	}
+	if output == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(owned); err != nil {
+			return fail(err)
+		}
+		return exitOK
+	}
+	writeOwned(stdout, owned)
+	return exitOK
+}
+
+// writeOwned prints status as text, one line per thing owned.
+func writeOwned(w io.Writer, o realserver.Owned) {
+	for _, n := range o.Notes {
+		fmt.Fprintf(w, "# %s\n", n)
+	}
+	if len(o.Modes) == 0 {
+		fmt.Fprintln(w, "rsprep owns nothing in this network namespace")
+		return
+	}
+	for _, m := range o.Modes {
+		name := m.Mode
+		if name == "" {
+			name = "marked as rsprep's, in no record"
+		}
+		fmt.Fprintf(w, "%s:\n", name)
+		for _, v := range m.VIPs {
+			state := ""
+			if !v.Present {
+				state = ", absent"
+			}
+			fmt.Fprintf(w, "  vip %s on %s (%s%s)\n", v.VIP, v.Device, strings.Join(v.By, ", "), state)
+		}
+		for _, s := range m.Sysctls {
+			now := "interface gone"
+			if s.Now != nil {
+				now = fmt.Sprintf("now %d", *s.Now)
+			}
+			fmt.Fprintf(w, "  sysctl %s=%d (replaced %d; %s)\n", s.Key, s.Wrote, s.Replaced, now)
+		}
+		for _, l := range m.Links {
+			fmt.Fprintf(w, "  link %s set up\n", l)
+		}
+		for _, r := range m.Routes {
+			if r.Replaced != "" {
+				fmt.Fprintf(w, "  route %s (replaced %s)\n", r.Route, r.Replaced)
+			} else {
+				fmt.Fprintf(w, "  route %s\n", r.Route)
+			}
+		}
+		for _, n := range m.Neighbours {
+			fmt.Fprintf(w, "  neighbour %s lladdr %s dev %s permanent\n", n.IP, n.MAC, n.Link)
+		}
+	}
+}

@@ -1,0 +1,136 @@
+package realserver
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Load reads the namespace's record.
+//
+// On a kernel with the netns cookie, a namespace without a record of its
+// own may still have one an rsprep before the cookie wrote, keyed by the
+// inode: it is loaded Unproven (it may be a freed namespace's), to be
+// saved under the cookie once the engine has found it in place.
+// On a kernel without the cookie every record is keyed by the inode and
+// loaded Unproven.
+func (s State) Load() (*Record, error) {
+	rec, err := LoadRecord(s.RecordPath(), s.Netns.String())
+	if err != nil {
+		return nil, err
+	}
+	if s.Netns.Cookie == 0 {
+		rec.Unproven = len(rec.Changes) > 0
+		return rec, nil
+	}
+	if len(rec.Changes) > 0 {
+		return rec, nil
+	}
+	legacy := filepath.Join(s.Dir, s.Netns.inodeKey()+".json")
+	old, err := LoadRecord(legacy, Netns{Inode: s.Netns.Inode}.String())
+	if err != nil || len(old.Changes) == 0 {
+		return rec, err
+	}
+	old.Netns, old.path, old.legacyPath, old.Unproven = rec.Netns, rec.path, legacy, true
+	return old, nil
+}
+
+// removeDead removes the records and locks of namespaces that no longer
+// exist: those keyed by a cookie other than ours but by our inode. Two
+// live namespaces never share an inode, and this one holds it, so the
+// other one is gone. (A freed namespace whose inode nobody reuses leaves
+// its files until the next boot empties /run; they govern nothing.)
+func (s State) removeDead() {
+	if s.Netns.Cookie == 0 {
+		return
+	}
+	mine := filepath.Base(s.base())
+	for _, ext := range []string{".json", ".lock"} {
+		files, _ := filepath.Glob(filepath.Join(s.Dir, fmt.Sprintf("netns-*-%d%s", s.Netns.Inode, ext)))
+		for _, f := range files {
+			if strings.TrimSuffix(filepath.Base(f), ext) == mine {
+				continue
+			}
+			if err := os.Remove(f); err == nil && ext == ".json" && s.Log != nil {
+				s.Log.Warn("removed the record of a network namespace that no longer exists (this one reuses its inode)", "record", f)
+			}
+		}
+	}
+}
+
+// anyInPlace reports whether anything the record says rsprep wrote is
+// still as rsprep wrote it: an address, a sysctl at rsprep's value (and
+// not at the one it replaced), a route, a pinned neighbour. A record with
+// nothing in place governs nothing down would undo anyway, so dropping it
+// loses nothing; one with something in place is kept, which on a kernel
+// without the cookie can still mistake a coincidence for evidence (see
+// README "Safety").
+func (r *Record) anyInPlace(v *View) (bool, error) {
+	for _, c := range r.Changes {
+		var in bool
+		var err error
+		switch c.Kind {
+		case KindAddrAdd:
+			present, e := v.AddrsOf(c.Addr.Prefix.Addr())
+			for _, a := range present {
+				in = in || (a.Link == c.Addr.Link && a.Prefix == c.Addr.Prefix)
+			}
+			err = e
+		case KindSysctl, KindRouteReplace, KindRouteAdd, KindNeighSet:
+			var undo *Change
+			undo, _, err = undoIfStillOurs(v, c)
+			in = undo != nil
+		}
+		if err != nil || in {
+			return in, err
+		}
+	}
+	return false, nil
+}
+
+// dropStale settles an Unproven record before the engine uses it: if
+// nothing of it is in place, it was a freed namespace's (whose inode this
+// one reuses) and is removed, and said so; otherwise it is this one's.
+func (e *Engine) dropStale(dryRun bool) error {
+	if !e.Record.Unproven {
+		return nil
+	}
+	if e.First == nil {
+		e.First = NewView(e.Host)
+	}
+	in, err := e.Record.anyInPlace(e.First)
+	if err != nil {
+		return &ObserveError{Err: err}
+	}
+	e.Record.Unproven = false
+	if in {
+		return nil
+	}
+	n := len(e.Record.Changes)
+	e.Record.Changes = nil
+	if dryRun {
+		e.Log.Warn("would remove a stale record: none of what it says rsprep changed is in place (a freed network namespace's, whose inode this one reuses)", "changes", n)
+		return nil
+	}
+	if err := e.Record.discard(); err != nil {
+		return err
+	}
+	e.Log.Warn("removed a stale record: none of what it says rsprep changed is in place (a freed network namespace's, whose inode this one reuses)", "changes", n)
+	return nil
+}
+
+// discard removes the record's files (and a legacy one it was loaded from).
+func (r *Record) discard() error {
+	for _, p := range []string{r.path, r.legacyPath} {
+		if p == "" {
+			continue
+		}
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("removing stale record %s: %w", p, err)
+		}
+	}
+	r.legacyPath = ""
+	return nil
+}
