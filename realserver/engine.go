@@ -116,11 +116,15 @@ func (e *Engine) Apply(invs []Invariant, dryRun bool) (Result, error) {
 			res.Changes = plan
 			return res, nil
 		}
-		e.Record.Own(plan)
-		if err := e.Record.Save(); err != nil {
-			return res, e.rollback(done, saved, err)
+		// A record that already owns the plan (watch re-adding a VIP
+		// someone removed) is not written again: at 10,000 VIPs that
+		// write is most of a repair.
+		if e.Record.Own(plan) {
+			if err := e.Record.Save(); err != nil {
+				return res, e.rollback(done, saved, err)
+			}
+			e.recordSaved = true
 		}
-		e.recordSaved = true
 		made, failed := runPlan(e.Host, plan, e.logChange)
 		if len(done) == 0 {
 			done = slices.Clip(made) // usually the only round that changes anything

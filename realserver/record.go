@@ -174,8 +174,9 @@ func (c Change) ownerKey() string {
 
 // Own notes that rsprep is about to make changes. For a thing rsprep already
 // owns it keeps the oldest prior value (the value before rsprep first
-// touched it) and updates what rsprep wrote.
-func (r *Record) Own(cs []Change) {
+// touched it) and updates what rsprep wrote. It reports whether the record
+// changed (and so must be saved).
+func (r *Record) Own(cs []Change) (changed bool) {
 	r.Changes = slices.Grow(r.Changes, len(cs))
 	index := make(map[string]int, len(r.Changes))
 	for i, c := range r.Changes {
@@ -189,18 +190,23 @@ func (r *Record) Own(cs []Change) {
 		if !ok {
 			index[c.ownerKey()] = len(r.Changes)
 			r.Changes = append(r.Changes, c)
+			changed = true
 			continue
 		}
 		old := &r.Changes[i]
 		switch c.Kind {
 		case KindSysctl:
+			changed = changed || old.To != c.To
 			old.To = c.To
 		case KindRouteReplace:
+			changed = changed || old.Route != c.Route
 			old.Route = c.Route
 		case KindNeighSet:
+			changed = true // a MAC is a slice: not worth comparing
 			old.Neigh = c.Neigh
 		}
 	}
+	return changed
 }
 
 // Disown forgets the things named by cs.

@@ -299,3 +299,21 @@ func TestSaveRemovesATemporaryFileACrashLeft(t *testing.T) {
 		t.Errorf("another namespace's temporary file was removed: %v", err)
 	}
 }
+
+// Own reports whether the record changed: a repair that re-adds a VIP the
+// record already owns (rsprep watch) does not rewrite the record.
+func TestOwnReportsChange(t *testing.T) {
+	var r realserver.Record
+	add := realserver.Change{Kind: realserver.KindAddrAdd, Mode: "dr", Addr: realserver.Addr{Link: "lo", Prefix: netip.MustParsePrefix("192.168.79.180/32"), Label: "lo:rsprep"}}
+	sysctl := realserver.Change{Kind: realserver.KindSysctl, Mode: "dr", Sysctl: realserver.SysctlKey{Iface: "all", Name: "arp_ignore"}, From: 0, To: 1}
+	if !r.Own([]realserver.Change{add, sysctl}) {
+		t.Fatal("owning new things reported no change")
+	}
+	if r.Own([]realserver.Change{add}) || r.Own([]realserver.Change{sysctl}) {
+		t.Fatal("owning the same things again reported a change")
+	}
+	sysctl.From, sysctl.To = 1, 2
+	if !r.Own([]realserver.Change{sysctl}) || r.Changes[1].From != 0 || r.Changes[1].To != 2 {
+		t.Fatalf("a new value written reported no change, or lost the prior value: %+v", r.Changes[1])
+	}
+}

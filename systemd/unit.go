@@ -28,6 +28,10 @@ type UnitSpec struct {
 	Binary string   // absolute path of rsprep on the target host
 	Config string   // the config file ExecStart and ExecStop read
 	Before []string // units that listen on the VIP: they start after rsprep
+	// Watch makes it the rsprep watch unit (Type=notify) instead of the
+	// oneshot apply; WatchFlags are watch's own flags for its ExecStart.
+	Watch      bool
+	WatchFlags []string
 }
 
 // Validate rejects paths and unit names that would need quoting or would
@@ -36,6 +40,11 @@ func (u UnitSpec) Validate() error {
 	for what, p := range map[string]string{"--bin": u.Binary, "--config": u.Config} {
 		if !path.IsAbs(p) || path.Clean(p) != p || !plainWord(p, "/._+-@") {
 			return realserver.Inputf("%s %q: want a clean absolute path of letters, digits and / . _ + - @", what, p)
+		}
+	}
+	for _, f := range u.WatchFlags {
+		if !plainWord(f, "/._+-@=:") {
+			return realserver.Inputf("watch flag %q: want letters, digits and / . _ + - @ = : only", f)
 		}
 	}
 	for _, b := range u.Before {
@@ -72,13 +81,20 @@ func (u UnitSpec) Options() []*unit.UnitOption {
 	if len(u.Before) > 0 {
 		opts = append(opts, unit.NewUnitOption("Unit", "Before", strings.Join(u.Before, " ")))
 	}
+	if u.Watch {
+		opts[0] = unit.NewUnitOption("Unit", "Description", "Keep this host an LVS/IPVS real server (rsprep watch)")
+		opts = append(opts, u.watchService()...)
+	} else {
+		opts = append(opts,
+			unit.NewUnitOption("Service", "Type", "oneshot"),
+			unit.NewUnitOption("Service", "RemainAfterExit", "yes"),
+			unit.NewUnitOption("Service", "ExecStart", run("apply")),
+			// reload re-applies: repairs drift and picks up VIPs added to the config.
+			unit.NewUnitOption("Service", "ExecReload", run("apply")),
+			unit.NewUnitOption("Service", "ExecStop", run("down")),
+		)
+	}
 	return append(opts,
-		unit.NewUnitOption("Service", "Type", "oneshot"),
-		unit.NewUnitOption("Service", "RemainAfterExit", "yes"),
-		unit.NewUnitOption("Service", "ExecStart", run("apply")),
-		// reload re-applies: repairs drift and picks up VIPs added to the config.
-		unit.NewUnitOption("Service", "ExecReload", run("apply")),
-		unit.NewUnitOption("Service", "ExecStop", run("down")),
 		unit.NewUnitOption("Service", "SyslogIdentifier", "rsprep"),
 		// apply logs one line per change, the boot's audit trail: at 10,000
 		// VIPs journald's default limit (10,000 lines per 30 s) would drop

@@ -16,6 +16,8 @@ func TestUnitGolden(t *testing.T) {
 	golden(t, "rsprep.service", spec.Render())
 	spec.Before = []string{"nginx.service", "haproxy.service"}
 	golden(t, "rsprep-before.service", spec.Render())
+	spec = UnitSpec{Binary: "/usr/sbin/rsprep", Config: ConfigPath, Watch: true, WatchFlags: []string{"--textfile", "/var/lib/node_exporter/textfile/rsprep.prom"}}
+	golden(t, "rsprep-watch.service", spec.Render())
 }
 
 func TestConfigGolden(t *testing.T) {

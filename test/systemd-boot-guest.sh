@@ -8,6 +8,7 @@ VIP4=192.168.79.180 VIP6=2001:db8::80
 scenario=$(sed -n 's/.*rsprep\.scenario=\([a-z]*\).*/\1/p' /proc/cmdline)
 mode=$scenario # deb: dr, installed from the package
 [ "$scenario" = deb ] && mode=dr
+[ "$scenario" = watch ] && mode=dr # rsprep watch keeping DR true
 check() { # name, then a shell condition, run in this shell: it may use
 	# the functions below (a "sh -c" would not see them, and "! applied"
 	# would pass on "applied: not found")
@@ -66,6 +67,13 @@ nat) eventually journal-fields 'journal && grep -q "^    MODE=nat" /run/journal.
 *) eventually journal-fields 'journal && grep -q "^    MODE='$mode'" /run/journal.txt && grep -q "^    SYSCTL=net.ipv4.conf.all.arp_ignore" /run/journal.txt && grep -q "^    BEFORE=0" /run/journal.txt && grep -q "^    AFTER=1" /run/journal.txt && grep -q "^    ADDR=192.168.79.180/32" /run/journal.txt' ;;
 esac
 grep -E '^    (MESSAGE|MODE|CHANGE|SYSCTL|BEFORE|AFTER|ADDR)=' /run/journal.txt | head -n 12
+
+if [ "$scenario" = watch ]; then
+	. /usr/local/sbin/rsprep-boot-watch
+	echo DONE
+	systemctl poweroff --no-block
+	exit 0
+fi
 
 # Drift, then systemctl reload (ExecReload applies again) repairs it.
 case $scenario in

@@ -111,12 +111,14 @@ ExecStart=/bin/sh -c '{ ip -o addr show; ip route show default; } >/run/vip-list
 WantedBy=multi-user.target
 EOF
 install -m 0755 "$here/systemd-boot-guest.sh" "$root/usr/local/sbin/rsprep-boot-check"
+install -m 0644 "$here/systemd-boot-watch.sh" "$root/usr/local/sbin/rsprep-boot-watch"
 cat >"$root/etc/systemd/system/rsprep-boot-check.service" <<'EOF'
 [Unit]
 Description=rsprep boot test checks
 After=rsprep.service vip-listener.service systemd-journald.service
 [Service]
 Type=oneshot
+TimeoutStartSec=600
 ExecStart=/usr/local/sbin/rsprep-boot-check
 [Install]
 WantedBy=multi-user.target
@@ -139,6 +141,7 @@ boot() { # scenario, install arguments...
 		dpkg --root="$root" -i "$deb" >/dev/null
 		install -D -m 0644 "$deb" "$root/var/cache/rsprep-test/rsprep.deb"
 	fi
+	[ "$scenario" = watch ] && mode=dr # install --watch dr
 	"$rsprep" install "$mode" "$@" --before vip-listener.service --root "$root" --bin /usr/sbin/rsprep
 	# The whole root as an uncompressed initramfs: the cloud kernel has no
 	# built-in disk driver, and systemd runs fine from the initramfs (no
@@ -170,6 +173,9 @@ failed=0
 for scenario in $scenarios; do
 	case $scenario in
 	nat) boot nat --dip 192.168.10.1 --keep-route 10.20.0.0/16 ;;
+	# rsprep watch as the unit (Type=notify); a short resync, so that the
+	# guest sees a sysctl repaired within seconds
+	watch) boot watch --watch --resync 2s --vip 192.168.79.180 --vip 2001:db8::80 ;;
 	*) boot "$scenario" --vip 192.168.79.180 --vip 2001:db8::80 ;;
 	esac
 done

@@ -20,12 +20,17 @@ type installOptions struct {
 	bin     string
 	before  []string
 	verbose bool
+	watch   bool // the rsprep watch unit instead of the oneshot apply
+	wo      watchOptions
 }
 
 // runInstall is `rsprep install MODE [mode flags]`: it validates the
 // desired state exactly as apply would, then writes it as the config file,
 // writes rsprep.service (plus modules-load.d for tun) and enables it.
 func runInstall(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 1 && args[0] == "--watch" { // install --watch MODE …
+		args = append([]string{args[1], "--watch"}, args[2:]...)
+	}
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			fmt.Fprint(stdout, usage)
@@ -57,8 +62,12 @@ func runInstall(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
-	spec := systemd.UnitSpec{Binary: inst.bin, Config: systemd.ConfigPath, Before: inst.before}
-	if err := spec.Validate(); err != nil {
+	spec := systemd.UnitSpec{Binary: inst.bin, Config: systemd.ConfigPath, Before: inst.before, Watch: inst.watch}
+	spec.WatchFlags, err = installWatchFlags(fs, inst)
+	if err == nil {
+		err = spec.Validate()
+	}
+	if err != nil {
 		return fail(err)
 	}
 	if err := checkRoot(inst.root); err != nil {
@@ -84,6 +93,8 @@ func installFlagSet(name string, def modeDef, o *options, inst *installOptions) 
 	fs.StringVar(&inst.bin, "bin", defaultBin(), "the rsprep binary the unit runs, as the target host sees it")
 	fs.StringSliceVar(&inst.before, "before", nil, "units that listen on a VIP and so must start after rsprep (repeatable): written as Before= in the unit")
 	fs.BoolVarP(&inst.verbose, "verbose", "v", false, "log debug detail")
+	fs.BoolVar(&inst.watch, "watch", false, "write the rsprep watch unit (Type=notify: apply, then keep it true) instead of the oneshot apply")
+	addWatchFlags(fs, &inst.wo)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "rsprep install %[1]s — write %[2]s (the desired state: %[3]s) and %[4]s, and enable it for boot\n\n"+
 			"Usage:\n  rsprep install %[1]s [flags]\n\nExample:\n  rsprep install%[5]s --before nginx.service\n\nFlags:\n%[6]s",
@@ -194,4 +205,32 @@ func checkRoot(root string) error {
 		return realserver.Inputf("--root %s is not a directory", root)
 	}
 	return nil
+}
+
+// installWatchFlags are the watch flags given to install --watch, checked
+// as watch checks them, for the unit's ExecStart. The textfile's directory
+// is on the target host, so only its path is checked here.
+func installWatchFlags(fs *pflag.FlagSet, inst installOptions) ([]string, error) {
+	var given []string
+	for _, n := range watchFlagNames {
+		if f := fs.Lookup(n); f.Changed {
+			given = append(given, "--"+n, f.Value.String())
+		}
+	}
+	if !inst.watch {
+		if len(given) > 0 {
+			return nil, realserver.Inputf("%s is a watch flag: add --watch", given[0])
+		}
+		return nil, nil
+	}
+	wo := inst.wo
+	tf := wo.textfile
+	wo.textfile = ""
+	if err := wo.validate(0); err != nil {
+		return nil, err
+	}
+	if tf != "" && (!filepath.IsAbs(tf) || filepath.Clean(tf) != tf) {
+		return nil, realserver.Inputf("--textfile %q: want a clean absolute path", tf)
+	}
+	return given, nil
 }

@@ -57,6 +57,8 @@ Usage:
                                       (default /etc/rsprep/rsprep.conf)
   rsprep install dr|tun|nat [flags]   write that config and rsprep.service, enable it for boot
   rsprep uninstall                    stop, disable and remove them
+  rsprep watch MODE [flags] | watch [--config FILE]
+                                      apply, then keep every invariant true (events, resync, damped)
   rsprep status [-o json]             what rsprep owns in this namespace (read-only)
   rsprep doctor [MODE [flags]]        read-only: what on this host will undo it (file:line, unit, process)
   rsprep probe --rip RIP --vip VIP:PORT  from the director: does VIP:PORT answer through each real server?
@@ -105,6 +107,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runInstall(rest, stdout, stderr)
 	case "uninstall":
 		return runUninstall(rest, stdout, stderr)
+	case "watch":
+		return runWatch(rest, stdout, stderr)
 	case "status":
 		return runStatus(rest, stdout, stderr)
 	case "doctor":

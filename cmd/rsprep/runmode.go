@@ -110,15 +110,13 @@ func runMode(act action, name string, args []string, stdout, stderr io.Writer) i
 	}
 	// Under the lock the host is observed afresh: another rsprep may have
 	// changed it since preflight.
-	first := realserver.NewView(host)
-	rec, err := state.LoadWhile(first.Prefetch)
+	eng, err := state.Engine(host, name, log)
 	if err != nil {
 		return fail(err)
 	}
 	if o.dryRun {
-		rec = rec.Clone()
+		eng.Record = eng.Record.Clone()
 	}
-	eng := &realserver.Engine{Host: host, Record: rec, Mode: name, Log: log, First: first}
 	var res realserver.Result
 	if act == actDown {
 		res, err = eng.Down(mode.VIPList(), o.dryRun)

@@ -1,0 +1,68 @@
+package watch
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/rsprep/rsprep/realserver"
+)
+
+// Status is what the watcher knows, for the textfile and systemd's STATUS=.
+type Status struct {
+	Mode       string
+	Checks     []realserver.Finding // the latest finding of every check
+	Repairs    map[string]int       // per check ID, since start; every known ID is present
+	Drift      map[string]int       // findings seen drifting (repaired or not; a lasting drift once), per check ID, since start
+	Fights     map[string]bool      // per check ID: damped now
+	LastResync time.Time            // the last full re-check
+}
+
+// IDs is every check ID the status knows, sorted.
+func (s Status) IDs() []string { return slices.Sorted(maps.Keys(s.Repairs)) }
+
+// Summary is one line: systemd's STATUS=.
+func (s Status) Summary() string {
+	failing := 0
+	for _, f := range s.Checks {
+		if !f.OK {
+			failing++
+		}
+	}
+	var b strings.Builder
+	if failing == 0 {
+		fmt.Fprintf(&b, "%s: all %d checks hold", s.Mode, len(s.Checks))
+	} else {
+		fmt.Fprintf(&b, "%s: %d of %d checks fail", s.Mode, failing, len(s.Checks))
+	}
+	repairs := 0
+	for _, n := range s.Repairs {
+		repairs += n
+	}
+	fmt.Fprintf(&b, "; %d repairs", repairs)
+	var fights []string
+	for _, id := range s.IDs() {
+		if s.Fights[id] {
+			fights = append(fights, id)
+		}
+	}
+	if len(fights) > 0 {
+		fmt.Fprintf(&b, "; not repairing (fight): %s", strings.Join(fights, ", "))
+	}
+	return b.String()
+}
+
+// key changes whenever what the textfile shows changes, except the resync
+// time: a write is due on a change or at a resync.
+func (s Status) key() string {
+	var b strings.Builder
+	for _, f := range s.Checks {
+		if !f.OK {
+			b.WriteString(f.ID + " " + f.Subject + "\n")
+		}
+	}
+	fmt.Fprintf(&b, "%d %v %v %v", len(s.Checks), s.Repairs, s.Drift, s.Fights)
+	return b.String()
+}

@@ -1,0 +1,50 @@
+package systemd
+
+import (
+	"path"
+	"strings"
+
+	"github.com/coreos/go-systemd/v22/unit"
+)
+
+// WatchdogSec is the watch unit's watchdog: rsprep watch sends WATCHDOG=1
+// at half of it from its event loop, so a loop stuck longer than this
+// (a repair waits at most --lock-wait, 10s by default) is restarted.
+const WatchdogSec = "30s"
+
+// watchService is the [Service] of the watch unit: rsprep watch runs for
+// as long as the unit does, says READY=1 once its first apply converged
+// (so Before= units start after the VIPs are bound, as with the oneshot),
+// and STATUS= a one-line summary.
+//
+// Stopping: ExecStop first sends SIGTERM (watch exits 0 at once, changing
+// nothing) and only then runs down; down alone would race the watcher,
+// which would repair what down removes. A failure (crash, watchdog)
+// restarts the watcher without down: the host keeps its VIPs meanwhile.
+func (u UnitSpec) watchService() []*unit.UnitOption {
+	watch := u.Binary + " watch --config " + u.Config
+	if len(u.WatchFlags) > 0 {
+		watch += " " + strings.Join(u.WatchFlags, " ")
+	}
+	opts := []*unit.UnitOption{
+		unit.NewUnitOption("Service", "Type", "notify"),
+		unit.NewUnitOption("Service", "NotifyAccess", "main"),
+		unit.NewUnitOption("Service", "ExecStart", watch),
+		// reload: SIGHUP re-reads the config; a bad one is refused, logged,
+		// and the old one kept.
+		unit.NewUnitOption("Service", "ExecReload", "/bin/kill -HUP $MAINPID"),
+		unit.NewUnitOption("Service", "ExecStop", "-/bin/kill -TERM $MAINPID"),
+		unit.NewUnitOption("Service", "ExecStop", u.Binary+" down --config "+u.Config),
+		unit.NewUnitOption("Service", "Restart", "on-failure"),
+		unit.NewUnitOption("Service", "RestartSec", "5s"),
+		unit.NewUnitOption("Service", "WatchdogSec", WatchdogSec),
+	}
+	// The textfile's directory stays writable under a hardened unit
+	// (ProtectSystem=strict); "-": a directory missing at start is no error.
+	for i, f := range u.WatchFlags {
+		if f == "--textfile" && i+1 < len(u.WatchFlags) {
+			opts = append(opts, unit.NewUnitOption("Service", "ReadWritePaths", "-"+path.Dir(u.WatchFlags[i+1])))
+		}
+	}
+	return opts
+}
