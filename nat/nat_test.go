@@ -171,6 +171,24 @@ func TestDownLeavesADefaultRouteChangedSince(t *testing.T) {
 	}
 }
 
+// A network manager that re-adds its own gateway beside rsprep's route
+// (systemd-networkd after a restart, seen in the boot test) leaves two
+// default routes at one metric, rsprep's first. down removes rsprep's:
+// replacing it with the previous one again is a duplicate the kernel
+// refuses (EEXIST).
+func TestDownWhenThePreviousRouteIsBackBesideRsprep(t *testing.T) {
+	h := lan("192.168.10.254")
+	rec := &realserver.Record{Version: 1}
+	apply(t, h, rec, NAT{DIP: dip})
+	h.AddRouteRaw(realserver.Route{Dst: netip.MustParsePrefix("0.0.0.0/0"), Gw: netip.MustParseAddr("192.168.10.254"), Link: "eth0", Protocol: 4})
+	if _, err := engine(h, rec).Down(nil, false); err != nil {
+		t.Fatalf("down: %v\n%s", err, routes(h))
+	}
+	if got := routes(h); got != "default via 192.168.10.254 dev eth0" {
+		t.Errorf("routes after down:\n%s\nwant only the previous default route", got)
+	}
+}
+
 func TestDryRunChangesNothing(t *testing.T) {
 	h := lan("192.168.10.254")
 	before := h.Render()

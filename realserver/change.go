@@ -22,15 +22,20 @@ const (
 	KindRouteReplace Kind = "route-replace" // Prev → Route, atomically (same dst and metric)
 	KindNeighSet     Kind = "neigh-set"     // write Neigh (PERMANENT); PrevNeigh is what it replaced
 	KindNeighDel     Kind = "neigh-del"     // remove Neigh
+	KindFouAdd       Kind = "fou-add"       // open the fou receive port Fou
+	KindFouDel       Kind = "fou-del"       // close it
+	KindTunnelMode   Kind = "tunnel-mode"   // set Link's tunnel mode From → To (TunnelMode values)
+	KindRuleAdd      Kind = "rule-add"      // add Rule
+	KindRuleDel      Kind = "rule-del"      // remove Rule
 )
 
 // phase orders a plan: modules first (they create devices), sysctls before
 // any address (so the host never answers ARP for a VIP in between), routes
 // after addresses, and a keep-route before the default route moves.
 var phase = map[Kind]int{
-	KindModule: 0, KindSysctl: 1, KindLinkUp: 2, KindAddrDel: 3, KindAddrAdd: 4,
+	KindModule: 0, KindSysctl: 1, KindLinkUp: 2, KindFouAdd: 2, KindTunnelMode: 2, KindAddrDel: 3, KindAddrAdd: 4,
 	KindRouteAdd: 5, KindRouteReplace: 6, KindRouteDel: 7, KindNeighDel: 8, KindNeighSet: 9,
-	KindLinkDown: 10,
+	KindRuleAdd: 7, KindRuleDel: 7, KindLinkDown: 10, KindFouDel: 10,
 }
 
 // Change is one planned kernel change, as plain data: it is printed by
@@ -48,6 +53,8 @@ type Change struct {
 	PrevRoute Route     `json:"prev_route,omitzero"`
 	Neigh     Neighbor  `json:"neigh,omitzero"`
 	PrevNeigh *Neighbor `json:"prev_neigh,omitempty"`
+	Fou       FouPort   `json:"fou,omitzero"`
+	Rule      Rule      `json:"rule,omitzero"`
 }
 
 // Inverse is the change that undoes c; ok is false for changes rsprep
@@ -81,6 +88,16 @@ func (c Change) Inverse() (inv Change, ok bool) {
 		}
 	case KindNeighDel:
 		inv.Kind = KindNeighSet
+	case KindFouAdd:
+		inv.Kind = KindFouDel
+	case KindFouDel:
+		inv.Kind = KindFouAdd
+	case KindTunnelMode:
+		inv.From, inv.To = c.To, c.From
+	case KindRuleAdd:
+		inv.Kind = KindRuleDel
+	case KindRuleDel:
+		inv.Kind = KindRuleAdd
 	default:
 		return Change{}, false
 	}
@@ -108,6 +125,16 @@ func (c Change) Run(h Host) error {
 		return h.SetNeighbor(c.Neigh)
 	case KindNeighDel:
 		return h.DelNeighbor(c.Neigh)
+	case KindFouAdd:
+		return h.AddFouPort(c.Fou)
+	case KindFouDel:
+		return h.DelFouPort(c.Fou)
+	case KindTunnelMode:
+		return h.SetTunnelMode(c.Link, TunnelMode(c.To))
+	case KindRuleAdd:
+		return h.AddRule(c.Rule)
+	case KindRuleDel:
+		return h.DelRule(c.Rule)
 	}
 	return fmt.Errorf("unknown change kind %q", c.Kind)
 }
@@ -143,6 +170,16 @@ func (c Change) String() string {
 		return fmt.Sprintf("ip neigh replace %s lladdr %s dev %s nud permanent", c.Neigh.IP, c.Neigh.MAC, c.Neigh.Link)
 	case KindNeighDel:
 		return fmt.Sprintf("ip neigh del %s dev %s", c.Neigh.IP, c.Neigh.Link)
+	case KindFouAdd:
+		return "ip fou add " + c.Fou.String()
+	case KindFouDel:
+		return "ip fou del " + c.Fou.String()
+	case KindTunnelMode:
+		return fmt.Sprintf("ip -6 tunnel change %s mode %s", c.Link, TunnelMode(c.To))
+	case KindRuleAdd:
+		return "ip rule add " + c.Rule.String()
+	case KindRuleDel:
+		return "ip rule del " + c.Rule.String()
 	}
 	return string(c.Kind)
 }
@@ -163,6 +200,12 @@ func (r Route) String() string {
 	}
 	if r.Metric != 0 {
 		fmt.Fprintf(&b, " metric %d", r.Metric)
+	}
+	if r.Table != 0 {
+		fmt.Fprintf(&b, " table %d", r.Table)
+	}
+	if r.AdvMSS != 0 {
+		fmt.Fprintf(&b, " advmss %d", r.AdvMSS)
 	}
 	return b.String()
 }

@@ -44,13 +44,17 @@ type View struct {
 	routes  []Route
 	neighs  []Neighbor
 	sysctls map[SysctlKey]int
+	fou     []FouPort
+	rules   []Rule
+	tables  map[int][]Route
+	modes   map[string]TunnelMode
 	loaded  map[string]bool
 	record  func() *Record // what rsprep changed here before, read on first use; nil: none
 }
 
 // NewView starts an observation of h.
 func NewView(h Host) *View {
-	return &View{host: h, sysctls: map[SysctlKey]int{}, loaded: map[string]bool{}}
+	return &View{host: h, sysctls: map[SysctlKey]int{}, modes: map[string]TunnelMode{}, tables: map[int][]Route{}, loaded: map[string]bool{}}
 }
 
 // Host is the observed host, for checks that must ask the network (the
@@ -176,6 +180,62 @@ func (v *View) Routes() ([]Route, error) {
 		v.routes, v.loaded["routes"] = r, true
 	}
 	return v.routes, nil
+}
+
+// TableRoutes returns the IPv4 routes of a table (0: main).
+func (v *View) TableRoutes(table int) ([]Route, error) {
+	if table == 0 {
+		return v.Routes()
+	}
+	if r, ok := v.tables[table]; ok {
+		return r, nil
+	}
+	if _, err := v.Links(); err != nil {
+		return nil, err
+	}
+	r, err := v.host.TableRoutes(table)
+	if err != nil {
+		return nil, fmt.Errorf("listing the routes of table %d: %w", table, err)
+	}
+	v.tables[table] = r
+	return r, nil
+}
+
+// Rules returns the IPv4 policy routing rules.
+func (v *View) Rules() ([]Rule, error) {
+	if !v.loaded["rules"] {
+		r, err := v.host.Rules()
+		if err != nil {
+			return nil, fmt.Errorf("listing rules: %w", err)
+		}
+		v.rules, v.loaded["rules"] = r, true
+	}
+	return v.rules, nil
+}
+
+// FouPorts returns the fou receive ports.
+func (v *View) FouPorts() ([]FouPort, error) {
+	if !v.loaded["fou"] {
+		p, err := v.host.FouPorts()
+		if err != nil {
+			return nil, fmt.Errorf("listing fou ports: %w", err)
+		}
+		v.fou, v.loaded["fou"] = p, true
+	}
+	return v.fou, nil
+}
+
+// TunnelMode returns the mode of an ip6tnl device.
+func (v *View) TunnelMode(link string) (TunnelMode, error) {
+	if m, ok := v.modes[link]; ok {
+		return m, nil
+	}
+	m, err := v.host.TunnelMode(link)
+	if err != nil {
+		return 0, fmt.Errorf("reading the tunnel mode of %s: %w", link, err)
+	}
+	v.modes[link] = m
+	return m, nil
 }
 
 // Neighbors returns the IPv4 neighbour entries.

@@ -2,6 +2,7 @@ package realserver
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -11,8 +12,8 @@ import (
 // downPhase orders a teardown: VIPs go first, so the host never answers ARP
 // for a VIP after its suppression is lifted; sysctls are restored last.
 var downPhase = map[Kind]int{
-	KindAddrDel: 0, KindRouteReplace: 1, KindRouteDel: 2, KindNeighSet: 3, KindNeighDel: 3,
-	KindLinkDown: 4, KindSysctl: 5,
+	KindAddrDel: 0, KindRuleDel: 1, KindRouteReplace: 1, KindRouteDel: 2, KindNeighSet: 3, KindNeighDel: 3,
+	KindLinkDown: 4, KindFouDel: 4, KindTunnelMode: 4, KindSysctl: 5,
 }
 
 // Down undoes what rsprep did for this mode and these VIPs, and only that:
@@ -161,8 +162,14 @@ func undoIfStillOurs(v *View, c Change) (*Change, string, error) {
 			return nil, "", err
 		}
 		return &inv, "", nil
+	case KindRuleAdd:
+		rules, err := v.Rules()
+		if err != nil || !slices.Contains(rules, c.Rule) {
+			return nil, "", err
+		}
+		return &inv, "", nil
 	case KindRouteAdd:
-		routes, err := v.Routes()
+		routes, err := v.TableRoutes(c.Route.Table)
 		if err != nil {
 			return nil, "", err
 		}
@@ -177,16 +184,32 @@ func undoIfStillOurs(v *View, c Change) (*Change, string, error) {
 		if err != nil {
 			return nil, "", err
 		}
-		for _, r := range routes {
-			if r.IsDefault() && r.Metric == c.Route.Metric {
-				if r.Gw == c.Route.Gw {
-					return &inv, "", nil
-				}
-				return nil, fmt.Sprintf("left default route via %s alone: rsprep set it via %s, it has been changed since (it was via %s before rsprep)",
-					r.Gw, c.Route.Gw, c.PrevRoute.Gw), nil
+		var first *Route
+		prevBack := false
+		for i, r := range routes {
+			if !r.IsDefault() || r.Metric != c.Route.Metric {
+				continue
 			}
+			if first == nil {
+				first = &routes[i]
+			}
+			prevBack = prevBack || (c.PrevRoute.Gw.IsValid() && r.Gw == c.PrevRoute.Gw && r != *first)
 		}
-		return nil, fmt.Sprintf("left the default route alone: rsprep's route via %s is gone (it was via %s before rsprep)", c.Route.Gw, c.PrevRoute.Gw), nil
+		switch {
+		case first == nil:
+			return nil, fmt.Sprintf("left the default route alone: rsprep's route via %s is gone (it was via %s before rsprep)", c.Route.Gw, c.PrevRoute.Gw), nil
+		case first.Gw != c.Route.Gw:
+			return nil, fmt.Sprintf("left default route via %s alone: rsprep set it via %s, it has been changed since (it was via %s before rsprep)",
+				first.Gw, c.Route.Gw, c.PrevRoute.Gw), nil
+		case prevBack:
+			// Somebody put the previous route back beside rsprep's (a
+			// network manager re-adding its own gateway appends it at the
+			// same metric): replacing rsprep's with it again would be
+			// refused as a duplicate, and removing rsprep's is the undo.
+			del := Change{Kind: KindRouteDel, Mode: c.Mode, Route: c.Route}
+			return &del, "", nil
+		}
+		return &inv, "", nil
 	case KindNeighSet:
 		neighs, err := v.Neighbors()
 		if err != nil {
@@ -201,6 +224,36 @@ func undoIfStillOurs(v *View, c Change) (*Change, string, error) {
 			}
 		}
 		return nil, "", nil
+	case KindFouAdd:
+		ports, err := v.FouPorts()
+		if errors.Is(err, ErrNoFou) {
+			return nil, "", nil
+		}
+		if err != nil {
+			return nil, "", err
+		}
+		for _, p := range ports {
+			if p.Family == c.Fou.Family && p.Port == c.Fou.Port {
+				if p.GUE {
+					return &inv, "", nil
+				}
+				return nil, fmt.Sprintf("left fou %s alone: rsprep opened it for GUE, it is %s now", c.Fou, p), nil
+			}
+		}
+		return nil, "", nil
+	case KindTunnelMode:
+		cur, err := v.TunnelMode(c.Link)
+		if err != nil {
+			return nil, "", err
+		}
+		switch cur {
+		case TunnelMode(c.To):
+			return &inv, "", nil
+		case TunnelMode(c.From):
+			return nil, "", nil
+		}
+		return nil, fmt.Sprintf("left %s in mode %s alone: rsprep set %s, it has been changed since (it was %s before rsprep)",
+			c.Link, cur, TunnelMode(c.To), TunnelMode(c.From)), nil
 	}
 	return &inv, "", nil
 }

@@ -4,6 +4,8 @@
 package realserver
 
 import (
+	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"strings"
@@ -29,8 +31,10 @@ type Host interface {
 	Sysctl(k SysctlKey) (int, error)
 	SetSysctl(k SysctlKey, v int) error
 
-	// Routes lists the IPv4 routes of the main table.
+	// Routes lists the IPv4 routes of the main table; TableRoutes those
+	// of another table.
 	Routes() ([]Route, error)
+	TableRoutes(table int) ([]Route, error)
 	// AddRoute adds (or replaces) a route; DelRoute removes one, absent is success.
 	AddRoute(r Route) error
 	DelRoute(r Route) error
@@ -46,6 +50,82 @@ type Host interface {
 
 	// LoadModule loads a kernel module (modprobe); built-in is success.
 	LoadModule(name string) error
+
+	// Rules lists the IPv4 policy routing rules that select by source
+	// (ip rule from ADDR lookup TABLE); AddRule adds one (present is
+	// success), DelRule removes one (absent is success).
+	Rules() ([]Rule, error)
+	AddRule(r Rule) error
+	DelRule(r Rule) error
+
+	// FouPorts lists the UDP ports where the fou module decapsulates (ip
+	// fou show); an error wrapping ErrNoFou when fou is not loaded.
+	FouPorts() ([]FouPort, error)
+	// AddFouPort opens a receive port (ip fou add); one that is already
+	// there is success. DelFouPort closes it; absent is success.
+	AddFouPort(p FouPort) error
+	DelFouPort(p FouPort) error
+
+	// TunnelMode reads which inner protocol an IPv6 tunnel device accepts
+	// (ip -6 tunnel show); SetTunnelMode changes it (ip -6 tunnel change).
+	TunnelMode(link string) (TunnelMode, error)
+	SetTunnelMode(link string, m TunnelMode) error
+}
+
+// ErrNoFou means the kernel has no fou generic netlink family: the fou
+// module is not loaded.
+var ErrNoFou = errors.New("fou is not loaded")
+
+// FouPort is one fou receive port: UDP Port on the underlay Family (4 or
+// 6), decapsulating GUE (the only kind IPVS sends) or, for a port somebody
+// else opened, direct IP protocol Proto.
+type FouPort struct {
+	Family int    `json:"family"`
+	Port   uint16 `json:"port"`
+	GUE    bool   `json:"gue,omitempty"`
+	Proto  int    `json:"proto,omitempty"` // direct encapsulation only
+}
+
+func (p FouPort) String() string {
+	s := fmt.Sprintf("port %d", p.Port)
+	if p.GUE {
+		s += " gue"
+	} else {
+		s += fmt.Sprintf(" ipproto %d", p.Proto)
+	}
+	if p.Family == 6 {
+		s += " -6"
+	}
+	return s
+}
+
+// TunnelMode is the inner protocol an ip6tnl device accepts, as the kernel
+// stores it: IPPROTO_IPV6 (ip6ip6), IPPROTO_IPIP (ipip6) or 0 (any).
+type TunnelMode int
+
+const (
+	ModeAny    TunnelMode = 0
+	ModeIPIP6  TunnelMode = 4
+	ModeIP6IP6 TunnelMode = 41
+)
+
+// Accepts reports whether a device in mode m takes inner packets of IP
+// family fam (4 or 6).
+func (m TunnelMode) Accepts(fam int) bool {
+	return m == ModeAny || (m == ModeIPIP6 && fam == 4) || (m == ModeIP6IP6 && fam == 6)
+}
+
+// String is the mode as iproute2 spells it.
+func (m TunnelMode) String() string {
+	switch m {
+	case ModeAny:
+		return "any"
+	case ModeIPIP6:
+		return "ipip6"
+	case ModeIP6IP6:
+		return "ip6ip6"
+	}
+	return fmt.Sprintf("proto %d", int(m))
 }
 
 // Link is one network interface as rsprep sees it.
@@ -56,6 +136,7 @@ type Link struct {
 	Up       bool   // administratively up (IFF_UP)
 	NoARP    bool   // IFF_NOARP: lo, tunnels
 	Loopback bool
+	MTU      int
 }
 
 // ARPCapable reports whether the link can answer ARP (and so steal a VIP).
@@ -142,13 +223,26 @@ func (k SysctlKey) Dotted() string {
 	return "net." + k.family() + ".conf." + string(iface) + "." + k.Name
 }
 
-// Route is an IPv4 unicast route of the main table.
+// Route is an IPv4 unicast route, of the main table unless Table says.
 type Route struct {
 	Dst      netip.Prefix // 0.0.0.0/0 for a default route (never left invalid)
 	Gw       netip.Addr   // invalid for a directly connected route
 	Link     string
 	Metric   int
 	Protocol int // rtnetlink protocol (kernel, boot, static, dhcp…); kept on restore
+	Table    int `json:",omitempty"` // 0: main
+	AdvMSS   int `json:",omitempty"` // the MSS TCP advertises on connections using the route (0: from the MTU)
+}
+
+// Rule is a policy routing rule: packets from Src look up Table first.
+type Rule struct {
+	Src      netip.Prefix `json:"src"`
+	Table    int          `json:"table"`
+	Priority int          `json:"priority"`
+}
+
+func (r Rule) String() string {
+	return fmt.Sprintf("from %s lookup %d pref %d", r.Src, r.Table, r.Priority)
 }
 
 // DefaultDst is the destination of an IPv4 default route.

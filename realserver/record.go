@@ -163,11 +163,20 @@ func (c Change) ownerKey() string {
 	case KindRouteReplace:
 		return fmt.Sprintf("default metric %d", c.Route.Metric)
 	case KindRouteAdd:
+		if c.Route.Table != 0 {
+			return fmt.Sprintf("route %d %s metric %d", c.Route.Table, c.Route.Dst, c.Route.Metric)
+		}
 		return "route " + c.Route.Dst.String()
+	case KindRuleAdd:
+		return "rule " + c.Rule.String()
 	case KindNeighSet:
 		return "neigh " + c.Neigh.Link + " " + c.Neigh.IP.String()
 	case KindLinkUp:
 		return "link " + c.Link
+	case KindFouAdd:
+		return fmt.Sprintf("fou %d %d", c.Fou.Family, c.Fou.Port)
+	case KindTunnelMode:
+		return "tunnel-mode " + c.Link
 	}
 	return c.identity()
 }
@@ -182,7 +191,14 @@ func (r *Record) Own(cs []Change) (changed bool) {
 	for i, c := range r.Changes {
 		index[c.ownerKey()] = i
 	}
+	var stale []Route
 	for _, c := range cs {
+		if c.Kind == KindRouteDel && c.Route.Table != 0 {
+			// A stale route leaves rsprep's own table: nothing to put
+			// back, and the route it recorded adding is settled.
+			stale = append(stale, c.Route)
+			continue
+		}
 		if !recordable(c) {
 			continue
 		}
@@ -204,7 +220,22 @@ func (r *Record) Own(cs []Change) (changed bool) {
 		case KindNeighSet:
 			changed = true // a MAC is a slice: not worth comparing
 			old.Neigh = c.Neigh
+		case KindTunnelMode:
+			changed = changed || old.To != c.To
+			old.To = c.To
+		case KindRouteAdd:
+			if c.Route.Table != 0 { // a route of rsprep's own table, replaced
+				changed = changed || old.Route != c.Route
+				old.Route = c.Route
+			}
 		}
+	}
+	for _, gone := range stale {
+		n := len(r.Changes)
+		r.Changes = slices.DeleteFunc(r.Changes, func(c Change) bool {
+			return c.Kind == KindRouteAdd && c.Route.Table == gone.Table && c.Route.Dst == gone.Dst && c.Route.Metric == gone.Metric && c.Route.Gw == gone.Gw
+		})
+		changed = changed || len(r.Changes) != n
 	}
 	return changed
 }

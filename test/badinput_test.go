@@ -159,6 +159,7 @@ func TestBadConfigChangesNothing(t *testing.T) {
 		{"empty value", []string{"apply", "--config", conf("empty.conf", "[rsprep]\nmode = dr\nvip =\n")}, "empty.conf:3:"},
 		{"continuation", []string{"apply", "--config", conf("cont.conf", "[rsprep]\nmode = dr\nvip = "+vip+" \\\n")}, "cont.conf:3:"},
 		{"tun strict rp_filter", []string{"apply", "--config", conf("strict.conf", "[rsprep]\nmode = tun\nvip = "+vip+"\nrp-filter = strict\n")}, "strict.conf:4:"},
+		{"tun gue without a port", []string{"apply", "--config", conf("gue.conf", "[rsprep]\nmode = tun\nvip = "+vip+"\nencap = gue\n")}, "--encap gue needs --encap-port"},
 		{"nat DIP is the network", []string{"apply", "--config", conf("dip.conf", "[rsprep]\nmode = nat\ndip = 10.0.0.0\n")}, "is the network address"},
 		{"nat DIP twice", []string{"apply", "--config", conf("dip2.conf", "[rsprep]\nmode = nat\ndip = 10.0.0.1\ndip = 10.0.0.3\n")}, "dip2.conf:4:"},
 		{"dr key of nat", []string{"apply", "--config", conf("drkeep.conf", "[rsprep]\nmode = dr\nvip = "+vip+"\nkeep-route = 10.20.0.0/16\n")}, "drkeep.conf:4:"},
@@ -198,6 +199,18 @@ func badModes() []badInput {
 	}
 	add("tun --rp-filter with IPv6 VIPs only", "rp_filter is IPv4 only", "tun", "--vip", "2001:db8::80", "--rp-filter", "loose")
 	add("verify tun --rp-filter strict", `--rp-filter "strict"`, "verify", "tun", "--vip", vip, "--rp-filter", "strict")
+	// tun encapsulations (issue 16): the same on apply, verify and down
+	for _, act := range [][]string{{"tun"}, {"verify", "tun"}, {"down", "tun"}} {
+		name := strings.Join(act, " ")
+		add(name+" --encap gue without a port", "--encap gue needs --encap-port", append(act, "--vip", vip, "--encap", "gue")...)
+		add(name+" --encap-port without gue", "--encap-port 6080 is for --encap gue, and the encapsulation is ipip", append(act, "--vip", vip, "--encap-port", "6080")...)
+		add(name+" --encap-port with gre", "the encapsulation is gre", append(act, "--vip", vip, "--encap", "gre", "--encap-port", "6080")...)
+		add(name+" --encap vxlan", `--encap "vxlan": want ipip, gue or gre`, append(act, "--vip", vip, "--encap", "vxlan")...)
+		add(name+" --encap-port 70000", `invalid argument "70000" for "--encap-port"`, append(act, "--vip", vip, "--encap", "gue", "--encap-port", "70000")...)
+		add(name+" --underlay 6", `--underlay "6": want ipv4 or ipv6`, append(act, "--vip", vip, "--underlay", "6")...)
+		add(name+" --mss 100", `--mss "100": want auto or a number`, append(act, "--vip", vip, "--mss", "100")...)
+		add(name+" --mss with IPv6 VIPs only", "clamps the MSS of IPv4 VIPs only", append(act, "--vip", "2001:db8::80", "--mss", "1400")...)
+	}
 	// --forwarding and --dip for dr and tun (the host's default route is
 	// via 10.0.0.1, so 192.0.2.1 is routed but not on-link).
 	for _, mode := range [][]string{{"dr"}, {"tun"}, {"verify", "dr"}, {"down", "dr"}, {"verify", "tun"}} {

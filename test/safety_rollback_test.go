@@ -19,7 +19,7 @@ func TestRealKernelFailureRollsBack(t *testing.T) {
 	before := rs.Snapshot(t)
 	r := rs.Rsprep(t, "dr", "--vip", vip+",192.168.79.181,2001:db8::80")
 	errLine := r.Stderr[strings.LastIndex(strings.TrimSpace(r.Stderr), "\n")+1:]
-	if r.Code != 3 || !strings.HasPrefix(errLine, "rsprep: ip addr add 2001:db8::80/128 dev lo: ") ||
+	if r.Code != 3 || !strings.HasPrefix(errLine, "rsprep: ip addr add 2001:db8::80/128 dev lo ") ||
 		!strings.Contains(errLine, "permission denied; rolled back the ") {
 		t.Fatalf("exit %d, want 3 with an error naming the failed change and the rollback:\n%s", r.Code, r.Stderr)
 	}

@@ -16,6 +16,19 @@ wd2=$(show WatchdogTimestampMonotonic)
 echo "watchdog timestamps: $wd1 -> $wd2, NRestarts=$(show NRestarts)"
 check watchdog-pinged '[ "$wd2" -gt "$wd1" ] && [ "$(state)" = active ] && [ "$(show NRestarts)" = 0 ]'
 
+# doctor, live (no --root), names beforehand what will undo this host: a
+# .network managing lo without KeepConfiguration (networkd running), and a
+# sysctl.d wildcard that lowers arp_ignore on every interface.
+mkdir -p /etc/systemd/network
+printf '[Match]\nName=lo\n\n[Network]\nKeepConfiguration=no\n' >/etc/systemd/network/10-lo.network
+echo 'net.ipv4.conf.*.arp_ignore = 0' >/etc/sysctl.d/90-arp-ignore-everywhere.conf
+systemctl start systemd-networkd
+/usr/sbin/rsprep doctor >/run/doctor-before.txt 2>&1
+rc=$?
+sed 's/^/    /' /run/doctor-before.txt
+check doctor-names-risks '[ $rc = 1 ] && grep -q "^networkd.lo-unkept /etc/systemd/network/10-lo.network" /run/doctor-before.txt && grep -q "^sysctl.override /etc/sysctl.d/90-arp-ignore-everywhere.conf:1 " /run/doctor-before.txt'
+rm /etc/sysctl.d/90-arp-ignore-everywhere.conf
+
 # systemd-networkd managing lo (no KeepConfiguration=static|yes). Whether
 # a restart drops the VIPs (foreign addresses) depends on the version: it
 # is reported, not required (bookworm's 252 was seen to keep them).
@@ -53,6 +66,41 @@ rm /etc/sysctl.d/90-arp-ignore-everywhere.conf
 check verify-after-repairs "[ $? = 0 ]"
 show StatusText
 check status-counts-repairs 'show StatusText | grep -q "; [1-9][0-9]* repairs"'
+
+# Fixed as doctor says: KeepConfiguration=yes, the wildcard file gone.
+printf '[Match]\nName=lo\n\n[Network]\nKeepConfiguration=yes\n' >/etc/systemd/network/10-lo.network
+systemctl start systemd-networkd
+/usr/sbin/rsprep doctor >/run/doctor-after.txt 2>&1
+rc=$?
+sed 's/^/    /' /run/doctor-after.txt
+check doctor-clean-after-fix '[ $rc = 0 ]'
+
+# networkd managing the uplink, with ManageForeignRoutes=yes (its
+# default): a restart deletes routes it did not make, here the default
+# route a NAT real server points at the director. doctor predicts it; a
+# second watcher, keeping NAT true beside the unit's DR, puts it back.
+printf '[Match]\nName=eth9\n\n[Network]\nAddress=192.168.10.2/24\nGateway=192.168.10.254\n' >/etc/systemd/network/20-eth9.network
+systemctl restart systemd-networkd
+/usr/sbin/rsprep doctor nat --dip 192.168.10.1 >/run/doctor-nat.txt 2>&1
+rc=$?
+sed 's/^/    /' /run/doctor-nat.txt
+check doctor-names-foreign-routes '[ $rc = 1 ] && grep -q "^networkd.foreign-routes .*\[eth9\]" /run/doctor-nat.txt'
+/usr/sbin/rsprep watch nat --dip 192.168.10.1 --resync 1h >/run/watch-nat.log 2>&1 &
+natwatch=$!
+nat_applied() { ip route show default | grep -q "^default via 192.168.10.1 dev eth9"; }
+eventually nat-watch-applied nat_applied 60
+systemctl restart systemd-networkd
+eventually networkd-restart-took-route 'grep -q "msg=\"repairing drift\" mode=nat invariant=route.default" /run/watch-nat.log' 60
+eventually nat-watch-restored nat_applied 60
+ip route show default
+grep -E 'level=(WARN|ERROR)' /run/watch-nat.log | head -n 4
+kill -TERM $natwatch
+wait $natwatch
+check nat-watch-sigterm-exit-0 "[ $? = 0 ]"
+systemctl stop systemd-networkd systemd-networkd.socket
+/usr/sbin/rsprep down nat --dip 192.168.10.1 2>&1 | sed 's/^/    /'
+ip route show | sed 's/^/    /'
+check nat-down "! nat_applied"
 
 # stop: SIGTERM to the watcher, then down; nothing repairs what down removes.
 systemctl stop rsprep.service

@@ -13,7 +13,12 @@ func kernelHasIpip() bool {
 	if _, err := os.Stat("/sys/module/ipip"); err == nil {
 		return true
 	}
-	return exec.Command("modprobe", "--dry-run", "ipip").Run() == nil
+	return kernelHasModprobe("ipip")
+}
+
+// kernelHasModprobe reports whether modprobe can find a module.
+func kernelHasModprobe(module string) bool {
+	return exec.Command("modprobe", "--dry-run", module).Run() == nil
 }
 
 // TUN itself is proven in the VM lab, with real ipip and IPVS. On a kernel

@@ -1,6 +1,12 @@
 package tunnel
 
-import "github.com/rsprep/rsprep/realserver"
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/rsprep/rsprep/realserver"
+)
 
 // moduleLoaded is module.<name>, checked by its effect: the module's
 // fallback device exists with the right type. /proc/modules would miss a
@@ -49,5 +55,90 @@ func tunnelUp(dev, kind string) realserver.Invariant {
 			fs[0].Got = fs[0].Want
 		}
 		return fs, nil
+	})
+}
+
+// fouLoaded is module.fou: the fou generic netlink family exists. For an
+// IPv6 underlay the fix loads fou6 too (it holds fou's IPv6 encapsulation
+// ops; receiving needs only fou, so fou6 is not checked on its own).
+func fouLoaded(v6 bool) realserver.Invariant {
+	return realserver.CheckFunc(func(v *realserver.View) ([]realserver.Finding, error) {
+		f := realserver.Finding{ID: "module.fou", Subject: "fou", Want: "loaded", Got: "loaded", OK: true}
+		_, err := v.FouPorts()
+		switch {
+		case errors.Is(err, realserver.ErrNoFou):
+			f.OK, f.Got = false, "not loaded"
+			f.Fix = []realserver.Change{{Kind: realserver.KindModule, Module: "fou"}}
+			if v6 {
+				f.Fix = append(f.Fix, realserver.Change{Kind: realserver.KindModule, Module: "fou6"})
+			}
+		case err != nil:
+			return nil, err
+		}
+		return []realserver.Finding{f}, nil
+	})
+}
+
+// fouPort is fou.port: a GUE receive port open on the underlay family,
+// where the director's --tun-port points.
+func fouPort(fam int, port uint16) realserver.Invariant {
+	want := realserver.FouPort{Family: fam, Port: port, GUE: true}
+	return realserver.CheckFunc(func(v *realserver.View) ([]realserver.Finding, error) {
+		f := realserver.Finding{ID: "fou.port", Subject: fmt.Sprintf("%d/ipv%d", port, fam), Want: "ip fou " + want.String(), Got: "absent"}
+		ports, err := v.FouPorts()
+		if err != nil && !errors.Is(err, realserver.ErrNoFou) {
+			return nil, err
+		}
+		f.Fix = []realserver.Change{{Kind: realserver.KindFouAdd, Fou: want}}
+		for _, p := range ports {
+			if p.Family != fam || p.Port != port {
+				continue
+			}
+			f.Got, f.Fix = "ip fou "+p.String(), nil
+			if p.GUE {
+				f.OK = true
+			} else {
+				f.Detail = "somebody else decapsulates this port as plain IP: pick another --encap-port (and --tun-port)"
+			}
+		}
+		return []realserver.Finding{f}, nil
+	})
+}
+
+// tunnelMode is tunnel.mode: an ip6tnl device takes the inner families
+// that arrive on it. ip6tnl0 starts as ip6ip6 and silently drops IPv4
+// inside IPv6; the fix is mode any.
+func tunnelMode(dev string, inner []int) realserver.Invariant {
+	return realserver.CheckFunc(func(v *realserver.View) ([]realserver.Finding, error) {
+		want := realserver.ModeIP6IP6
+		if slices.Contains(inner, 4) {
+			want = realserver.ModeAny
+			if len(inner) == 1 {
+				want = realserver.ModeIPIP6
+			}
+		}
+		f := realserver.Finding{ID: "tunnel.mode", Subject: dev, Want: "mode " + want.String() + " or any"}
+		if want == realserver.ModeAny {
+			f.Want = "mode any"
+		}
+		if _, ok, err := v.Link(dev); err != nil {
+			return nil, err
+		} else if !ok {
+			f.Got = dev + " does not exist"
+			return []realserver.Finding{f}, nil
+		}
+		cur, err := v.TunnelMode(dev)
+		if err != nil {
+			return nil, err
+		}
+		f.Got = "mode " + cur.String()
+		f.OK = true
+		for _, fam := range inner {
+			f.OK = f.OK && cur.Accepts(fam)
+		}
+		if !f.OK {
+			f.Fix = []realserver.Change{{Kind: realserver.KindTunnelMode, Link: dev, From: int(cur), To: int(realserver.ModeAny)}}
+		}
+		return []realserver.Finding{f}, nil
 	})
 }

@@ -35,12 +35,12 @@ func (r RPFilter) want() int {
 // setting tunl0 alone is the classic mistake while all is 1. Off lowers
 // whichever of the two is above 0 (lowering all turns filtering off on
 // every interface, which is why loose exists); loose raises tunl0 alone.
-func (r RPFilter) invariant() realserver.Invariant {
+func (r RPFilter) invariant(dev string) realserver.Invariant {
 	return realserver.EffectiveSysctl{
 		ID:         "rp.filter",
 		Name:       "rp_filter",
 		Want:       r.want(),
-		Ifaces:     []string{dev4},
+		Ifaces:     []string{dev},
 		RaiseIface: true,
 	}
 }

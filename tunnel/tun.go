@@ -1,25 +1,29 @@
 // Package tunnel is TUN mode (ipvsadm -i): the director wraps each packet
-// in IP-in-IP; the real server unwraps it on tunl0, where the VIP is bound,
-// and answers the client directly.
+// in IP-in-IP, GUE or GRE; the real server unwraps it on a tunnel device,
+// where the VIP is bound, and answers the client directly.
 package tunnel
 
 import (
 	"net/netip"
+	"slices"
 
 	"github.com/rsprep/rsprep/arp"
 	"github.com/rsprep/rsprep/realserver"
 )
 
-// The fallback tunnel devices that the modules create, where decapsulated
-// packets arrive and the VIPs are bound.
+// The fallback tunnel devices of plain IP-in-IP.
 const (
 	dev4 = "tunl0"   // ipip
 	dev6 = "ip6tnl0" // ip6_tunnel
 )
 
-// TUN is the desired state of an IP-in-IP real server.
+// TUN is the desired state of a tunnelling real server.
 type TUN struct {
 	VIPs     []netip.Addr
+	Encap    Encap  // --encap; "" is ipip
+	Port     uint16 // --encap-port: the GUE port (the director's --tun-port)
+	Underlay int    // --underlay: 4 or 6; 0: each VIP's own family
+	MSS      MSS    // --mss
 	RPFilter RPFilter
 	Pin      *arp.Pin // --pin-gateway-arp
 	// DIP is --dip: the director, to which a route must exist and whose
@@ -41,8 +45,17 @@ func (s TUN) Validate() error {
 	if len(s.VIPs) == 0 {
 		return realserver.Inputf("tun needs at least one --vip")
 	}
-	if s.RPFilter != RPFilterUnset && !s.hasIPv4() {
+	if s.Encap == EncapGUE && s.Port == 0 {
+		return realserver.Inputf("--encap gue needs --encap-port (the director's --tun-port, e.g. 6080)")
+	}
+	if s.Encap != EncapGUE && s.Port != 0 {
+		return realserver.Inputf("--encap-port %d is for --encap gue, and the encapsulation is %s", s.Port, s.encap())
+	}
+	if s.RPFilter != RPFilterUnset && !s.has(4) {
 		return realserver.Inputf("--rp-filter %s: rp_filter is IPv4 only, and every VIP is IPv6", s.RPFilter)
+	}
+	if err := s.validateMSS(); err != nil {
+		return err
 	}
 	if err := arp.ValidateDIP(s.DIP, s.VIPs); err != nil {
 		return err
@@ -70,25 +83,44 @@ func (s TUN) Preflight(v *realserver.View) error {
 	return nil
 }
 
-// Invariants, in the order apply needs them: the module that creates the
-// tunnel device, the device up, ARP suppression and rp_filter (sysctls
-// before addresses), then the VIPs. IPv4 pieces only with an IPv4 VIP,
-// IPv6 ones only with an IPv6 VIP: a host-wide knob is touched only when
-// it matters.
+// Invariants, in the order apply needs them: for each device a packet
+// comes out on, the modules that create it (and fou's port for GUE), the
+// device up and in a mode that takes the inner family; ARP suppression and
+// rp_filter (sysctls before addresses); then the VIPs and their MSS. IPv4
+// pieces only with an IPv4 VIP: a host-wide knob is touched only when it
+// matters.
 func (s TUN) Invariants() []realserver.Invariant {
 	var invs []realserver.Invariant
-	if s.hasIPv4() {
-		invs = append(invs, moduleLoaded("ipip", dev4, "ipip"), tunnelUp(dev4, "ipip"))
-		invs = append(invs, arp.Suppression([]string{dev4})...)
-		invs = append(invs, s.RPFilter.invariant())
+	if s.encap() == EncapGUE {
+		invs = append(invs, fouLoaded(slices.ContainsFunc(s.decaps(), func(d innerDecap) bool { return s.underlay(d.inner) == 6 })))
+	}
+	for _, d := range s.decaps() {
+		for _, m := range d.modules {
+			if m == "fou" || m == "fou6" {
+				continue
+			}
+			invs = append(invs, moduleLoaded(m, d.dev, d.kind))
+		}
+		if s.encap() == EncapGUE {
+			invs = append(invs, fouPort(s.underlay(d.inner), s.Port))
+		}
+		invs = append(invs, tunnelUp(d.dev, d.kind))
+		if d.mode {
+			invs = append(invs, tunnelMode(d.dev, s.innerOn(d.dev)))
+		}
+	}
+	if s.has(4) {
+		v4 := s.decap(4).dev
+		invs = append(invs, arp.Suppression([]string{v4})...)
+		invs = append(invs, s.RPFilter.invariant(v4))
 	}
 	if s.ForwardingOff {
-		invs = append(invs, arp.ForwardingOff(s.hasIPv6()))
+		invs = append(invs, arp.ForwardingOff(s.has(6)))
 	}
-	if s.hasIPv6() {
-		invs = append(invs, moduleLoaded("ip6_tunnel", dev6, "ip6tnl"), tunnelUp(dev6, "ip6tnl"))
+	invs = append(invs, realserver.VIPBound(s.VIPs, s.decap(4).dev, s.decap(6).dev), realserver.VIPExclusive(s.VIPs))
+	if s.MSS != 0 {
+		invs = append(invs, s.mssClamp())
 	}
-	invs = append(invs, realserver.VIPBound(s.VIPs, dev4, dev6), realserver.VIPExclusive(s.VIPs))
 	if s.Pin != nil {
 		invs = append(invs, s.Pin.Invariant())
 	}
@@ -98,26 +130,75 @@ func (s TUN) Invariants() []realserver.Invariant {
 	return invs
 }
 
-func (s TUN) hasIPv4() bool {
-	for _, ip := range s.VIPs {
-		if ip.Is4() {
-			return true
+// Modules are the kernel modules this TUN loads, for modules-load.d.
+func (s TUN) Modules() []string {
+	var mods []string
+	for _, d := range s.decaps() {
+		for _, m := range d.modules {
+			if !slices.Contains(mods, m) {
+				mods = append(mods, m)
+			}
 		}
 	}
-	return false
+	return mods
 }
 
-func (s TUN) hasIPv6() bool {
-	for _, ip := range s.VIPs {
-		if ip.Is6() {
-			return true
+// innerDecap is a decap for one inner family.
+type innerDecap struct {
+	decap
+	inner int
+}
+
+// decaps lists the decaps the VIPs need, one per device (an IPv4 and an
+// IPv6 VIP over one IPv6 underlay share ip6tnl0).
+func (s TUN) decaps() []innerDecap {
+	var out []innerDecap
+	for _, fam := range []int{4, 6} {
+		if !s.has(fam) {
+			continue
+		}
+		d := s.decap(fam)
+		if !slices.ContainsFunc(out, func(x innerDecap) bool { return x.dev == d.dev }) {
+			out = append(out, innerDecap{d, fam})
 		}
 	}
-	return false
+	return out
 }
 
-// Footprint is what doctor asks of the mode: the VIPs on the tunnel
-// devices, ARP suppression and rp_filter, and a host that is not a router.
+func (s TUN) decap(inner int) decap { return decapFor(s.encap(), s.underlay(inner), inner) }
+
+// innerOn lists the inner families that arrive on dev.
+func (s TUN) innerOn(dev string) []int {
+	var fams []int
+	for _, fam := range []int{4, 6} {
+		if s.has(fam) && s.decap(fam).dev == dev {
+			fams = append(fams, fam)
+		}
+	}
+	return fams
+}
+
+func (s TUN) encap() Encap {
+	if s.Encap == "" {
+		return EncapIPIP
+	}
+	return s.Encap
+}
+
+// underlay is the family the director sends to, for VIPs of family inner.
+func (s TUN) underlay(inner int) int {
+	if s.Underlay != 0 {
+		return s.Underlay
+	}
+	return inner
+}
+
+func (s TUN) has(fam int) bool {
+	return slices.ContainsFunc(s.VIPs, func(ip netip.Addr) bool { return family(ip) == fam })
+}
+
+// Footprint is what doctor asks of the mode: the VIPs on their tunnel
+// devices (tunl0, gre0, ip6tnl0… as the encapsulation has it), ARP suppression and rp_filter, and a host that is not a router.
 func (s TUN) Footprint() realserver.Footprint {
 	fp := realserver.Footprint{
 		Sysctls:    realserver.EffectiveSysctls(s.Invariants()),
@@ -127,11 +208,8 @@ func (s TUN) Footprint() realserver.Footprint {
 		// With --forwarding off, ip.forward is this mode's invariant.
 		ForwardingOwned: s.ForwardingOff,
 	}
-	if s.hasIPv4() {
-		fp.VIPDevices = append(fp.VIPDevices, dev4)
-	}
-	if s.hasIPv6() {
-		fp.VIPDevices = append(fp.VIPDevices, dev6)
+	for _, d := range s.decaps() {
+		fp.VIPDevices = append(fp.VIPDevices, d.dev)
 	}
 	return fp
 }

@@ -107,7 +107,7 @@ func TestRPFilterIsTheMaxOfAllAndTunl0(t *testing.T) {
 			h.AddLink(realserver.Link{Name: "tunl0", Type: "ipip", NoARP: true})
 			h.SetSysctlRaw("all", "rp_filter", tc.all)
 			h.SetSysctlRaw("tunl0", "rp_filter", tc.tunl0)
-			fs, err := realserver.Verify(h, []realserver.Invariant{tc.mode.invariant()})
+			fs, err := realserver.Verify(h, []realserver.Invariant{tc.mode.invariant(dev4)})
 			if err != nil {
 				t.Fatal(err)
 			}

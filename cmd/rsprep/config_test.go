@@ -199,27 +199,37 @@ func TestConfigKeys(t *testing.T) {
 
 // The config install writes is read back as the same desired state.
 func TestConfigRoundTrip(t *testing.T) {
-	var o options
-	fs := installFlagSet("dr", modeDefs()["dr"], &o, &installOptions{})
-	if err := fs.Parse([]string{"--vip", "192.168.79.180,2001:db8::80", "--vip=10.1.2.3"}); err != nil {
-		t.Fatal(err)
+	for _, tc := range []struct {
+		mode string
+		args []string
+	}{
+		{"dr", []string{"--vip", "192.168.79.180,2001:db8::80", "--vip=10.1.2.3"}},
+		{"tun", []string{"--vip", "192.168.79.180", "--encap", "gue", "--encap-port", "6080", "--underlay", "ipv6", "--mss", "1400"}},
+		{"tun", []string{"--vip", "192.168.79.180", "--encap=gre", "--mss=auto"}},
+	} {
+		var o options
+		def := modeDefs()[tc.mode]
+		fs := installFlagSet(tc.mode, def, &o, &installOptions{})
+		if err := fs.Parse(tc.args); err != nil {
+			t.Fatal(err)
+		}
+		want, err := def.build(&o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data := systemd.RenderConfig(systemd.ConfigPath, configPairs(tc.mode, fs, def))
+		c, err := parseModeConfig("rsprep.conf", data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var o2 options
+		if err := c.applyTo(ownFlags(def, &o2), def); err != nil {
+			t.Fatal(err)
+		}
+		got, err := def.build(&o2)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s %v: read back %+v (%v), want %+v\n%s", tc.mode, tc.args, got, err, want, data)
+		}
+		var _ realserver.Mode = got
 	}
-	want, err := modeDefs()["dr"].build(&o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data := systemd.RenderConfig(systemd.ConfigPath, configPairs("dr", fs, modeDefs()["dr"]))
-	c, err := parseModeConfig("rsprep.conf", data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var o2 options
-	if err := c.applyTo(ownFlags(modeDefs()["dr"], &o2), modeDefs()["dr"]); err != nil {
-		t.Fatal(err)
-	}
-	got, err := modeDefs()["dr"].build(&o2)
-	if err != nil || !reflect.DeepEqual(got, want) {
-		t.Errorf("read back %v (%v), want %v", got, err, want)
-	}
-	var _ realserver.Mode = got
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/rsprep/rsprep/arp"
 	"github.com/rsprep/rsprep/nat"
 	"github.com/rsprep/rsprep/realserver"
-	"github.com/rsprep/rsprep/tunnel"
 )
 
 // options are every flag's value; each mode defines only the flags it takes.
@@ -27,6 +26,10 @@ type options struct {
 
 	// tun and nat, and --pin-gateway-arp for every mode (see the end of this file)
 	rpFilter      string
+	encap         string
+	encapPort     uint16
+	underlay      string
+	mss           string
 	dip           string
 	forwarding    string
 	keepRoutes    []string
@@ -111,13 +114,14 @@ func newFlagSet(act action, name string, def modeDef, o *options) *pflag.FlagSet
 const globalNote = `
 Note: for dr and tun, arp_ignore and arp_announce are set on conf/all and
 conf/default, which affects every interface of the host (or namespace), and
-on lo (nat changes no sysctl). For tun, the effective rp_filter of tunl0 is
-max(conf/all, conf/tunl0): with the default --rp-filter off, a conf/all of 1
-is lowered to 0, which turns reverse-path filtering off on every interface;
---rp-filter loose keeps conf/all and raises only tunl0 to 2. With
---forwarding off (dr, tun), IP forwarding is turned off for the whole host
-(or namespace): do not use it on a Docker or Kubernetes node. down restores
-each value rsprep changed, if nobody changed it since.
+on lo (nat changes no sysctl). For tun, the effective rp_filter of the
+tunnel device (tunl0, gre0, ip6tnl0) is max(conf/all, conf/DEV): with the
+default --rp-filter off, a conf/all of 1 is lowered to 0, which turns
+reverse-path filtering off on every interface; --rp-filter loose keeps
+conf/all and raises only the device to 2. With --forwarding off (dr, tun),
+IP forwarding is turned off for the whole host (or namespace): do not use
+it on a Docker or Kubernetes node. down restores each value rsprep changed,
+if nobody changed it since.
 `
 
 func actionSummary(act action, def modeDef) string {
@@ -141,11 +145,12 @@ func exampleFor(act action, def modeDef) string {
 
 func tunDef() modeDef {
 	return modeDef{
-		summary: "IP-in-IP tunnel (ipvsadm -i): ipip loaded, tunl0 up with each VIP /32, arp_ignore=1, arp_announce=2, rp_filter off (or loose) for tunl0",
+		summary: "tunnel (ipvsadm -i, --tun-type ipip|gue|gre): the decapsulating module loaded (and a fou port for GUE), its device (tunl0, gre0, ip6tnl0…) up with each VIP, arp_ignore=1, arp_announce=2, rp_filter off (or loose) for that device",
 		example: "rsprep tun --vip 192.168.79.180",
 		flags: func(fs *pflag.FlagSet, o *options) {
 			vipFlag(fs, o)
-			fs.StringVar(&o.rpFilter, "rp-filter", "", "effective rp_filter for tunl0: off (0, default) or loose (2, when a hardening baseline forbids 0)")
+			tunFlags(fs, o)
+			fs.StringVar(&o.rpFilter, "rp-filter", "", "effective rp_filter for the tunnel device: off (0, default) or loose (2, when a hardening baseline forbids 0)")
 			directorFlags(fs, o, tunDIPHelp)
 			pinFlags(fs, o)
 		},
@@ -154,23 +159,18 @@ func tunDef() modeDef {
 			if err != nil {
 				return nil, err
 			}
-			rp, err := tunnel.ParseRPFilter(o.rpFilter)
+			t, err := buildTUN(o)
 			if err != nil {
 				return nil, err
 			}
-			dip, fwdOff, err := director(o)
-			if err != nil {
+			t.VIPs = vips
+			if t.DIP, t.ForwardingOff, err = director(o); err != nil {
 				return nil, err
 			}
-			pin, err := buildPin(o)
-			if err != nil {
+			if err := undoOnlyDIP(o, t, &t.DIP); err != nil {
 				return nil, err
 			}
-			tun := tunnel.TUN{VIPs: vips, RPFilter: rp, Pin: pin, DIP: dip, ForwardingOff: fwdOff}
-			if err := undoOnlyDIP(o, tun, &tun.DIP); err != nil {
-				return nil, err
-			}
-			return tun, nil
+			return t, nil
 		},
 	}
 }

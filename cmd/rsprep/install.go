@@ -152,24 +152,12 @@ func installFiles(name string, mode realserver.Mode, pairs [][2]string, spec sys
 
 // bootModules are the kernel modules a mode needs loaded at boot, before
 // rsprep.service runs (systemd-modules-load reads modules-load.d): TUN's
-// tunl0 comes with ipip for IPv4 VIPs, ip6tnl0 with ip6_tunnel for IPv6
-// ones, as tunnel.TUN's invariants load them.
+// tunnel devices and fou, as tunnel.TUN's invariants load them.
 func bootModules(name string, mode realserver.Mode) []string {
-	if name != "tun" {
-		return nil
+	if m, ok := mode.(interface{ Modules() []string }); ok && name == "tun" {
+		return m.Modules()
 	}
-	var v4, v6 bool
-	for _, ip := range mode.VIPList() {
-		v4, v6 = v4 || ip.Is4(), v6 || ip.Is6()
-	}
-	var mods []string
-	if v4 {
-		mods = append(mods, "ipip")
-	}
-	if v6 {
-		mods = append(mods, "ip6_tunnel")
-	}
-	return mods
+	return nil
 }
 
 // runUninstall is `rsprep uninstall [--root DIR]`.

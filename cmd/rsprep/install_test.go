@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/rsprep/rsprep/arp"
+	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/tunnel"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -181,21 +183,26 @@ func TestInstallBadInput(t *testing.T) {
 }
 
 func TestBootModules(t *testing.T) {
-	v4 := arp.DR{VIPs: []netip.Addr{netip.MustParseAddr("192.168.79.180")}}
-	v6 := arp.DR{VIPs: []netip.Addr{netip.MustParseAddr("192.168.79.180"), netip.MustParseAddr("2001:db8::80")}}
+	v4 := []netip.Addr{netip.MustParseAddr("192.168.79.180")}
+	both := []netip.Addr{netip.MustParseAddr("192.168.79.180"), netip.MustParseAddr("2001:db8::80")}
+	v6 := []netip.Addr{netip.MustParseAddr("2001:db8::80")}
 	for _, tc := range []struct {
 		name string
-		mode arp.DR
+		mode realserver.Mode
 		want []string
 	}{
-		{"dr", v6, nil},
-		{"nat", v4, nil},
-		{"tun", v4, []string{"ipip"}},
-		{"tun", v6, []string{"ipip", "ip6_tunnel"}},
-		{"tun", arp.DR{VIPs: []netip.Addr{netip.MustParseAddr("2001:db8::80")}}, []string{"ip6_tunnel"}},
+		{"dr", arp.DR{VIPs: both}, nil},
+		{"nat", arp.DR{VIPs: v4}, nil},
+		{"tun", tunnel.TUN{VIPs: v4}, []string{"ipip"}},
+		{"tun", tunnel.TUN{VIPs: both}, []string{"ipip", "ip6_tunnel"}},
+		{"tun", tunnel.TUN{VIPs: v6}, []string{"ip6_tunnel"}},
+		{"tun", tunnel.TUN{VIPs: v4, Encap: tunnel.EncapGUE, Port: 6080}, []string{"fou", "ipip"}},
+		{"tun", tunnel.TUN{VIPs: v4, Encap: tunnel.EncapGUE, Port: 6080, Underlay: 6}, []string{"fou", "fou6", "ip6_tunnel"}},
+		{"tun", tunnel.TUN{VIPs: both, Encap: tunnel.EncapGRE}, []string{"ip_gre", "ip6_gre"}},
+		{"tun", tunnel.TUN{VIPs: v4, Underlay: 6}, []string{"ip6_tunnel"}},
 	} {
 		if got := bootModules(tc.name, tc.mode); !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("%s %v: %v, want %v", tc.name, tc.mode.VIPs, got, tc.want)
+			t.Errorf("%s %v: %v, want %v", tc.name, tc.mode, got, tc.want)
 		}
 	}
 }

@@ -84,42 +84,35 @@ func TestManRenders(t *testing.T) {
 }
 
 // The man page's invariant IDs per mode are exactly those the modes check
-// (on the fake host, every option on: pin, IPv4 and IPv6 VIPs, --dip,
-// --forwarding off, keep-route; as verify builds them).
+// (on the fake host with every tunnel module loaded; every option on: pin,
+// IPv4 and IPv6 VIPs, --dip, --forwarding off, keep-route, and for tun
+// each encapsulation and underlay; as verify builds them).
 func TestManInvariantIDs(t *testing.T) {
-	args := map[string][]string{
-		"dr":  {"--vip", "192.168.79.180,2001:db8::80", "--dip", "192.168.10.1", "--forwarding", "off", "--pin-gateway-arp", "--gateway-mac", "02:00:00:00:00:01"},
-		"tun": {"--vip", "192.168.79.180,2001:db8::80", "--dip", "192.168.10.1", "--forwarding", "off", "--pin-gateway-arp", "--gateway-mac", "02:00:00:00:00:01"},
-		"nat": {"--dip", "192.168.10.1", "--keep-route", "10.20.0.0/16", "--pin-gateway-arp", "--gateway-mac", "02:00:00:00:00:01"},
+	common := []string{"--dip", "192.168.10.1", "--forwarding", "off", "--pin-gateway-arp", "--gateway-mac", "02:00:00:00:00:01"}
+	args := map[string][][]string{
+		"dr": {append([]string{"--vip", "192.168.79.180,2001:db8::80"}, common...)},
+		"tun": {
+			append([]string{"--vip", "192.168.79.180,2001:db8::80", "--mss", "1400"}, common...),
+			{"--vip", "192.168.79.180", "--encap", "gue", "--encap-port", "6080"},
+			{"--vip", "192.168.79.180", "--encap", "gre"},
+			{"--vip", "192.168.79.180", "--encap", "gre", "--underlay", "ipv6"},
+			{"--vip", "192.168.79.180", "--encap", "gue", "--encap-port", "6080", "--underlay", "ipv6"},
+			{"--vip", "192.168.79.180", "--underlay", "ipv6"},
+			{"--vip", "2001:db8::80", "--underlay", "ipv4"},
+		},
+		"nat": {{"--dip", "192.168.10.1", "--keep-route", "10.20.0.0/16", "--pin-gateway-arp", "--gateway-mac", "02:00:00:00:00:01"}},
 	}
 	for _, name := range modeNames() {
 		def := modeDefs()[name]
-		var o options
-		fs := newFlagSet(actVerify, name, def, &o)
-		if err := fs.Parse(args[name]); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		mode, err := def.build(&o)
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		h := fake.New()
-		h.SetLinkUp("lo", true)
-		h.AddLink(realserver.Link{Name: "eth0", Type: "veth", Up: true})
-		h.AddAddrRaw(realserver.Addr{Link: "eth0", Prefix: netip.MustParsePrefix("192.168.10.2/24")})
-		h.AddRouteRaw(realserver.Route{Dst: netip.MustParsePrefix("0.0.0.0/0"), Gw: netip.MustParseAddr("192.168.10.254"), Link: "eth0"})
-		h.AddLink(realserver.Link{Name: "tunl0", Type: "ipip", NoARP: true})
-		h.AddLink(realserver.Link{Name: "ip6tnl0", Type: "ip6tnl", NoARP: true})
-		findings, err := realserver.Verify(h, mode.Invariants())
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		var got, want []string
-		for _, f := range findings {
-			if !slices.Contains(got, f.ID) {
-				got = append(got, f.ID)
+		var got []string
+		for _, a := range args[name] {
+			for _, id := range checkedIDs(t, name, def, a) {
+				if !slices.Contains(got, id) {
+					got = append(got, id)
+				}
 			}
 		}
+		var want []string
 		for _, d := range modeInvariantDocs[name] {
 			want = append(want, d.id)
 		}
@@ -146,4 +139,39 @@ func TestGenerateBadInput(t *testing.T) {
 			t.Errorf("%v: exit %d, %q", args, code, stderr)
 		}
 	}
+}
+
+// checkedIDs are the invariant IDs mode name checks with args, on a fake
+// host with every tunnel module loaded.
+func checkedIDs(t *testing.T, name string, def modeDef, args []string) []string {
+	t.Helper()
+	var o options
+	fs := newFlagSet(actVerify, name, def, &o)
+	if err := fs.Parse(args); err != nil {
+		t.Fatalf("%s %v: %v", name, args, err)
+	}
+	mode, err := def.build(&o)
+	if err != nil {
+		t.Fatalf("%s %v: %v", name, args, err)
+	}
+	h := fake.New()
+	h.SetLinkUp("lo", true)
+	h.AddLink(realserver.Link{Name: "eth0", Type: "veth", Up: true})
+	h.AddAddrRaw(realserver.Addr{Link: "eth0", Prefix: netip.MustParsePrefix("192.168.10.2/24")})
+	h.AddRouteRaw(realserver.Route{Dst: netip.MustParsePrefix("0.0.0.0/0"), Gw: netip.MustParseAddr("192.168.10.254"), Link: "eth0"})
+	for _, m := range []string{"ipip", "ip6_tunnel", "sit", "ip_gre", "ip6_gre", "fou", "fou6"} {
+		h.AllowModule(m)
+		if err := h.LoadModule(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	findings, err := realserver.Verify(h, mode.Invariants())
+	if err != nil {
+		t.Fatalf("%s %v: %v", name, args, err)
+	}
+	var ids []string
+	for _, f := range findings {
+		ids = append(ids, f.ID)
+	}
+	return ids
 }

@@ -32,6 +32,9 @@ type Host struct {
 	wire    map[netip.Addr]net.HardwareAddr // who answers ARP on the network
 	modules map[string]bool                 // loadable modules
 	loaded  map[string]bool
+	fou     []realserver.FouPort
+	rules   []realserver.Rule
+	modes   map[string]realserver.TunnelMode // ip6tnl devices' modes
 
 	writes    int   // mutating calls so far
 	failAt    int   // fail the failAt-th mutating call (0: never)
@@ -51,7 +54,7 @@ var sysctlNames = map[string]func(int) bool{
 // New returns a fresh namespace: lo (down, as in a new netns), all and
 // default at the kernel's defaults (0).
 func New() *Host {
-	h := &Host{sysctls: map[string]int{}, ownSet: map[string]bool{}, wire: map[netip.Addr]net.HardwareAddr{}, modules: map[string]bool{}, loaded: map[string]bool{}, nextIndex: 1}
+	h := &Host{sysctls: map[string]int{}, ownSet: map[string]bool{}, wire: map[netip.Addr]net.HardwareAddr{}, modules: map[string]bool{}, loaded: map[string]bool{}, modes: map[string]realserver.TunnelMode{}, nextIndex: 1}
 	for name := range sysctlNames {
 		h.sysctls[realserver.SysctlKey{Iface: "all", Name: name}.Path()] = 0
 		h.sysctls[realserver.SysctlKey{Iface: "default", Name: name}.Path()] = 0
@@ -238,27 +241,6 @@ func (h *Host) SetSysctl(k realserver.SysctlKey, v int) error {
 				h.sysctls[lk] = v
 			}
 		}
-	}
-	return nil
-}
-
-// LoadModule implements realserver.Host.
-func (h *Host) LoadModule(name string) error {
-	if err := h.write(); err != nil {
-		return err
-	}
-	if !h.modules[name] {
-		return fmt.Errorf("modprobe: FATAL: Module %s not found", name)
-	}
-	if h.loaded[name] {
-		return nil
-	}
-	h.loaded[name] = true
-	switch name {
-	case "ipip":
-		h.AddLink(realserver.Link{Name: "tunl0", Type: "ipip", NoARP: true})
-	case "ip6_tunnel":
-		h.AddLink(realserver.Link{Name: "ip6tnl0", Type: "ip6tnl", NoARP: true})
 	}
 	return nil
 }

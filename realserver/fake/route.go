@@ -27,11 +27,24 @@ func (h *Host) connected() []realserver.Route {
 }
 
 // Routes implements realserver.Host.
-func (h *Host) Routes() ([]realserver.Route, error) {
+func (h *Host) Routes() ([]realserver.Route, error) { return h.TableRoutes(0) }
+
+// TableRoutes implements realserver.Host: connected routes are made in
+// main only.
+func (h *Host) TableRoutes(table int) ([]realserver.Route, error) {
 	if h.readErr != nil {
 		return nil, h.readErr
 	}
-	return append(h.connected(), h.routes...), nil
+	var out []realserver.Route
+	if table == 0 {
+		out = h.connected()
+	}
+	for _, r := range h.routes {
+		if r.Table == table {
+			out = append(out, r)
+		}
+	}
+	return out, nil
 }
 
 // onLink finds the up interface whose subnet holds gw.
@@ -57,8 +70,20 @@ func (h *Host) AddRoute(r realserver.Route) error {
 		}
 		r.Link = link
 	}
-	i := slices.IndexFunc(h.routes, func(x realserver.Route) bool { return x.Dst == r.Dst && x.Metric == r.Metric })
+	if r.Link != "" && h.findLink(r.Link) < 0 {
+		return fmt.Errorf("route %s: %w", r, syscall.ENODEV)
+	}
+	same := func(x realserver.Route) bool { return x.Table == r.Table && x.Dst == r.Dst && x.Metric == r.Metric }
+	i := slices.IndexFunc(h.routes, same)
 	if i >= 0 {
+		// Like the kernel's replace: the first route of that destination
+		// and metric is replaced, unless an identical one stands further
+		// on (then it is a duplicate: EEXIST).
+		for _, x := range h.routes[i+1:] {
+			if same(x) && x.Gw == r.Gw && x.Link == r.Link {
+				return fmt.Errorf("route %s: %w", r, syscall.EEXIST)
+			}
+		}
 		h.routes[i] = r
 	} else {
 		h.routes = append(h.routes, r)
@@ -72,7 +97,7 @@ func (h *Host) DelRoute(r realserver.Route) error {
 		return err
 	}
 	h.routes = slices.DeleteFunc(h.routes, func(x realserver.Route) bool {
-		return x.Dst == r.Dst && x.Metric == r.Metric && (!r.Gw.IsValid() || x.Gw == r.Gw)
+		return x.Table == r.Table && x.Dst == r.Dst && x.Metric == r.Metric && (!r.Gw.IsValid() || x.Gw == r.Gw)
 	})
 	return nil
 }
@@ -154,6 +179,15 @@ func (h *Host) Render() string {
 	}
 	for _, n := range h.neighs {
 		lines = append(lines, fmt.Sprintf("neigh %s dev %s lladdr %s %s", n.IP, n.Link, n.MAC, n.State))
+	}
+	for _, r := range h.rules {
+		lines = append(lines, "rule "+r.String())
+	}
+	for _, p := range h.fou {
+		lines = append(lines, "fou "+p.String())
+	}
+	for l, m := range h.modes {
+		lines = append(lines, fmt.Sprintf("tunnel %s mode %s", l, m))
 	}
 	sort.Strings(lines)
 	return strings.Join(lines, "\n") + "\n"

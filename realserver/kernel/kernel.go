@@ -104,6 +104,7 @@ func (h *Host) Links() ([]realserver.Link, error) {
 			Up:       a.Flags&net.FlagUp != 0,
 			NoARP:    a.RawFlags&unix.IFF_NOARP != 0,
 			Loopback: a.Flags&net.FlagLoopback != 0,
+			MTU:      a.MTU,
 		})
 	}
 	return out, nil

@@ -12,8 +12,14 @@ import (
 )
 
 // Routes implements realserver.Host: unicast IPv4 routes of the main table.
-func (h *Host) Routes() ([]realserver.Route, error) {
-	filter := &netlink.Route{Table: unix.RT_TABLE_MAIN}
+func (h *Host) Routes() ([]realserver.Route, error) { return h.TableRoutes(0) }
+
+// TableRoutes implements realserver.Host: unicast IPv4 routes of a table.
+func (h *Host) TableRoutes(table int) ([]realserver.Route, error) {
+	if table == 0 {
+		table = unix.RT_TABLE_MAIN
+	}
+	filter := &netlink.Route{Table: table}
 	rs, err := retryDump("route", func() ([]netlink.Route, error) {
 		h.dumpsSent["route"]++
 		return h.nl.RouteListFiltered(netlink.FAMILY_V4, filter, netlink.RT_FILTER_TABLE)
@@ -41,7 +47,11 @@ func (h *Host) Routes() ([]realserver.Route, error) {
 			gw, _ = netip.AddrFromSlice(r.MultiPath[0].Gw)
 			link = r.MultiPath[0].LinkIndex
 		}
-		out = append(out, realserver.Route{Dst: dst, Gw: gw.Unmap(), Link: names.name(link), Metric: r.Priority, Protocol: int(r.Protocol)})
+		rt := realserver.Route{Dst: dst, Gw: gw.Unmap(), Link: names.name(link), Metric: r.Priority, Protocol: int(r.Protocol), AdvMSS: r.AdvMSS}
+		if table != unix.RT_TABLE_MAIN {
+			rt.Table = table
+		}
+		out = append(out, rt)
 	}
 	if names.err != nil {
 		return nil, names.err
@@ -50,7 +60,10 @@ func (h *Host) Routes() ([]realserver.Route, error) {
 }
 
 func (h *Host) toNetlinkRoute(r realserver.Route) (*netlink.Route, error) {
-	nr := &netlink.Route{Table: unix.RT_TABLE_MAIN, Priority: r.Metric, Protocol: netlink.RouteProtocol(r.Protocol), Scope: netlink.SCOPE_UNIVERSE}
+	nr := &netlink.Route{Table: unix.RT_TABLE_MAIN, Priority: r.Metric, Protocol: netlink.RouteProtocol(r.Protocol), Scope: netlink.SCOPE_UNIVERSE, AdvMSS: r.AdvMSS}
+	if r.Table != 0 {
+		nr.Table = r.Table
+	}
 	if !r.IsDefault() {
 		nr.Dst = &net.IPNet{IP: r.Dst.Addr().AsSlice(), Mask: net.CIDRMask(r.Dst.Bits(), 32)}
 	}

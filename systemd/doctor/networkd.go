@@ -17,7 +17,7 @@ var networkdConfDirs = []string{"/etc/systemd/networkd.conf.d", "/run/systemd/ne
 // networkd reports what a restart or a lease of systemd-networkd undoes,
 // when it runs or is enabled:
 //   - a .network for a VIP's device without KeepConfiguration=static|yes:
-//     a restart removes the addresses it did not configure (the VIPs);
+//     reconfiguring the link can drop the addresses it did not configure (the VIPs);
 //   - NAT: with ManageForeignRoutes (default yes) on the uplink it
 //     manages, the default route via the DIP and the keep-routes are
 //     deleted; DHCP (or RA) without UseGateway=no replaces the default.
@@ -60,7 +60,7 @@ func (d *doctor) networkd() error {
 		}
 		d.add(Finding{
 			ID: "networkd.lo-unkept", Source: nf.where("Match", "Name"), Subject: dev,
-			What: fmt.Sprintf("%s (%s) manages %s without KeepConfiguration=static: a restart of systemd-networkd (an upgrade) removes the addresses it did not configure, rsprep's VIPs%s", path.Base(nf.path), source, dev, caveat),
+			What: fmt.Sprintf("%s (%s) manages %s without KeepConfiguration=static: when systemd-networkd reconfigures it (a restart on upgrade, networkctl reconfigure) it can drop the addresses it did not configure, rsprep's VIPs (whether a plain restart does depends on its version)%s", path.Base(nf.path), source, dev, caveat),
 			Fix:  fmt.Sprintf("add KeepConfiguration=static to [Network] in %s", nf.path),
 		})
 	}

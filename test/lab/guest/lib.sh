@@ -139,6 +139,101 @@ same() {
 	fi
 }
 
+# --- TUN clusters for every encapsulation (tun-encap.sh; reusable by any
+# scenario that needs a director and two real servers on one segment).
+# tun_cluster P N: client P-c, director P-d, real servers P-rs1 and P-rs2 on
+# bridge br-P, with 10.0.N.{10,2,11,12}/24 and fd00:N::{10,2,11,12}/64
+# (nodad: usable at once), busybox httpd on each real server, which starts
+# like a RHEL host: strict rp_filter on all and default. Sets d_mac, rs1_mac,
+# rs2_mac for arp_who.
+tun_cluster() {
+	mk_bridge "br-$1" || return 1
+	for _r in c:10 d:2 rs1:11 rs2:12; do
+		_ns=$1-${_r%%:*} _h=${_r#*:}
+		mk_ns "$_ns" && plug "$_ns" eth0 "br-$1" "10.0.$2.$_h/24" &&
+			ip -n "$_ns" addr add "fd00:$2::$_h/64" dev eth0 nodad || return 1
+	done
+	for _rs in rs1 rs2; do
+		web "$1-$_rs" &&
+			ip netns exec "$1-$_rs" sysctl -qw net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.default.rp_filter=1 || return 1
+	done
+	d_mac=$(mac "$1-d" eth0) rs1_mac=$(mac "$1-rs1" eth0) rs2_mac=$(mac "$1-rs2" eth0)
+}
+
+# tun_service P VIP RIP1 RIP2 [IPVSADM-OPTIONS...]: the director P-d holds
+# VIP and tunnels VIP:80 round-robin to RIP1:80 and RIP2:80 (an IPv6 RIP in
+# brackets) with ipvsadm -i and the options (--tun-type gue --tun-port N…).
+tun_service() {
+	_p=$1 _vip=$2 _r1=$3 _r2=$4 _hp=$(hostpart "$2") _len=32
+	shift 4
+	case $_vip in *:*) _len="128 nodad" ;; esac
+	ip -n "$_p-d" addr add "$_vip/"$_len dev eth0 &&
+		ip netns exec "$_p-d" ipvsadm -A -t "$_hp:80" -s rr &&
+		ip netns exec "$_p-d" ipvsadm -a -t "$_hp:80" -r "$_r1:80" -i "$@" &&
+		ip netns exec "$_p-d" ipvsadm -a -t "$_hp:80" -r "$_r2:80" -i "$@"
+}
+
+# hostpart IP: IP as the host part of a URL or ipvsadm service ([v6]).
+hostpart() { case $1 in *:*) echo "[$1]" ;; *) echo "$1" ;; esac; }
+
+# tun_prove NAME P VIP RSPREP-FLAGS...: the proof every encapsulation owes,
+# on cluster P, with checks named NAME.*: no answer before rsprep; rsprep
+# on both real servers; verify 0; both answer and nothing goes back out
+# through the director; a second apply is silent; down, then verify 1;
+# again, and traffic is back.
+tun_prove() {
+	_name=$1 _p=$2 _vip=$3 _hp=$(hostpart "$3")
+	shift 3
+	hits "$_p-c" "http://$_hp/" 1
+	verdict '[ $h0 -eq 1 ]' "$_name.control.unprepared" "$h0 of 1 request unanswered without rsprep"
+	for _rs in rs1 rs2; do
+		rsp "$_p-$_rs" tun --vip "$_vip" "$@"
+		verdict '[ $rc -eq 0 ]' "$_name.apply.$_rs" "rsprep tun $* exits $rc"
+		rsp "$_p-$_rs" verify tun --vip "$_vip" "$@"
+		verdict '[ $rc -eq 0 ]' "$_name.verify.$_rs" "rsprep verify tun $* exits $rc"
+	done
+	ipvs_zero "$_p-d"   # settles first: the control's ICMP errors must not count
+	hits "$_p-c" "http://$_hp/" "$n"
+	verdict '[ $h1 -gt 0 ] && [ $h2 -gt 0 ] && [ $h0 -eq 0 ]' "$_name.traffic" "rs1=$h1 rs2=$h2 unanswered=$h0 of $n"
+	ipvs_stats "$_p-d" "$_hp:80" "$n"
+	verdict '[ "$conns" -eq $n ] && [ "$outpkts" = 0 ]' "$_name.director.no-return" \
+		"$((h1 + h2)) answers; director conns=$conns inpkts=$inpkts outpkts=$outpkts"
+	rsp "$_p-rs1" tun --vip "$_vip" "$@"
+	verdict '[ $rc -eq 0 ] && [ -z "$out" ]' "$_name.apply.again" "second rsprep tun exits $rc, prints $(oneline "${out:-nothing}")"
+	tun_down "$_name" "$_p" "$_vip" "$@"
+	rsp "$_p-rs1" verify tun --vip "$_vip" "$@"
+	verdict '[ $rc -eq 1 ]' "$_name.down.verify" "after down, verify exits $rc"
+	for _rs in rs1 rs2; do rsp "$_p-$_rs" tun --vip "$_vip" "$@"; done
+	hits "$_p-c" "http://$_hp/" 2
+	verdict '[ $h1 -gt 0 ] && [ $h2 -gt 0 ] && [ $h0 -eq 0 ]' "$_name.reapply.traffic" "rs1=$h1 rs2=$h2 unanswered=$h0 of 2"
+}
+
+# tun_down NAME P VIP RSPREP-FLAGS...: rsprep down on both real servers.
+tun_down() {
+	_name=$1 _p=$2 _vip=$3
+	shift 3
+	for _rs in rs1 rs2; do
+		rsp "$_p-$_rs" down tun --vip "$_vip" "$@"
+		verdict '[ $rc -eq 0 ]' "$_name.down.$_rs" "rsprep down tun exits $rc"
+	done
+}
+
+# tun_break NAME P VIP ID CMD RSPREP-FLAGS...: a negative control. CMD (a
+# shell line; call /usr/sbin/ip by its path) undoes one piece on both real
+# servers: no answer, verify exits 1 naming ID; rsprep repairs it.
+tun_break() {
+	_name=$1 _p=$2 _vip=$3 _id=$4 _cmd=$5 _hp=$(hostpart "$3")
+	shift 5
+	for _rs in rs1 rs2; do ip netns exec "$_p-$_rs" sh -c "$_cmd"; done
+	hits "$_p-c" "http://$_hp/" 1
+	verdict '[ $h0 -eq 1 ]' "$_name.control.$_id" "after '$_cmd': $h0 of 1 request unanswered"
+	rsp "$_p-rs1" verify tun --vip "$_vip" "$@"
+	verdict '[ $rc -eq 1 ] && has "FAIL $_id "' "$_name.drift.$_id" "verify exits $rc$(has "FAIL $_id " && echo ", names $_id")"
+	for _rs in rs1 rs2; do rsp "$_p-$_rs" tun --vip "$_vip" "$@"; done
+	hits "$_p-c" "http://$_hp/" 2
+	verdict '[ $h1 -gt 0 ] && [ $h2 -gt 0 ] && [ $h0 -eq 0 ]' "$_name.drift.$_id.repaired" "after rsprep tun: rs1=$h1 rs2=$h2 unanswered=$h0 of 2"
+}
+
 # pr DIRECTOR ARGS...: rsprep probe ARGS from the director's namespace; sets
 # $rc, $out and $states: one word per RIP, in order — its state, with the
 # MSS of an open one and the ICMP type/code of an unreachable one

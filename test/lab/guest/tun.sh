@@ -113,3 +113,5 @@ for rs in rs1 rs2; do
 done
 same tun.down.rs1.state "ip addr and sysctls (tunl0 aside)" "$before1" "$(snap tun-rs1 | grep -v tunl0)"
 same tun.down.rs2.state "ip addr and sysctls (tunl0 aside)" "$before2" "$(snap tun-rs2 | grep -v tunl0)"
+
+. /lab/tun-encap.sh
