@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/rsprep/rsprep/cmd/rsprep/schema"
 	"github.com/rsprep/rsprep/realserver"
 	"github.com/rsprep/rsprep/realserver/kernel"
 )
@@ -82,7 +83,11 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 	if output == "json" {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(owned); err != nil {
+		doc := struct {
+			Schema int `json:"schema"`
+			realserver.Owned
+		}{schema.Version, owned}
+		if err := enc.Encode(doc); err != nil {
 			return fail(err)
 		}
 		return exitOK
