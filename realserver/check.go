@@ -32,7 +32,10 @@ type CheckFunc func(v *View) ([]Finding, error)
 func (f CheckFunc) Check(v *View) ([]Finding, error) { return f(v) }
 
 // View is one observation of a host, read lazily and at most once per kind:
-// one link dump, one address dump, each sysctl read once.
+// one link dump, one address dump, each sysctl read once. Links are read
+// before any other table: the kernel host names an address's, route's or
+// neighbour's link from its last link dump, so reading links first makes
+// this observation's link dump the only one.
 type View struct {
 	host    Host
 	links   []Link
@@ -125,6 +128,9 @@ func (v *View) Link(name string) (Link, bool, error) {
 // Addrs returns every address of every interface.
 func (v *View) Addrs() ([]Addr, error) {
 	if !v.loaded["addrs"] {
+		if _, err := v.Links(); err != nil {
+			return nil, err
+		}
 		a, err := v.host.Addrs()
 		if err != nil {
 			return nil, fmt.Errorf("listing addresses: %w", err)
@@ -164,6 +170,9 @@ func (v *View) Sysctl(k SysctlKey) (int, error) {
 // Routes returns the IPv4 routes of the main table.
 func (v *View) Routes() ([]Route, error) {
 	if !v.loaded["routes"] {
+		if _, err := v.Links(); err != nil {
+			return nil, err
+		}
 		r, err := v.host.Routes()
 		if err != nil {
 			return nil, fmt.Errorf("listing routes: %w", err)
@@ -180,6 +189,9 @@ func (v *View) TableRoutes(table int) ([]Route, error) {
 	}
 	if r, ok := v.tables[table]; ok {
 		return r, nil
+	}
+	if _, err := v.Links(); err != nil {
+		return nil, err
 	}
 	r, err := v.host.TableRoutes(table)
 	if err != nil {
@@ -229,6 +241,9 @@ func (v *View) TunnelMode(link string) (TunnelMode, error) {
 // Neighbors returns the IPv4 neighbour entries.
 func (v *View) Neighbors() ([]Neighbor, error) {
 	if !v.loaded["neighs"] {
+		if _, err := v.Links(); err != nil {
+			return nil, err
+		}
 		n, err := v.host.Neighbors()
 		if err != nil {
 			return nil, fmt.Errorf("listing neighbours: %w", err)

@@ -13,22 +13,27 @@ import (
 
 // Addrs implements realserver.Host: one dump for every link and family.
 func (h *Host) Addrs() ([]realserver.Addr, error) {
-	names, err := h.linkNames()
-	if err != nil {
-		return nil, err
-	}
-	return retryDump("address", func() ([]realserver.Addr, error) {
+	names := h.namer()
+	out, err := retryDump("address", func() ([]realserver.Addr, error) {
+		h.dumpsSent["address"]++
 		out := make([]realserver.Addr, 0, h.addrsSeen) // sized as last time: no regrowth
 		labels := map[string]string{}                  // one string per distinct label, not per address
 		req := appendMsg(nil, unix.RTM_GETADDR, unix.NLM_F_DUMP, make([]byte, unix.SizeofIfAddrmsg)...)
 		err := h.rtnl.dump(req, unix.RTM_NEWADDR, func(body []byte) {
-			if a, ok := parseAddr(body, names, labels); ok {
+			if a, ok := parseAddr(body, names.name, labels); ok {
 				out = append(out, a)
 			}
 		})
 		h.addrsSeen = len(out)
 		return out, err
 	})
+	if err == nil {
+		err = names.err
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // parseAddr reads one RTM_NEWADDR message as vishvananda/netlink's
@@ -36,7 +41,7 @@ func (h *Host) Addrs() ([]realserver.Addr, error) {
 // when IFA_ADDRESS is the same address (IPv4), IFA_LOCAL as a host address
 // when IFA_ADDRESS differs (a point-to-point peer), and IFA_ADDRESS with
 // the prefix length when there is no IFA_LOCAL (IPv6).
-func parseAddr(body []byte, names map[int]string, labels map[string]string) (realserver.Addr, bool) {
+func parseAddr(body []byte, name func(index int) string, labels map[string]string) (realserver.Addr, bool) {
 	if len(body) < unix.SizeofIfAddrmsg {
 		return realserver.Addr{}, false
 	}
@@ -84,7 +89,7 @@ func parseAddr(body []byte, names map[int]string, labels map[string]string) (rea
 	if !ok {
 		return realserver.Addr{}, false
 	}
-	return realserver.Addr{Link: names[index], Prefix: netip.PrefixFrom(ip.Unmap(), bits), Label: label, Proto: proto}, true
+	return realserver.Addr{Link: name(index), Prefix: netip.PrefixFrom(ip.Unmap(), bits), Label: label, Proto: proto}, true
 }
 
 // ifaProto is IFA_PROTO (Linux 5.18): who added an address, one byte.

@@ -101,10 +101,10 @@ func TestAddrsReadLikeNetlinkAddrList(t *testing.T) {
 
 // oldAddrs is the address list as Addrs made it with netlink.AddrList.
 func oldAddrs(t *testing.T, h *Host) []realserver.Addr {
-	names, err := h.linkNames()
-	if err != nil {
+	if _, err := h.Links(); err != nil {
 		t.Fatal(err)
 	}
+	names := h.names
 	as, err := h.nl.AddrList(nil, netlink.FAMILY_ALL)
 	if err != nil {
 		t.Fatal(err)

@@ -30,7 +30,13 @@ type Host struct {
 	rtnl      *rtnl                   // addresses: pipelined writes, dumps parsed in place
 	addrsSeen int                     // addresses in the last dump, to size the next
 	links     map[string]netlink.Link // by name, refreshed on a miss
+	names     map[int]string          // link names by index, from the last link dump
 	sysctls   sysctlClients
+
+	// dumpsSent counts the dump requests sent, by table ("link",
+	// "address", …), retries included: tests assert on it that a run
+	// reads each table once.
+	dumpsSent map[string]int
 }
 
 // New opens the rtnetlink sockets, each reused for every request: a socket
@@ -49,7 +55,7 @@ func New() (*Host, error) {
 		h.Close()
 		return nil, fmt.Errorf("opening rtnetlink: %w", err)
 	}
-	return &Host{nl: h, rtnl: r, sysctls: sysctlClients{}}, nil
+	return &Host{nl: h, rtnl: r, sysctls: sysctlClients{}, dumpsSent: map[string]int{}}, nil
 }
 
 // Close releases the netlink sockets.
@@ -77,15 +83,20 @@ func retryDump[T any](what string, dump func() ([]T, error)) ([]T, error) {
 
 // Links implements realserver.Host.
 func (h *Host) Links() ([]realserver.Link, error) {
-	ls, err := retryDump("link", h.nl.LinkList)
+	ls, err := retryDump("link", func() ([]netlink.Link, error) {
+		h.dumpsSent["link"]++
+		return h.nl.LinkList()
+	})
 	if err != nil {
 		return nil, err
 	}
 	h.links = make(map[string]netlink.Link, len(ls))
+	h.names = make(map[int]string, len(ls))
 	out := make([]realserver.Link, 0, len(ls))
 	for _, l := range ls {
 		a := l.Attrs()
 		h.links[a.Name] = l
+		h.names[a.Index] = a.Name
 		out = append(out, realserver.Link{
 			Name:     a.Name,
 			Index:    a.Index,

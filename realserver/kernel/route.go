@@ -16,20 +16,18 @@ func (h *Host) Routes() ([]realserver.Route, error) { return h.TableRoutes(0) }
 
 // TableRoutes implements realserver.Host: unicast IPv4 routes of a table.
 func (h *Host) TableRoutes(table int) ([]realserver.Route, error) {
-	names, err := h.linkNames()
-	if err != nil {
-		return nil, err
-	}
 	if table == 0 {
 		table = unix.RT_TABLE_MAIN
 	}
 	filter := &netlink.Route{Table: table}
 	rs, err := retryDump("route", func() ([]netlink.Route, error) {
+		h.dumpsSent["route"]++
 		return h.nl.RouteListFiltered(netlink.FAMILY_V4, filter, netlink.RT_FILTER_TABLE)
 	})
 	if err != nil {
 		return nil, err
 	}
+	names := h.namer()
 	out := make([]realserver.Route, 0, len(rs))
 	for _, r := range rs {
 		if r.Type != unix.RTN_UNICAST {
@@ -49,25 +47,16 @@ func (h *Host) TableRoutes(table int) ([]realserver.Route, error) {
 			gw, _ = netip.AddrFromSlice(r.MultiPath[0].Gw)
 			link = r.MultiPath[0].LinkIndex
 		}
-		rt := realserver.Route{Dst: dst, Gw: gw.Unmap(), Link: names[link], Metric: r.Priority, Protocol: int(r.Protocol), AdvMSS: r.AdvMSS}
+		rt := realserver.Route{Dst: dst, Gw: gw.Unmap(), Link: names.name(link), Metric: r.Priority, Protocol: int(r.Protocol), AdvMSS: r.AdvMSS}
 		if table != unix.RT_TABLE_MAIN {
 			rt.Table = table
 		}
 		out = append(out, rt)
 	}
+	if names.err != nil {
+		return nil, names.err
+	}
 	return out, nil
-}
-
-func (h *Host) linkNames() (map[int]string, error) {
-	ls, err := retryDump("link", h.nl.LinkList)
-	if err != nil {
-		return nil, err
-	}
-	names := make(map[int]string, len(ls))
-	for _, l := range ls {
-		names[l.Attrs().Index] = l.Attrs().Name
-	}
-	return names, nil
 }
 
 func (h *Host) toNetlinkRoute(r realserver.Route) (*netlink.Route, error) {
@@ -125,21 +114,24 @@ func (h *Host) DelRoute(r realserver.Route) error {
 
 // Neighbors implements realserver.Host.
 func (h *Host) Neighbors() ([]realserver.Neighbor, error) {
-	names, err := h.linkNames()
+	ns, err := retryDump("neighbour", func() ([]netlink.Neigh, error) {
+		h.dumpsSent["neighbour"]++
+		return h.nl.NeighList(0, netlink.FAMILY_V4)
+	})
 	if err != nil {
 		return nil, err
 	}
-	ns, err := retryDump("neighbour", func() ([]netlink.Neigh, error) { return h.nl.NeighList(0, netlink.FAMILY_V4) })
-	if err != nil {
-		return nil, err
-	}
+	names := h.namer()
 	out := make([]realserver.Neighbor, 0, len(ns))
 	for _, n := range ns {
 		ip, ok := netip.AddrFromSlice(n.IP)
 		if !ok {
 			continue
 		}
-		out = append(out, realserver.Neighbor{Link: names[n.LinkIndex], IP: ip.Unmap(), MAC: n.HardwareAddr, State: neighState(n.State)})
+		out = append(out, realserver.Neighbor{Link: names.name(n.LinkIndex), IP: ip.Unmap(), MAC: n.HardwareAddr, State: neighState(n.State)})
+	}
+	if names.err != nil {
+		return nil, names.err
 	}
 	return out, nil
 }

@@ -1,0 +1,107 @@
+package kernel
+
+import (
+	"maps"
+	"net"
+	"net/netip"
+	"os/exec"
+	"testing"
+
+	"github.com/rsprep/rsprep/arp"
+	"github.com/rsprep/rsprep/nat"
+	"github.com/rsprep/rsprep/realserver"
+)
+
+// ip runs ip(8) in the namespace of the calling thread (the test's).
+func ip(t *testing.T, args ...string) {
+	t.Helper()
+	if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+		t.Fatalf("ip %v: %v: %s", args, err, out)
+	}
+}
+
+// verifyAsCLI observes the host as `rsprep verify` does: one view serves
+// the mode's preflight and its invariants.
+func verifyAsCLI(t *testing.T, h *Host, mode realserver.Mode) {
+	t.Helper()
+	view := realserver.NewView(h)
+	if err := mode.Preflight(view); err != nil {
+		t.Fatalf("preflight: %v", err)
+	}
+	if _, err := view.WithRecord(func() *realserver.Record { return nil }).Verify(mode.Invariants()); err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+}
+
+// A verify sends one dump per table it reads, and no more: one link dump
+// and one address dump, and a route or neighbour dump only where the mode
+// checks routes or neighbours. (The link names of addresses, routes and
+// neighbours come from that one link dump.)
+func TestVerifyDumpsEachTableOnce(t *testing.T) {
+	mac, _ := net.ParseMAC("02:00:00:00:00:01")
+	for _, tc := range []struct {
+		name string
+		mode realserver.Mode
+		want map[string]int
+	}{
+		{"dr", arp.DR{VIPs: []netip.Addr{netip.MustParseAddr("192.168.79.180")}},
+			map[string]int{"link": 1, "address": 1}},
+		{"nat", nat.NAT{DIP: netip.MustParseAddr("192.0.2.1")},
+			map[string]int{"link": 1, "address": 1, "route": 1}},
+		{"nat pinned", nat.NAT{DIP: netip.MustParseAddr("192.0.2.1"), Pin: &arp.Pin{MAC: mac}},
+			map[string]int{"link": 1, "address": 1, "route": 1, "neighbour": 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			inFreshNetns(t, func(h *Host) {
+				ip(t, "link", "add", "rs0", "type", "veth", "peer", "name", "rs1")
+				ip(t, "link", "set", "rs0", "up")
+				ip(t, "addr", "add", "192.0.2.10/24", "dev", "rs0")
+				ip(t, "route", "add", "default", "via", "192.0.2.254")
+				verifyAsCLI(t, h, tc.mode)
+				if !maps.Equal(h.dumpsSent, tc.want) {
+					t.Errorf("verify %s sent dumps %v, want %v", tc.name, h.dumpsSent, tc.want)
+				}
+			})
+		})
+	}
+}
+
+// A link made after the last link dump still gets its name: the unknown
+// index refreshes the link dump, once; known ones do not.
+func TestDumpNamesLinkMadeSinceLinkDump(t *testing.T) {
+	inFreshNetns(t, func(h *Host) {
+		if _, err := h.Links(); err != nil {
+			t.Fatal(err)
+		}
+		ip(t, "link", "add", "late0", "type", "veth", "peer", "name", "late1")
+		ip(t, "addr", "add", "198.51.100.7/24", "dev", "late0")
+		ip(t, "neigh", "replace", "198.51.100.1", "lladdr", "02:00:00:00:00:02", "dev", "late0", "nud", "permanent")
+		want := realserver.Addr{Link: "late0", Prefix: netip.MustParsePrefix("198.51.100.7/24"), Label: "late0"}
+		if got := loAddrs(t, h); !containsAddr(got, want) {
+			t.Errorf("Addrs: %v, want %v among them", got, want)
+		}
+		if n := h.dumpsSent["link"]; n != 2 {
+			t.Errorf("%d link dumps, want 2: the first and one refresh for late0", n)
+		}
+		ns, err := h.Neighbors()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ns) != 1 || ns[0].Link != "late0" {
+			t.Errorf("Neighbors: %v, want one on late0", ns)
+		}
+		loAddrs(t, h)
+		if n := h.dumpsSent["link"]; n != 2 {
+			t.Errorf("%d link dumps after reading known links again, want still 2", n)
+		}
+	})
+}
+
+func containsAddr(as []realserver.Addr, want realserver.Addr) bool {
+	for _, a := range as {
+		if a == want {
+			return true
+		}
+	}
+	return false
+}
