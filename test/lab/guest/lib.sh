@@ -198,6 +198,10 @@ tun_prove() {
 	ipvs_stats "$_p-d" "$_hp:80" "$n"
 	verdict '[ "$conns" -eq $n ] && [ "$outpkts" = 0 ]' "$_name.director.no-return" \
 		"$((h1 + h2)) answers; director conns=$conns inpkts=$inpkts outpkts=$outpkts"
+	if [ -n "$tprobe" ]; then # rsprep probe from the director, encapsulated as IPVS sends it
+		pr "$_p-d" $tprobe
+		verdict '[ $rc -eq 0 ] && echo "$states" | grep -Eqx "open/[0-9]+ open/[0-9]+"' "$_name.probe" "rsprep probe $tprobe exits $rc: $states"
+	fi
 	rsp "$_p-rs1" tun --vip "$_vip" "$@"
 	verdict '[ $rc -eq 0 ] && [ -z "$out" ]' "$_name.apply.again" "second rsprep tun exits $rc, prints $(oneline "${out:-nothing}")"
 	tun_down "$_name" "$_p" "$_vip" "$@"
@@ -221,12 +225,18 @@ tun_down() {
 # tun_break NAME P VIP ID CMD RSPREP-FLAGS...: a negative control. CMD (a
 # shell line; call /usr/sbin/ip by its path) undoes one piece on both real
 # servers: no answer, verify exits 1 naming ID; rsprep repairs it.
+# With $tprobe set (rsprep probe's arguments), tun_prove and tun_break also
+# probe from the director: open on both real servers, then nothing open.
 tun_break() {
 	_name=$1 _p=$2 _vip=$3 _id=$4 _cmd=$5 _hp=$(hostpart "$3")
 	shift 5
 	for _rs in rs1 rs2; do ip netns exec "$_p-$_rs" sh -c "$_cmd"; done
 	hits "$_p-c" "http://$_hp/" 1
 	verdict '[ $h0 -eq 1 ]' "$_name.control.$_id" "after '$_cmd': $h0 of 1 request unanswered"
+	if [ -n "$tprobe" ]; then # the probe sees the break too
+		pr "$_p-d" $tprobe
+		verdict '[ $rc -eq 1 ] && ! echo "$states" | grep -q open' "$_name.probe.$_id" "after '$_cmd': probe exits $rc: $states"
+	fi
 	rsp "$_p-rs1" verify tun --vip "$_vip" "$@"
 	verdict '[ $rc -eq 1 ] && has "FAIL $_id "' "$_name.drift.$_id" "verify exits $rc$(has "FAIL $_id " && echo ", names $_id")"
 	for _rs in rs1 rs2; do rsp "$_p-$_rs" tun --vip "$_vip" "$@"; done
