@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/kernel"
 )
 
 // capNetAdmin is CAP_NET_ADMIN's bit in /proc/self/status CapEff.
@@ -32,6 +34,28 @@ func needNetAdmin() error {
 		}
 	}
 	return errors.New("needs root (CAP_NET_ADMIN) to change the host; verify works without it")
+}
+
+// openNamespace is the common start of every command that reads or writes
+// a namespace: enter --netns when it was given (an empty name is a mistake,
+// not this host), open the kernel Host there, and find the namespace's
+// record and lock. log (may be nil) hears of stale records removed.
+func openNamespace(netnsGiven bool, name string, log *slog.Logger) (*kernel.Host, realserver.State, error) {
+	if netnsGiven {
+		if err := enterNetns(name); err != nil {
+			return nil, realserver.State{}, err
+		}
+	}
+	host, err := kernel.New()
+	if err != nil {
+		return nil, realserver.State{}, hostError(err)
+	}
+	id, err := realserver.CurrentNetns()
+	if err != nil {
+		host.Close()
+		return nil, realserver.State{}, err
+	}
+	return host, realserver.State{Dir: stateDir(), Netns: id, Log: log}, nil
 }
 
 // enterNetns moves the (locked) main thread into a named network namespace.

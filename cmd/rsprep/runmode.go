@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/rsprep/rsprep/realserver"
-	"github.com/rsprep/rsprep/realserver/kernel"
 	"github.com/rsprep/rsprep/systemd"
 )
 
@@ -53,21 +52,11 @@ func runMode(act action, name string, args []string, stdout, stderr io.Writer) i
 			return fail(err)
 		}
 	}
-	if fs.Changed("netns") { // --netns "" is a mistake, not this host
-		if err := enterNetns(o.netns); err != nil {
-			return fail(err)
-		}
-	}
-	host, err := kernel.New()
-	if err != nil {
-		return fail(hostError(err))
-	}
-	defer host.Close()
-	netns, err := realserver.CurrentNetns()
+	host, state, err := openNamespace(fs.Changed("netns"), o.netns, log)
 	if err != nil {
 		return fail(err)
 	}
-	state := realserver.State{Dir: stateDir(), Netns: netns, Log: log}
+	defer host.Close()
 	if act == actVerify {
 		var found []realserver.Finding
 		unlock, err := asReader(state, o.lockWait, func() error {

@@ -12,7 +12,6 @@ import (
 
 	"github.com/rsprep/rsprep/cmd/rsprep/schema"
 	"github.com/rsprep/rsprep/realserver"
-	"github.com/rsprep/rsprep/realserver/kernel"
 )
 
 // statusLockWait is how long status waits for another rsprep's run, as
@@ -43,21 +42,11 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 	if output != "text" && output != "json" {
 		return fail(realserver.Inputf("--output %q: want text or json", output))
 	}
-	if fs.Changed("netns") {
-		if err := enterNetns(ns); err != nil {
-			return fail(err)
-		}
-	}
-	host, err := kernel.New()
-	if err != nil {
-		return fail(hostError(err))
-	}
-	defer host.Close()
-	netns, err := realserver.CurrentNetns()
+	host, state, err := openNamespace(fs.Changed("netns"), ns, nil)
 	if err != nil {
 		return fail(err)
 	}
-	state := realserver.State{Dir: stateDir(), Netns: netns}
+	defer host.Close()
 	var owned realserver.Owned
 	// As a reader, like verify: never half-way through another rsprep's run.
 	unlock, err := asReader(state, statusLockWait, func() error {

@@ -16,7 +16,6 @@ import (
 
 	"github.com/rsprep/rsprep/realserver"
 	"github.com/rsprep/rsprep/realserver/atomicfile"
-	"github.com/rsprep/rsprep/realserver/kernel"
 	"github.com/rsprep/rsprep/realserver/watch"
 )
 
@@ -83,21 +82,12 @@ func runWatch(args []string, stdout, stderr io.Writer) int {
 	if err := needNetAdmin(); err != nil {
 		return fail(err)
 	}
-	if fs.Changed("netns") {
-		if err := enterNetns(o.netns); err != nil {
-			return fail(err)
-		}
-	}
-	host, err := kernel.New()
-	if err != nil {
-		return fail(hostError(err))
-	}
-	defer host.Close()
-	netns, err := realserver.CurrentNetns()
+	log := newLogger(stderr, o.verbose)
+	host, state, err := openNamespace(fs.Changed("netns"), o.netns, log)
 	if err != nil {
 		return fail(err)
 	}
-	state := realserver.State{Dir: stateDir(), Netns: netns}
+	defer host.Close()
 	// Preflight as apply runs it (issue 17): under the lock only when
 	// another writer keeps the tables changing. The first apply takes the
 	// lock again itself and observes afresh.
@@ -117,7 +107,7 @@ func runWatch(args []string, stdout, stderr io.Writer) int {
 		Host:         host,
 		State:        state,
 		Target:       watch.Target{Name: name, Mode: mode},
-		Log:          newLogger(stderr, o.verbose),
+		Log:          log,
 		LockWait:     o.lockWait,
 		Resync:       wo.resync,
 		MaxRepairs:   wo.maxRepairs,
