@@ -16,8 +16,10 @@ log() { read -r _up _ </proc/uptime; echo "[$_up] ${job:+$job: }$*"; }   # conso
 now() { read -r _up _ </proc/uptime; echo "${_up%.*}"; }                  # VM uptime, whole seconds
 
 # Tunnel modules are VM-wide. tun.sh calls modules_checked once it has shown
-# that ipip was not loaded before its rsprep and was loaded by it; jobs that
-# may load tunnel modules call modules_wait first (scenarios.sh does).
+# that ipip was not loaded before its rsprep and was loaded by it. In a job
+# with $modules_gated set (the other TUN jobs), rsp waits for that before
+# its first rsprep, which is what loads tunnel modules: so such a job must
+# not load one by other means (ip link add type ipip...) before rsp.
 modules_gate=/run/lab.modules-checked
 modules_checked() { : >"$modules_gate"; }
 modules_wait() {
@@ -34,6 +36,7 @@ verdict() { if eval "$1"; then pass "$2: $3"; else fail "$2" "$3"; fi; }
 # rsp NS ARGS...: run rsprep inside namespace NS; sets $rc and $out, logs both.
 rsp() {
 	_ns=$1; shift
+	[ -z "$modules_gated" ] || [ -e "$modules_gate" ] || modules_wait
 	out=$(rsprep "$@" --netns "$_ns" 2>&1)
 	rc=$?
 	log "+ rsprep $* --netns $_ns   => exit $rc"

@@ -10,8 +10,9 @@
 # IPVS tables and counters are per namespace, so jobs never mix them.
 #
 # Tunnel modules are VM-wide: tun.sh shows that ipip is not loaded until
-# its own rsprep loads it. So every other job of mode tun starts only once
-# tun.sh has done those checks (modules_checked), or has ended.
+# its own rsprep loads it. So in every other job of mode tun, rsprep runs
+# only once tun.sh has done those checks (modules_checked) or has ended;
+# such a job builds its cluster meanwhile (see modules_gated in lib.sh).
 #
 # A new section file with its own cluster is one more line here.
 jobs='
@@ -20,6 +21,7 @@ dr   dr   dr.sh
 nat  nat  nat.sh
 enc  tun  tun-encap.sh
 fam  tun  tun-family.sh
+mss  tun  tun-mss.sh
 '
 . /lab/lib.sh
 modes=$(sed -n 's/.*lab\.modes=\([a-z,]*\).*/\1/p' /proc/cmdline | tr , ' ')
@@ -30,7 +32,8 @@ modes=${modes:-dr tun nat}
 run_job() {
 	job=$1 _mode=$2 _t0=$(now)
 	shift 2
-	if [ "$_mode" = tun ] && [ "$1" != tun.sh ]; then modules_wait; fi
+	modules_gated=
+	if [ "$_mode" = tun ] && [ "$1" != tun.sh ]; then modules_gated=1; fi
 	for _f; do
 		_s=$(now)
 		log "=== $_f"
