@@ -92,16 +92,12 @@ func runDoctor(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
-	fpr, ok := mode.(interface{ Footprint() realserver.Footprint })
-	if !ok {
-		return fail(fmt.Errorf("doctor: mode %s does not describe its footprint", name))
-	}
 	if fs.Changed("netns") {
 		if err := enterNetns(o.netns); err != nil {
 			return fail(err)
 		}
 	}
-	fp := fpr.Footprint()
+	fp := mode.Footprint()
 	facts, err := liveFacts(fp)
 	if err != nil {
 		return fail(err)

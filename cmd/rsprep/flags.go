@@ -36,7 +36,6 @@ type options struct {
 	pinGatewayARP bool
 	gateway       string
 	gatewayMAC    string
-	act           action // set by newFlagSet: down builds a mode that only undoes
 }
 
 // modeDef is one forwarding mode on the command line.
@@ -70,11 +69,7 @@ func modeDefs() map[string]modeDef {
 				if err != nil {
 					return nil, err
 				}
-				dr := arp.DR{VIPs: vips, Pin: pin, DIP: dip, ForwardingOff: fwdOff}
-				if err := undoOnlyDIP(o, dr, &dr.DIP); err != nil {
-					return nil, err
-				}
-				return dr, nil
+				return arp.DR{VIPs: vips, Pin: pin, DIP: dip, ForwardingOff: fwdOff}, nil
 			},
 		},
 		"tun": tunDef(),
@@ -94,7 +89,6 @@ func newFlagSet(act action, name string, def modeDef, o *options) *pflag.FlagSet
 	}
 	fs := pflag.NewFlagSet(cmd, pflag.ContinueOnError)
 	fs.SortFlags = false
-	o.act = act
 	def.flags(fs, o)
 	if act != actVerify {
 		fs.BoolVar(&o.dryRun, "dry-run", false, "print the plan (the changes it would make) and change nothing")
@@ -167,9 +161,6 @@ func tunDef() modeDef {
 			if t.DIP, t.ForwardingOff, err = director(o); err != nil {
 				return nil, err
 			}
-			if err := undoOnlyDIP(o, t, &t.DIP); err != nil {
-				return nil, err
-			}
 			return t, nil
 		},
 	}
@@ -203,9 +194,6 @@ func natDef() modeDef {
 				return nil, err
 			}
 			n.Pin = pin
-			if o.act == actDown {
-				return undoOnly{n}, nil
-			}
 			return n, nil
 		},
 	}
@@ -217,9 +205,9 @@ func pinFlags(fs *pflag.FlagSet, o *options) {
 	fs.StringVar(&o.gatewayMAC, "gateway-mac", "", "with --pin-gateway-arp: the gateway's MAC (default: what it answers to an ARP probe, else its live neighbour entry)")
 }
 
-// buildPin parses the pin flags. down takes them (a unit's stop command
-// repeats the start command's flags) but needs no pin: it removes the
-// entry rsprep recorded, whatever the flags say.
+// buildPin parses the pin flags. down takes them too (a unit's stop
+// command repeats the start command's flags); the mode's ForDown drops
+// the pin.
 func buildPin(o *options) (*arp.Pin, error) {
 	if !o.pinGatewayARP {
 		if o.gateway != "" || o.gatewayMAC != "" {
@@ -242,15 +230,5 @@ func buildPin(o *options) (*arp.Pin, error) {
 		}
 		p.MAC = mac
 	}
-	if o.act == actDown {
-		return nil, p.Validate()
-	}
 	return p, nil
 }
-
-// undoOnly is a mode for down, which undoes what the record says: the host
-// need not still match the input, so a DIP whose interface has gone away
-// does not block its own teardown.
-type undoOnly struct{ realserver.Mode }
-
-func (undoOnly) Preflight(*realserver.View) error { return nil }

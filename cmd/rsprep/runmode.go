@@ -45,6 +45,9 @@ func runMode(act action, name string, args []string, stdout, stderr io.Writer) i
 	if err != nil {
 		return fail(err)
 	}
+	if act == actDown {
+		mode = mode.ForDown()
+	}
 	log := newLogger(stderr, o.verbose)
 
 	if act != actVerify && !o.dryRun {

@@ -155,7 +155,6 @@ Run 'rsprep watch MODE --help' for every flag.
 func watchFlagSet(name string, def modeDef, o *options, wo *watchOptions) *pflag.FlagSet {
 	fs := pflag.NewFlagSet("watch "+name, pflag.ContinueOnError)
 	fs.SortFlags = false
-	o.act = actApply
 	def.flags(fs, o)
 	addWatchFlags(fs, wo)
 	fs.StringVar(&o.netns, "netns", "", "act inside the named network namespace (ip netns add NAME)")
@@ -213,7 +212,6 @@ func loadTarget(path string) (watch.Target, error) {
 	}
 	def := modeDefs()[c.mode]
 	var o options
-	o.act = actApply
 	if err := c.applyTo(ownFlags(def, &o), def); err != nil {
 		return watch.Target{}, err
 	}
