@@ -41,6 +41,7 @@ type modeDef struct {
 	example string
 	flags   func(fs *pflag.FlagSet, o *options)
 	build   func(o *options) (realserver.Mode, error)
+	docs    []realserver.InvariantDoc // the man page's INVARIANTS, from the mode's package
 }
 
 func modeDefs() map[string]modeDef {

@@ -12,6 +12,7 @@ func drDef() modeDef {
 	return modeDef{
 		summary: "direct routing (ipvsadm -g): VIP /32 on lo, arp_ignore=1, arp_announce=2",
 		example: "rsprep dr --vip 192.168.79.180",
+		docs:    arp.DRInvariantDocs,
 		flags: func(fs *pflag.FlagSet, o *options) {
 			vipFlag(fs, o)
 			directorFlags(fs, o, drDIPHelp)

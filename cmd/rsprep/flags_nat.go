@@ -12,6 +12,7 @@ func natDef() modeDef {
 	return modeDef{
 		summary: "masquerading (ipvsadm -m): default route via the DIP, --keep-route destinations via the previous gateway",
 		example: "rsprep nat --dip 192.168.10.1",
+		docs:    nat.InvariantDocs,
 		flags: func(fs *pflag.FlagSet, o *options) {
 			fs.StringVar(&o.dip, "dip", "", "the director's address on this host's subnet: the new default gateway")
 			fs.StringSliceVar(&o.keepRoutes, "keep-route", nil, "destination CIDR that keeps going via the previous default gateway, e.g. a management subnet (repeatable, comma-separated)")

@@ -12,6 +12,7 @@ func tunDef() modeDef {
 	return modeDef{
 		summary: "tunnel (ipvsadm -i, --tun-type ipip|gue|gre): the decapsulating module loaded (and a fou port for GUE), its device (tunl0, gre0, ip6tnl0…) up with each VIP, arp_ignore=1, arp_announce=2, rp_filter off (or loose) for that device",
 		example: "rsprep tun --vip 192.168.79.180",
+		docs:    tunnel.InvariantDocs,
 		flags: func(fs *pflag.FlagSet, o *options) {
 			vipFlag(fs, o)
 			tunFlags(fs, o)
