@@ -135,10 +135,7 @@ func validateEntries(def modeDef, entries []systemd.Entry) error {
 	if err := setEntries(ownFlags(def, &o), entries); err != nil {
 		return err
 	}
-	m, err := def.build(&o)
-	if err == nil {
-		err = m.Validate()
-	}
+	_, err := def.mode(&o)
 	return err
 }
 

@@ -85,10 +85,7 @@ func runDoctor(args []string, stdout, stderr io.Writer) int {
 	if o.output != "text" && o.output != "json" {
 		return fail(realserver.Inputf("-o %q: doctor writes text or json", o.output))
 	}
-	mode, err := def.build(&o)
-	if err == nil {
-		err = mode.Validate()
-	}
+	mode, err := def.mode(&o)
 	if err != nil {
 		return fail(err)
 	}

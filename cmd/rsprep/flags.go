@@ -44,6 +44,19 @@ type modeDef struct {
 	docs    []realserver.InvariantDoc // the man page's INVARIANTS, from the mode's package
 }
 
+// mode builds the mode from the flags and validates it: bad input is
+// found here, before the host is read.
+func (d modeDef) mode(o *options) (realserver.Mode, error) {
+	m, err := d.build(o)
+	if err == nil {
+		err = m.Validate()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
 func modeDefs() map[string]modeDef {
 	return map[string]modeDef{
 		"dr":  drDef(),

@@ -55,10 +55,7 @@ func runInstall(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "rsprep: %s\n", oneLine(err))
 		return exitCode(err)
 	}
-	mode, err := def.build(&o)
-	if err == nil {
-		err = mode.Validate()
-	}
+	mode, err := def.mode(&o)
 	if err != nil {
 		return fail(err)
 	}

@@ -84,10 +84,7 @@ func (r *modeRun) parse(args []string) (code int, done bool) {
 // too (a unit's stop command repeats its start command's flags); down then
 // runs the mode as the mode says down runs it.
 func (r *modeRun) build() error {
-	mode, err := r.def.build(&r.o)
-	if err == nil {
-		err = mode.Validate()
-	}
+	mode, err := r.def.mode(&r.o)
 	if err != nil {
 		return err
 	}

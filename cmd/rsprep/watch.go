@@ -72,10 +72,7 @@ func runWatch(args []string, stdout, stderr io.Writer) int {
 	if err := wo.validate(o.lockWait); err != nil {
 		return fail(err)
 	}
-	mode, err := def.build(&o)
-	if err == nil {
-		err = mode.Validate()
-	}
+	mode, err := def.mode(&o)
 	if err != nil {
 		return fail(err)
 	}
@@ -215,10 +212,7 @@ func loadTarget(path string) (watch.Target, error) {
 	if err := c.applyTo(ownFlags(def, &o), def); err != nil {
 		return watch.Target{}, err
 	}
-	mode, err := def.build(&o)
-	if err == nil {
-		err = mode.Validate()
-	}
+	mode, err := def.mode(&o)
 	if err != nil {
 		return watch.Target{}, err
 	}
