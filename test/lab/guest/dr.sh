@@ -3,12 +3,7 @@
 # VIP on-link, so it must ARP for it, and only the director may answer.
 vip=10.0.1.100 n=10
 
-mk_bridge br-dr &&
-	for ns in dr-c dr-d dr-rs1 dr-rs2; do mk_ns $ns || exit 1; done &&
-	plug dr-c eth0 br-dr 10.0.1.10/24 &&
-	plug dr-d eth0 br-dr 10.0.1.2/24 &&
-	plug dr-rs1 eth0 br-dr 10.0.1.11/24 &&
-	plug dr-rs2 eth0 br-dr 10.0.1.12/24 &&
+segment br-dr dr-c=10.0.1.10/24 dr-d=10.0.1.2/24 dr-rs1=10.0.1.11/24 dr-rs2=10.0.1.12/24 &&
 	ip -n dr-d addr add $vip/32 dev eth0 &&
 	in_ns dr-d ipvsadm -A -t $vip:80 -s rr &&
 	in_ns dr-d ipvsadm -a -t $vip:80 -r 10.0.1.11:80 -g &&

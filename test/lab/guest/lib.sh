@@ -40,26 +40,39 @@ rsp() {
 	out=$(rsprep "$@" --netns "$_ns" 2>&1)
 	rc=$?
 	log "+ rsprep $* --netns $_ns   => exit $rc"
-	[ -z "$out" ] || echo "$out" | sed "s/^/  $job| /"
+	[ -z "$out" ] || echo "$out" | while IFS= read -r _l; do echo "  $job| $_l"; done
 }
 has() { case $out in *"$1"*) return 0 ;; esac; return 1; }   # has TEXT: $out contains TEXT
 oneline() { echo "$*" | tr '\n' ';' | sed 's/;$//; s/  */ /g'; }
 
 # --- topology: namespaces on bridges in the VM's own (otherwise empty) namespace
-mk_bridge() { ip link add "$1" type bridge && ip link set "$1" up; }
-mk_ns() { ip netns add "$1" && ip -n "$1" link set lo up; }
-# plug NS DEV BRIDGE ADDR/LEN...: veth pair, DEV inside NS holding the
-# addresses (IPv6 ones nodad: usable at once), peer on BRIDGE, both up.
-# Two ip processes, not one per step: under TCG each costs ~85 ms of CPU.
-plug() {
-	_ns=$1 _dev=$2 _br=$3 _b=
-	shift 3
-	for _a; do
-		case $_a in *:*) _b="${_b}addr add $_a dev $_dev nodad\n" ;; *) _b="${_b}addr add $_a dev $_dev\n" ;; esac
+# segment BRIDGE NS[/DEV]=ADDR/LEN[,ADDR/LEN...]...: bridge BRIDGE, up, and
+# for each argument a veth pair: DEV (default eth0) inside NS (made if new,
+# with lo up) holding the addresses (IPv6 ones nodad: usable at once), its
+# peer NS-N (for ethN) on the bridge; all up. One ip process for the VM's
+# namespace and one per NS, not one per step: under TCG each costs ~85 ms of
+# CPU, and the jobs share two CPUs.
+segment() {
+	_b="link add $1 type bridge\nlink set $1 up\n" _br=$1
+	shift
+	for _p; do
+		_nsdev "$_p"
+		[ -e "/run/netns/$_ns" ] || _b="${_b}netns add $_ns\n"
+		_b="${_b}link add $_ns-${_dev#eth} master $_br up type veth peer name $_dev netns $_ns\n"
 	done
-	ip link add "$_ns-${_dev#eth}" master "$_br" up type veth peer name "$_dev" netns "$_ns" &&
-		printf "${_b}link set $_dev up\n" | ip -n "$_ns" -batch -
+	printf "$_b" | ip -batch - || return 1
+	for _p; do
+		_nsdev "$_p"
+		_b="link set lo up\n" _ifs=$IFS
+		IFS=,
+		for _a in ${_p#*=}; do
+			case $_a in *:*) _b="${_b}addr add $_a dev $_dev nodad\n" ;; *) _b="${_b}addr add $_a dev $_dev\n" ;; esac
+		done
+		IFS=$_ifs
+		printf "${_b}link set $_dev up\n" | ip -n "$_ns" -batch - || return 1
+	done
 }
+_nsdev() { _ns=${1%%=*} _dev=eth0; case $_ns in */*) _dev=${_ns#*/} _ns=${_ns%/*} ;; esac; }
 mac() { ip -n "$1" -o link show "$2" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p'; }
 # web NS: busybox httpd on port 80 whose page names NS
 web() {
@@ -184,11 +197,8 @@ same() {
 # like a RHEL host: strict rp_filter on all and default. Sets d_mac, rs1_mac,
 # rs2_mac for arp_who.
 tun_cluster() {
-	mk_bridge "br-$1" || return 1
-	for _r in c:10 d:2 rs1:11 rs2:12; do
-		_ns=$1-${_r%%:*} _h=${_r#*:}
-		mk_ns "$_ns" && plug "$_ns" eth0 "br-$1" "10.0.$2.$_h/24" "fd00:$2::$_h/64" || return 1
-	done
+	segment "br-$1" "$1-c=10.0.$2.10/24,fd00:$2::10/64" "$1-d=10.0.$2.2/24,fd00:$2::2/64" \
+		"$1-rs1=10.0.$2.11/24,fd00:$2::11/64" "$1-rs2=10.0.$2.12/24,fd00:$2::12/64" || return 1
 	for _rs in rs1 rs2; do
 		web "$1-$_rs" &&
 			in_ns "$1-$_rs" sysctl -qw net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.default.rp_filter=1 || return 1

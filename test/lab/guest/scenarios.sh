@@ -52,6 +52,10 @@ read -r busy0 total0 <<EOF
 $(cpu_ticks)
 EOF
 
+# The first `ip netns add` makes /run/netns a shared mount point; two at
+# once could stack two bind mounts and hide each other's namespaces.
+ip netns add lab.first && ip netns del lab.first
+
 pids=
 while read -r _name _mode _files; do
 	[ -n "$_name" ] || continue

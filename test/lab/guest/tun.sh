@@ -4,12 +4,7 @@
 # the ARP rule of DR applies too.
 vip=10.0.2.100 n=10
 
-mk_bridge br-tun &&
-	for ns in tun-c tun-d tun-rs1 tun-rs2; do mk_ns $ns || exit 1; done &&
-	plug tun-c eth0 br-tun 10.0.2.10/24 &&
-	plug tun-d eth0 br-tun 10.0.2.2/24 &&
-	plug tun-rs1 eth0 br-tun 10.0.2.11/24 &&
-	plug tun-rs2 eth0 br-tun 10.0.2.12/24 &&
+segment br-tun tun-c=10.0.2.10/24 tun-d=10.0.2.2/24 tun-rs1=10.0.2.11/24 tun-rs2=10.0.2.12/24 &&
 	ip -n tun-d addr add $vip/32 dev eth0 &&
 	in_ns tun-d ipvsadm -A -t $vip:80 -s rr &&
 	in_ns tun-d ipvsadm -a -t $vip:80 -r 10.0.2.11:80 -i &&
