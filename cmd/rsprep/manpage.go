@@ -71,7 +71,7 @@ var modeInvariantDocs = map[string][]invariantDoc{
 		{"module.sit", "for an IPv6 VIP over an IPv4 underlay: sit0 exists (module sit)."},
 		{"link.sit0", "for an IPv6 VIP over an IPv4 underlay: sit0 is up."},
 		{"tunnel.mode", "for an IPv4 VIP over an IPv6 underlay: ip6tnl0 accepts IPv4 inside (mode any or ipip6; it starts as ip6ip6)."},
-		{"mss.clamp", "with --mss N|auto: a rule from each IPv4 VIP to rsprep's table 7301, whose routes copy main's with advmss N."},
+		{"mss.clamp", "with --mss N|auto: a rule from each VIP (ip -6 rule for an IPv6 one) to rsprep's table 7301, whose routes copy main's of the VIP's family with advmss N."},
 	},
 	"nat": {
 		{"dip.onlink", "the DIP is in a directly connected subnet of an up interface and is not this host's own address (checked before anything changes)."},
