@@ -2,13 +2,13 @@
 # real servers are IPv6 addresses (ipvsadm -a -t VIP:80 -r [RIP6]:80 -i
 # --tun-type gue --tun-port 6080, and --tun-type gre), each with the full
 # proof of tun_prove and one negative control of its own piece; then --mss
-# for an IPv6 VIP. Self-contained: its own cluster e6 (10.0.5.0/24,
+# for an IPv6 VIP (over IPv4 real servers). Self-contained: its own cluster e6 (10.0.5.0/24,
 # fd00:5::/64), nothing read from or left for other sections.
 n=4 tprobe=
 tun_cluster e6 5 &&
 	tun_service e6 10.0.5.100 "[fd00:5::11]" "[fd00:5::12]" --tun-type gue --tun-port 6080 &&
 	tun_service e6 10.0.5.101 "[fd00:5::11]" "[fd00:5::12]" --tun-type gre &&
-	tun_service e6 fd00:5::102 "[fd00:5::11]" "[fd00:5::12]" ||
+	tun_service e6 fd00:5::102 10.0.5.11 10.0.5.12 ||
 	{ fail e6.setup "building the IPv6-underlay cluster failed, see the console log"; exit 1; }
 e6_before=$(snap e6-rs1)
 
@@ -29,12 +29,12 @@ tun_break gre6 e6 10.0.5.101 link.ip6gre0 "/usr/sbin/ip link set ip6gre0 down" $
 tun_down gre6 e6 10.0.5.101 $gre6
 verdict '! ip -n e6-rs1 link show ip6gre0 | grep -q "[<,]UP[,>]"' gre6.down.ip6gre0 "ip6gre0 down again after down"
 
-# MSS for an IPv6 VIP (over IPv6 real servers, ip6ip6): --mss 1400 clamps
+# MSS for an IPv6 VIP (over IPv4 real servers: sit0): --mss 1400 clamps
 # what the real servers advertise on connections to the VIP, and nothing
 # else (tcpmss reads TCP_INFO snd_mss: the advertised MSS less 12 bytes of
 # timestamps). Without it: 1500 - 60 (IPv6+TCP) = 1440, so 1428.
-vip6=fd00:5::102 mss6="--underlay ipv6 --mss 1400"
-for rs in rs1 rs2; do rsp e6-$rs tun --vip $vip6; done
+vip6=fd00:5::102 mss6="--underlay ipv4 --mss 1400"
+for rs in rs1 rs2; do rsp e6-$rs tun --vip $vip6 --underlay ipv4; done
 via=$(ip netns exec e6-c tcpmss "[$vip6]:80" 2>&1)
 verdict '[ "$via" -gt 1400 ] 2>/dev/null' mss6.control "without --mss, the client's snd_mss through the IPv6 VIP is ${via:-nothing}"
 for rs in rs1 rs2; do
