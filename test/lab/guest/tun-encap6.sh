@@ -54,6 +54,30 @@ tun_down mss6 e6 $vip6 $mss6
 rules=$(ip -n e6-rs1 -6 rule show | grep -c 7301) table=$(ip -n e6-rs1 -6 route show table 7301 | wc -l)
 verdict '[ "$rules" = 0 ] && [ "$table" = 0 ]' mss6.down "after down: $rules IPv6 rules and $table IPv6 routes of table 7301 left"
 
+# An IPv6 VIP over IPv6 real servers (ip6ip6 on ip6tnl0), with --mss auto:
+# 1500 - 60 (IPv6+TCP) - 40 (IPv6 underlay) = 1400. The director's VIP is
+# deprecated (preferred_lft 0): else its source address selection picks
+# the VIP /128 as the outer source to the RIPs (the longest match, capped
+# at each address's prefix length, prefers a /128 to the /64), and the
+# real servers, which hold the VIP, drop a tunnel packet whose outer
+# source is one of their own addresses (ip6_tnl_rcv_ctl): in this lab,
+# no answer at all with the VIP preferred.
+vip66=fd00:5::103 auto66="--mss auto"
+ip -n e6-d addr add $vip66/128 dev eth0 nodad preferred_lft 0 &&
+	ip netns exec e6-d ipvsadm -A -t "[$vip66]:80" -s rr &&
+	ip netns exec e6-d ipvsadm -a -t "[$vip66]:80" -r "[fd00:5::11]:80" -i &&
+	ip netns exec e6-d ipvsadm -a -t "[$vip66]:80" -r "[fd00:5::12]:80" -i ||
+	fail ip6ip6.setup "the IPv6-in-IPv6 service failed, see the console log"
+for rs in rs1 rs2; do rsp e6-$rs tun --vip $vip66 $auto66; done
+rsp e6-rs1 verify tun --vip $vip66 $auto66
+verdict '[ $rc -eq 0 ] && has "auto: MTU 1500 of eth0 - 60 IPv6+TCP + 40 IPv6 underlay"' ip6ip6.verify \
+	"verify $auto66 exits $rc$(has "auto: MTU 1500 of eth0 - 60 IPv6+TCP + 40 IPv6 underlay" && echo ", auto chose 1500 - 60 - 40")"
+hits e6-c "http://[$vip66]/" 4
+verdict '[ $h1 -gt 0 ] && [ $h2 -gt 0 ] && [ $h0 -eq 0 ]' ip6ip6.traffic "rs1=$h1 rs2=$h2 unanswered=$h0 of 4"
+via1=$(ip netns exec e6-c tcpmss "[$vip66]:80" 2>&1) via2=$(ip netns exec e6-c tcpmss "[$vip66]:80" 2>&1)
+verdict '[ "$via1" = 1388 ] && [ "$via2" = 1388 ]' ip6ip6.mss.auto "client snd_mss via the IPv6 VIP with --mss auto: $via1, $via2 (1400 less 12 of timestamps)"
+tun_down ip6ip6 e6 $vip66 $auto66
+
 same e6.down.state "ip addr and sysctls (tunnel devices aside)" \
 	"$(echo "$e6_before" | grep -v -e tunl0 -e gre -e erspan -e ip6tnl0 -e sit0)" \
 	"$(snap e6-rs1 | grep -v -e tunl0 -e gre -e erspan -e ip6tnl0 -e sit0)"
