@@ -2,6 +2,7 @@ package realserver
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 	"sort"
 	"strings"
@@ -161,11 +162,11 @@ func (c Change) String() string {
 		}
 		return s
 	case KindRouteAdd:
-		return "ip route add " + c.Route.String()
+		return c.Route.ip() + "route add " + c.Route.String()
 	case KindRouteReplace:
-		return "ip route replace " + c.Route.String()
+		return c.Route.ip() + "route replace " + c.Route.String()
 	case KindRouteDel:
-		return "ip route del " + c.Route.String()
+		return c.Route.ip() + "route del " + c.Route.String()
 	case KindNeighSet:
 		return fmt.Sprintf("ip neigh replace %s lladdr %s dev %s nud permanent", c.Neigh.IP, c.Neigh.MAC, c.Neigh.Link)
 	case KindNeighDel:
@@ -177,12 +178,22 @@ func (c Change) String() string {
 	case KindTunnelMode:
 		return fmt.Sprintf("ip -6 tunnel change %s mode %s", c.Link, TunnelMode(c.To))
 	case KindRuleAdd:
-		return "ip rule add " + c.Rule.String()
+		return ipOf(c.Rule.Src.Addr()) + "rule add " + c.Rule.String()
 	case KindRuleDel:
-		return "ip rule del " + c.Rule.String()
+		return ipOf(c.Rule.Src.Addr()) + "rule del " + c.Rule.String()
 	}
 	return string(c.Kind)
 }
+
+// ipOf is the ip command for ip's family: "ip " or "ip -6 ".
+func ipOf(ip netip.Addr) string {
+	if ip.Is6() {
+		return "ip -6 "
+	}
+	return "ip "
+}
+
+func (r Route) ip() string { return ipOf(r.Dst.Addr()) }
 
 // String renders a route the way `ip route` does.
 func (r Route) String() string {
