@@ -104,17 +104,14 @@ func (s *Sim) AddRoute(r Route) error {
 	if r.Link != "" && s.findLink(r.Link) < 0 {
 		return fmt.Errorf("route %s: %w", r, syscall.ENODEV)
 	}
-	same := func(x Route) bool { return x.Table == r.Table && x.Dst == r.Dst && x.Metric == r.Metric }
-	i := slices.IndexFunc(s.routes, same)
+	// Like the kernel's replace: the first route of that destination and
+	// metric is replaced, unless the same route stands further on (then it
+	// is a duplicate: EEXIST).
+	if ReplaceIsDuplicate(s.routes, r) {
+		return fmt.Errorf("route %s: %w", r, syscall.EEXIST)
+	}
+	i := slices.IndexFunc(s.routes, func(x Route) bool { return x.Table == r.Table && x.Dst == r.Dst && x.Metric == r.Metric })
 	if i >= 0 {
-		// Like the kernel's replace: the first route of that destination
-		// and metric is replaced, unless an identical one stands further
-		// on (then it is a duplicate: EEXIST).
-		for _, x := range s.routes[i+1:] {
-			if same(x) && x.Gw == r.Gw && x.Link == r.Link {
-				return fmt.Errorf("route %s: %w", r, syscall.EEXIST)
-			}
-		}
 		s.routes[i] = r
 	} else {
 		s.routes = append(s.routes, r)
