@@ -22,6 +22,7 @@ nat  nat  nat.sh
 enc  tun  tun-encap.sh
 fam  tun  tun-family.sh
 mss  tun  tun-mss.sh
+enc6 tun  tun-encap6.sh
 '
 . /lab/lib.sh
 modes=$(sed -n 's/.*lab\.modes=\([a-z,]*\).*/\1/p' /proc/cmdline | tr , ' ')
