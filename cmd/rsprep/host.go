@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -58,7 +59,14 @@ func openNamespace(netnsGiven bool, name string, log *slog.Logger) (*kernel.Host
 	return host, realserver.State{Dir: stateDir(), Netns: id, Log: log}, nil
 }
 
-// enterNetns moves the (locked) main thread into a named network namespace.
+// enterNetns moves the main goroutine's thread into a named network
+// namespace, and locks the goroutine to it for good: every kernel call then
+// runs on that thread, and netlink sockets and /proc/sys/net belong to the
+// namespace of the thread that opens them. Without --netns every thread is
+// in the namespace already, and the lock is not taken: a locked main
+// thread makes the runtime start a template thread and hand the processor
+// back and forth on every block (13 context switches and 0.3 ms of CPU in
+// a 5 ms apply).
 func enterNetns(name string) error {
 	if name == "" || strings.ContainsAny(name, "/") || name == "." || name == ".." {
 		return realserver.Inputf("--netns %q is not a namespace name", name)
@@ -71,6 +79,7 @@ func enterNetns(name string) error {
 		return fmt.Errorf("opening network namespace %s: %w", name, err)
 	}
 	defer h.Close()
+	runtime.LockOSThread() // never unlocked: the thread is no longer the process's
 	if err := netns.Set(h); err != nil {
 		return fmt.Errorf("entering network namespace %s: %w", name, hostError(err))
 	}
