@@ -1,5 +1,5 @@
 // Package kernel is the Linux implementation of realserver.Host: rtnetlink
-// through vishvananda/netlink, sysctls through go-sysctl.
+// through vishvananda/netlink, sysctls as plain files (sysctl.go).
 //
 // It acts in the network namespace of the thread that calls New; the
 // caller keeps all calls on that thread (see cmd/rsprep's netns handling).
@@ -31,7 +31,6 @@ type Host struct {
 	addrsSeen int                     // addresses in the last dump, to size the next
 	links     map[string]netlink.Link // by name, refreshed on a miss
 	names     map[int]string          // link names by index, from the last link dump
-	sysctls   sysctlClients
 
 	// dumpsSent counts the dump requests sent, by table ("link",
 	// "address", …), retries included: tests assert on it that a run
@@ -55,7 +54,7 @@ func New() (*Host, error) {
 		h.Close()
 		return nil, fmt.Errorf("opening rtnetlink: %w", err)
 	}
-	return &Host{nl: h, rtnl: r, sysctls: sysctlClients{}, dumpsSent: map[string]int{}}, nil
+	return &Host{nl: h, rtnl: r, dumpsSent: map[string]int{}}, nil
 }
 
 // Close releases the netlink sockets.
