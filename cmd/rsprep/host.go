@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
-	"strconv"
 	"strings"
 
 	"github.com/vishvananda/netns"
@@ -16,23 +15,18 @@ import (
 	"github.com/rsprep/rsprep/realserver/kernel"
 )
 
-// capNetAdmin is CAP_NET_ADMIN's bit in /proc/self/status CapEff.
-const capNetAdmin = 12
-
 // needNetAdmin refuses to start a change without CAP_NET_ADMIN, before
-// anything is touched, rather than failing half-way.
+// anything is touched, rather than failing half-way. capget(2) asks the
+// kernel directly; /proc/self/status, which says the same, costs the
+// kernel a whole report to generate (~0.1 ms of a 5 ms apply).
 func needNetAdmin() error {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData // version 3: capabilities 0-31, then 32-63
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
 		return fmt.Errorf("reading capabilities: %w", err)
 	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if hex, ok := strings.CutPrefix(line, "CapEff:"); ok {
-			caps, err := strconv.ParseUint(strings.TrimSpace(hex), 16, 64)
-			if err == nil && caps&(1<<capNetAdmin) != 0 {
-				return nil
-			}
-		}
+	if data[0].Effective&(1<<unix.CAP_NET_ADMIN) != 0 {
+		return nil
 	}
 	return errors.New("needs root (CAP_NET_ADMIN) to change the host; verify works without it")
 }
