@@ -8,7 +8,6 @@ package kernel
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -80,72 +79,10 @@ func retryDump[T any](what string, dump func() ([]T, error)) ([]T, error) {
 	}
 }
 
-// Links implements realserver.Host.
-func (h *Host) Links() ([]realserver.Link, error) {
-	ls, err := retryDump("link", func() ([]netlink.Link, error) {
-		h.dumpsSent["link"]++
-		return h.nl.LinkList()
-	})
-	if err != nil {
-		return nil, err
-	}
-	h.links = make(map[string]netlink.Link, len(ls))
-	h.names = make(map[int]string, len(ls))
-	out := make([]realserver.Link, 0, len(ls))
-	for _, l := range ls {
-		a := l.Attrs()
-		h.links[a.Name] = l
-		h.names[a.Index] = a.Name
-		out = append(out, realserver.Link{
-			Name:     a.Name,
-			Index:    a.Index,
-			Type:     l.Type(),
-			Up:       a.Flags&net.FlagUp != 0,
-			NoARP:    a.RawFlags&unix.IFF_NOARP != 0,
-			Loopback: a.Flags&net.FlagLoopback != 0,
-			MTU:      a.MTU,
-		})
-	}
-	return out, nil
-}
-
-func (h *Host) link(name string) (netlink.Link, error) {
-	if l, ok := h.links[name]; ok {
-		return l, nil
-	}
-	l, err := h.nl.LinkByName(name)
-	if err != nil {
-		return nil, fmt.Errorf("finding link %s: %w", name, err)
-	}
-	if h.links == nil {
-		h.links = map[string]netlink.Link{}
-	}
-	h.links[name] = l
-	return l, nil
-}
-
 func isGone(err error) bool {
 	var nf netlink.LinkNotFoundError
 	return errors.As(err, &nf) || errors.Is(err, unix.EADDRNOTAVAIL) || errors.Is(err, unix.ENOENT) ||
 		errors.Is(err, unix.ESRCH) || errors.Is(err, unix.ENODEV)
-}
-
-// SetLinkUp implements realserver.Host.
-func (h *Host) SetLinkUp(name string, up bool) error {
-	l, err := h.link(name)
-	if err != nil {
-		return err
-	}
-	if up {
-		err = h.nl.LinkSetUp(l)
-	} else {
-		err = h.nl.LinkSetDown(l)
-	}
-	delete(h.links, name) // flags changed
-	if err != nil {
-		return fmt.Errorf("setting %s up=%v: %w", name, up, err)
-	}
-	return nil
 }
 
 // LoadModule implements realserver.Host with modprobe, which also finds
