@@ -22,6 +22,9 @@ type State struct {
 	Dir   string // DefaultStateDir unless testing
 	Netns Netns
 	Log   *slog.Logger // says which stale records it removed; nil: silent
+	// Cache, if set, keeps the record between the runs of one
+	// long-running caller (ApplyLocked); nil: every run reads it.
+	Cache *RecordCache
 }
 
 func (s State) base() string { return filepath.Join(s.Dir, s.Netns.key()) }
@@ -39,8 +42,7 @@ func (s State) LoadWhile(f func()) (*Record, error) {
 	}
 	ch := make(chan loaded, 1)
 	go func() {
-		s.removeDead()
-		rec, err := s.Load()
+		rec, err := s.Cache.load(s)
 		ch <- loaded{rec, err}
 	}()
 	f()

@@ -20,7 +20,8 @@ func (s State) Engine(host Host, mode string, log *slog.Logger) (*Engine, error)
 // ApplyLocked is one apply as a long-running caller (rsprep watch) makes
 // it: take the namespace's lock (waiting at most wait), apply invs through
 // the Engine (record, rollback), and release the lock at once, so that
-// verify, apply and down by hand keep working between repairs.
+// verify, apply and down by hand keep working between repairs. With
+// s.Cache the record is read only when somebody else wrote it since.
 func (s State) ApplyLocked(host Host, mode string, invs []Invariant, log *slog.Logger, wait time.Duration) (Result, error) {
 	unlock, err := s.Lock(wait)
 	if err != nil {
@@ -31,5 +32,7 @@ func (s State) ApplyLocked(host Host, mode string, invs []Invariant, log *slog.L
 	if err != nil {
 		return Result{Mode: mode}, err
 	}
-	return eng.Apply(invs, false)
+	res, err := eng.Apply(invs, false)
+	s.Cache.keep(s, eng.Record, err)
+	return res, err
 }
