@@ -25,7 +25,7 @@ const dumpRetries = 5
 
 // Host talks to the kernel of the calling thread's network namespace.
 type Host struct {
-	nl        *netlink.Handle
+	nlh       *netlink.Handle         // opened on first use (nl): DR's runs never need it
 	rtnl      *rtnl                   // addresses: pipelined writes, dumps parsed in place
 	addrsSeen int                     // addresses in the last dump, to size the next
 	links     map[string]netlink.Link // by name, refreshed on a miss
@@ -37,28 +37,43 @@ type Host struct {
 	dumpsSent map[string]int
 }
 
-// New opens the rtnetlink sockets, each reused for every request: a socket
-// per request would cost a syscall round trip per VIP.
+// New opens the rtnetlink socket that links, addresses and sysctls need,
+// reused for every request: a socket per request would cost a syscall
+// round trip per VIP. vishvananda/netlink's handle (routes, neighbours,
+// rules, fou) is opened when first needed, on the same thread (see the
+// package comment): a DR run never needs it, and opening it cost a socket,
+// its registration with the runtime's poller and a timeout, ~2% of a cold
+// N=1 apply.
 func New() (*Host, error) {
-	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
-	if err != nil {
-		return nil, fmt.Errorf("opening rtnetlink: %w", err)
-	}
-	if err := h.SetSocketTimeout(10 * time.Second); err != nil {
-		h.Close()
-		return nil, fmt.Errorf("setting the rtnetlink timeout: %w", err)
-	}
 	r, err := openRtnl()
 	if err != nil {
-		h.Close()
 		return nil, fmt.Errorf("opening rtnetlink: %w", err)
 	}
-	return &Host{nl: h, rtnl: r, dumpsSent: map[string]int{}}, nil
+	return &Host{rtnl: r, dumpsSent: map[string]int{}}, nil
+}
+
+// nl is vishvananda/netlink's handle, opened on first use.
+func (h *Host) nl() (*netlink.Handle, error) {
+	if h.nlh != nil {
+		return h.nlh, nil
+	}
+	nh, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+	if err != nil {
+		return nil, fmt.Errorf("opening rtnetlink: %w", err)
+	}
+	if err := nh.SetSocketTimeout(10 * time.Second); err != nil {
+		nh.Close()
+		return nil, fmt.Errorf("setting the rtnetlink timeout: %w", err)
+	}
+	h.nlh = nh
+	return nh, nil
 }
 
 // Close releases the netlink sockets.
 func (h *Host) Close() {
-	h.nl.Close()
+	if h.nlh != nil {
+		h.nlh.Close()
+	}
 	h.rtnl.close()
 }
 

@@ -19,7 +19,7 @@ import (
 // same fields from vishvananda/netlink's LinkList.
 func asNetlinkReads(t *testing.T, h *Host) []realserver.Link {
 	t.Helper()
-	ls, err := h.nl.LinkList()
+	ls, err := mustNL(t, h).LinkList()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func TestLinksReadLikeNetlinkLinkList(t *testing.T) {
 			t.Errorf("Links: %v, want at least lo and the veth pair", got)
 		}
 		for _, l := range got {
-			nl, err := h.nl.LinkByName(l.Name)
+			nl, err := mustNL(t, h).LinkByName(l.Name)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -84,7 +84,7 @@ func TestLinkByNameAndSetLinkUp(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want, _ := h.nl.LinkByName("late0"); l.Attrs().Index != want.Attrs().Index {
+		if want, _ := mustNL(t, h).LinkByName("late0"); l.Attrs().Index != want.Attrs().Index {
 			t.Errorf("late0 index %d, want %d", l.Attrs().Index, want.Attrs().Index)
 		}
 		if _, err := h.link("nosuch0"); !isGone(err) {
@@ -189,4 +189,14 @@ func asKernelSends(b []byte) bool {
 		}
 	})
 	return ok
+}
+
+// mustNL is the host's vishvananda/netlink handle, for comparisons.
+func mustNL(t *testing.T, h *Host) *netlink.Handle {
+	t.Helper()
+	nl, err := h.nl()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return nl
 }
