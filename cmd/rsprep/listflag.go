@@ -55,6 +55,9 @@ func (l *listValue) Set(val string) error {
 func (l *listValue) Type() string { return "stringSlice" }
 
 func (l *listValue) String() string {
+	if len(*l.value) == 0 {
+		return "[]" // as CSV writes it; asked for at every start (pflag's DefValue)
+	}
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
 	w.Write(*l.value)
