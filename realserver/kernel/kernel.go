@@ -1,5 +1,5 @@
 // Package kernel is the Linux implementation of realserver.Host: rtnetlink
-// through vishvananda/netlink, sysctls as plain files (sysctl.go).
+// through vishvananda/netlink, sysctls through go-sysctl.
 //
 // It acts in the network namespace of the thread that calls New; the
 // caller keeps all calls on that thread (see cmd/rsprep's netns handling).
@@ -30,6 +30,7 @@ type Host struct {
 	addrsSeen int                     // addresses in the last dump, to size the next
 	links     map[string]netlink.Link // by name, refreshed on a miss
 	names     map[int]string          // link names by index, from the last link dump
+	sysctls   sysctlClients
 
 	// dumpsSent counts the dump requests sent, by table ("link",
 	// "address", …), retries included: tests assert on it that a run
@@ -49,7 +50,7 @@ func New() (*Host, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening rtnetlink: %w", err)
 	}
-	return &Host{rtnl: r, dumpsSent: map[string]int{}}, nil
+	return &Host{rtnl: r, sysctls: sysctlClients{}, dumpsSent: map[string]int{}}, nil
 }
 
 // nl is vishvananda/netlink's handle, opened on first use.
