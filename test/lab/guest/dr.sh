@@ -3,22 +3,17 @@
 # VIP on-link, so it must ARP for it, and only the director may answer.
 vip=10.0.1.100 n=10
 
-mk_bridge br-dr &&
-	for ns in dr-c dr-d dr-rs1 dr-rs2; do mk_ns $ns || exit 1; done &&
-	plug dr-c eth0 br-dr 10.0.1.10/24 &&
-	plug dr-d eth0 br-dr 10.0.1.2/24 &&
-	plug dr-rs1 eth0 br-dr 10.0.1.11/24 &&
-	plug dr-rs2 eth0 br-dr 10.0.1.12/24 &&
+segment br-dr dr-c=10.0.1.10/24 dr-d=10.0.1.2/24 dr-rs1=10.0.1.11/24 dr-rs2=10.0.1.12/24 &&
 	ip -n dr-d addr add $vip/32 dev eth0 &&
-	ip netns exec dr-d ipvsadm -A -t $vip:80 -s rr &&
-	ip netns exec dr-d ipvsadm -a -t $vip:80 -r 10.0.1.11:80 -g &&
-	ip netns exec dr-d ipvsadm -a -t $vip:80 -r 10.0.1.12:80 -g &&
+	in_ns dr-d ipvsadm -A -t $vip:80 -s rr &&
+	in_ns dr-d ipvsadm -a -t $vip:80 -r 10.0.1.11:80 -g &&
+	in_ns dr-d ipvsadm -a -t $vip:80 -r 10.0.1.12:80 -g &&
 	web dr-rs1 && web dr-rs2 ||
 	{ fail dr.setup "building the DR cluster failed, see the console log"; exit 1; }
 d_mac=$(mac dr-d eth0) rs1_mac=$(mac dr-rs1 eth0) rs2_mac=$(mac dr-rs2 eth0)
 
 # Negative controls, before rsprep touches anything.
-hits dr-c http://$vip/ 2 3
+hits dr-c http://$vip/ 2 $control_wait
 verdict '[ $h0 -eq 2 ]' dr.control.unprepared "$h0 of 2 requests unanswered without rsprep"
 # The classic half-done setup: the VIP on lo but no ARP sysctls. Both real
 # servers then answer ARP for the VIP. Undone right after, before the snapshot.
@@ -85,7 +80,7 @@ verdict '[ $rc -eq 1 ] && [ "$states" = "lost open/1460" ]' dr.probe.vip-removed
 rsp dr-rs1 dr --vip $vip
 rsp dr-rs1 verify dr --vip $vip
 verdict '[ $rc -eq 0 ]' dr.drift.vip.repaired "after rsprep dr, verify exits $rc"
-ip netns exec dr-rs2 sysctl -qw net.ipv4.conf.all.arp_ignore=0
+in_ns dr-rs2 sysctl -qw net.ipv4.conf.all.arp_ignore=0
 rsp dr-rs2 verify dr --vip $vip
 verdict '[ $rc -eq 1 ] && has arp.ignore' dr.drift.sysctl "all.arp_ignore=0: verify exits $rc$(has arp.ignore && echo ', names arp.ignore')"
 rsp dr-rs2 dr --vip $vip

@@ -5,25 +5,19 @@
 # absent), so without rsprep their replies never reach the director.
 vip=10.0.3.100 dip=10.0.4.1 n=10
 
-mk_bridge br-natc && mk_bridge br-natr &&
-	for ns in nat-c nat-d nat-rs1 nat-rs2; do mk_ns $ns || exit 1; done &&
-	plug nat-c eth0 br-natc 10.0.3.10/24 &&
+segment br-natc nat-c=10.0.3.10/24 nat-d=10.0.3.2/24,$vip/32 &&
+	segment br-natr nat-d/eth1=$dip/24 nat-rs1=10.0.4.11/24 nat-rs2=10.0.4.12/24 &&
 	ip -n nat-c route add default via 10.0.3.2 &&
-	plug nat-d eth0 br-natc 10.0.3.2/24 &&
-	plug nat-d eth1 br-natr $dip/24 &&
-	ip -n nat-d addr add $vip/32 dev eth0 &&
-	ip netns exec nat-d sysctl -qw net.ipv4.ip_forward=1 &&
-	plug nat-rs1 eth0 br-natr 10.0.4.11/24 &&
-	plug nat-rs2 eth0 br-natr 10.0.4.12/24 &&
+	in_ns nat-d sysctl -qw net.ipv4.ip_forward=1 &&
 	ip -n nat-rs1 route add default via 10.0.4.254 &&
 	ip -n nat-rs2 route add default via 10.0.4.254 &&
-	ip netns exec nat-d ipvsadm -A -t $vip:80 -s rr &&
-	ip netns exec nat-d ipvsadm -a -t $vip:80 -r 10.0.4.11:80 -m &&
-	ip netns exec nat-d ipvsadm -a -t $vip:80 -r 10.0.4.12:80 -m &&
+	in_ns nat-d ipvsadm -A -t $vip:80 -s rr &&
+	in_ns nat-d ipvsadm -a -t $vip:80 -r 10.0.4.11:80 -m &&
+	in_ns nat-d ipvsadm -a -t $vip:80 -r 10.0.4.12:80 -m &&
 	web nat-rs1 && web nat-rs2 ||
 	{ fail nat.setup "building the NAT cluster failed, see the console log"; exit 1; }
 
-hits nat-c http://$vip/ 2 3
+hits nat-c http://$vip/ 2 $control_wait
 verdict '[ $h0 -eq 2 ]' nat.control.unprepared "$h0 of 2 requests unanswered without rsprep"
 
 routes1=$(ip -n nat-rs1 route show) routes2=$(ip -n nat-rs2 route show)

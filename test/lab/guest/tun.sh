@@ -4,16 +4,11 @@
 # the ARP rule of DR applies too.
 vip=10.0.2.100 n=10
 
-mk_bridge br-tun &&
-	for ns in tun-c tun-d tun-rs1 tun-rs2; do mk_ns $ns || exit 1; done &&
-	plug tun-c eth0 br-tun 10.0.2.10/24 &&
-	plug tun-d eth0 br-tun 10.0.2.2/24 &&
-	plug tun-rs1 eth0 br-tun 10.0.2.11/24 &&
-	plug tun-rs2 eth0 br-tun 10.0.2.12/24 &&
+segment br-tun tun-c=10.0.2.10/24 tun-d=10.0.2.2/24 tun-rs1=10.0.2.11/24 tun-rs2=10.0.2.12/24 &&
 	ip -n tun-d addr add $vip/32 dev eth0 &&
-	ip netns exec tun-d ipvsadm -A -t $vip:80 -s rr &&
-	ip netns exec tun-d ipvsadm -a -t $vip:80 -r 10.0.2.11:80 -i &&
-	ip netns exec tun-d ipvsadm -a -t $vip:80 -r 10.0.2.12:80 -i &&
+	in_ns tun-d ipvsadm -A -t $vip:80 -s rr &&
+	in_ns tun-d ipvsadm -a -t $vip:80 -r 10.0.2.11:80 -i &&
+	in_ns tun-d ipvsadm -a -t $vip:80 -r 10.0.2.12:80 -i &&
 	web tun-rs1 && web tun-rs2 ||
 	{ fail tun.setup "building the TUN cluster failed, see the console log"; exit 1; }
 d_mac=$(mac tun-d eth0) rs1_mac=$(mac tun-rs1 eth0) rs2_mac=$(mac tun-rs2 eth0)
@@ -21,12 +16,12 @@ d_mac=$(mac tun-d eth0) rs1_mac=$(mac tun-rs1 eth0) rs2_mac=$(mac tun-rs2 eth0)
 # all and default (a tunl0 created later inherits default). rsprep must see
 # that the effective value is max(all, tunl0).
 for rs in tun-rs1 tun-rs2; do
-	ip netns exec $rs sysctl -qw net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.default.rp_filter=1
+	in_ns $rs sysctl -qw net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.default.rp_filter=1
 done
 
 # Negative controls, before rsprep.
 verdict '! grep -q "^ipip " /proc/modules' tun.control.no-ipip "ipip not loaded before rsprep"
-hits tun-c http://$vip/ 2 3
+hits tun-c http://$vip/ 2 $control_wait
 verdict '[ $h0 -eq 2 ]' tun.control.unprepared "$h0 of 2 requests unanswered without rsprep"
 
 # rsprep probe from the director, through IPIP as IPVS sends it. Without
@@ -55,6 +50,7 @@ verdict '[ -n "$plan" ] && [ "$plan" = "$made" ] && echo "$plan" | grep -q "^ip 
 rsp tun-rs2 tun --vip $vip
 verdict '[ $rc -eq 0 ]' tun.apply.rs2 "rsprep tun exits $rc"
 verdict 'grep -q "^ipip " /proc/modules' tun.module "ipip loaded by rsprep: $(grep -q '^ipip ' /proc/modules && echo yes || echo no)"
+modules_checked   # the other TUN jobs may load tunnel modules from now on
 link=$(ip -n tun-rs1 -o addr show dev tunl0 2>&1 | sed 's/\\.*//; s/  */ /g')
 verdict 'case "$link" in *"inet $vip/32 "*) true ;; *) false ;; esac && ip -n tun-rs1 link show tunl0 | grep -q "[<,]UP[,>]"' \
 	tun.link "rs1 tunl0 up with: ${link:-nothing}"
@@ -81,8 +77,8 @@ verdict '[ "$(halfopen tun-rs1)" = 0 ] && [ "$(halfopen tun-rs2)" = 0 ]' tun.pro
 
 # Negative control: strict rp_filter back on tunl0 drops the decapsulated
 # packets (the route back to the client is via eth0, not tunl0).
-for rs in tun-rs1 tun-rs2; do ip netns exec $rs sysctl -qw net.ipv4.conf.tunl0.rp_filter=1; done
-hits tun-c http://$vip/ 2 3
+for rs in tun-rs1 tun-rs2; do in_ns $rs sysctl -qw net.ipv4.conf.tunl0.rp_filter=1; done
+hits tun-c http://$vip/ 2 $control_wait
 verdict '[ $h0 -eq 2 ]' tun.control.rp-filter "tunl0 rp_filter=1: $h0 of 2 requests unanswered"
 pr tun-d --rip 10.0.2.11,10.0.2.12 --vip $vip:80 --encap ipip --timeout 4s
 verdict '[ $rc -eq 1 ] && [ "$states" = "lost lost" ]' tun.probe.rp-filter "tunl0 rp_filter=1: probe exits $rc: $states"
@@ -112,7 +108,7 @@ pr tun-d --rip 10.0.2.11,10.0.2.12 --vip $vip:80 --encap ipip --timeout 4s
 verdict '[ $rc -eq 0 ] && [ "$states" = "open/1460 open/1460" ]' tun.probe.repaired "after rsprep tun and httpd again: probe exits $rc: $states"
 
 # The classic mistake the other way round: tunl0=0 but all=1; max wins.
-ip netns exec tun-rs2 sysctl -qw net.ipv4.conf.all.rp_filter=1
+in_ns tun-rs2 sysctl -qw net.ipv4.conf.all.rp_filter=1
 rsp tun-rs2 verify tun --vip $vip
 verdict '[ $rc -eq 1 ] && has rp.filter' tun.drift.rp-filter.all "all rp_filter=1, tunl0=0: verify exits $rc$(has rp.filter && echo ', names rp.filter')"
 rsp tun-rs2 tun --vip $vip
@@ -125,8 +121,5 @@ for rs in rs1 rs2; do
 	rsp tun-$rs down tun --vip $vip
 	verdict '[ $rc -eq 0 ]' tun.down.$rs "rsprep down tun exits $rc"
 done
-same tun.down.rs1.state "ip addr and sysctls (tunl0 aside)" "$before1" "$(snap tun-rs1 | grep -v tunl0)"
-same tun.down.rs2.state "ip addr and sysctls (tunl0 aside)" "$before2" "$(snap tun-rs2 | grep -v tunl0)"
-
-. /lab/tun-encap.sh
-. /lab/tun-encap6.sh
+same tun.down.rs1.state "ip addr and sysctls (tunl0 aside)" "$before1" "$(snap tun-rs1)"
+same tun.down.rs2.state "ip addr and sysctls (tunl0 aside)" "$before2" "$(snap tun-rs2)"
