@@ -61,11 +61,14 @@ func runMode(act action, name string, args []string, stdout, stderr io.Writer) i
 		var found []realserver.Finding
 		unlock, err := asReader(state, o.lockWait, func() error {
 			// One observation serves preflight and verify: one dump per kind.
-			view := realserver.NewView(host)
+			view, err := realserver.Observe(host, realserver.RecordOnUse(readRecord))
+			if err != nil {
+				return err
+			}
 			if err := mode.Preflight(view); err != nil {
 				return err
 			}
-			found, err = view.WithRecord(readRecord).Verify(mode.Invariants())
+			found, err = view.Verify(mode.Invariants())
 			return err
 		})
 		if unlock != nil {
@@ -84,12 +87,20 @@ func runMode(act action, name string, args []string, stdout, stderr io.Writer) i
 		return exitOK
 	}
 
-	preflight := func() error { return mode.Preflight(realserver.NewView(host)) }
+	// One observation serves preflight and the run: a dry run takes it as
+	// a reader; a writer before the lock, and again under it only if
+	// another rsprep wrote in between (see State.BeginWrite).
+	var view *realserver.View
 	var unlock func()
 	if o.dryRun {
-		unlock, err = asReader(state, o.lockWait, preflight)
-	} else if unlock, err = asWriter(state, o.lockWait, preflight); err == nil && unlock == nil {
-		unlock, err = state.Lock(o.lockWait)
+		unlock, err = asReader(state, o.lockWait, func() (err error) {
+			if view, err = state.Observe(host); err == nil {
+				err = mode.Preflight(view)
+			}
+			return err
+		})
+	} else {
+		view, unlock, err = state.BeginWrite(host, mode.Preflight, o.lockWait)
 	}
 	if err != nil {
 		return fail(err)
@@ -97,9 +108,7 @@ func runMode(act action, name string, args []string, stdout, stderr io.Writer) i
 	if unlock != nil {
 		defer unlock()
 	}
-	// Under the lock the host is observed afresh: another rsprep may have
-	// changed it since preflight.
-	eng, err := state.Engine(host, name, log)
+	eng, err := realserver.NewEngine(view, name, log)
 	if err != nil {
 		return fail(err)
 	}

@@ -13,8 +13,8 @@ func (h *Host) Routes() ([]realserver.Route, error) { return h.TableRoutes(0) }
 
 // TableRoutes implements realserver.Host.
 func (h *Host) TableRoutes(table int) ([]realserver.Route, error) {
-	if h.readErr != nil {
-		return nil, h.readErr
+	if err := h.dump("route"); err != nil {
+		return nil, err
 	}
 	return h.sim.TableRoutes(table)
 }
@@ -37,8 +37,8 @@ func (h *Host) DelRoute(r realserver.Route) error {
 
 // Neighbors implements realserver.Host.
 func (h *Host) Neighbors() ([]realserver.Neighbor, error) {
-	if h.readErr != nil {
-		return nil, h.readErr
+	if err := h.dump("neighbour"); err != nil {
+		return nil, err
 	}
 	return h.sim.Neighbors()
 }

@@ -1,11 +1,13 @@
 package kernel
 
 import (
+	"log/slog"
 	"maps"
 	"net"
 	"net/netip"
 	"os/exec"
 	"testing"
+	"time"
 
 	"github.com/rsprep/rsprep/arp"
 	"github.com/rsprep/rsprep/nat"
@@ -24,13 +26,65 @@ func ip(t *testing.T, args ...string) {
 // the mode's preflight and its invariants.
 func verifyAsCLI(t *testing.T, h *Host, mode realserver.Mode) {
 	t.Helper()
-	view := realserver.NewView(h)
+	view, err := realserver.Observe(h, realserver.RecordOnUse(func() *realserver.Record { return nil }))
+	if err != nil {
+		t.Fatalf("observe: %v", err)
+	}
 	if err := mode.Preflight(view); err != nil {
 		t.Fatalf("preflight: %v", err)
 	}
-	if _, err := view.WithRecord(func() *realserver.Record { return nil }).Verify(mode.Invariants()); err != nil {
+	if _, err := view.Verify(mode.Invariants()); err != nil {
 		t.Fatalf("verify: %v", err)
 	}
+}
+
+// applyAsCLI applies mode as `rsprep MODE` does: observe and preflight,
+// take the namespace's lock, apply from that observation.
+func applyAsCLI(t *testing.T, h *Host, state realserver.State, mode realserver.Mode) realserver.Result {
+	t.Helper()
+	view, unlock, err := state.BeginWrite(h, mode.Preflight, time.Second)
+	if err != nil {
+		t.Fatalf("observe and lock: %v", err)
+	}
+	defer unlock()
+	eng, err := realserver.NewEngine(view, mode.Name(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := eng.Apply(mode.Invariants(), false)
+	if err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	return res
+}
+
+// A no-op apply observes once: one link dump and one address dump, as
+// verify. (Its preflight's observation, taken before the lock, stands when
+// no other rsprep wrote the namespace before it got the lock.) A cold
+// apply observes once more, after its changes: the postcondition.
+func TestNoOpApplyDumpsEachTableOnce(t *testing.T) {
+	mode := arp.DR{VIPs: []netip.Addr{netip.MustParseAddr("192.168.79.180"), netip.MustParseAddr("192.168.79.181")}}
+	inFreshNetns(t, func(h *Host) {
+		netns, err := realserver.CurrentNetns()
+		if err != nil {
+			t.Fatal(err)
+		}
+		state := realserver.State{Dir: t.TempDir(), Netns: netns}
+		if res := applyAsCLI(t, h, state, mode); len(res.Changes) == 0 {
+			t.Fatal("the first apply changed nothing")
+		}
+		if want := map[string]int{"link": 2, "address": 2}; !maps.Equal(h.dumpsSent, want) {
+			t.Errorf("a cold apply sent dumps %v, want %v", h.dumpsSent, want)
+		}
+		clear(h.dumpsSent)
+		time.Sleep(50 * time.Millisecond) // past the lock file's racy window (see lastTurn)
+		if res := applyAsCLI(t, h, state, mode); len(res.Changes) != 0 {
+			t.Fatalf("the second apply changed %v", res.Changes)
+		}
+		if want := map[string]int{"link": 1, "address": 1}; !maps.Equal(h.dumpsSent, want) {
+			t.Errorf("a no-op apply sent dumps %v, want %v", h.dumpsSent, want)
+		}
+	})
 }
 
 // A verify sends one dump per table it reads, and no more: one link dump
