@@ -50,17 +50,14 @@ type View struct {
 	modes   map[string]TunnelMode
 	loaded  map[string]bool
 	records *recordRead // rsprep's record of the namespace (see Records); nil: none
+	arp     map[Question]Answer
 }
 
 // NewView starts an observation of h that reads every table on first use
 // and has no record (Observe is a run's).
 func NewView(h Host) *View {
-	return &View{host: h, sysctls: map[SysctlKey]int{}, modes: map[string]TunnelMode{}, tables: map[int][]Route{}, loaded: map[string]bool{}}
+	return &View{host: h, sysctls: map[SysctlKey]int{}, modes: map[string]TunnelMode{}, tables: map[int][]Route{}, loaded: map[string]bool{}, arp: map[Question]Answer{}}
 }
-
-// Host is the observed host, for checks that must ask the network (the
-// gateway's live MAC).
-func (v *View) Host() Host { return v.host }
 
 // Links returns every interface.
 func (v *View) Links() ([]Link, error) {

@@ -26,6 +26,7 @@ type Host struct {
 
 	writes  int            // mutating calls so far
 	dumps   map[string]int // table reads so far, by table (as the kernel host counts dumps)
+	probes  int            // ARP probes sent so far (Resolve)
 	failAt  int            // fail the failAt-th mutating call (0: never)
 	readErr error          // every read fails with it (cannot observe)
 }
@@ -72,6 +73,9 @@ func (h *Host) Writes() int { return h.writes }
 // "neighbour", "rule", "fou"), failed ones included: each is a dump on the
 // kernel host.
 func (h *Host) Dumps() map[string]int { return maps.Clone(h.dumps) }
+
+// Probes counts the ARP probes sent so far (Resolve).
+func (h *Host) Probes() int { return h.probes }
 
 // dump counts a read of table, and fails it as FailReads says.
 func (h *Host) dump(table string) error {

@@ -63,6 +63,7 @@ func (h *Host) DelNeighbor(n realserver.Neighbor) error {
 // probe does on the kernel (the answer refreshes a learned entry, see
 // realserver.Sim.RefreshNeighbor).
 func (h *Host) Resolve(link string, ip netip.Addr) (net.HardwareAddr, error) {
+	h.probes++
 	if h.readErr != nil {
 		return nil, h.readErr
 	}
