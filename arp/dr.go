@@ -58,6 +58,17 @@ func (s DR) Preflight(v *realserver.View) error {
 	return nil
 }
 
+// ForDown implements realserver.Mode: down checks neither the director
+// (gone from the segment, it must not block the teardown) nor the gateway
+// (down removes the entry rsprep recorded, whatever --gateway says).
+func (s DR) ForDown() realserver.Mode {
+	s.DIP, s.Pin = netip.Addr{}, nil
+	return s
+}
+
+// Modules implements realserver.Mode: DR's devices need no module.
+func (DR) Modules() []string { return nil }
+
 // Invariants: lo up, ARP suppression on every ARP-capable interface
 // (and, with ForwardingOff, forwarding off), each VIP as a host address on
 // lo and on no ARP-capable interface; with Pin, the default gateway's

@@ -70,6 +70,23 @@ func (n NAT) Preflight(v *realserver.View) error {
 	return nil
 }
 
+// ForDown implements realserver.Mode: down runs no preflight (a DIP whose
+// interface has gone away must not block its own teardown) and removes
+// the pinned entry rsprep recorded, whatever --gateway says.
+func (n NAT) ForDown() realserver.Mode {
+	n.Pin = nil
+	return undo{n}
+}
+
+// undo is NAT as down runs it: it undoes what the record says, so the
+// host need not still match the input.
+type undo struct{ NAT }
+
+func (undo) Preflight(*realserver.View) error { return nil }
+
+// Modules implements realserver.Mode: NAT loads no module.
+func (NAT) Modules() []string { return nil }
+
 // Invariants: dip.onlink, route.keep (before the default moves),
 // route.default, and gw.pinned with Pin.
 func (n NAT) Invariants() []realserver.Invariant {

@@ -18,6 +18,16 @@ type Mode interface {
 	Invariants() []Invariant
 	// VIPList is the addresses down removes.
 	VIPList() []netip.Addr
+	// ForDown is the mode as down runs it, once Validate has passed: down
+	// undoes what the record says, so it drops what only apply needs
+	// checked on the host (a director or gateway that may have gone away
+	// must not block its own real server's teardown).
+	ForDown() Mode
+	// Modules are the kernel modules the mode's invariants load, which
+	// install writes to modules-load.d: the boot unit may not load them.
+	Modules() []string
+	// Footprint is what the mode's state depends on, for doctor.
+	Footprint() Footprint
 }
 
 // LinkUp checks that link exists and is up.

@@ -2,6 +2,7 @@ package tunnel
 
 import (
 	"net/netip"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -52,5 +53,30 @@ func TestModulesListsEveryModuleApplyLoads(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Modules is what install writes to modules-load.d, for each device the
+// VIPs arrive on: the module that creates it, and fou (fou6 for an IPv6
+// underlay) for GUE.
+func TestModules(t *testing.T) {
+	v4 := []netip.Addr{netip.MustParseAddr("192.168.79.180")}
+	both := []netip.Addr{netip.MustParseAddr("192.168.79.180"), netip.MustParseAddr("2001:db8::80")}
+	v6 := []netip.Addr{netip.MustParseAddr("2001:db8::80")}
+	for _, tc := range []struct {
+		spec TUN
+		want []string
+	}{
+		{TUN{VIPs: v4}, []string{"ipip"}},
+		{TUN{VIPs: both}, []string{"ipip", "ip6_tunnel"}},
+		{TUN{VIPs: v6}, []string{"ip6_tunnel"}},
+		{TUN{VIPs: v4, Encap: EncapGUE, Port: 6080}, []string{"fou", "ipip"}},
+		{TUN{VIPs: v4, Encap: EncapGUE, Port: 6080, Underlay: 6}, []string{"fou", "fou6", "ip6_tunnel"}},
+		{TUN{VIPs: both, Encap: EncapGRE}, []string{"ip_gre", "ip6_gre"}},
+		{TUN{VIPs: v4, Underlay: 6}, []string{"ip6_tunnel"}},
+	} {
+		if got := tc.spec.Modules(); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%+v: %v, want %v", tc.spec, got, tc.want)
+		}
 	}
 }

@@ -83,6 +83,14 @@ func (s TUN) Preflight(v *realserver.View) error {
 	return nil
 }
 
+// ForDown implements realserver.Mode: down checks neither the director
+// (gone, it must not block the teardown) nor the gateway (down removes
+// the entry rsprep recorded, whatever --gateway says).
+func (s TUN) ForDown() realserver.Mode {
+	s.DIP, s.Pin = netip.Addr{}, nil
+	return s
+}
+
 // Invariants, in the order apply needs them: for each device a packet
 // comes out on, the modules that create it (and fou's port for GUE), the
 // device up and in a mode that takes the inner family; ARP suppression and
@@ -130,7 +138,8 @@ func (s TUN) Invariants() []realserver.Invariant {
 	return invs
 }
 
-// Modules are the kernel modules this TUN loads, for modules-load.d.
+// Modules implements realserver.Mode: the modules that create the tunnel
+// devices (and fou for GUE), as the invariants load them.
 func (s TUN) Modules() []string {
 	var mods []string
 	for _, d := range s.decaps() {

@@ -85,23 +85,16 @@ func runDoctor(args []string, stdout, stderr io.Writer) int {
 	if o.output != "text" && o.output != "json" {
 		return fail(realserver.Inputf("-o %q: doctor writes text or json", o.output))
 	}
-	mode, err := def.build(&o)
-	if err == nil {
-		err = mode.Validate()
-	}
+	mode, err := def.mode(&o)
 	if err != nil {
 		return fail(err)
-	}
-	fpr, ok := mode.(interface{ Footprint() realserver.Footprint })
-	if !ok {
-		return fail(fmt.Errorf("doctor: mode %s does not describe its footprint", name))
 	}
 	if fs.Changed("netns") {
 		if err := enterNetns(o.netns); err != nil {
 			return fail(err)
 		}
 	}
-	fp := fpr.Footprint()
+	fp := mode.Footprint()
 	facts, err := liveFacts(fp)
 	if err != nil {
 		return fail(err)

@@ -53,15 +53,3 @@ func director(o *options) (dip netip.Addr, forwardingOff bool, err error) {
 	forwardingOff, err = parseForwarding(o.forwarding)
 	return dip, forwardingOff, err
 }
-
-// undoOnlyDIP is for down: the DIP was validated with the rest, but down
-// does not check it. Down undoes what the record says, and a director
-// that has gone away must not block its own real server's teardown.
-func undoOnlyDIP(o *options, m realserver.Mode, dip *netip.Addr) error {
-	if o.act != actDown {
-		return nil
-	}
-	err := m.Validate()
-	*dip = netip.Addr{}
-	return err
-}

@@ -44,11 +44,7 @@ func FuzzModeConfig(f *testing.F) {
 			fail(err)
 			return
 		}
-		mode, err := def.build(&o)
-		if err == nil {
-			err = mode.Validate()
-		}
-		if err != nil {
+		if _, err := def.mode(&o); err != nil {
 			t.Fatalf("%q: accepted, but the mode it gives does not validate: %v", data, err)
 		}
 	})

@@ -55,10 +55,7 @@ func runInstall(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "rsprep: %s\n", oneLine(err))
 		return exitCode(err)
 	}
-	mode, err := def.build(&o)
-	if err == nil {
-		err = mode.Validate()
-	}
+	mode, err := def.mode(&o)
 	if err != nil {
 		return fail(err)
 	}
@@ -77,7 +74,7 @@ func runInstall(args []string, stdout, stderr io.Writer) int {
 	if _, err := os.Stat(filepath.Join(inst.root, inst.bin)); inst.root != "/" && err != nil {
 		log.Warn("the unit runs a binary that is not in the root yet: put it there, or pass --bin", "bin", inst.bin, "root", inst.root)
 	}
-	files := installFiles(name, mode, configPairs(name, fs, def), spec)
+	files := installFiles(mode, configPairs(name, fs, def), spec)
 	in := systemd.Installer{Root: inst.root, Log: log}
 	if err := in.Install(context.Background(), files); err != nil {
 		return fail(hostError(err))
@@ -139,25 +136,16 @@ func configPairs(name string, fs *pflag.FlagSet, def modeDef) [][2]string {
 }
 
 // installFiles is every file install writes for one mode.
-func installFiles(name string, mode realserver.Mode, pairs [][2]string, spec systemd.UnitSpec) []systemd.File {
+func installFiles(mode realserver.Mode, pairs [][2]string, spec systemd.UnitSpec) []systemd.File {
 	files := []systemd.File{
 		{Path: systemd.ConfigPath, Data: systemd.RenderConfig(systemd.ConfigPath, pairs), Perm: 0o644},
 		{Path: systemd.UnitPath, Data: spec.Render(), Perm: 0o644},
 	}
-	if mods := bootModules(name, mode); len(mods) > 0 {
+	// systemd-modules-load loads them before rsprep.service runs.
+	if mods := mode.Modules(); len(mods) > 0 {
 		files = append(files, systemd.File{Path: systemd.ModulesPath, Data: systemd.RenderModules(mods), Perm: 0o644})
 	}
 	return files
-}
-
-// bootModules are the kernel modules a mode needs loaded at boot, before
-// rsprep.service runs (systemd-modules-load reads modules-load.d): TUN's
-// tunnel devices and fou, as tunnel.TUN's invariants load them.
-func bootModules(name string, mode realserver.Mode) []string {
-	if m, ok := mode.(interface{ Modules() []string }); ok && name == "tun" {
-		return m.Modules()
-	}
-	return nil
 }
 
 // runUninstall is `rsprep uninstall [--root DIR]`.

@@ -11,8 +11,6 @@ import (
 	"testing"
 
 	"github.com/rsprep/rsprep/arp"
-	"github.com/rsprep/rsprep/realserver"
-	"github.com/rsprep/rsprep/tunnel"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -179,31 +177,6 @@ func TestInstallBadInput(t *testing.T) {
 	}
 	if after := treeSnapshot(t, root); after != before {
 		t.Errorf("bad input changed the root:\n%s", after)
-	}
-}
-
-func TestBootModules(t *testing.T) {
-	v4 := []netip.Addr{netip.MustParseAddr("192.168.79.180")}
-	both := []netip.Addr{netip.MustParseAddr("192.168.79.180"), netip.MustParseAddr("2001:db8::80")}
-	v6 := []netip.Addr{netip.MustParseAddr("2001:db8::80")}
-	for _, tc := range []struct {
-		name string
-		mode realserver.Mode
-		want []string
-	}{
-		{"dr", arp.DR{VIPs: both}, nil},
-		{"nat", arp.DR{VIPs: v4}, nil},
-		{"tun", tunnel.TUN{VIPs: v4}, []string{"ipip"}},
-		{"tun", tunnel.TUN{VIPs: both}, []string{"ipip", "ip6_tunnel"}},
-		{"tun", tunnel.TUN{VIPs: v6}, []string{"ip6_tunnel"}},
-		{"tun", tunnel.TUN{VIPs: v4, Encap: tunnel.EncapGUE, Port: 6080}, []string{"fou", "ipip"}},
-		{"tun", tunnel.TUN{VIPs: v4, Encap: tunnel.EncapGUE, Port: 6080, Underlay: 6}, []string{"fou", "fou6", "ip6_tunnel"}},
-		{"tun", tunnel.TUN{VIPs: both, Encap: tunnel.EncapGRE}, []string{"ip_gre", "ip6_gre"}},
-		{"tun", tunnel.TUN{VIPs: v4, Underlay: 6}, []string{"ip6_tunnel"}},
-	} {
-		if got := bootModules(tc.name, tc.mode); !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("%s %v: %v, want %v", tc.name, tc.mode, got, tc.want)
-		}
 	}
 }
 

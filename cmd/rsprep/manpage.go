@@ -31,56 +31,6 @@ func runGenerate(cmd string, args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// invariantDoc is one row of a mode's invariant table in the man page.
-// TestManInvariantIDs checks the IDs against what each mode's Invariants
-// report on the fake host, so the table cannot miss or invent one.
-type invariantDoc struct{ id, text string }
-
-var modeInvariantDocs = map[string][]invariantDoc{
-	"dr": {
-		{"link.up", "lo is up."},
-		{"arp.ignore", "the effective arp_ignore, max(conf/all, conf/IFACE), is 1 on every up, ARP-capable interface; all, default and lo are set to 1."},
-		{"arp.announce", "the effective arp_announce is 2, likewise."},
-		{"vip.bound", "each VIP is on lo as /32 (label lo:rsprep) or /128, never with a shorter prefix."},
-		{"vip.exclusive", "no VIP is on an ARP-capable interface."},
-		{"ip.forward", "with --forwarding off: net.ipv4.ip_forward, conf/default/forwarding and every interface's forwarding are 0; with an IPv6 VIP also net.ipv6.conf.all.forwarding."},
-		{"dip.onlink", "with --dip: the DIP is in a directly connected subnet of an up, ARP-capable interface and is not this host's own address (checked before anything changes)."},
-		{"dip.reachable", "with --dip: the director has a live neighbour entry or answers an ARP probe (an audit: apply changes nothing for it)."},
-		{"gw.pinned", "with --pin-gateway-arp: the gateway's neighbour entry is PERMANENT with its MAC."},
-	},
-	"tun": {
-		{"module.ipip", "tunl0 exists with type ipip (the module is loaded or built in)."},
-		{"link.tunl0", "tunl0 is up."},
-		{"arp.ignore", "as in dr, on every up ARP-capable interface and tunl0."},
-		{"arp.announce", "as in dr, likewise."},
-		{"rp.filter", "the effective rp_filter of tunl0, max(conf/all, conf/tunl0), is 0 (2 with --rp-filter loose)."},
-		{"module.ip6_tunnel", "for IPv6 VIPs: ip6tnl0 exists with type ip6tnl."},
-		{"link.ip6tnl0", "for IPv6 VIPs: ip6tnl0 is up."},
-		{"vip.bound", "each IPv4 VIP is on tunl0 as /32 (label tunl0:rsprep), each IPv6 VIP on ip6tnl0 as /128."},
-		{"vip.exclusive", "no VIP is on an ARP-capable interface."},
-		{"ip.forward", "with --forwarding off: as in dr, tunl0 included."},
-		{"dip.route", "with --dip: the main table has a route to the DIP (checked before anything changes)."},
-		{"dip.reachable", "with --dip: the next hop toward the DIP has a live neighbour entry or answers ARP (an audit)."},
-		{"gw.pinned", "with --pin-gateway-arp: as in dr."},
-		{"module.fou", "with --encap gue: the fou module is loaded (fou6 too for an IPv6 underlay)."},
-		{"fou.port", "with --encap gue: a GUE receive port --encap-port is open for the underlay's family (ip fou add port P gue)."},
-		{"module.ip_gre", "with --encap gre: gre0 exists with type gre (module ip_gre)."},
-		{"link.gre0", "with --encap gre: gre0 is up (it starts down)."},
-		{"module.ip6_gre", "with --encap gre --underlay ipv6: ip6gre0 exists with type ip6gre (module ip6_gre)."},
-		{"link.ip6gre0", "with --encap gre --underlay ipv6: ip6gre0 is up."},
-		{"module.sit", "for an IPv6 VIP over an IPv4 underlay: sit0 exists (module sit)."},
-		{"link.sit0", "for an IPv6 VIP over an IPv4 underlay: sit0 is up."},
-		{"tunnel.mode", "for an IPv4 VIP over an IPv6 underlay: ip6tnl0 accepts IPv4 inside (mode any or ipip6; it starts as ip6ip6)."},
-		{"mss.clamp", "with --mss N|auto: a rule from each IPv4 VIP to rsprep's table 7301, whose routes copy main's with advmss N."},
-	},
-	"nat": {
-		{"dip.onlink", "the DIP is in a directly connected subnet of an up interface and is not this host's own address (checked before anything changes)."},
-		{"route.keep", "each --keep-route destination goes via the previous default gateway."},
-		{"route.default", "the default route the kernel uses (lowest metric) goes via the DIP."},
-		{"gw.pinned", "with --pin-gateway-arp: the DIP's (or --gateway's) neighbour entry is PERMANENT with its MAC."},
-	},
-}
-
 // exitDocs are the exit codes, as in the spec.
 var exitDocs = []struct {
 	code int
@@ -119,13 +69,12 @@ func writeManPage(w io.Writer, lines []usageLine, ver string) {
 	p(".SH INVARIANTS")
 	for _, m := range modeNames() {
 		p(".SS %s", m)
-		if def, ok := modeDefs()[m]; ok {
-			p("%s", roff(def.summary+"."))
-		}
-		for _, inv := range modeInvariantDocs[m] {
+		def := modeDefs()[m]
+		p("%s", roff(def.summary+"."))
+		for _, inv := range def.docs {
 			p(".TP")
-			p(`\fB%s\fR`, roff(inv.id))
-			p("%s", roff(inv.text))
+			p(`\fB%s\fR`, roff(inv.ID))
+			p("%s", roff(inv.Text))
 		}
 	}
 	p(".SH EXIT STATUS")

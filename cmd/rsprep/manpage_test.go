@@ -113,8 +113,8 @@ func TestManInvariantIDs(t *testing.T) {
 			}
 		}
 		var want []string
-		for _, d := range modeInvariantDocs[name] {
-			want = append(want, d.id)
+		for _, d := range def.docs {
+			want = append(want, d.ID)
 		}
 		sort.Strings(got)
 		sort.Strings(want)

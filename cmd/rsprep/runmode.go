@@ -9,145 +9,110 @@ import (
 	"strings"
 
 	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/kernel"
 	"github.com/rsprep/rsprep/systemd"
 )
 
-// runMode runs apply, verify or down for one mode.
+// runMode runs apply, verify or down for one mode: one setup that every
+// action shares (parse the input, build the mode, open the namespace),
+// then the action's own path (runverify.go, runchange.go).
 func runMode(act action, name string, args []string, stdout, stderr io.Writer) int {
-	def, ok := modeDefs()[name]
-	if !ok {
-		fmt.Fprintf(stderr, "rsprep: unknown command or mode %q (want dr, tun, nat, verify, down, version; see 'rsprep --help')\n", name)
-		return exitUsage
-	}
-	var o options
-	fs := newFlagSet(act, name, def, &o)
-	configPath := addConfigFlag(fs)
-	if code, done := parseFlags(fs, args, stdout, stderr); done {
+	r := &modeRun{act: act, name: name, stdout: stdout, stderr: stderr}
+	if code, done := r.parse(args); done {
 		return code
 	}
-	fail := func(err error) int {
-		fmt.Fprintf(stderr, "rsprep: %s\n", oneLine(err))
-		return exitCode(err)
+	if err := r.build(); err != nil {
+		return r.fail(err)
 	}
-	if err := applyConfigFlag(fs, *configPath, name, def); err != nil {
-		return fail(err)
+	if err := r.open(); err != nil {
+		return r.fail(err)
 	}
-	if err := checkOutput(act, o.output); err != nil {
-		return fail(err)
+	defer r.host.Close()
+	switch act {
+	case actVerify:
+		return r.verify()
+	case actDown:
+		return r.down()
 	}
-	if o.lockWait < 0 {
-		return fail(realserver.Inputf("--lock-wait %v: want a duration of 0 or more, like 10s", o.lockWait))
-	}
-	mode, err := def.build(&o)
-	if err == nil {
-		err = mode.Validate()
-	}
-	if err != nil {
-		return fail(err)
-	}
-	log := newLogger(stderr, o.verbose)
-
-	if act != actVerify && !o.dryRun {
-		if err := needNetAdmin(); err != nil {
-			return fail(err)
-		}
-	}
-	host, state, err := openNamespace(fs.Changed("netns"), o.netns, log)
-	if err != nil {
-		return fail(err)
-	}
-	defer host.Close()
-	if act == actVerify {
-		var found []realserver.Finding
-		unlock, err := asReader(state, o.lockWait, func() error {
-			// One observation serves preflight and verify: one dump per kind.
-			view, err := realserver.Observe(host, realserver.RecordOnUse(readRecord))
-			if err != nil {
-				return err
-			}
-			if err := mode.Preflight(view); err != nil {
-				return err
-			}
-			found, err = view.Verify(mode.Invariants())
-			return err
-		})
-		if unlock != nil {
-			defer unlock()
-		}
-		if err != nil {
-			return fail(err)
-		}
-		res := realserver.Result{Mode: name, OK: realserver.AllOK(found), Checks: found}
-		if err := writeResult(stdout, o.output, act, res, false); err != nil {
-			return fail(err)
-		}
-		if !res.OK {
-			return exitDrift
-		}
-		return exitOK
-	}
-
-	// One observation serves preflight and the run: a dry run takes it as
-	// a reader; a writer before the lock, and again under it only if
-	// another rsprep wrote in between (see State.BeginWrite).
-	var view *realserver.View
-	var unlock func()
-	if o.dryRun {
-		unlock, err = asReader(state, o.lockWait, func() (err error) {
-			if view, err = state.Observe(host); err == nil {
-				err = mode.Preflight(view)
-			}
-			return err
-		})
-	} else {
-		view, unlock, err = state.BeginWrite(host, mode.Preflight, o.lockWait)
-	}
-	if err != nil {
-		return fail(err)
-	}
-	if unlock != nil {
-		defer unlock()
-	}
-	eng, err := realserver.NewEngine(view, name, log)
-	if err != nil {
-		return fail(err)
-	}
-	if o.dryRun {
-		eng.Record = eng.Record.Clone()
-	}
-	var res realserver.Result
-	if act == actDown {
-		res, err = eng.Down(mode.VIPList(), o.dryRun)
-		for _, n := range res.Notes {
-			log.Warn(n)
-		}
-	} else {
-		res, err = eng.Apply(mode.Invariants(), o.dryRun)
-		logFailing(log, name, err)
-	}
-	if werr := writeResult(stdout, o.output, act, res, o.dryRun); werr != nil && err == nil {
-		err = werr
-	}
-	if err != nil {
-		return fail(err)
-	}
-	return exitOK
+	return r.apply()
 }
 
-// readRecord is this namespace's record for verify, which reads it only
-// when a check asks for it, to suggest fixes that depend on a value rsprep
-// replaced (NAT's keep-routes). Verify runs without root, where the record
-// is unreadable: then it checks without it.
-func readRecord() *realserver.Record {
-	netns, err := realserver.CurrentNetns()
-	if err != nil {
-		return nil
+// modeRun is one run of a mode command, as the setup leaves it.
+type modeRun struct {
+	act            action
+	name           string
+	stdout, stderr io.Writer
+
+	def        modeDef
+	o          options
+	netnsGiven bool
+	mode       realserver.Mode // validated; for down, its ForDown
+	log        *slog.Logger
+	host       *kernel.Host
+	state      realserver.State
+}
+
+// parse reads the flags, and the config file --config names, into r.o.
+// done reports that runMode should return code (help, or bad input).
+func (r *modeRun) parse(args []string) (code int, done bool) {
+	def, ok := modeDefs()[r.name]
+	if !ok {
+		fmt.Fprintf(r.stderr, "rsprep: unknown command or mode %q (want dr, tun, nat, verify, down, version; see 'rsprep --help')\n", r.name)
+		return exitUsage, true
 	}
-	rec, err := realserver.State{Dir: stateDir(), Netns: netns}.Load()
-	if err != nil {
-		return nil
+	r.def = def
+	fs := newFlagSet(r.act, r.name, def, &r.o)
+	configPath := addConfigFlag(fs)
+	if code, done := parseFlags(fs, args, r.stdout, r.stderr); done {
+		return code, true
 	}
-	return rec
+	r.netnsGiven = fs.Changed("netns")
+	err := applyConfigFlag(fs, *configPath, r.name, def)
+	if err == nil {
+		err = checkOutput(r.act, r.o.output)
+	}
+	if err == nil && r.o.lockWait < 0 {
+		err = realserver.Inputf("--lock-wait %v: want a duration of 0 or more, like 10s", r.o.lockWait)
+	}
+	if err != nil {
+		return r.fail(err), true
+	}
+	return 0, false
+}
+
+// build makes the mode from the flags and validates it whole, for down
+// too (a unit's stop command repeats its start command's flags); down then
+// runs the mode as the mode says down runs it.
+func (r *modeRun) build() error {
+	mode, err := r.def.mode(&r.o)
+	if err != nil {
+		return err
+	}
+	if r.act == actDown {
+		mode = mode.ForDown()
+	}
+	r.mode = mode
+	return nil
+}
+
+// open refuses a change without CAP_NET_ADMIN, before anything is read,
+// then opens the namespace the run acts in.
+func (r *modeRun) open() error {
+	r.log = newLogger(r.stderr, r.o.verbose)
+	if r.act != actVerify && !r.o.dryRun {
+		if err := needNetAdmin(); err != nil {
+			return err
+		}
+	}
+	var err error
+	r.host, r.state, err = openNamespace(r.netnsGiven, r.o.netns, r.log)
+	return err
+}
+
+// fail prints err as rsprep's one-line error and returns its exit code.
+func (r *modeRun) fail(err error) int {
+	fmt.Fprintf(r.stderr, "rsprep: %s\n", oneLine(err))
+	return exitCode(err)
 }
 
 func stateDir() string {

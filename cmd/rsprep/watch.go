@@ -72,10 +72,7 @@ func runWatch(args []string, stdout, stderr io.Writer) int {
 	if err := wo.validate(o.lockWait); err != nil {
 		return fail(err)
 	}
-	mode, err := def.build(&o)
-	if err == nil {
-		err = mode.Validate()
-	}
+	mode, err := def.mode(&o)
 	if err != nil {
 		return fail(err)
 	}
@@ -152,7 +149,6 @@ Run 'rsprep watch MODE --help' for every flag.
 func watchFlagSet(name string, def modeDef, o *options, wo *watchOptions) *pflag.FlagSet {
 	fs := pflag.NewFlagSet("watch "+name, pflag.ContinueOnError)
 	fs.SortFlags = false
-	o.act = actApply
 	def.flags(fs, o)
 	addWatchFlags(fs, wo)
 	fs.StringVar(&o.netns, "netns", "", "act inside the named network namespace (ip netns add NAME)")
@@ -210,14 +206,10 @@ func loadTarget(path string) (watch.Target, error) {
 	}
 	def := modeDefs()[c.mode]
 	var o options
-	o.act = actApply
 	if err := c.applyTo(ownFlags(def, &o), def); err != nil {
 		return watch.Target{}, err
 	}
-	mode, err := def.build(&o)
-	if err == nil {
-		err = mode.Validate()
-	}
+	mode, err := def.mode(&o)
 	if err != nil {
 		return watch.Target{}, err
 	}

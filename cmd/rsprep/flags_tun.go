@@ -3,8 +3,40 @@ package main
 import (
 	"github.com/spf13/pflag"
 
+	"github.com/rsprep/rsprep/realserver"
 	"github.com/rsprep/rsprep/tunnel"
 )
+
+// tunDef is tun on the command line: the flags that make a tunnel.TUN.
+func tunDef() modeDef {
+	return modeDef{
+		summary: "tunnel (ipvsadm -i, --tun-type ipip|gue|gre): the decapsulating module loaded (and a fou port for GUE), its device (tunl0, gre0, ip6tnl0…) up with each VIP, arp_ignore=1, arp_announce=2, rp_filter off (or loose) for that device",
+		example: "rsprep tun --vip 192.168.79.180",
+		docs:    tunnel.InvariantDocs,
+		flags: func(fs *pflag.FlagSet, o *options) {
+			vipFlag(fs, o)
+			tunFlags(fs, o)
+			fs.StringVar(&o.rpFilter, "rp-filter", "", "effective rp_filter for the tunnel device: off (0, default) or loose (2, when a hardening baseline forbids 0)")
+			directorFlags(fs, o, tunDIPHelp)
+			pinFlags(fs, o)
+		},
+		build: func(o *options) (realserver.Mode, error) {
+			vips, err := realserver.ParseVIPs(o.vips)
+			if err != nil {
+				return nil, err
+			}
+			t, err := buildTUN(o)
+			if err != nil {
+				return nil, err
+			}
+			t.VIPs = vips
+			if t.DIP, t.ForwardingOff, err = director(o); err != nil {
+				return nil, err
+			}
+			return t, nil
+		},
+	}
+}
 
 // tunFlags are tun's encapsulation flags (issue 16).
 func tunFlags(fs *pflag.FlagSet, o *options) {
