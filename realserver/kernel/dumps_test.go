@@ -58,33 +58,51 @@ func applyAsCLI(t *testing.T, h *Host, state realserver.State, mode realserver.M
 	return res
 }
 
-// A no-op apply observes once: one link dump and one address dump, as
-// verify. (Its preflight's observation, taken before the lock, stands when
-// no other rsprep wrote the namespace before it got the lock.) A cold
-// apply observes once more, after its changes: the postcondition.
+// A no-op apply observes once: one link dump and one address dump (and a
+// route dump where the mode checks routes), as verify. Its preflight's
+// observation, taken before the lock, stands when no other rsprep wrote
+// the namespace before it got the lock. A cold apply observes once more,
+// after its changes: the postcondition.
 func TestNoOpApplyDumpsEachTableOnce(t *testing.T) {
-	mode := arp.DR{VIPs: []netip.Addr{netip.MustParseAddr("192.168.79.180"), netip.MustParseAddr("192.168.79.181")}}
-	inFreshNetns(t, func(h *Host) {
-		netns, err := realserver.CurrentNetns()
-		if err != nil {
-			t.Fatal(err)
-		}
-		state := realserver.State{Dir: t.TempDir(), Netns: netns}
-		if res := applyAsCLI(t, h, state, mode); len(res.Changes) == 0 {
-			t.Fatal("the first apply changed nothing")
-		}
-		if want := map[string]int{"link": 2, "address": 2}; !maps.Equal(h.dumpsSent, want) {
-			t.Errorf("a cold apply sent dumps %v, want %v", h.dumpsSent, want)
-		}
-		clear(h.dumpsSent)
-		time.Sleep(50 * time.Millisecond) // past the lock file's racy window (see lastTurn)
-		if res := applyAsCLI(t, h, state, mode); len(res.Changes) != 0 {
-			t.Fatalf("the second apply changed %v", res.Changes)
-		}
-		if want := map[string]int{"link": 1, "address": 1}; !maps.Equal(h.dumpsSent, want) {
-			t.Errorf("a no-op apply sent dumps %v, want %v", h.dumpsSent, want)
-		}
-	})
+	for _, tc := range []struct {
+		name       string
+		mode       realserver.Mode
+		cold, noop map[string]int
+	}{
+		{"dr", arp.DR{VIPs: []netip.Addr{netip.MustParseAddr("192.168.79.180"), netip.MustParseAddr("192.168.79.181")}},
+			map[string]int{"link": 2, "address": 2}, map[string]int{"link": 1, "address": 1}},
+		{"nat", nat.NAT{DIP: netip.MustParseAddr("192.0.2.1")},
+			map[string]int{"link": 2, "address": 2, "route": 2}, map[string]int{"link": 1, "address": 1, "route": 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			inFreshNetns(t, func(h *Host) {
+				ip(t, "link", "add", "rs0", "type", "veth", "peer", "name", "rs1")
+				ip(t, "link", "set", "rs0", "up")
+				ip(t, "addr", "add", "192.0.2.10/24", "dev", "rs0")
+				ip(t, "route", "add", "default", "via", "192.0.2.254")
+				netns, err := realserver.CurrentNetns()
+				if err != nil {
+					t.Fatal(err)
+				}
+				clear(h.dumpsSent)
+				state := realserver.State{Dir: t.TempDir(), Netns: netns}
+				if res := applyAsCLI(t, h, state, tc.mode); len(res.Changes) == 0 {
+					t.Fatal("the first apply changed nothing")
+				}
+				if !maps.Equal(h.dumpsSent, tc.cold) {
+					t.Errorf("a cold apply sent dumps %v, want %v", h.dumpsSent, tc.cold)
+				}
+				clear(h.dumpsSent)
+				time.Sleep(50 * time.Millisecond) // past the lock file's racy window (see lastTurn)
+				if res := applyAsCLI(t, h, state, tc.mode); len(res.Changes) != 0 {
+					t.Fatalf("the second apply changed %v", res.Changes)
+				}
+				if !maps.Equal(h.dumpsSent, tc.noop) {
+					t.Errorf("a no-op apply sent dumps %v, want %v", h.dumpsSent, tc.noop)
+				}
+			})
+		})
+	}
 }
 
 // A verify sends one dump per table it reads, and no more: one link dump
