@@ -22,6 +22,16 @@ func ip(t *testing.T, args ...string) {
 	}
 }
 
+// uplink gives the test's namespace an up veth in 192.0.2.0/24 and a
+// default route via 192.0.2.254.
+func uplink(t *testing.T) {
+	t.Helper()
+	ip(t, "link", "add", "rs0", "type", "veth", "peer", "name", "rs1")
+	ip(t, "link", "set", "rs0", "up")
+	ip(t, "addr", "add", "192.0.2.10/24", "dev", "rs0")
+	ip(t, "route", "add", "default", "via", "192.0.2.254")
+}
+
 // verifyAsCLI observes the host as `rsprep verify` does: one view serves
 // the mode's preflight and its invariants.
 func verifyAsCLI(t *testing.T, h *Host, mode realserver.Mode) {
@@ -76,10 +86,7 @@ func TestNoOpApplyDumpsEachTableOnce(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			inFreshNetns(t, func(h *Host) {
-				ip(t, "link", "add", "rs0", "type", "veth", "peer", "name", "rs1")
-				ip(t, "link", "set", "rs0", "up")
-				ip(t, "addr", "add", "192.0.2.10/24", "dev", "rs0")
-				ip(t, "route", "add", "default", "via", "192.0.2.254")
+				uplink(t)
 				netns, err := realserver.CurrentNetns()
 				if err != nil {
 					t.Fatal(err)
@@ -125,10 +132,7 @@ func TestVerifyDumpsEachTableOnce(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			inFreshNetns(t, func(h *Host) {
-				ip(t, "link", "add", "rs0", "type", "veth", "peer", "name", "rs1")
-				ip(t, "link", "set", "rs0", "up")
-				ip(t, "addr", "add", "192.0.2.10/24", "dev", "rs0")
-				ip(t, "route", "add", "default", "via", "192.0.2.254")
+				uplink(t)
 				verifyAsCLI(t, h, tc.mode)
 				if !maps.Equal(h.dumpsSent, tc.want) {
 					t.Errorf("verify %s sent dumps %v, want %v", tc.name, h.dumpsSent, tc.want)
