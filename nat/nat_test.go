@@ -3,11 +3,14 @@ package nat
 import (
 	"errors"
 	"log/slog"
+	"net"
 	"net/netip"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/rsprep/rsprep/arp"
 	"github.com/rsprep/rsprep/realserver"
 	"github.com/rsprep/rsprep/realserver/fake"
 )
@@ -180,13 +183,106 @@ func TestDownWhenThePreviousRouteIsBackBesideRsprep(t *testing.T) {
 	h := lan("192.168.10.254")
 	rec := &realserver.Record{Version: 1}
 	apply(t, h, rec, NAT{DIP: dip})
-	h.AddRouteRaw(realserver.Route{Dst: netip.MustParsePrefix("0.0.0.0/0"), Gw: netip.MustParseAddr("192.168.10.254"), Link: "eth0", Protocol: 4})
+	h.AddRouteRaw(realserver.Route{Dst: netip.MustParsePrefix("0.0.0.0/0"), Gw: netip.MustParseAddr("192.168.10.254"), Link: "eth0", Protocol: 3})
 	if _, err := engine(h, rec).Down(nil, false); err != nil {
 		t.Fatalf("down: %v\n%s", err, routes(h))
 	}
 	if got := routes(h); got != "default via 192.168.10.254 dev eth0" {
 		t.Errorf("routes after down:\n%s\nwant only the previous default route", got)
 	}
+}
+
+// The mirror case: the manager's route comes back ahead of rsprep's, at
+// its metric (the kernel uses the first). Replacing the first again with
+// the route via the DIP is a duplicate of rsprep's own, which the kernel
+// refuses (EEXIST); apply removes the manager's route instead, remembered
+// as the one replaced, so down puts it back.
+func TestApplyWhenAManagersRouteIsBackAheadOfRsprep(t *testing.T) {
+	h := lan("192.168.10.254")
+	before := h.Render()
+	rec := &realserver.Record{Version: 1}
+	n := NAT{DIP: dip}
+	apply(t, h, rec, n)
+	managerAhead(t, h, 3)
+	res := apply(t, h, rec, n)
+	if cur, _, _ := realserver.DefaultRoute(realserver.NewView(h)); cur.Gw != dip {
+		t.Errorf("the default route in effect is %s, want the one via the DIP\n%s", cur, routes(h))
+	}
+	if got := strings.Join(changeStrings(res.Changes), "|"); got != "ip route del default via 192.168.10.254 dev eth0" {
+		t.Errorf("changes %q, want the manager's route removed", got)
+	}
+	if again := apply(t, h, rec, n); len(again.Changes) != 0 {
+		t.Errorf("second apply changed %v", again.Changes)
+	}
+	downRestores(t, h, rec, before)
+}
+
+// With no record yet (the route via the DIP stood there unused, behind
+// the manager's), the removal is recorded as the replacement it is: down
+// puts the manager's route back in its place.
+func TestUnshadowIsRecordedAsAReplace(t *testing.T) {
+	h := lan("192.168.10.254")
+	h.AddRouteRaw(realserver.Route{Dst: realserver.DefaultDst, Gw: dip, Link: "eth0", Protocol: 4})
+	rec := &realserver.Record{Version: 1}
+	apply(t, h, rec, NAT{DIP: dip})
+	if len(rec.Changes) != 1 || rec.Changes[0].Kind != realserver.KindRouteReplace || rec.Changes[0].PrevRoute.Gw != netip.MustParseAddr("192.168.10.254") {
+		t.Fatalf("record %+v, want the manager's route replaced by the DIP's", rec.Changes)
+	}
+	if _, err := engine(h, rec).Down(nil, false); err != nil {
+		t.Fatal(err)
+	}
+	if got := routes(h); got != "default via 192.168.10.254 dev eth0" {
+		t.Errorf("routes after down:\n%s\nwant the manager's", got)
+	}
+}
+
+// A later step failing (here the --pin-gateway-arp entry) rolls the
+// removal back: the manager's route is the one in effect again, and the
+// record is as it was. rsprep's route, which stood unused behind it, is
+// not put back: the host can only replace the first route of a metric.
+func TestRollbackPutsTheManagersRouteBackInEffect(t *testing.T) {
+	h := lan("192.168.10.254")
+	rec := &realserver.Record{Version: 1}
+	apply(t, h, rec, NAT{DIP: dip})
+	manager := managerAhead(t, h, 16)
+	saved := rec.Clone()
+	h.FailWrite(2) // the route, then the neighbour fails
+	n := NAT{DIP: dip, Pin: &arp.Pin{MAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}}}
+	if _, err := engine(h, rec).Apply(n.Invariants(), false); err == nil || !strings.Contains(err.Error(), "rolled back the 1 change") {
+		t.Fatalf("apply: %v, want the pin to fail and the route rolled back", err)
+	}
+	if cur, _, _ := realserver.DefaultRoute(realserver.NewView(h)); cur != manager {
+		t.Errorf("after the rollback the default route in effect is %s, want the manager's\n%s", cur, routes(h))
+	}
+	if !reflect.DeepEqual(rec.Changes, saved.Changes) {
+		t.Errorf("record after the rollback %+v, want %+v", rec.Changes, saved.Changes)
+	}
+}
+
+// managerAhead puts the manager's default route via 192.168.10.254
+// (protocol proto) back ahead of the one in effect, at its metric, as
+// `ip route add` then `ip route append` would order them.
+func managerAhead(t *testing.T, h *fake.Host, proto int) realserver.Route {
+	t.Helper()
+	ours, _, err := realserver.DefaultRoute(realserver.NewView(h))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.DelRoute(ours); err != nil {
+		t.Fatal(err)
+	}
+	manager := realserver.Route{Dst: realserver.DefaultDst, Gw: netip.MustParseAddr("192.168.10.254"), Link: "eth0", Metric: ours.Metric, Protocol: proto}
+	h.AddRouteRaw(manager)
+	h.AddRouteRaw(ours)
+	return manager
+}
+
+func changeStrings(cs []realserver.Change) []string {
+	out := make([]string, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, c.String())
+	}
+	return out
 }
 
 func TestDryRunChangesNothing(t *testing.T) {

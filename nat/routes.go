@@ -13,7 +13,9 @@ import (
 // lowest metric of several) goes via the DIP. The fix replaces that very
 // route (same destination and metric: the kernel swaps it atomically, no
 // moment without a default route) and records the one it replaces, which
-// down puts back; with no default route at all it adds one.
+// down puts back; with no default route at all it adds one. When the
+// route via the DIP already stands behind the one in effect at its metric,
+// the fix removes the one ahead instead (see KindRouteUnshadow).
 func (n NAT) defaultRoute() realserver.Invariant {
 	return realserver.CheckFunc(func(v *realserver.View) ([]realserver.Finding, error) {
 		f := realserver.Finding{ID: "route.default", Subject: "default", Want: "via " + n.DIP.String() + " (lowest metric)"}
@@ -33,7 +35,19 @@ func (n NAT) defaultRoute() realserver.Invariant {
 		case ok:
 			f.Got = cur.String()
 			want.Metric = cur.Metric
-			f.Fix = []realserver.Change{{Kind: realserver.KindRouteReplace, Route: want, PrevRoute: cur}}
+			fix := realserver.Change{Kind: realserver.KindRouteReplace, Route: want, PrevRoute: cur}
+			routes, err := v.Routes()
+			if err != nil {
+				return nil, err
+			}
+			if realserver.ReplaceIsDuplicate(routes, want) {
+				// A network manager put its own route back ahead of the
+				// one via the DIP, at its metric: the kernel refuses the
+				// replace as a duplicate, and removing cur is the same
+				// replacement (recorded as one, so down puts cur back).
+				fix.Kind = realserver.KindRouteUnshadow
+			}
+			f.Fix = []realserver.Change{fix}
 		default:
 			f.Got = "no default route"
 			f.Fix = []realserver.Change{{Kind: realserver.KindRouteAdd, Route: want}}

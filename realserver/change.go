@@ -2,6 +2,7 @@ package realserver
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 	"sort"
 	"strings"
@@ -27,6 +28,11 @@ const (
 	KindTunnelMode   Kind = "tunnel-mode"   // set Link's tunnel mode From → To (TunnelMode values)
 	KindRuleAdd      Kind = "rule-add"      // add Rule
 	KindRuleDel      Kind = "rule-del"      // remove Rule
+
+	// Route already stands behind PrevRoute at one dst and metric:
+	// remove PrevRoute, so Route takes effect. It is the replace the
+	// kernel refuses as a duplicate (EEXIST), and recorded as that replace.
+	KindRouteUnshadow Kind = "route-unshadow"
 )
 
 // phase orders a plan: modules first (they create devices), sysctls before
@@ -34,7 +40,7 @@ const (
 // after addresses, and a keep-route before the default route moves.
 var phase = map[Kind]int{
 	KindModule: 0, KindSysctl: 1, KindLinkUp: 2, KindFouAdd: 2, KindTunnelMode: 2, KindAddrDel: 3, KindAddrAdd: 4,
-	KindRouteAdd: 5, KindRouteReplace: 6, KindRouteDel: 7, KindNeighDel: 8, KindNeighSet: 9,
+	KindRouteAdd: 5, KindRouteReplace: 6, KindRouteUnshadow: 6, KindRouteDel: 7, KindNeighDel: 8, KindNeighSet: 9,
 	KindRuleAdd: 7, KindRuleDel: 7, KindLinkDown: 10, KindFouDel: 10,
 }
 
@@ -78,6 +84,11 @@ func (c Change) Inverse() (inv Change, ok bool) {
 		inv.Kind = KindRouteAdd
 	case KindRouteReplace:
 		inv.Route, inv.PrevRoute = c.PrevRoute, c.Route
+	case KindRouteUnshadow:
+		// PrevRoute back in place of Route: in effect as before. Route,
+		// which stood unused behind it, is not put back (the host can only
+		// replace the first route of a metric, not insert one ahead).
+		inv.Kind, inv.Route, inv.PrevRoute = KindRouteReplace, c.PrevRoute, c.Route
 	case KindNeighSet:
 		// A learned entry comes back by itself; only somebody else's
 		// static entry is worth putting back.
@@ -121,6 +132,8 @@ func (c Change) Run(h Host) error {
 		return h.AddRoute(c.Route)
 	case KindRouteDel:
 		return h.DelRoute(c.Route)
+	case KindRouteUnshadow:
+		return h.DelRoute(c.PrevRoute)
 	case KindNeighSet:
 		return h.SetNeighbor(c.Neigh)
 	case KindNeighDel:
@@ -161,11 +174,13 @@ func (c Change) String() string {
 		}
 		return s
 	case KindRouteAdd:
-		return "ip route add " + c.Route.String()
+		return c.Route.ip() + "route add " + c.Route.String()
 	case KindRouteReplace:
-		return "ip route replace " + c.Route.String()
+		return c.Route.ip() + "route replace " + c.Route.String()
 	case KindRouteDel:
-		return "ip route del " + c.Route.String()
+		return c.Route.ip() + "route del " + c.Route.String()
+	case KindRouteUnshadow:
+		return c.PrevRoute.ip() + "route del " + c.PrevRoute.String()
 	case KindNeighSet:
 		return fmt.Sprintf("ip neigh replace %s lladdr %s dev %s nud permanent", c.Neigh.IP, c.Neigh.MAC, c.Neigh.Link)
 	case KindNeighDel:
@@ -177,12 +192,22 @@ func (c Change) String() string {
 	case KindTunnelMode:
 		return fmt.Sprintf("ip -6 tunnel change %s mode %s", c.Link, TunnelMode(c.To))
 	case KindRuleAdd:
-		return "ip rule add " + c.Rule.String()
+		return ipOf(c.Rule.Src.Addr()) + "rule add " + c.Rule.String()
 	case KindRuleDel:
-		return "ip rule del " + c.Rule.String()
+		return ipOf(c.Rule.Src.Addr()) + "rule del " + c.Rule.String()
 	}
 	return string(c.Kind)
 }
+
+// ipOf is the ip command for ip's family: "ip " or "ip -6 ".
+func ipOf(ip netip.Addr) string {
+	if ip.Is6() {
+		return "ip -6 "
+	}
+	return "ip "
+}
+
+func (r Route) ip() string { return ipOf(r.Dst.Addr()) }
 
 // String renders a route the way `ip route` does.
 func (r Route) String() string {

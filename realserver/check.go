@@ -46,7 +46,7 @@ type View struct {
 	sysctls map[SysctlKey]int
 	fou     []FouPort
 	rules   []Rule
-	tables  map[int][]Route
+	tables  map[[2]int][]Route // by family and table
 	modes   map[string]TunnelMode
 	loaded  map[string]bool
 	records *recordRead // rsprep's record of the namespace (see Records); nil: none
@@ -56,7 +56,7 @@ type View struct {
 // NewView starts an observation of h that reads every table on first use
 // and has no record (Observe is a run's).
 func NewView(h Host) *View {
-	return &View{host: h, sysctls: map[SysctlKey]int{}, modes: map[string]TunnelMode{}, tables: map[int][]Route{}, loaded: map[string]bool{}, arp: map[Question]Answer{}}
+	return &View{host: h, sysctls: map[SysctlKey]int{}, modes: map[string]TunnelMode{}, tables: map[[2]int][]Route{}, loaded: map[string]bool{}, arp: map[Question]Answer{}}
 }
 
 // Links returns every interface.
@@ -142,26 +142,27 @@ func (v *View) Routes() ([]Route, error) {
 	return v.routes, nil
 }
 
-// TableRoutes returns the IPv4 routes of a table (0: main).
-func (v *View) TableRoutes(table int) ([]Route, error) {
-	if table == 0 {
+// TableRoutes returns the routes of family fam (4 or 6) of a table (0: main).
+func (v *View) TableRoutes(fam, table int) ([]Route, error) {
+	if fam == 4 && table == 0 {
 		return v.Routes()
 	}
-	if r, ok := v.tables[table]; ok {
+	key := [2]int{fam, table}
+	if r, ok := v.tables[key]; ok {
 		return r, nil
 	}
 	if _, err := v.Links(); err != nil {
 		return nil, err
 	}
-	r, err := v.host.TableRoutes(table)
+	r, err := v.host.TableRoutes(fam, table)
 	if err != nil {
-		return nil, fmt.Errorf("listing the routes of table %d: %w", table, err)
+		return nil, fmt.Errorf("listing the IPv%d routes of table %d: %w", fam, table, err)
 	}
-	v.tables[table] = r
+	v.tables[key] = r
 	return r, nil
 }
 
-// Rules returns the IPv4 policy routing rules.
+// Rules returns the policy routing rules of both families.
 func (v *View) Rules() ([]Rule, error) {
 	if !v.loaded["rules"] {
 		r, err := v.host.Rules()

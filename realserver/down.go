@@ -169,7 +169,7 @@ func undoIfStillOurs(v *View, c Change) (*Change, string, error) {
 		}
 		return &inv, "", nil
 	case KindRouteAdd:
-		routes, err := v.TableRoutes(c.Route.Table)
+		routes, err := v.TableRoutes(Family(c.Route.Dst.Addr()), c.Route.Table)
 		if err != nil {
 			return nil, "", err
 		}

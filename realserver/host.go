@@ -31,10 +31,10 @@ type Host interface {
 	Sysctl(k SysctlKey) (int, error)
 	SetSysctl(k SysctlKey, v int) error
 
-	// Routes lists the IPv4 routes of the main table; TableRoutes those
-	// of another table.
+	// Routes lists the IPv4 routes of the main table; TableRoutes the
+	// routes of family fam (4 or 6) of a table (0: main).
 	Routes() ([]Route, error)
-	TableRoutes(table int) ([]Route, error)
+	TableRoutes(fam, table int) ([]Route, error)
 	// AddRoute adds (or replaces) a route; DelRoute removes one, absent is success.
 	AddRoute(r Route) error
 	DelRoute(r Route) error
@@ -51,9 +51,9 @@ type Host interface {
 	// LoadModule loads a kernel module (modprobe); built-in is success.
 	LoadModule(name string) error
 
-	// Rules lists the IPv4 policy routing rules that select by source
-	// (ip rule from ADDR lookup TABLE); AddRule adds one (present is
-	// success), DelRule removes one (absent is success).
+	// Rules lists the policy routing rules of both families that select
+	// by source (ip [-6] rule from ADDR lookup TABLE); AddRule adds one
+	// (present is success), DelRule removes one (absent is success).
 	Rules() ([]Rule, error)
 	AddRule(r Rule) error
 	DelRule(r Rule) error
@@ -223,9 +223,10 @@ func (k SysctlKey) Dotted() string {
 	return "net." + k.family() + ".conf." + string(iface) + "." + k.Name
 }
 
-// Route is an IPv4 unicast route, of the main table unless Table says.
+// Route is a unicast route, of the main table unless Table says; IPv4
+// unless Dst is IPv6.
 type Route struct {
-	Dst      netip.Prefix // 0.0.0.0/0 for a default route (never left invalid)
+	Dst      netip.Prefix // 0.0.0.0/0 or ::/0 for a default route (never left invalid)
 	Gw       netip.Addr   // invalid for a directly connected route
 	Link     string
 	Metric   int
@@ -245,8 +246,20 @@ func (r Rule) String() string {
 	return fmt.Sprintf("from %s lookup %d pref %d", r.Src, r.Table, r.Priority)
 }
 
-// DefaultDst is the destination of an IPv4 default route.
-var DefaultDst = netip.MustParsePrefix("0.0.0.0/0")
+// DefaultDst is the destination of an IPv4 default route, DefaultDst6 of
+// an IPv6 one.
+var (
+	DefaultDst  = netip.MustParsePrefix("0.0.0.0/0")
+	DefaultDst6 = netip.MustParsePrefix("::/0")
+)
+
+// Family is ip's address family: 4 or 6.
+func Family(ip netip.Addr) int {
+	if ip.Is4() {
+		return 4
+	}
+	return 6
+}
 
 // IsDefault reports whether r is a default route.
 func (r Route) IsDefault() bool { return r.Dst.Bits() == 0 }

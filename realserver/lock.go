@@ -23,6 +23,9 @@ type State struct {
 	Dir   string // DefaultStateDir unless testing
 	Netns Netns
 	Log   *slog.Logger // says which stale records it removed; nil: silent
+	// Cache, if set, keeps the record between the runs of one
+	// long-running caller (ApplyLocked); nil: every run reads it.
+	Cache *RecordCache
 }
 
 func (s State) base() string { return filepath.Join(s.Dir, s.Netns.key()) }

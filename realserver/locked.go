@@ -45,6 +45,7 @@ func (s State) BeginWrite(h Host, preflight func(*View) error, wait time.Duratio
 		return nil, nil, err
 	}
 	if !last.same(found) { // another rsprep wrote in between
+		v.record() // its read is done before the next starts (s.Cache is not for concurrent use)
 		if v, err = s.Observe(h); err != nil {
 			unlock()
 			return nil, nil, err
@@ -53,9 +54,10 @@ func (s State) BeginWrite(h Host, preflight func(*View) error, wait time.Duratio
 	return v, unlock, nil
 }
 
-// Observe observes h with this namespace's record (see RecordAlongside).
+// Observe observes h with this namespace's record (see RecordAlongside),
+// from s.Cache while nobody else wrote it.
 func (s State) Observe(h Host) (*View, error) {
-	return Observe(h, RecordAlongside(s.Load))
+	return Observe(h, RecordAlongside(func() (*Record, error) { return s.Cache.load(s) }))
 }
 
 // observeFor observes h and runs preflight on the observation.
@@ -65,6 +67,7 @@ func (s State) observeFor(h Host, preflight func(*View) error) (*View, error) {
 		return nil, err
 	}
 	if err := preflight(v); err != nil {
+		v.record() // its read is done before another starts
 		return nil, err
 	}
 	return v, nil
@@ -73,7 +76,8 @@ func (s State) observeFor(h Host, preflight func(*View) error) (*View, error) {
 // ApplyLocked is one apply as a long-running caller (rsprep watch) makes
 // it: take the namespace's lock (waiting at most wait), observe, apply invs
 // through the Engine (record, rollback), and release the lock at once, so
-// that verify, apply and down by hand keep working between repairs.
+// that verify, apply and down by hand keep working between repairs. With
+// s.Cache the record is read only when somebody else wrote it since.
 func (s State) ApplyLocked(host Host, mode string, invs []Invariant, log *slog.Logger, wait time.Duration) (Result, error) {
 	unlock, err := s.Lock(wait)
 	if err != nil {
@@ -88,5 +92,7 @@ func (s State) ApplyLocked(host Host, mode string, invs []Invariant, log *slog.L
 	if err != nil {
 		return Result{Mode: mode}, err
 	}
-	return eng.Apply(invs, false)
+	res, err := eng.Apply(invs, false)
+	s.Cache.keep(s, eng.Record, err)
+	return res, err
 }

@@ -17,10 +17,12 @@ func Observe(h Host, records Records) (*View, error) {
 	v.records = records.start()
 	// Links first: the kernel host names an address's link from its last
 	// link dump, so this one serves the address dump too.
-	if _, err := v.Links(); err != nil {
-		return nil, &ObserveError{Err: err}
+	_, err := v.Links()
+	if err == nil {
+		_, err = v.Addrs()
 	}
-	if _, err := v.Addrs(); err != nil {
+	if err != nil {
+		v.record() // nothing of a failed observation outlives it
 		return nil, &ObserveError{Err: err}
 	}
 	return v, nil

@@ -160,7 +160,7 @@ func (c Change) ownerKey() string {
 		return "sysctl " + c.Sysctl.Path()
 	case KindAddrAdd:
 		return "addr " + c.Addr.Link + " " + c.Addr.Prefix.String()
-	case KindRouteReplace:
+	case KindRouteReplace, KindRouteUnshadow:
 		return fmt.Sprintf("default metric %d", c.Route.Metric)
 	case KindRouteAdd:
 		if c.Route.Table != 0 {
@@ -201,6 +201,9 @@ func (r *Record) Own(cs []Change) (changed bool) {
 		}
 		if !recordable(c) {
 			continue
+		}
+		if c.Kind == KindRouteUnshadow {
+			c.Kind = KindRouteReplace // what it did: PrevRoute replaced by Route
 		}
 		i, ok := index[c.ownerKey()]
 		if !ok {

@@ -3,6 +3,8 @@ package realserver
 import (
 	"net/netip"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // DefaultRoute returns the default route the kernel uses: of several, the
@@ -19,6 +21,42 @@ func DefaultRoute(v *View) (r Route, ok bool, err error) {
 		}
 	}
 	return r, ok, nil
+}
+
+// ReplaceIsDuplicate reports whether replacing the first route of r's
+// table, destination and metric with r is what the kernel refuses as a
+// duplicate (EEXIST): a route it takes for r stands further on among them
+// (fib_table_insert looks for an exact match from the first on, and only
+// a match that is the first itself is a no-op). Two default routes at one
+// metric arise when a network manager puts its own back beside rsprep's.
+func ReplaceIsDuplicate(routes []Route, r Route) bool {
+	ahead := false
+	for _, x := range routes {
+		if x.Table != r.Table || x.Dst != r.Dst || x.Metric != r.Metric {
+			continue
+		}
+		if sameRoute(x, r) {
+			return ahead
+		}
+		ahead = true
+	}
+	return false
+}
+
+// sameRoute is whether the kernel takes a and b, of one destination and
+// metric, for the same route: next hop, device and protocol (it compares
+// the whole route, of which rsprep sees these; rsprep writes a route with
+// no protocol as static). Replacing with another protocol is no duplicate
+// (seen on 6.18: a replace with proto boot took the place of the first).
+func sameRoute(a, b Route) bool {
+	return a.Gw == b.Gw && a.Link == b.Link && staticIfNone(a.Protocol) == staticIfNone(b.Protocol)
+}
+
+func staticIfNone(proto int) int {
+	if proto == 0 {
+		return unix.RTPROT_STATIC
+	}
+	return proto
 }
 
 // Connected lists the directly connected IPv4 subnets of up interfaces:

@@ -98,11 +98,12 @@ func (s *Sim) load(kind string) error {
 				s.freezeConf(a)
 			}
 		}
-	case "routes":
+	case "routes", "routes6": // main's IPv4, IPv6 routes
+		fam := map[string]int{"routes": 4, "routes6": 6}[kind]
 		var rs []Route
-		if rs, err = s.seed.Routes(); err == nil {
+		if rs, err = s.seed.TableRoutes(fam, 0); err == nil {
 			// Connected routes follow the addresses (see connected).
-			s.routes = slices.DeleteFunc(slices.Clone(rs), func(r Route) bool { return r.Protocol == unix.RTPROT_KERNEL && !r.Gw.IsValid() })
+			s.routes = append(s.routes, slices.DeleteFunc(slices.Clone(rs), func(r Route) bool { return r.Protocol == unix.RTPROT_KERNEL && !r.Gw.IsValid() })...)
 		}
 	case "neighs":
 		var ns []Neighbor
@@ -114,11 +115,11 @@ func (s *Sim) load(kind string) error {
 		if rs, err = s.seed.Rules(); err == nil {
 			s.rules = slices.Clone(rs)
 		}
-	default: // "table N": the routes of another table than main
-		var table int
-		fmt.Sscanf(kind, "table %d", &table)
+	default: // "table F N": the routes of family F of another table than main
+		var fam, table int
+		fmt.Sscanf(kind, "table %d %d", &fam, &table)
 		var rs []Route
-		if rs, err = s.seed.TableRoutes(table); err == nil {
+		if rs, err = s.seed.TableRoutes(fam, table); err == nil {
 			s.routes = append(s.routes, rs...)
 		}
 	}
@@ -160,7 +161,7 @@ func (s *Sim) SeedSysctl(iface, name string, v int) {
 
 // SeedRoute adds a route without rules.
 func (s *Sim) SeedRoute(r Route) {
-	s.load("routes")
+	s.loadRoutes(Family(r.Dst.Addr()), r.Table)
 	s.routes = append(s.routes, r)
 }
 

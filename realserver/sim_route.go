@@ -11,52 +11,71 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// connected are the routes the kernel makes for the subnets of the IPv4
-// addresses on up interfaces.
-func (s *Sim) connected() []Route {
+// connected are the routes the kernel makes for the subnets of the
+// addresses of family fam (4 or 6) on up interfaces, one per subnet: IPv4
+// for each address but a /32 and those on lo; IPv6 for each but ::1, a
+// /128 on lo included, at metric 256.
+func (s *Sim) connected(fam int) []Route {
 	var out []Route
 	for _, a := range s.addrs {
 		i := s.findLink(a.Link)
-		if !a.Prefix.Addr().Is4() || a.Prefix.Bits() == 32 || i < 0 || !s.links[i].Up || s.links[i].Loopback {
+		ip := a.Prefix.Addr()
+		if Family(ip) != fam || i < 0 || !s.links[i].Up ||
+			(fam == 4 && (a.Prefix.Bits() == 32 || s.links[i].Loopback)) || ip == netip.IPv6Loopback() {
 			continue
 		}
-		out = append(out, Route{Dst: a.Prefix.Masked(), Link: a.Link, Protocol: unix.RTPROT_KERNEL})
+		r := Route{Dst: a.Prefix.Masked(), Link: a.Link, Protocol: unix.RTPROT_KERNEL}
+		if fam == 6 {
+			r.Metric = 256
+		}
+		if !slices.Contains(out, r) {
+			out = append(out, r)
+		}
 	}
 	return out
 }
 
-// loadRoutes reads main's routes from the seed, and table's.
-func (s *Sim) loadRoutes(table int) error {
-	err := errors.Join(s.load("links"), s.load("addrs"), s.load("routes"))
+// loadRoutes reads main's routes of family fam from the seed, and table's.
+func (s *Sim) loadRoutes(fam, table int) error {
+	main := "routes"
+	if fam == 6 {
+		main = "routes6"
+	}
+	err := errors.Join(s.load("links"), s.load("addrs"), s.load(main))
 	if err == nil && table != 0 {
-		err = s.load(fmt.Sprintf("table %d", table))
+		err = s.load(fmt.Sprintf("table %d %d", fam, table))
 	}
 	return err
 }
 
 // Routes implements Host.
-func (s *Sim) Routes() ([]Route, error) { return s.TableRoutes(0) }
+func (s *Sim) Routes() ([]Route, error) { return s.TableRoutes(4, 0) }
 
 // TableRoutes implements Host: connected routes are made in main only.
-func (s *Sim) TableRoutes(table int) ([]Route, error) {
-	if err := s.loadRoutes(table); err != nil {
+func (s *Sim) TableRoutes(fam, table int) ([]Route, error) {
+	if err := s.loadRoutes(fam, table); err != nil {
 		return nil, err
 	}
 	var out []Route
 	if table == 0 {
-		out = s.connected()
+		out = s.connected(fam)
 	}
 	for _, r := range s.routes {
-		if r.Table == table {
+		if r.Table == table && Family(r.Dst.Addr()) == fam {
 			out = append(out, r)
 		}
 	}
 	return out, nil
 }
 
-// onLink finds the up interface whose subnet holds gw.
-func (s *Sim) onLink(gw netip.Addr) (string, bool) {
-	for _, r := range s.connected() {
+// onLink finds the interface a gateway is on: for an IPv6 link-local one,
+// the device the route names (the kernel requires one); else the up
+// interface whose subnet holds gw.
+func (s *Sim) onLink(gw netip.Addr, dev string) (string, bool) {
+	if gw.Is6() && gw.IsLinkLocalUnicast() {
+		return dev, dev != ""
+	}
+	for _, r := range s.connected(Family(gw)) {
 		if r.Dst.Contains(gw) {
 			return r.Link, true
 		}
@@ -65,13 +84,18 @@ func (s *Sim) onLink(gw netip.Addr) (string, bool) {
 }
 
 // AddRoute implements Host: replace semantics on (dst, metric), and, as
-// the kernel does, a gateway must be reachable on-link.
+// the kernel does, a gateway must be reachable on-link, and an IPv6 route
+// without a metric gets 1024 (IP6_RT_PRIO_USER).
 func (s *Sim) AddRoute(r Route) error {
-	if err := s.loadRoutes(r.Table); err != nil {
+	fam := Family(r.Dst.Addr())
+	if err := s.loadRoutes(fam, r.Table); err != nil {
 		return err
 	}
+	if fam == 6 && r.Metric == 0 {
+		r.Metric = 1024
+	}
 	if r.Gw.IsValid() {
-		link, ok := s.onLink(r.Gw)
+		link, ok := s.onLink(r.Gw, r.Link)
 		if !ok || (r.Link != "" && r.Link != link) {
 			return fmt.Errorf("route %s: %w", r, syscall.ENETUNREACH)
 		}
@@ -80,17 +104,14 @@ func (s *Sim) AddRoute(r Route) error {
 	if r.Link != "" && s.findLink(r.Link) < 0 {
 		return fmt.Errorf("route %s: %w", r, syscall.ENODEV)
 	}
-	same := func(x Route) bool { return x.Table == r.Table && x.Dst == r.Dst && x.Metric == r.Metric }
-	i := slices.IndexFunc(s.routes, same)
+	// Like the kernel's replace: the first route of that destination and
+	// metric is replaced, unless the same route stands further on (then it
+	// is a duplicate: EEXIST).
+	if ReplaceIsDuplicate(s.routes, r) {
+		return fmt.Errorf("route %s: %w", r, syscall.EEXIST)
+	}
+	i := slices.IndexFunc(s.routes, func(x Route) bool { return x.Table == r.Table && x.Dst == r.Dst && x.Metric == r.Metric })
 	if i >= 0 {
-		// Like the kernel's replace: the first route of that destination
-		// and metric is replaced, unless an identical one stands further
-		// on (then it is a duplicate: EEXIST).
-		for _, x := range s.routes[i+1:] {
-			if same(x) && x.Gw == r.Gw && x.Link == r.Link {
-				return fmt.Errorf("route %s: %w", r, syscall.EEXIST)
-			}
-		}
 		s.routes[i] = r
 	} else {
 		s.routes = append(s.routes, r)
@@ -98,13 +119,15 @@ func (s *Sim) AddRoute(r Route) error {
 	return nil
 }
 
-// DelRoute implements Host.
+// DelRoute implements Host: for IPv6, no metric matches any (as
+// ip6_route_del does).
 func (s *Sim) DelRoute(r Route) error {
-	if err := s.loadRoutes(r.Table); err != nil {
+	v6 := r.Dst.Addr().Is6()
+	if err := s.loadRoutes(Family(r.Dst.Addr()), r.Table); err != nil {
 		return err
 	}
 	s.routes = slices.DeleteFunc(s.routes, func(x Route) bool {
-		return x.Table == r.Table && x.Dst == r.Dst && x.Metric == r.Metric && (!r.Gw.IsValid() || x.Gw == r.Gw)
+		return x.Table == r.Table && x.Dst == r.Dst && (x.Metric == r.Metric || v6 && r.Metric == 0) && (!r.Gw.IsValid() || x.Gw == r.Gw)
 	})
 	return nil
 }

@@ -209,7 +209,6 @@ func badModes() []badInput {
 		add(name+" --encap-port 70000", `invalid argument "70000" for "--encap-port"`, append(act, "--vip", vip, "--encap", "gue", "--encap-port", "70000")...)
 		add(name+" --underlay 6", `--underlay "6": want ipv4 or ipv6`, append(act, "--vip", vip, "--underlay", "6")...)
 		add(name+" --mss 100", `--mss "100": want auto or a number`, append(act, "--vip", vip, "--mss", "100")...)
-		add(name+" --mss with IPv6 VIPs only", "clamps the MSS of IPv4 VIPs only", append(act, "--vip", "2001:db8::80", "--mss", "1400")...)
 	}
 	// --forwarding and --dip for dr and tun (the host's default route is
 	// via 10.0.0.1, so 192.0.2.1 is routed but not on-link).

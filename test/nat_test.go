@@ -190,3 +190,52 @@ func TestNATBadInputChangesNothing(t *testing.T) {
 		t.Run(c.args, func(t *testing.T) { mustReject(t, rs, c.want, strings.Fields(c.args)...) })
 	}
 }
+
+// A network manager (networkd, NetworkManager, a DHCP client) that puts
+// its own default route back at the metric of rsprep's leaves two default
+// routes the kernel keeps side by side, and it uses the first. In either
+// order apply makes the route via the DIP the one in effect, a second
+// apply is silent, verify holds, and down leaves the manager's route as
+// it was before rsprep.
+func TestNATBesideAManagersDefaultRouteAtTheSameMetric(t *testing.T) {
+	for _, tc := range []struct{ name, manager string }{
+		{"the manager's route ahead of rsprep's", `
+			ip route del default
+			ip route add default via 10.0.0.254 dev eth0.100 proto dhcp
+			ip route append default via 10.0.0.1 dev eth0.100 proto static`},
+		{"the manager's route behind rsprep's", `
+			ip route append default via 10.0.0.254 dev eth0.100 proto dhcp`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rs, _ := realServer(t)
+			rs.Must(t, "ip", "route", "add", "default", "via", "10.0.0.254", "proto", "dhcp")
+			before := rs.Snapshot(t)
+			apply := []string{"nat", "--dip", "10.0.0.1"}
+			mustRun(t, rs, 0, apply...)
+			rs.Sh(t, tc.manager)
+			if got := strings.Count(rs.Must(t, "ip", "route", "show", "default"), "\n"); got != 2 {
+				t.Fatalf("%d default routes, want the pair at one metric (else this test proves nothing)", got)
+			}
+			mustRun(t, rs, 0, apply...)
+			if got := firstDefault(t, rs); !strings.HasPrefix(got, "default via 10.0.0.1 ") {
+				t.Errorf("the default route in effect is %q, want the one via the DIP\n%s", got, rs.Must(t, "ip", "route", "show"))
+			}
+			if r := mustRun(t, rs, 0, apply...); r.Stdout != "" || r.Stderr != "" {
+				t.Errorf("second apply was not silent: %q %q", r.Stdout, r.Stderr)
+			}
+			mustRun(t, rs, 0, append([]string{"verify"}, apply...)...)
+			mustRun(t, rs, 0, "down", "nat", "--dip", "10.0.0.1")
+			if after := rs.Snapshot(t); after != before {
+				t.Errorf("down nat did not leave the manager's route as it was:\nbefore:\n%s\nafter:\n%s", before, after)
+			}
+		})
+	}
+}
+
+// firstDefault is the default route the kernel uses: of several at one
+// metric, the first `ip route` lists (a lower metric is listed first).
+func firstDefault(t *testing.T, ns *nstest.NS) string {
+	t.Helper()
+	first, _, _ := strings.Cut(ns.Must(t, "ip", "route", "show", "default"), "\n")
+	return strings.TrimSpace(first)
+}

@@ -233,3 +233,37 @@ func TestWatchBesideHandRuns(t *testing.T) {
 		}
 	}
 }
+
+// A DHCP client or networkd putting its default route back ahead of
+// rsprep's, at its metric (the kernel uses the first), is drift the
+// watcher repairs: the route via the DIP is the one in effect again, with
+// no failed repair (replacing the manager's route with the DIP's again is
+// a duplicate the kernel refuses). The boot test's networkd restart is
+// the same fight on a real manager.
+func TestWatchPutsTheDIPRouteAheadOfAManagersAgain(t *testing.T) {
+	rs, _ := realServer(t)
+	rs.Must(t, "ip", "route", "add", "default", "via", "10.0.0.254", "proto", "dhcp")
+	w := startWatch(t, rs, "nat", "--dip", "10.0.0.1", "--resync", "1h")
+	if got := firstDefault(t, rs); !strings.HasPrefix(got, "default via 10.0.0.1 ") {
+		t.Fatalf("READY=1 with the default route %q in effect", got)
+	}
+	rs.Must(t, "ip", "route", "prepend", "default", "via", "10.0.0.254", "dev", "eth0.100", "proto", "dhcp")
+	w.waitFor(t, "the route via the DIP in effect again", 30*time.Second, func() bool {
+		return strings.HasPrefix(firstDefault(t, rs), "default via 10.0.0.1 ")
+	})
+	w.waitFor(t, "the repair's log line", 10*time.Second, func() bool {
+		return strings.Contains(w.log.String(), `level=WARN msg="repairing drift" mode=nat invariant=route.default subject=default`)
+	})
+	for _, bad := range []string{"repair failed", "did not converge", "level=ERROR"} {
+		if strings.Contains(w.log.String(), bad) {
+			t.Errorf("watch logged %q:\n%s", bad, w.log)
+		}
+	}
+	if code := w.stop(t, syscall.SIGTERM); code != 0 {
+		t.Errorf("SIGTERM: exit %d", code)
+	}
+	mustRun(t, rs, 0, "down", "nat", "--dip", "10.0.0.1")
+	if got := strings.TrimSpace(rs.Must(t, "ip", "route", "show", "default")); got != "default via 10.0.0.254 dev eth0.100 proto dhcp" {
+		t.Errorf("after down the default routes are\n%s\nwant only the manager's", got)
+	}
+}

@@ -28,5 +28,5 @@ var InvariantDocs = []realserver.InvariantDoc{
 	{ID: "module.sit", Text: "for an IPv6 VIP over an IPv4 underlay: sit0 exists (module sit)."},
 	{ID: "link.sit0", Text: "for an IPv6 VIP over an IPv4 underlay: sit0 is up."},
 	{ID: "tunnel.mode", Text: "for an IPv4 VIP over an IPv6 underlay: ip6tnl0 accepts IPv4 inside (mode any or ipip6; it starts as ip6ip6)."},
-	{ID: "mss.clamp", Text: "with --mss N|auto: a rule from each IPv4 VIP to rsprep's table 7301, whose routes copy main's with advmss N."},
+	{ID: "mss.clamp", Text: "with --mss N|auto: a rule from each VIP (ip -6 rule for an IPv6 one) to rsprep's table 7301, whose routes copy main's of the VIP's family with advmss N."},
 }

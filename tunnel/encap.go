@@ -1,8 +1,6 @@
 package tunnel
 
 import (
-	"net/netip"
-
 	"github.com/rsprep/rsprep/realserver"
 )
 
@@ -79,12 +77,4 @@ func decapFor(e Encap, underlay, inner int) decap {
 		d.modules = append(fou, d.modules...)
 	}
 	return d
-}
-
-// family is 4 or 6.
-func family(ip netip.Addr) int {
-	if ip.Is4() {
-		return 4
-	}
-	return 6
 }

@@ -3,7 +3,9 @@ package tunnel
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/rsprep/rsprep/realserver"
 )
@@ -15,14 +17,15 @@ type MSS int
 const MSSAuto MSS = -1
 
 // The clamp is policy routing: a rule sends what leaves from a VIP to
-// rsprep's own table, which holds the main table's IPv4 routes again, each
-// with advmss. TCP takes the MSS it advertises in a SYN-ACK from the route
-// of the reply (dst_metric_advmss), so connections to the VIPs advertise
-// the clamped MSS and nothing else on the host does. Should the table miss
-// a destination, the lookup falls through to main: unclamped, never cut off.
+// rsprep's own table, which holds the main table's routes of the VIP's
+// family again, each with advmss. TCP takes the MSS it advertises in a
+// SYN-ACK from the route of the reply (dst_metric_advmss, IPv4 and IPv6
+// alike), so connections to the VIPs advertise the clamped MSS and nothing
+// else on the host does. Should the table miss a destination, the lookup
+// falls through to main: unclamped, never cut off.
 const (
 	mssTable    = 7301 // rsprep's table: everything in it is rsprep's
-	mssPriority = 7301 // before main (32766)
+	mssPriority = 7301 // before main (32766); ip and ip -6 rules apart
 )
 
 // ParseMSS parses --mss.
@@ -40,19 +43,15 @@ func ParseMSS(s string) (MSS, error) {
 	return MSS(n), nil
 }
 
-func (s TUN) validateMSS() error {
-	if s.MSS != 0 && !s.has(4) {
-		return realserver.Inputf("--mss: rsprep clamps the MSS of IPv4 VIPs only, and every VIP is IPv6")
-	}
-	return nil
-}
-
-// overhead is what the director's encapsulation adds to an IPv4 packet
-// to a VIP, plus the IPv4 and TCP headers, which the MSS does not count:
-// the MSS is the MTU minus this.
-func (s TUN) overhead() (n int, why string) {
+// overhead is what the director's encapsulation adds to a packet of
+// family inner to a VIP, plus the inner IP and TCP headers, which the MSS
+// does not count: the MSS is the MTU minus this.
+func (s TUN) overhead(inner int) (n int, why string) {
 	n, why = 40, "40 IPv4+TCP"
-	if s.underlay(4) == 6 {
+	if inner == 6 {
+		n, why = 60, "60 IPv6+TCP"
+	}
+	if s.underlay(inner) == 6 {
 		n, why = n+40, why+" + 40 IPv6 underlay"
 	} else {
 		n, why = n+20, why+" + 20 outer IPv4"
@@ -66,91 +65,115 @@ func (s TUN) overhead() (n int, why string) {
 	return n, why
 }
 
-// mss is the MSS to advertise, and how it was chosen.
-func (s TUN) mss(v *realserver.View) (int, string, error) {
+// mss is the MSS to advertise for VIPs of family inner, and how it was
+// chosen.
+func (s TUN) mss(v *realserver.View, inner int) (int, string, error) {
 	if s.MSS != MSSAuto {
 		return int(s.MSS), "", nil
 	}
-	link, err := uplink(v)
+	fam := s.underlay(inner)
+	link, err := uplink(v, fam)
 	if err != nil || link.Name == "" {
-		return 0, "", err
+		return 0, fmt.Sprintf("auto: no IPv%d route tells the uplink", fam), err
 	}
-	over, why := s.overhead()
+	over, why := s.overhead(inner)
 	return link.MTU - over, fmt.Sprintf("auto: MTU %d of %s - %s", link.MTU, link.Name, why), nil
 }
 
-// uplink is the device of the IPv4 default route, else of the first
-// connected route: where the director's packets come in.
-func uplink(v *realserver.View) (realserver.Link, error) {
-	routes, err := v.Routes()
+// uplink is where the director's packets of underlay family fam come in:
+// the device of that family's default route, else of its first route to
+// a subnet (not a single address, not link-local, not on lo).
+func uplink(v *realserver.View, fam int) (realserver.Link, error) {
+	routes, err := v.TableRoutes(fam, 0)
 	if err != nil {
 		return realserver.Link{}, err
 	}
 	name := ""
 	for _, r := range routes {
-		if r.IsDefault() || name == "" {
-			name = r.Link
-		}
 		if r.IsDefault() {
+			name = r.Link
 			break
+		}
+		ip := r.Dst.Addr()
+		if name == "" && r.Link != "" && r.Dst.Bits() < ip.BitLen() && !ip.IsLinkLocalUnicast() {
+			if l, _, err := v.Link(r.Link); err != nil {
+				return realserver.Link{}, err
+			} else if !l.Loopback {
+				name = r.Link
+			}
 		}
 	}
 	l, _, err := v.Link(name)
 	return l, err
 }
 
-// mssClamp is mss.clamp: a rule from each IPv4 VIP to rsprep's table, and
-// the table holding every IPv4 route of main with advmss.
+// mssClamp is mss.clamp: a rule from each VIP to rsprep's table, and for
+// each family of VIPs the table holding every route of main of that
+// family, with advmss.
 func (s TUN) mssClamp() realserver.Invariant {
 	return realserver.CheckFunc(func(v *realserver.View) ([]realserver.Finding, error) {
-		n, how, err := s.mss(v)
-		if err != nil {
-			return nil, err
-		}
 		rules, err := v.Rules()
 		if err != nil {
 			return nil, err
 		}
 		var out []realserver.Finding
 		for _, ip := range s.VIPs {
-			if !ip.Is4() {
-				continue
-			}
-			r := realserver.Rule{Src: netip.PrefixFrom(ip, 32), Table: mssTable, Priority: mssPriority}
+			r := realserver.Rule{Src: netip.PrefixFrom(ip, ip.BitLen()), Table: mssTable, Priority: mssPriority}
 			f := realserver.Finding{ID: "mss.clamp", Subject: ip.String(), Want: "ip rule " + r.String(), Got: "absent"}
-			for _, x := range rules {
-				if x == r {
-					f.OK, f.Got = true, f.Want
-				}
+			if ip.Is6() {
+				f.Want = "ip -6 rule " + r.String()
 			}
-			if !f.OK {
+			if slices.Contains(rules, r) {
+				f.OK, f.Got = true, f.Want
+			} else {
 				f.Fix = []realserver.Change{{Kind: realserver.KindRuleAdd, Rule: r}}
 			}
 			out = append(out, f)
 		}
-		t, err := s.mssTable(v, n)
-		if err != nil {
-			return nil, err
+		for _, fam := range []int{4, 6} {
+			if !s.has(fam) {
+				continue
+			}
+			n, how, err := s.mss(v, fam)
+			if err != nil {
+				return nil, err
+			}
+			t, err := s.mssTable(v, fam, n)
+			if err != nil {
+				return nil, err
+			}
+			t.Detail = strings.Trim(how+"; "+t.Detail, "; ")
+			out = append(out, t)
 		}
-		t.Detail = how
-		return append(out, t), nil
+		return out, nil
 	})
 }
 
-// mssTable checks that rsprep's table is main's IPv4 routes with advmss n,
-// and nothing else.
-func (s TUN) mssTable(v *realserver.View, n int) (realserver.Finding, error) {
-	f := realserver.Finding{ID: "mss.clamp", Subject: fmt.Sprintf("table %d", mssTable), Want: fmt.Sprintf("main's IPv4 routes with advmss %d", n)}
+// mssTable checks that rsprep's table holds main's routes of family fam
+// with advmss n, and nothing else of that family.
+func (s TUN) mssTable(v *realserver.View, fam, n int) (realserver.Finding, error) {
+	subject := fmt.Sprintf("table %d", mssTable)
+	if fam == 6 {
+		subject += " -6"
+	}
+	f := realserver.Finding{ID: "mss.clamp", Subject: subject, Want: fmt.Sprintf("main's IPv%d routes with advmss %d", fam, n)}
 	if n < 536 {
 		f.Got = fmt.Sprintf("an MSS of %d", n)
-		f.Detail = "the uplink's MTU leaves too little: give --mss"
+		f.Detail = "below 536: give --mss"
 		return f, nil
 	}
-	main, err := v.Routes()
+	all, err := v.TableRoutes(fam, 0)
 	if err != nil {
 		return f, err
 	}
-	have, err := v.TableRoutes(mssTable)
+	// Not fe80::/64: a reply from a (global) VIP never goes to a
+	// link-local address, and every up device has that route at the same
+	// metric, which the table cannot hold twice (a replace of one
+	// destination and metric overwrites the other device's).
+	main := slices.DeleteFunc(slices.Clone(all), func(r realserver.Route) bool {
+		return r.Dst.Addr().Is6() && r.Dst.Addr().IsLinkLocalUnicast()
+	})
+	have, err := v.TableRoutes(fam, mssTable)
 	if err != nil {
 		return f, err
 	}

@@ -54,9 +54,6 @@ func (s TUN) Validate() error {
 	if s.RPFilter != RPFilterUnset && !s.has(4) {
 		return realserver.Inputf("--rp-filter %s: rp_filter is IPv4 only, and every VIP is IPv6", s.RPFilter)
 	}
-	if err := s.validateMSS(); err != nil {
-		return err
-	}
 	if err := arp.ValidateDIP(s.DIP, s.VIPs); err != nil {
 		return err
 	}
@@ -203,7 +200,7 @@ func (s TUN) underlay(inner int) int {
 }
 
 func (s TUN) has(fam int) bool {
-	return slices.ContainsFunc(s.VIPs, func(ip netip.Addr) bool { return family(ip) == fam })
+	return slices.ContainsFunc(s.VIPs, func(ip netip.Addr) bool { return realserver.Family(ip) == fam })
 }
 
 // Footprint is what doctor asks of the mode: the VIPs on their tunnel

@@ -9,14 +9,14 @@ import (
 )
 
 // Routes implements realserver.Host.
-func (h *Host) Routes() ([]realserver.Route, error) { return h.TableRoutes(0) }
+func (h *Host) Routes() ([]realserver.Route, error) { return h.TableRoutes(4, 0) }
 
 // TableRoutes implements realserver.Host.
-func (h *Host) TableRoutes(table int) ([]realserver.Route, error) {
+func (h *Host) TableRoutes(fam, table int) ([]realserver.Route, error) {
 	if err := h.dump("route"); err != nil {
 		return nil, err
 	}
-	return h.sim.TableRoutes(table)
+	return h.sim.TableRoutes(fam, table)
 }
 
 // AddRoute implements realserver.Host.

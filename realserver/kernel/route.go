@@ -12,17 +12,22 @@ import (
 )
 
 // Routes implements realserver.Host: unicast IPv4 routes of the main table.
-func (h *Host) Routes() ([]realserver.Route, error) { return h.TableRoutes(0) }
+func (h *Host) Routes() ([]realserver.Route, error) { return h.TableRoutes(4, 0) }
 
-// TableRoutes implements realserver.Host: unicast IPv4 routes of a table.
-func (h *Host) TableRoutes(table int) ([]realserver.Route, error) {
+// TableRoutes implements realserver.Host: unicast routes of one family of
+// a table.
+func (h *Host) TableRoutes(fam, table int) ([]realserver.Route, error) {
 	if table == 0 {
 		table = unix.RT_TABLE_MAIN
+	}
+	nlFam, dflt := netlink.FAMILY_V4, realserver.DefaultDst
+	if fam == 6 {
+		nlFam, dflt = netlink.FAMILY_V6, realserver.DefaultDst6
 	}
 	filter := &netlink.Route{Table: table}
 	rs, err := retryDump("route", func() ([]netlink.Route, error) {
 		h.dumpsSent["route"]++
-		return h.nl.RouteListFiltered(netlink.FAMILY_V4, filter, netlink.RT_FILTER_TABLE)
+		return h.nl.RouteListFiltered(nlFam, filter, netlink.RT_FILTER_TABLE)
 	})
 	if err != nil {
 		return nil, err
@@ -35,7 +40,7 @@ func (h *Host) TableRoutes(table int) ([]realserver.Route, error) {
 		}
 		// Newer netlink versions give a default route Dst 0.0.0.0/0, older
 		// ones nil: both are the default route.
-		dst := realserver.DefaultDst
+		dst := dflt
 		if r.Dst != nil {
 			ip, _ := netip.AddrFromSlice(r.Dst.IP)
 			ones, _ := r.Dst.Mask.Size()
@@ -64,8 +69,10 @@ func (h *Host) toNetlinkRoute(r realserver.Route) (*netlink.Route, error) {
 	if r.Table != 0 {
 		nr.Table = r.Table
 	}
-	if !r.IsDefault() {
-		nr.Dst = &net.IPNet{IP: r.Dst.Addr().AsSlice(), Mask: net.CIDRMask(r.Dst.Bits(), 32)}
+	// An IPv6 default route names its destination, ::/0, so that the
+	// request is IPv6 even without a gateway.
+	if !r.IsDefault() || r.Dst.Addr().Is6() {
+		nr.Dst = &net.IPNet{IP: r.Dst.Addr().AsSlice(), Mask: net.CIDRMask(r.Dst.Bits(), r.Dst.Addr().BitLen())}
 	}
 	if r.Gw.IsValid() {
 		nr.Gw = r.Gw.AsSlice()

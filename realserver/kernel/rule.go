@@ -12,11 +12,11 @@ import (
 	"github.com/rsprep/rsprep/realserver"
 )
 
-// Rules implements realserver.Host: the IPv4 rules that select by source
-// only (no mark, interface or other selector), which are the kind rsprep
-// makes.
+// Rules implements realserver.Host: the rules of both families that
+// select by source only (no mark, interface or other selector), which are
+// the kind rsprep makes.
 func (h *Host) Rules() ([]realserver.Rule, error) {
-	rs, err := retryDump("rule", func() ([]netlink.Rule, error) { return h.nl.RuleList(netlink.FAMILY_V4) })
+	rs, err := retryDump("rule", func() ([]netlink.Rule, error) { return h.nl.RuleList(netlink.FAMILY_ALL) })
 	if err != nil {
 		return nil, err
 	}
@@ -35,6 +35,9 @@ func (h *Host) Rules() ([]realserver.Rule, error) {
 func toNetlinkRule(r realserver.Rule) *netlink.Rule {
 	nr := netlink.NewRule()
 	nr.Family = netlink.FAMILY_V4
+	if r.Src.Addr().Is6() {
+		nr.Family = netlink.FAMILY_V6
+	}
 	nr.Src = &net.IPNet{IP: r.Src.Addr().AsSlice(), Mask: net.CIDRMask(r.Src.Bits(), r.Src.Addr().BitLen())}
 	nr.Table = r.Table
 	nr.Priority = r.Priority

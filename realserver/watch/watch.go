@@ -114,6 +114,11 @@ type watcher struct {
 }
 
 func newWatcher(cfg Config) *watcher {
+	if cfg.State.Cache == nil {
+		// Every repair takes the lock and reads the record: only the
+		// first, and the first after another rsprep wrote it, decode it.
+		cfg.State.Cache = &realserver.RecordCache{}
+	}
 	w := &watcher{
 		cfg:     cfg,
 		damper:  Damper{Max: cfg.MaxRepairs, Window: cfg.RepairWindow},

@@ -129,3 +129,4 @@ same tun.down.rs1.state "ip addr and sysctls (tunl0 aside)" "$before1" "$(snap t
 same tun.down.rs2.state "ip addr and sysctls (tunl0 aside)" "$before2" "$(snap tun-rs2 | grep -v tunl0)"
 
 . /lab/tun-encap.sh
+. /lab/tun-encap6.sh

@@ -1,0 +1,154 @@
+package tunnel
+
+import (
+	"log/slog"
+	"net/netip"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/vishvananda/netns"
+
+	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/kernel"
+	"github.com/rsprep/rsprep/test/nstest"
+)
+
+// inNetns runs f with a kernel Host opened in namespace ns, on a thread
+// of its own, which goes back to the test's namespace afterwards. (A
+// thread left in ns could be the process's main one, which Go never ends:
+// the namespace's cleanup would then find the test process in it and
+// kill it.)
+func inNetns(t *testing.T, ns *nstest.NS, f func(h *kernel.Host)) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		runtime.LockOSThread()
+		home, err := netns.Get()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer home.Close()
+		handle, err := netns.GetFromName(ns.Name)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer handle.Close()
+		if err := netns.Set(handle); err != nil {
+			t.Error(err)
+			return
+		}
+		defer func() {
+			if netns.Set(home) == nil {
+				runtime.UnlockOSThread()
+			} // else the thread stays locked, and Go ends it with the goroutine
+		}()
+		h, err := kernel.New()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer h.Close()
+		f(h)
+	}()
+	<-done
+}
+
+// The clamp on this host's kernel, which has no tunnel modules: the mss
+// invariant alone (rules, table routes, both families, over netlink) on a
+// real server whose VIPs sit on lo, reached straight over a veth. A
+// client's socket sees the clamped MSS through each VIP and the plain one
+// to the real server's own addresses; down leaves no rule and no table.
+func TestMSSClampOnThisKernel(t *testing.T) {
+	rs, c := nstest.New(t, "rs"), nstest.New(t, "c")
+	nstest.Veth(t, rs, "eth0", "", c, "eth0", "")
+	rs.Sh(t, `ip link set lo up
+ip addr add 10.77.0.2/24 dev eth0
+ip addr add fd00:77::2/64 dev eth0 nodad
+ip addr add 10.77.1.100/32 dev lo
+ip addr add fd00:77:1::100/128 dev lo
+ip route add default via 10.77.0.1
+ip -6 route add default via fd00:77::1 dev eth0`)
+	c.Sh(t, `ip addr add 10.77.0.1/24 dev eth0
+ip addr add fd00:77::1/64 dev eth0 nodad
+ip route add 10.77.1.100/32 via 10.77.0.2
+ip -6 route add fd00:77:1::100/128 via fd00:77::2`)
+	rs.Serve(t, "rs")
+	tcpmss := nstest.Build(t, "test/tools/tcpmss")
+	mss := func(addr string) int {
+		t.Helper()
+		out, err := c.Exec(tcpmss, addr)
+		n, convErr := strconv.Atoi(strings.TrimSpace(out))
+		if err != nil || convErr != nil {
+			t.Fatalf("tcpmss %s: %v %s", addr, err, out)
+		}
+		return n
+	}
+	// MTU 1500, timestamps on: 1448 over IPv4, 1428 over IPv6 unclamped.
+	if got := mss("[fd00:77:1::100]:80"); got != 1428 {
+		t.Fatalf("before the clamp, snd_mss through the IPv6 VIP is %d, want 1428", got)
+	}
+
+	spec := TUN{VIPs: []netip.Addr{netip.MustParseAddr("10.77.1.100"), netip.MustParseAddr("fd00:77:1::100")}, MSS: 1400}
+	invs := []realserver.Invariant{spec.mssClamp()}
+	var eng *realserver.Engine
+	inNetns(t, rs, func(h *kernel.Host) {
+		eng = &realserver.Engine{Host: h, Record: &realserver.Record{Version: 1}, Mode: "tun", Log: slog.New(slog.DiscardHandler)}
+		if _, err := eng.Apply(invs, false); err != nil {
+			t.Errorf("apply: %v", err)
+			return
+		}
+		again, err := eng.Apply(invs, false)
+		if err != nil || len(again.Changes) != 0 {
+			t.Errorf("second apply: changes %v, err %v; want none", again.Changes, err)
+		}
+	})
+	if t.Failed() {
+		t.FailNow()
+	}
+	for _, want := range []string{"from fd00:77:1::100 lookup 7301"} {
+		if out := rs.Must(t, "ip", "-6", "rule"); !strings.Contains(out, want) {
+			t.Errorf("ip -6 rule has no %q:\n%s", want, out)
+		}
+	}
+	for _, want := range []string{"default via fd00:77::1 dev eth0", "fd00:77::/64 dev eth0", "advmss 1400"} {
+		if out := rs.Must(t, "ip", "-6", "route", "show", "table", "7301"); !strings.Contains(out, want) {
+			t.Errorf("ip -6 route show table 7301 has no %q:\n%s", want, out)
+		}
+	}
+	for addr, want := range map[string]int{
+		"[fd00:77:1::100]:80": 1388, "10.77.1.100:80": 1388, // through the VIPs: 1400 less 12 of timestamps
+		"[fd00:77::2]:80": 1428, "10.77.0.2:80": 1448, // the real server's own addresses: untouched
+	} {
+		if got := mss(addr); got != want {
+			t.Errorf("client snd_mss to %s is %d, want %d", addr, got, want)
+		}
+	}
+
+	before := rs.Must(t, "ip", "-6", "route", "show", "table", "main")
+	inNetns(t, rs, func(h *kernel.Host) {
+		eng.Host = h
+		if _, err := eng.Down(spec.VIPList(), false); err != nil {
+			t.Errorf("down: %v", err)
+		}
+	})
+	for _, fam := range []string{"-4", "-6"} {
+		if out := rs.Must(t, "ip", fam, "rule"); strings.Contains(out, "7301") {
+			t.Errorf("after down, ip %s rule:\n%s", fam, out)
+		}
+		// An emptied IPv6 table is gone ("FIB table does not exist").
+		if out, _ := rs.Exec("ip", fam, "route", "show", "table", "7301"); strings.TrimSpace(out) != "" && !strings.Contains(out, "does not exist") {
+			t.Errorf("after down, ip %s route show table 7301:\n%s", fam, out)
+		}
+	}
+	if after := rs.Must(t, "ip", "-6", "route", "show", "table", "main"); after != before {
+		t.Errorf("down changed main's IPv6 routes:\n%s\nwere\n%s", after, before)
+	}
+	if got := mss("[fd00:77:1::100]:80"); got != 1428 {
+		t.Errorf("after down, snd_mss through the IPv6 VIP is %d, want 1428", got)
+	}
+}
