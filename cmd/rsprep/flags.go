@@ -66,7 +66,7 @@ func modeDefs() map[string]modeDef {
 }
 
 func vipFlag(fs *pflag.FlagSet, o *options) {
-	fs.StringSliceVar(&o.vips, "vip", nil, "virtual IP, IPv4 or IPv6 (repeatable, comma-separated)")
+	listVar(fs, &o.vips, "vip", "virtual IP, IPv4 or IPv6 (repeatable, comma-separated)")
 }
 
 // newFlagSet builds the flag set of one mode command.

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strconv"
+	"runtime"
 	"strings"
 
 	"github.com/vishvananda/netns"
@@ -15,23 +15,18 @@ import (
 	"github.com/rsprep/rsprep/realserver/kernel"
 )
 
-// capNetAdmin is CAP_NET_ADMIN's bit in /proc/self/status CapEff.
-const capNetAdmin = 12
-
 // needNetAdmin refuses to start a change without CAP_NET_ADMIN, before
-// anything is touched, rather than failing half-way.
+// anything is touched, rather than failing half-way. capget(2) asks the
+// kernel directly; /proc/self/status, which says the same, costs the
+// kernel a whole report to generate (~0.1 ms of a 5 ms apply).
 func needNetAdmin() error {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData // version 3: capabilities 0-31, then 32-63
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
 		return fmt.Errorf("reading capabilities: %w", err)
 	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if hex, ok := strings.CutPrefix(line, "CapEff:"); ok {
-			caps, err := strconv.ParseUint(strings.TrimSpace(hex), 16, 64)
-			if err == nil && caps&(1<<capNetAdmin) != 0 {
-				return nil
-			}
-		}
+	if data[0].Effective&(1<<unix.CAP_NET_ADMIN) != 0 {
+		return nil
 	}
 	return errors.New("needs root (CAP_NET_ADMIN) to change the host; verify works without it")
 }
@@ -58,7 +53,14 @@ func openNamespace(netnsGiven bool, name string, log *slog.Logger) (*kernel.Host
 	return host, realserver.State{Dir: stateDir(), Netns: id, Log: log}, nil
 }
 
-// enterNetns moves the (locked) main thread into a named network namespace.
+// enterNetns moves the main goroutine's thread into a named network
+// namespace, and locks the goroutine to it for good: every kernel call then
+// runs on that thread, and netlink sockets and /proc/sys/net belong to the
+// namespace of the thread that opens them. Without --netns every thread is
+// in the namespace already, and the lock is not taken: a locked main
+// thread makes the runtime start a template thread and hand the processor
+// back and forth on every block (13 context switches and 0.3 ms of CPU in
+// a 5 ms apply).
 func enterNetns(name string) error {
 	if name == "" || strings.ContainsAny(name, "/") || name == "." || name == ".." {
 		return realserver.Inputf("--netns %q is not a namespace name", name)
@@ -71,6 +73,7 @@ func enterNetns(name string) error {
 		return fmt.Errorf("opening network namespace %s: %w", name, err)
 	}
 	defer h.Close()
+	runtime.LockOSThread() // never unlocked: the thread is no longer the process's
 	if err := netns.Set(h); err != nil {
 		return fmt.Errorf("entering network namespace %s: %w", name, hostError(err))
 	}

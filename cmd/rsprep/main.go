@@ -25,13 +25,6 @@ const (
 // version is set at build time with -ldflags "-X main.version=…".
 var version = ""
 
-func init() {
-	// Every kernel call runs on the main thread: --netns moves that one
-	// thread into the namespace, and netlink sockets and /proc/sys/net
-	// belong to the namespace of the thread that opens them.
-	runtime.LockOSThread()
-}
-
 // memoryLimit is the garbage collector's soft target. A 10,000-VIP apply
 // makes its garbage fast (netlink messages, the plan, the record); with
 // Go's default of collecting when the heap doubles, peak RSS reached

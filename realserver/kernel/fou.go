@@ -45,7 +45,11 @@ func fouRequest(cmd uint8, p realserver.FouPort) []byte {
 // fouFamily resolves the fou generic netlink family; ok is false when the
 // kernel has none (fou not loaded).
 func (h *Host) fouFamily() (id uint16, ok bool, err error) {
-	fam, err := h.nl.GenlFamilyGet("fou")
+	nl, err := h.nl()
+	if err != nil {
+		return 0, false, err
+	}
+	fam, err := nl.GenlFamilyGet("fou")
 	if errors.Is(err, unix.ENOENT) {
 		return 0, false, nil
 	}
@@ -76,7 +80,11 @@ func (h *Host) FouPorts() ([]realserver.FouPort, error) {
 	} else if !ok {
 		return nil, realserver.ErrNoFou
 	}
-	fous, err := retryDump("fou", func() ([]netlink.Fou, error) { return h.nl.FouList(0) })
+	nl, err := h.nl()
+	if err != nil {
+		return nil, err
+	}
+	fous, err := retryDump("fou", func() ([]netlink.Fou, error) { return nl.FouList(0) })
 	if err != nil {
 		return nil, err
 	}

@@ -8,7 +8,6 @@ package kernel
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -26,7 +25,7 @@ const dumpRetries = 5
 
 // Host talks to the kernel of the calling thread's network namespace.
 type Host struct {
-	nl        *netlink.Handle
+	nlh       *netlink.Handle         // opened on first use (nl): DR's runs never need it
 	rtnl      *rtnl                   // addresses: pipelined writes, dumps parsed in place
 	addrsSeen int                     // addresses in the last dump, to size the next
 	links     map[string]netlink.Link // by name, refreshed on a miss
@@ -39,28 +38,43 @@ type Host struct {
 	dumpsSent map[string]int
 }
 
-// New opens the rtnetlink sockets, each reused for every request: a socket
-// per request would cost a syscall round trip per VIP.
+// New opens the rtnetlink socket that links, addresses and sysctls need,
+// reused for every request: a socket per request would cost a syscall
+// round trip per VIP. vishvananda/netlink's handle (routes, neighbours,
+// rules, fou) is opened when first needed, on the same thread (see the
+// package comment): a DR run never needs it, and opening it cost a socket,
+// its registration with the runtime's poller and a timeout, ~2% of a cold
+// N=1 apply.
 func New() (*Host, error) {
-	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
-	if err != nil {
-		return nil, fmt.Errorf("opening rtnetlink: %w", err)
-	}
-	if err := h.SetSocketTimeout(10 * time.Second); err != nil {
-		h.Close()
-		return nil, fmt.Errorf("setting the rtnetlink timeout: %w", err)
-	}
 	r, err := openRtnl()
 	if err != nil {
-		h.Close()
 		return nil, fmt.Errorf("opening rtnetlink: %w", err)
 	}
-	return &Host{nl: h, rtnl: r, sysctls: sysctlClients{}, dumpsSent: map[string]int{}}, nil
+	return &Host{rtnl: r, sysctls: sysctlClients{}, dumpsSent: map[string]int{}}, nil
+}
+
+// nl is vishvananda/netlink's handle, opened on first use.
+func (h *Host) nl() (*netlink.Handle, error) {
+	if h.nlh != nil {
+		return h.nlh, nil
+	}
+	nh, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+	if err != nil {
+		return nil, fmt.Errorf("opening rtnetlink: %w", err)
+	}
+	if err := nh.SetSocketTimeout(10 * time.Second); err != nil {
+		nh.Close()
+		return nil, fmt.Errorf("setting the rtnetlink timeout: %w", err)
+	}
+	h.nlh = nh
+	return nh, nil
 }
 
 // Close releases the netlink sockets.
 func (h *Host) Close() {
-	h.nl.Close()
+	if h.nlh != nil {
+		h.nlh.Close()
+	}
 	h.rtnl.close()
 }
 
@@ -81,72 +95,10 @@ func retryDump[T any](what string, dump func() ([]T, error)) ([]T, error) {
 	}
 }
 
-// Links implements realserver.Host.
-func (h *Host) Links() ([]realserver.Link, error) {
-	ls, err := retryDump("link", func() ([]netlink.Link, error) {
-		h.dumpsSent["link"]++
-		return h.nl.LinkList()
-	})
-	if err != nil {
-		return nil, err
-	}
-	h.links = make(map[string]netlink.Link, len(ls))
-	h.names = make(map[int]string, len(ls))
-	out := make([]realserver.Link, 0, len(ls))
-	for _, l := range ls {
-		a := l.Attrs()
-		h.links[a.Name] = l
-		h.names[a.Index] = a.Name
-		out = append(out, realserver.Link{
-			Name:     a.Name,
-			Index:    a.Index,
-			Type:     l.Type(),
-			Up:       a.Flags&net.FlagUp != 0,
-			NoARP:    a.RawFlags&unix.IFF_NOARP != 0,
-			Loopback: a.Flags&net.FlagLoopback != 0,
-			MTU:      a.MTU,
-		})
-	}
-	return out, nil
-}
-
-func (h *Host) link(name string) (netlink.Link, error) {
-	if l, ok := h.links[name]; ok {
-		return l, nil
-	}
-	l, err := h.nl.LinkByName(name)
-	if err != nil {
-		return nil, fmt.Errorf("finding link %s: %w", name, err)
-	}
-	if h.links == nil {
-		h.links = map[string]netlink.Link{}
-	}
-	h.links[name] = l
-	return l, nil
-}
-
 func isGone(err error) bool {
 	var nf netlink.LinkNotFoundError
 	return errors.As(err, &nf) || errors.Is(err, unix.EADDRNOTAVAIL) || errors.Is(err, unix.ENOENT) ||
 		errors.Is(err, unix.ESRCH) || errors.Is(err, unix.ENODEV)
-}
-
-// SetLinkUp implements realserver.Host.
-func (h *Host) SetLinkUp(name string, up bool) error {
-	l, err := h.link(name)
-	if err != nil {
-		return err
-	}
-	if up {
-		err = h.nl.LinkSetUp(l)
-	} else {
-		err = h.nl.LinkSetDown(l)
-	}
-	delete(h.links, name) // flags changed
-	if err != nil {
-		return fmt.Errorf("setting %s up=%v: %w", name, up, err)
-	}
-	return nil
 }
 
 // LoadModule implements realserver.Host with modprobe, which also finds

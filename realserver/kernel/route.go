@@ -25,9 +25,13 @@ func (h *Host) TableRoutes(fam, table int) ([]realserver.Route, error) {
 		nlFam, dflt = netlink.FAMILY_V6, realserver.DefaultDst6
 	}
 	filter := &netlink.Route{Table: table}
+	nl, err := h.nl()
+	if err != nil {
+		return nil, err
+	}
 	rs, err := retryDump("route", func() ([]netlink.Route, error) {
 		h.dumpsSent["route"]++
-		return h.nl.RouteListFiltered(nlFam, filter, netlink.RT_FILTER_TABLE)
+		return nl.RouteListFiltered(nlFam, filter, netlink.RT_FILTER_TABLE)
 	})
 	if err != nil {
 		return nil, err
@@ -98,7 +102,11 @@ func (h *Host) AddRoute(r realserver.Route) error {
 	if err != nil {
 		return err
 	}
-	if err := h.nl.RouteReplace(nr); err != nil {
+	nl, err := h.nl()
+	if err == nil {
+		err = nl.RouteReplace(nr)
+	}
+	if err != nil {
 		return fmt.Errorf("setting route %s: %w", r, err)
 	}
 	return nil
@@ -113,7 +121,11 @@ func (h *Host) DelRoute(r realserver.Route) error {
 		}
 		return err
 	}
-	if err := h.nl.RouteDel(nr); err != nil && !isGone(err) {
+	nl, err := h.nl()
+	if err == nil {
+		err = nl.RouteDel(nr)
+	}
+	if err != nil && !isGone(err) {
 		return fmt.Errorf("removing route %s: %w", r, err)
 	}
 	return nil
@@ -121,9 +133,13 @@ func (h *Host) DelRoute(r realserver.Route) error {
 
 // Neighbors implements realserver.Host.
 func (h *Host) Neighbors() ([]realserver.Neighbor, error) {
+	nl, err := h.nl()
+	if err != nil {
+		return nil, err
+	}
 	ns, err := retryDump("neighbour", func() ([]netlink.Neigh, error) {
 		h.dumpsSent["neighbour"]++
-		return h.nl.NeighList(0, netlink.FAMILY_V4)
+		return nl.NeighList(0, netlink.FAMILY_V4)
 	})
 	if err != nil {
 		return nil, err
@@ -174,7 +190,11 @@ func (h *Host) SetNeighbor(n realserver.Neighbor) error {
 	if err != nil {
 		return err
 	}
-	if err := h.nl.NeighSet(nn); err != nil {
+	nl, err := h.nl()
+	if err == nil {
+		err = nl.NeighSet(nn)
+	}
+	if err != nil {
 		return fmt.Errorf("pinning %s lladdr %s on %s: %w", n.IP, n.MAC, n.Link, err)
 	}
 	return nil
@@ -189,7 +209,11 @@ func (h *Host) DelNeighbor(n realserver.Neighbor) error {
 		}
 		return err
 	}
-	if err := h.nl.NeighDel(nn); err != nil && !isGone(err) {
+	nl, err := h.nl()
+	if err == nil {
+		err = nl.NeighDel(nn)
+	}
+	if err != nil && !isGone(err) {
 		return fmt.Errorf("removing neighbour %s on %s: %w", n.IP, n.Link, err)
 	}
 	return nil

@@ -209,7 +209,8 @@ func ackError(body []byte) error {
 }
 
 // dump sends a dump request (one message) and calls each with the body of every message
-// of type typ in the answer. An interrupted dump (the table changed while
+// of type typ in the answer; a get request with NLM_F_ACK works too (its
+// reply, then the ack ends it). An interrupted dump (the table changed while
 // it was read) returns netlink.ErrDumpInterrupted, for retryDump.
 func (r *rtnl) dump(req []byte, typ uint16, each func(body []byte)) error {
 	r.seq++
@@ -236,9 +237,9 @@ func (r *rtnl) dump(req []byte, typ uint16, each func(body []byte)) error {
 				}
 				return nil
 			case unix.NLMSG_ERROR:
-				if err := ackError(body); err != nil {
-					return err
-				}
+				// An error ends the answer; so does the ack of a request
+				// that asked for one (a get by name), after its reply.
+				return ackError(body)
 			case typ:
 				each(body)
 			}

@@ -16,7 +16,11 @@ import (
 // select by source only (no mark, interface or other selector), which are
 // the kind rsprep makes.
 func (h *Host) Rules() ([]realserver.Rule, error) {
-	rs, err := retryDump("rule", func() ([]netlink.Rule, error) { return h.nl.RuleList(netlink.FAMILY_ALL) })
+	nl, err := h.nl()
+	if err != nil {
+		return nil, err
+	}
+	rs, err := retryDump("rule", func() ([]netlink.Rule, error) { return nl.RuleList(netlink.FAMILY_ALL) })
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +51,11 @@ func toNetlinkRule(r realserver.Rule) *netlink.Rule {
 // AddRule implements realserver.Host. The request carries NLM_F_EXCL, so
 // the kernel answers EEXIST for an identical rule rather than add a twin.
 func (h *Host) AddRule(r realserver.Rule) error {
-	if err := h.nl.RuleAdd(toNetlinkRule(r)); err != nil && !errors.Is(err, unix.EEXIST) {
+	nl, err := h.nl()
+	if err == nil {
+		err = nl.RuleAdd(toNetlinkRule(r))
+	}
+	if err != nil && !errors.Is(err, unix.EEXIST) {
 		return fmt.Errorf("ip rule add %s: %w", r, err)
 	}
 	return nil
@@ -55,7 +63,11 @@ func (h *Host) AddRule(r realserver.Rule) error {
 
 // DelRule implements realserver.Host.
 func (h *Host) DelRule(r realserver.Rule) error {
-	if err := h.nl.RuleDel(toNetlinkRule(r)); err != nil && !isGone(err) {
+	nl, err := h.nl()
+	if err == nil {
+		err = nl.RuleDel(toNetlinkRule(r))
+	}
+	if err != nil && !isGone(err) {
 		return fmt.Errorf("ip rule del %s: %w", r, err)
 	}
 	return nil

@@ -34,7 +34,11 @@ type ifreqData struct {
 
 // TunnelMode implements realserver.Host from the link dump (IFLA_IPTUN_PROTO).
 func (h *Host) TunnelMode(link string) (realserver.TunnelMode, error) {
-	l, err := h.nl.LinkByName(link)
+	nl, err := h.nl()
+	if err != nil {
+		return 0, err
+	}
+	l, err := nl.LinkByName(link)
 	if err != nil {
 		return 0, fmt.Errorf("finding link %s: %w", link, err)
 	}
