@@ -57,7 +57,7 @@ func DIPReachable(dip netip.Addr, hop func(*realserver.View) (Hop, error)) reals
 		}
 		probeErr, done := probed[h]
 		if !done {
-			_, probeErr = v.Host().Resolve(h.Link, h.IP)
+			_, probeErr = v.ARPAnswer(h.Link, h.IP)
 			probed[h] = probeErr
 		}
 		if errors.Is(probeErr, fs.ErrPermission) {

@@ -54,7 +54,7 @@ func (p Pin) Preflight(v *realserver.View) error {
 	if found && learned(n) {
 		return nil
 	}
-	if _, err := v.Host().Resolve(link, gw); err != nil {
+	if _, err := v.ARPAnswer(link, gw); err != nil {
 		return fmt.Errorf("cannot learn the MAC of gateway %s on %s to pin it: no neighbour entry, and %v; give it with --gateway-mac", gw, link, err)
 	}
 	return nil

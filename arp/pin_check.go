@@ -15,7 +15,7 @@ import (
 //
 // A permanent entry is never re-resolved by the kernel, so the neighbour
 // table cannot tell that the router behind it was swapped. The check
-// therefore asks the wire every time (Host.Resolve is an ARP probe that
+// therefore asks the wire every time (View.ARPAnswer is an ARP probe that
 // bypasses the table) and compares:
 //
 //   - without --gateway-mac the probe's answer is the MAC to pin; a pinned
@@ -39,7 +39,7 @@ func (p Pin) Invariant() realserver.Invariant {
 			key := link + " " + gw.String()
 			r, ok := probed[key]
 			if !ok {
-				r.mac, r.err = v.Host().Resolve(link, gw)
+				r.mac, r.err = v.ARPAnswer(link, gw)
 				probed[key] = r
 			}
 			return r.mac, r.err

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
@@ -217,5 +218,31 @@ func TestNoGatewayToPinIsBadInput(t *testing.T) {
 	var in *realserver.InputError
 	if err := (Pin{Gateway: netip.MustParseAddr("2001:db8::1")}).Validate(); !errors.As(err, &in) {
 		t.Errorf("IPv6 gateway: %v", err)
+	}
+}
+
+// A verify of a pinned gateway without a learned entry asks the gateway
+// once: the preflight's ARP probe is part of the observation, and the
+// check reads its answer.
+func TestVerifyPinnedProbesTheGatewayOnce(t *testing.T) {
+	h := routedHost()
+	h.SetWire(gw, macA)
+	dr := DR{VIPs: pinVIP, Pin: &Pin{}}
+	v, err := realserver.Observe(h, realserver.Records{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dr.Preflight(v); err != nil {
+		t.Fatal(err)
+	}
+	fs, err := v.Verify(dr.Invariants())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := h.Probes(); n != 1 {
+		t.Errorf("preflight and verify sent %d ARP probes, want 1", n)
+	}
+	if i := slices.IndexFunc(fs, func(f realserver.Finding) bool { return f.ID == "gw.pinned" }); i < 0 || !strings.Contains(fs[i].Want, macA.String()) {
+		t.Errorf("gw.pinned does not want the gateway's answer %s: %+v", macA, fs)
 	}
 }

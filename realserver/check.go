@@ -32,8 +32,8 @@ type CheckFunc func(v *View) ([]Finding, error)
 // Check calls f.
 func (f CheckFunc) Check(v *View) ([]Finding, error) { return f(v) }
 
-// View is one observation of a host, read lazily and at most once per kind:
-// one link dump, one address dump, each sysctl read once. Links are read
+// View is one observation of a host (see Observe), each kind read at most
+// once: one link dump, one address dump, each sysctl read once. Links are read
 // before any other table: the kernel host names an address's, route's or
 // neighbour's link from its last link dump, so reading links first makes
 // this observation's link dump the only one.
@@ -51,54 +51,14 @@ type View struct {
 	tables  map[[2]int][]Route // by family and table
 	modes   map[string]TunnelMode
 	loaded  map[string]bool
-	record  func() *Record // what rsprep changed here before, read on first use; nil: none
+	records *recordRead // rsprep's record of the namespace (see Records); nil: none
+	arp     map[Question]Answer
 }
 
-// NewView starts an observation of h.
+// NewView starts an observation of h that reads every table on first use
+// and has no record (Observe is a run's).
 func NewView(h Host) *View {
-	return &View{host: h, sysctls: map[SysctlKey]int{}, modes: map[string]TunnelMode{}, tables: map[[2]int][]Route{}, loaded: map[string]bool{}}
-}
-
-// Host is the observed host, for checks that must ask the network (the
-// gateway's live MAC).
-func (v *View) Host() Host { return v.host }
-
-// WithRecord lets the view's checks see rsprep's record, which load reads
-// on first use (a nil record: none). Only fixes that depend on a value
-// rsprep replaced need it, so a verify of 10,000 DR VIPs never parses the
-// record of its 10,000 changes.
-func (v *View) WithRecord(load func() *Record) *View {
-	var rec *Record
-	done := false
-	v.record = func() *Record {
-		if !done {
-			rec, done = load(), true
-		}
-		return rec
-	}
-	return v
-}
-
-// Recorded is what rsprep recorded it changed in this namespace, oldest
-// first, for checks whose fix depends on a value rsprep replaced (NAT's
-// keep-routes go via the default gateway as it was before rsprep). It is
-// nil when the view has no record.
-func (v *View) Recorded() []Change {
-	if v.record == nil {
-		return nil
-	}
-	if rec := v.record(); rec != nil {
-		return rec.Changes
-	}
-	return nil
-}
-
-// Prefetch reads the links and addresses now, while the caller waits for
-// something else. A failure is not kept: the check that needs them reads
-// again and reports it.
-func (v *View) Prefetch() {
-	v.Links()
-	v.Addrs()
+	return &View{host: h, sysctls: map[SysctlKey]int{}, modes: map[string]TunnelMode{}, tables: map[[2]int][]Route{}, loaded: map[string]bool{}, arp: map[Question]Answer{}}
 }
 
 // Links returns every interface.
@@ -285,7 +245,7 @@ func Verify(h Host, invs []Invariant) ([]Finding, error) {
 
 // Verify checks every invariant against this view and returns every
 // finding; it stops only when the host cannot be observed. What the view
-// has read already (a preflight's dumps) is not read again.
+// has read already (for the mode's preflight) is not read again.
 func (v *View) Verify(invs []Invariant) ([]Finding, error) {
 	// Joined once at the end: appended as they came, 20,000 findings of
 	// 10,000 VIPs were copied over and over as the list grew.

@@ -83,13 +83,10 @@ type Engine struct {
 	Record *Record
 	Mode   string
 	Log    *slog.Logger
-	// First, if set, is the observation apply or down starts from (the one
-	// the mode's preflight read, under the lock), so a run dumps each kind
-	// once; later rounds observe afresh.
-	First *View
 
-	recordSaved bool // Apply saved this run's plan to the record
-	simulated   bool // Host is a Sim of the host: a dry run (see dryRun)
+	first       *View // the observation the run starts from (NewEngine); nil: observe afresh
+	recordSaved bool  // Apply saved this run's plan to the record
+	simulated   bool  // Host is a Sim of the host: a dry run (see dryRun)
 }
 
 // Apply makes every invariant true: check, fix each finding, check again.
@@ -160,13 +157,13 @@ func (e *Engine) Apply(invs []Invariant, dryRun bool) (Result, error) {
 // stop at.
 func (e *Engine) dryRun(invs []Invariant) (Result, error) {
 	first := e.view()
-	now, err := first.WithRecord(func() *Record { return e.Record }).Verify(invs)
+	now, err := first.Verify(invs)
 	if err != nil {
 		return Result{Mode: e.Mode}, err
 	}
 	rec := e.Record.Clone() // no path: never saved
 	// The Sim's first round sees what first saw (its reads are cached).
-	sim := &Engine{Host: NewSim(first), Record: rec, Mode: e.Mode, Log: slog.New(slog.DiscardHandler), First: first, simulated: true}
+	sim := &Engine{Host: NewSim(first), Record: rec, Mode: e.Mode, Log: slog.New(slog.DiscardHandler), first: first, simulated: true}
 	res, err := sim.Apply(invs, false)
 	res.Checks, res.OK = now, AllOK(now)
 	var nc *NotConvergedError
@@ -176,19 +173,21 @@ func (e *Engine) dryRun(invs []Invariant) (Result, error) {
 	return res, err
 }
 
-// verify checks invs on a view that can see the record, so that a fix can
-// use a value rsprep replaced in an earlier run (View.Recorded).
+// verify checks invs on the next observation (see view).
 func (e *Engine) verify(invs []Invariant) ([]Finding, error) {
-	return e.view().WithRecord(func() *Record { return e.Record }).Verify(invs)
+	return e.view().Verify(invs)
 }
 
-// view is First the first time, then a fresh observation.
+// view is the observation the run started from the first time, then a
+// fresh one. Its record is the run's as it is now, so that a fix can use a
+// value rsprep replaced in an earlier run (View.Recorded).
 func (e *Engine) view() *View {
-	v := e.First
+	v := e.first
 	if v == nil {
-		return NewView(e.Host)
+		v = NewView(e.Host)
 	}
-	e.First = nil
+	e.first = nil
+	v.records = &recordRead{rec: e.Record, done: true}
 	return v
 }
 

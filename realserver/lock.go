@@ -3,6 +3,7 @@ package realserver
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -32,24 +33,6 @@ func (s State) base() string { return filepath.Join(s.Dir, s.Netns.key()) }
 // RecordPath is the namespace's record file.
 func (s State) RecordPath() string { return s.base() + ".json" }
 
-// LoadWhile reads the record on another goroutine while f runs (the kernel
-// dumps the first check needs): at 10,000 VIPs each costs about what a
-// whole verify does, and the two overlap on two CPUs.
-func (s State) LoadWhile(f func()) (*Record, error) {
-	type loaded struct {
-		rec *Record
-		err error
-	}
-	ch := make(chan loaded, 1)
-	go func() {
-		rec, err := s.Cache.load(s)
-		ch <- loaded{rec, err}
-	}()
-	f()
-	l := <-ch
-	return l.rec, l.err
-}
-
 // LockError means another rsprep held the namespace for longer than we wait.
 type LockError struct {
 	Path string
@@ -75,27 +58,45 @@ func holder(path string) int {
 // most wait. The holder's pid is written into the lock file so that a
 // waiter can name it. The lock is released by the kernel when the process
 // exits, crash or not.
+//
+// Taking the lock also removes the files of namespaces that no longer
+// exist (see removeDead): only a writer changes the state directory.
 func (s State) Lock(wait time.Duration) (unlock func(), err error) {
+	unlock, _, err = s.lock(wait)
+	return unlock, err
+}
+
+// lock is Lock, and the lock file's turn as the last writer left it.
+func (s State) lock(wait time.Duration) (unlock func(), last turn, err error) {
 	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
-		return nil, fmt.Errorf("creating %s: %w", s.Dir, err)
+		return nil, turn{}, fmt.Errorf("creating %s: %w", s.Dir, err)
 	}
 	path := s.lockPath()
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW, 0o600)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW, 0o600)
+	created := err == nil
+	if errors.Is(err, fs.ErrExist) {
+		f, err = os.OpenFile(path, os.O_RDWR|unix.O_NOFOLLOW, 0)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("opening %s: %w", path, err)
+		return nil, turn{}, fmt.Errorf("opening %s: %w", path, err)
 	}
 	if err := flockWait(f, unix.LOCK_EX, wait); err != nil {
 		f.Close()
-		return nil, err
+		return nil, turn{}, err
+	}
+	last = turn{known: true} // created by this call: no writer had a turn yet
+	if !created {
+		last = turnOf(f.Stat())
 	}
 	f.Truncate(0)
 	f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	s.removeDead()
 	return func() {
 		// A reader may hold the lock next, and readers write no pid: a
 		// writer waiting on one must not name this process.
 		f.Truncate(0)
 		f.Close()
-	}, nil
+	}, last, nil
 }
 
 // ErrNoLock means a reader could not open the namespace's lock file: no

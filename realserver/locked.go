@@ -1,26 +1,82 @@
 package realserver
 
 import (
+	"errors"
 	"log/slog"
 	"time"
 )
 
-// Engine starts a run of mode in this namespace: it observes host afresh
-// (another rsprep may have changed it since preflight) while it reads the
-// namespace's record. Call it under the lock.
-func (s State) Engine(host Host, mode string, log *slog.Logger) (*Engine, error) {
-	first := NewView(host)
-	rec, err := s.LoadWhile(first.Prefetch)
+// BeginWrite starts a run that changes the namespace (apply, down): it
+// observes the host (see Observe), runs preflight on that observation, and
+// takes the namespace's lock, which the caller releases when the run is
+// done. It returns the observation the run starts from.
+//
+// Preflight runs before the lock, so that bad input leaves no trace, not
+// even a lock file. The lock serializes rsprep's writers, and only them:
+// if no other rsprep had a turn since the observation (the lock file is as
+// it was, see turn), the observation stands, record included; otherwise
+// the host is observed again under the lock. Other agents are never
+// serialized: the engine's writes take the kernel's "exists" and "gone"
+// as success, and its last check is the postcondition.
+//
+// If the tables kept changing under every dump, which is what another
+// rsprep writing looks like, it waits for the lock first (up to wait, as
+// the run would anyway) and observes and runs preflight again under it.
+// Then only something other than rsprep can still churn the tables: the
+// dumps' bounded retry ends that (exit 3).
+func (s State) BeginWrite(h Host, preflight func(*View) error, wait time.Duration) (v *View, unlock func(), err error) {
+	last := s.lastTurn() // before the first dump
+	v, err = s.observeFor(h, preflight)
+	if errors.Is(err, ErrKeepsChanging) {
+		if unlock, err = s.Lock(wait); err != nil {
+			return nil, nil, err
+		}
+		if v, err = s.observeFor(h, preflight); err != nil {
+			unlock()
+			return nil, nil, err
+		}
+		return v, unlock, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	unlock, found, err := s.lock(wait)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !last.same(found) { // another rsprep wrote in between
+		v.record() // its read is done before the next starts (s.Cache is not for concurrent use)
+		if v, err = s.Observe(h); err != nil {
+			unlock()
+			return nil, nil, err
+		}
+	}
+	return v, unlock, nil
+}
+
+// Observe observes h with this namespace's record (see RecordAlongside),
+// from s.Cache while nobody else wrote it.
+func (s State) Observe(h Host) (*View, error) {
+	return Observe(h, RecordAlongside(func() (*Record, error) { return s.Cache.load(s) }))
+}
+
+// observeFor observes h and runs preflight on the observation.
+func (s State) observeFor(h Host, preflight func(*View) error) (*View, error) {
+	v, err := s.Observe(h)
 	if err != nil {
 		return nil, err
 	}
-	return &Engine{Host: host, Record: rec, Mode: mode, Log: log, First: first}, nil
+	if err := preflight(v); err != nil {
+		v.record() // its read is done before another starts
+		return nil, err
+	}
+	return v, nil
 }
 
 // ApplyLocked is one apply as a long-running caller (rsprep watch) makes
-// it: take the namespace's lock (waiting at most wait), apply invs through
-// the Engine (record, rollback), and release the lock at once, so that
-// verify, apply and down by hand keep working between repairs. With
+// it: take the namespace's lock (waiting at most wait), observe, apply invs
+// through the Engine (record, rollback), and release the lock at once, so
+// that verify, apply and down by hand keep working between repairs. With
 // s.Cache the record is read only when somebody else wrote it since.
 func (s State) ApplyLocked(host Host, mode string, invs []Invariant, log *slog.Logger, wait time.Duration) (Result, error) {
 	unlock, err := s.Lock(wait)
@@ -28,7 +84,11 @@ func (s State) ApplyLocked(host Host, mode string, invs []Invariant, log *slog.L
 		return Result{Mode: mode}, err
 	}
 	defer unlock()
-	eng, err := s.Engine(host, mode, log)
+	v, err := s.Observe(host)
+	if err != nil {
+		return Result{Mode: mode}, err
+	}
+	eng, err := NewEngine(v, mode, log)
 	if err != nil {
 		return Result{Mode: mode}, err
 	}

@@ -264,7 +264,10 @@ func TestViewReadsTheRecordOnlyWhenAsked(t *testing.T) {
 	loads := 0
 	load := func() *realserver.Record { loads++; return nil }
 	vips := []netip.Addr{netip.MustParseAddr("192.168.79.180")}
-	v := realserver.NewView(h).WithRecord(load)
+	v, err := realserver.Observe(h, realserver.RecordOnUse(load))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := v.Verify([]realserver.Invariant{realserver.LinkUp("link.up", "lo"), realserver.VIPBound(vips, "lo", "lo"), realserver.VIPExclusive(vips)}); err != nil {
 		t.Fatal(err)
 	}

@@ -44,7 +44,6 @@ func identify(path string) (id fileID, ok bool, err error) {
 // nil cache always reads.
 func (c *RecordCache) load(s State) (*Record, error) {
 	if c == nil {
-		s.removeDead()
 		return s.Load()
 	}
 	id, ok, err := identify(s.RecordPath())
@@ -52,7 +51,6 @@ func (c *RecordCache) load(s State) (*Record, error) {
 		return c.rec, nil
 	}
 	c.rec = nil
-	s.removeDead()
 	return s.Load()
 }
 

@@ -297,13 +297,14 @@ func (s *Sim) SetSysctl(k SysctlKey, v int) error {
 	return nil
 }
 
-// Resolve implements Host: an ARP probe goes to the seed's host, which is
-// a read of the network, not a change; a fresh namespace has no network.
+// Resolve implements Host: the question goes to the seed's observation of
+// the network (an ARP probe there is a read, not a change, and its answer
+// is shared with the seed's checks); a fresh namespace has no network.
 func (s *Sim) Resolve(link string, ip netip.Addr) (net.HardwareAddr, error) {
 	if s.seed == nil {
 		return nil, fmt.Errorf("no ARP answer from %s on %s", ip, link)
 	}
-	return s.seed.Host().Resolve(link, ip)
+	return s.seed.ARPAnswer(link, ip)
 }
 
 // Render prints the whole state as sorted `ip`/`sysctl` lines, so tests can

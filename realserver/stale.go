@@ -97,10 +97,10 @@ func (e *Engine) dropStale(dryRun bool) error {
 	if !e.Record.Unproven {
 		return nil
 	}
-	if e.First == nil {
-		e.First = NewView(e.Host)
+	if e.first == nil {
+		e.first = NewView(e.Host)
 	}
-	in, err := e.Record.anyInPlace(e.First)
+	in, err := e.Record.anyInPlace(e.first)
 	if err != nil {
 		return &ObserveError{Err: err}
 	}

@@ -42,18 +42,24 @@ func (r *modeRun) finish(res realserver.Result, err error) int {
 	return exitOK
 }
 
-// startEngine is how apply and down reach the engine: preflight before any
-// lock (bad input leaves no trace), then the namespace's turn (shared for
-// a dry run, exclusive otherwise), and under it an engine that observes
-// the host afresh, since another rsprep may have changed it since
-// preflight. A dry run's engine plans against a copy of the record.
-// unlock (never nil) releases the turn once the result is out.
+// startEngine is how apply and down reach the engine: one observation
+// serves the mode's preflight and the run. A dry run takes it holding the
+// namespace's turn shared; a writer before the lock (bad input leaves no
+// trace), and again under the lock only if another rsprep wrote in
+// between (see realserver.State.BeginWrite). A dry run's engine plans
+// against a copy of the record. unlock (never nil) releases the turn once
+// the result is out.
 func (r *modeRun) startEngine() (eng *realserver.Engine, unlock func(), err error) {
-	preflight := func() error { return r.mode.Preflight(realserver.NewView(r.host)) }
+	var view *realserver.View
 	if r.o.dryRun {
-		unlock, err = asReader(r.state, r.o.lockWait, preflight)
-	} else if unlock, err = asWriter(r.state, r.o.lockWait, preflight); err == nil && unlock == nil {
-		unlock, err = r.state.Lock(r.o.lockWait)
+		unlock, err = asReader(r.state, r.o.lockWait, func() (err error) {
+			if view, err = r.state.Observe(r.host); err == nil {
+				err = r.mode.Preflight(view)
+			}
+			return err
+		})
+	} else {
+		view, unlock, err = r.state.BeginWrite(r.host, r.mode.Preflight, r.o.lockWait)
 	}
 	if err != nil {
 		return nil, nil, err
@@ -61,7 +67,7 @@ func (r *modeRun) startEngine() (eng *realserver.Engine, unlock func(), err erro
 	if unlock == nil {
 		unlock = func() {}
 	}
-	if eng, err = r.state.Engine(r.host, r.name, r.log); err != nil {
+	if eng, err = realserver.NewEngine(view, r.name, r.log); err != nil {
 		unlock()
 		return nil, nil, err
 	}

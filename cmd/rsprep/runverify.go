@@ -26,11 +26,14 @@ func (r *modeRun) verify() int {
 // once the result is out.
 func (r *modeRun) observeAndCheck() (found []realserver.Finding, unlock func(), err error) {
 	unlock, err = asReader(r.state, r.o.lockWait, func() error {
-		view := realserver.NewView(r.host)
+		view, err := realserver.Observe(r.host, realserver.RecordOnUse(readRecord))
+		if err != nil {
+			return err
+		}
 		if err := r.mode.Preflight(view); err != nil {
 			return err
 		}
-		found, err = view.WithRecord(readRecord).Verify(r.mode.Invariants())
+		found, err = view.Verify(r.mode.Invariants())
 		return err
 	})
 	if unlock == nil {

@@ -15,28 +15,6 @@ import (
 // 10,000-VIP apply changes the address table at kernel speed for seconds,
 // and no dump of it finishes uninterrupted meanwhile.
 
-// asWriter runs preflight before taking the lock, so that bad input leaves
-// no trace, not even a lock file. If the tables kept changing under every
-// dump, which is what another rsprep writing looks like, it takes the lock
-// first (waiting up to wait, as the run would anyway) and runs preflight
-// again under it. unlock is nil when it took no lock.
-func asWriter(state realserver.State, wait time.Duration, preflight func() error) (unlock func(), err error) {
-	first := preflight()
-	if !errors.Is(first, realserver.ErrKeepsChanging) {
-		return nil, first
-	}
-	if unlock, err = state.Lock(wait); err != nil {
-		return nil, err
-	}
-	// Under the lock only something other than rsprep can still churn the
-	// tables: the dumps' bounded retry then ends it (exit 3).
-	if err := preflight(); err != nil {
-		unlock()
-		return nil, err
-	}
-	return unlock, nil
-}
-
 // asReader runs observe while no rsprep writes the namespace, waiting up
 // to wait for a writer to finish. The caller keeps unlock (nil when no
 // lock was taken) until it has read all it needs.

@@ -85,16 +85,13 @@ func runWatch(args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	defer host.Close()
-	// Preflight as apply runs it (issue 17): under the lock only when
-	// another writer keeps the tables changing. The first apply takes the
+	// Preflight as apply runs it (issue 17). The first apply takes the
 	// lock again itself and observes afresh.
-	unlock, err := asWriter(state, o.lockWait, func() error { return mode.Preflight(realserver.NewView(host)) })
+	_, unlock, err := state.BeginWrite(host, mode.Preflight, o.lockWait)
 	if err != nil {
 		return fail(err)
 	}
-	if unlock != nil {
-		unlock()
-	}
+	unlock()
 	// Registered before the first apply: a SIGTERM during it waits for it
 	// to finish (or roll back) instead of killing it half-way.
 	sigs := make(chan os.Signal, 4)

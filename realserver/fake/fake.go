@@ -8,6 +8,7 @@ package fake
 
 import (
 	"errors"
+	"maps"
 	"net"
 	"net/netip"
 
@@ -23,15 +24,17 @@ type Host struct {
 	wire    map[netip.Addr]net.HardwareAddr // who answers ARP on the network
 	modules map[string]bool                 // loadable modules
 
-	writes  int   // mutating calls so far
-	failAt  int   // fail the failAt-th mutating call (0: never)
-	readErr error // every read fails with it (cannot observe)
+	writes  int            // mutating calls so far
+	dumps   map[string]int // table reads so far, by table (as the kernel host counts dumps)
+	probes  int            // ARP probes sent so far (Resolve)
+	failAt  int            // fail the failAt-th mutating call (0: never)
+	readErr error          // every read fails with it (cannot observe)
 }
 
 // New returns a fresh namespace: lo (down, as in a new netns), all and
 // default at the kernel's defaults (0).
 func New() *Host {
-	return &Host{sim: realserver.NewSim(nil), wire: map[netip.Addr]net.HardwareAddr{}, modules: map[string]bool{}}
+	return &Host{sim: realserver.NewSim(nil), wire: map[netip.Addr]net.HardwareAddr{}, modules: map[string]bool{}, dumps: map[string]int{}}
 }
 
 // AddLink creates an interface; its sysctls start as conf/default's values.
@@ -66,6 +69,20 @@ func (h *Host) FailWrite(k int) {
 // Writes counts the mutating calls so far.
 func (h *Host) Writes() int { return h.writes }
 
+// Dumps counts the table reads so far ("link", "address", "route",
+// "neighbour", "rule", "fou"), failed ones included: each is a dump on the
+// kernel host.
+func (h *Host) Dumps() map[string]int { return maps.Clone(h.dumps) }
+
+// Probes counts the ARP probes sent so far (Resolve).
+func (h *Host) Probes() int { return h.probes }
+
+// dump counts a read of table, and fails it as FailReads says.
+func (h *Host) dump(table string) error {
+	h.dumps[table]++
+	return h.readErr
+}
+
 // FailReads makes every read fail with err (nil: reads work).
 func (h *Host) FailReads(err error) { h.readErr = err }
 
@@ -83,16 +100,16 @@ func (h *Host) write() error {
 
 // Links implements realserver.Host.
 func (h *Host) Links() ([]realserver.Link, error) {
-	if h.readErr != nil {
-		return nil, h.readErr
+	if err := h.dump("link"); err != nil {
+		return nil, err
 	}
 	return h.sim.Links()
 }
 
 // Addrs implements realserver.Host.
 func (h *Host) Addrs() ([]realserver.Addr, error) {
-	if h.readErr != nil {
-		return nil, h.readErr
+	if err := h.dump("address"); err != nil {
+		return nil, err
 	}
 	return h.sim.Addrs()
 }

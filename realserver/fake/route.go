@@ -13,8 +13,8 @@ func (h *Host) Routes() ([]realserver.Route, error) { return h.TableRoutes(4, 0)
 
 // TableRoutes implements realserver.Host.
 func (h *Host) TableRoutes(fam, table int) ([]realserver.Route, error) {
-	if h.readErr != nil {
-		return nil, h.readErr
+	if err := h.dump("route"); err != nil {
+		return nil, err
 	}
 	return h.sim.TableRoutes(fam, table)
 }
@@ -37,8 +37,8 @@ func (h *Host) DelRoute(r realserver.Route) error {
 
 // Neighbors implements realserver.Host.
 func (h *Host) Neighbors() ([]realserver.Neighbor, error) {
-	if h.readErr != nil {
-		return nil, h.readErr
+	if err := h.dump("neighbour"); err != nil {
+		return nil, err
 	}
 	return h.sim.Neighbors()
 }
@@ -63,6 +63,7 @@ func (h *Host) DelNeighbor(n realserver.Neighbor) error {
 // probe does on the kernel (the answer refreshes a learned entry, see
 // realserver.Sim.RefreshNeighbor).
 func (h *Host) Resolve(link string, ip netip.Addr) (net.HardwareAddr, error) {
+	h.probes++
 	if h.readErr != nil {
 		return nil, h.readErr
 	}

@@ -26,8 +26,8 @@ func (h *Host) AddFouPortRaw(p realserver.FouPort) { h.sim.SeedFouPort(p) }
 
 // FouPorts implements realserver.Host.
 func (h *Host) FouPorts() ([]realserver.FouPort, error) {
-	if h.readErr != nil {
-		return nil, h.readErr
+	if err := h.dump("fou"); err != nil {
+		return nil, err
 	}
 	return h.sim.FouPorts()
 }
@@ -66,8 +66,8 @@ func (h *Host) SetTunnelMode(link string, m realserver.TunnelMode) error {
 
 // Rules implements realserver.Host.
 func (h *Host) Rules() ([]realserver.Rule, error) {
-	if h.readErr != nil {
-		return nil, h.readErr
+	if err := h.dump("rule"); err != nil {
+		return nil, err
 	}
 	return h.sim.Rules()
 }

@@ -1,11 +1,13 @@
 package kernel
 
 import (
+	"log/slog"
 	"maps"
 	"net"
 	"net/netip"
 	"os/exec"
 	"testing"
+	"time"
 
 	"github.com/rsprep/rsprep/arp"
 	"github.com/rsprep/rsprep/nat"
@@ -20,16 +22,93 @@ func ip(t *testing.T, args ...string) {
 	}
 }
 
+// uplink gives the test's namespace an up veth in 192.0.2.0/24 and a
+// default route via 192.0.2.254.
+func uplink(t *testing.T) {
+	t.Helper()
+	ip(t, "link", "add", "rs0", "type", "veth", "peer", "name", "rs1")
+	ip(t, "link", "set", "rs0", "up")
+	ip(t, "addr", "add", "192.0.2.10/24", "dev", "rs0")
+	ip(t, "route", "add", "default", "via", "192.0.2.254")
+}
+
 // verifyAsCLI observes the host as `rsprep verify` does: one view serves
 // the mode's preflight and its invariants.
 func verifyAsCLI(t *testing.T, h *Host, mode realserver.Mode) {
 	t.Helper()
-	view := realserver.NewView(h)
+	view, err := realserver.Observe(h, realserver.RecordOnUse(func() *realserver.Record { return nil }))
+	if err != nil {
+		t.Fatalf("observe: %v", err)
+	}
 	if err := mode.Preflight(view); err != nil {
 		t.Fatalf("preflight: %v", err)
 	}
-	if _, err := view.WithRecord(func() *realserver.Record { return nil }).Verify(mode.Invariants()); err != nil {
+	if _, err := view.Verify(mode.Invariants()); err != nil {
 		t.Fatalf("verify: %v", err)
+	}
+}
+
+// applyAsCLI applies mode as `rsprep MODE` does: observe and preflight,
+// take the namespace's lock, apply from that observation.
+func applyAsCLI(t *testing.T, h *Host, state realserver.State, mode realserver.Mode) realserver.Result {
+	t.Helper()
+	view, unlock, err := state.BeginWrite(h, mode.Preflight, time.Second)
+	if err != nil {
+		t.Fatalf("observe and lock: %v", err)
+	}
+	defer unlock()
+	eng, err := realserver.NewEngine(view, mode.Name(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := eng.Apply(mode.Invariants(), false)
+	if err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	return res
+}
+
+// A no-op apply observes once: one link dump and one address dump (and a
+// route dump where the mode checks routes), as verify. Its preflight's
+// observation, taken before the lock, stands when no other rsprep wrote
+// the namespace before it got the lock. A cold apply observes once more,
+// after its changes: the postcondition.
+func TestNoOpApplyDumpsEachTableOnce(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		mode       realserver.Mode
+		cold, noop map[string]int
+	}{
+		{"dr", arp.DR{VIPs: []netip.Addr{netip.MustParseAddr("192.168.79.180"), netip.MustParseAddr("192.168.79.181")}},
+			map[string]int{"link": 2, "address": 2}, map[string]int{"link": 1, "address": 1}},
+		{"nat", nat.NAT{DIP: netip.MustParseAddr("192.0.2.1")},
+			map[string]int{"link": 2, "address": 2, "route": 2}, map[string]int{"link": 1, "address": 1, "route": 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			inFreshNetns(t, func(h *Host) {
+				uplink(t)
+				netns, err := realserver.CurrentNetns()
+				if err != nil {
+					t.Fatal(err)
+				}
+				clear(h.dumpsSent)
+				state := realserver.State{Dir: t.TempDir(), Netns: netns}
+				if res := applyAsCLI(t, h, state, tc.mode); len(res.Changes) == 0 {
+					t.Fatal("the first apply changed nothing")
+				}
+				if !maps.Equal(h.dumpsSent, tc.cold) {
+					t.Errorf("a cold apply sent dumps %v, want %v", h.dumpsSent, tc.cold)
+				}
+				clear(h.dumpsSent)
+				time.Sleep(50 * time.Millisecond) // past the lock file's racy window (see lastTurn)
+				if res := applyAsCLI(t, h, state, tc.mode); len(res.Changes) != 0 {
+					t.Fatalf("the second apply changed %v", res.Changes)
+				}
+				if !maps.Equal(h.dumpsSent, tc.noop) {
+					t.Errorf("a no-op apply sent dumps %v, want %v", h.dumpsSent, tc.noop)
+				}
+			})
+		})
 	}
 }
 
@@ -53,10 +132,7 @@ func TestVerifyDumpsEachTableOnce(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			inFreshNetns(t, func(h *Host) {
-				ip(t, "link", "add", "rs0", "type", "veth", "peer", "name", "rs1")
-				ip(t, "link", "set", "rs0", "up")
-				ip(t, "addr", "add", "192.0.2.10/24", "dev", "rs0")
-				ip(t, "route", "add", "default", "via", "192.0.2.254")
+				uplink(t)
 				verifyAsCLI(t, h, tc.mode)
 				if !maps.Equal(h.dumpsSent, tc.want) {
 					t.Errorf("verify %s sent dumps %v, want %v", tc.name, h.dumpsSent, tc.want)

@@ -107,24 +107,20 @@ func (l *lab) leave() {
 	runtime.UnlockOSThread()
 }
 
-// engine does what cmd/rsprep does before apply or down: preflight, lock,
-// load the record while the first view's dumps run. The caller unlocks.
+// engine does what cmd/rsprep does before apply or down: observe (the
+// record decoded alongside the dumps), preflight, lock. The caller unlocks.
 func (l *lab) engine() (*realserver.Engine, func()) {
 	l.b.Helper()
-	if err := l.mode.Preflight(realserver.NewView(l.host)); err != nil {
-		l.b.Fatal(err)
-	}
-	unlock, err := l.state.Lock(time.Second)
+	view, unlock, err := l.state.BeginWrite(l.host, l.mode.Preflight, time.Second)
 	if err != nil {
 		l.b.Fatal(err)
 	}
-	first := realserver.NewView(l.host)
-	rec, err := l.state.LoadWhile(first.Prefetch)
+	eng, err := realserver.NewEngine(view, l.mode.Name(), l.log)
 	if err != nil {
 		unlock()
 		l.b.Fatal(err)
 	}
-	return &realserver.Engine{Host: l.host, Record: rec, Mode: l.mode.Name(), Log: l.log, First: first}, unlock
+	return eng, unlock
 }
 
 // apply runs rsprep dr and returns how many changes it made.
@@ -142,7 +138,10 @@ func (l *lab) apply() int {
 // verify runs rsprep verify dr.
 func (l *lab) verify() {
 	l.b.Helper()
-	v := realserver.NewView(l.host) // as cmd/rsprep: one view for both
+	v, err := realserver.Observe(l.host, realserver.Records{}) // as cmd/rsprep: one view for both
+	if err != nil {
+		l.b.Fatal(err)
+	}
 	if err := l.mode.Preflight(v); err != nil {
 		l.b.Fatal(err)
 	}
