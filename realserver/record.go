@@ -89,14 +89,8 @@ func loadRecord(path, netns string) (*Record, error) {
 	if err != nil {
 		return nil, &RecordError{Path: path, Err: err}
 	}
-	// The same decoder as for the whole record, so the same records are
-	// accepted; the changes are only scanned and kept as they are.
-	var head struct {
-		Version int             `json:"version"`
-		Netns   string          `json:"netns"`
-		Changes json.RawMessage `json:"changes"`
-	}
-	if err := json.Unmarshal(data, &head); err != nil {
+	head, err := readHead(data)
+	if err != nil {
 		return nil, &RecordError{Path: path, Err: err}
 	}
 	r.Version, r.Netns = head.Version, head.Netns
