@@ -113,8 +113,38 @@ func (h *Host) LoadModule(name string) error {
 		}
 		return fmt.Errorf("loading module %s: %s", name, msg)
 	}
+	waitModuleLive(sysModule+strings.ReplaceAll(name, "-", "_")+"/initstate", moduleInitWait)
 	settleUdev()
 	return nil
+}
+
+// moduleInitWait bounds waitModuleLive: a module's init creates a device
+// in every namespace, which takes seconds with hundreds of them on a slow
+// machine, and far less anywhere else.
+const moduleInitWait = 10 * time.Second
+
+// sysModule is where the kernel shows each module's state.
+const sysModule = "/sys/module/"
+
+// waitModuleLive waits until the kernel has finished the module's init.
+// modprobe succeeds at once for a module that another process is still
+// loading (/sys/module/NAME/initstate "coming"): both kmod and busybox
+// count it as loaded. The module's init is what creates the fallback
+// devices (tunl0, ip6tnl0, gre0) in every namespace, so without the wait
+// apply checks too early and reports the device missing. Seen in the VM
+// lab, where two rsprep loaded ip6_tunnel at once. A built-in module has
+// no initstate file, so there is nothing to wait for; nor for a module
+// that is "live" already, or "going" (then the check after the fix says
+// what is missing).
+func waitModuleLive(initstate string, bound time.Duration) {
+	deadline := time.Now().Add(bound)
+	for {
+		b, err := os.ReadFile(initstate)
+		if err != nil || strings.TrimSpace(string(b)) != "coming" || time.Now().After(deadline) {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // udevControl exists while udevd runs (not in containers, initramfs labs).
