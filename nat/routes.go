@@ -113,7 +113,11 @@ func (n NAT) keepRoutes() realserver.Invariant {
 // previous gateway), else the current default route while it is not yet
 // via the DIP.
 func previousDefault(v *realserver.View, dip netip.Addr) (realserver.Route, bool, error) {
-	for _, c := range v.Recorded() {
+	recorded, err := v.Recorded()
+	if err != nil {
+		return realserver.Route{}, false, err
+	}
+	for _, c := range recorded {
 		if c.Kind == realserver.KindRouteReplace && c.Route.IsDefault() && c.PrevRoute.Dst.IsValid() && c.PrevRoute.Gw != dip {
 			return c.PrevRoute, true, nil
 		}

@@ -26,6 +26,9 @@ func (e *Engine) Down(vips []netip.Addr, dryRun bool) (Result, error) {
 	if err := e.dropStale(dryRun); err != nil {
 		return res, err
 	}
+	if err := e.Record.decode(); err != nil {
+		return res, err
+	}
 	v := e.view()
 	saved := e.Record.snapshot()
 

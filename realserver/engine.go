@@ -113,6 +113,11 @@ func (e *Engine) Apply(invs []Invariant, dryRun bool) (Result, error) {
 		if len(plan) == 0 || round == maxRounds {
 			break // this check is the postcondition
 		}
+		// Only now are the record's changes needed: a no-op apply
+		// never decodes them (see loadRecord).
+		if err := e.Record.decode(); err != nil {
+			return res, e.rollback(done, saved, err)
+		}
 		// A record that already owns the plan (watch re-adding a VIP
 		// someone removed) is not written again: at 10,000 VIPs that
 		// write is most of a repair.
@@ -192,7 +197,7 @@ func (e *Engine) view() *View {
 }
 
 // rollback undoes this run's changes, newest first, and puts the record back.
-func (e *Engine) rollback(done []Change, saved []Change, cause error) error {
+func (e *Engine) rollback(done []Change, saved recordSnapshot, cause error) error {
 	var errs []error
 	var kept []string
 	for i := len(done) - 1; i >= 0; i-- {

@@ -100,12 +100,17 @@ func (v *View) record() (*Record, error) {
 // Recorded is what rsprep recorded it changed in this namespace, oldest
 // first, for checks whose fix depends on a value rsprep replaced (NAT's
 // keep-routes go via the default gateway as it was before rsprep). It is
-// nil when the observation has no record.
-func (v *View) Recorded() []Change {
-	if rec, err := v.record(); err == nil && rec != nil {
-		return rec.Changes
+// nil when the observation has no record; an error when the record's
+// changes, decoded only now, are not valid changes.
+func (v *View) Recorded() ([]Change, error) {
+	rec, err := v.record()
+	if err != nil || rec == nil {
+		return nil, nil
 	}
-	return nil
+	if err := rec.decode(); err != nil {
+		return nil, err
+	}
+	return rec.Changes, nil
 }
 
 // NewEngine starts a run of mode from observation v, with the record v

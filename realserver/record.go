@@ -32,11 +32,17 @@ type Record struct {
 
 	path       string
 	legacyPath string // the inode-keyed file it was loaded from, removed once saved under the cookie
+
+	// pending is the JSON array of Changes while nobody has needed them
+	// yet (see loadRecord): then Changes is empty, and decode fills it.
+	// Never an empty array: a record without changes is not pending.
+	pending    []byte
+	loadedFrom string // the file pending came from, for decode's error
 }
 
 // Clone is a copy of r that is never saved (dry runs).
 func (r *Record) Clone() *Record {
-	return &Record{Version: r.Version, Netns: r.Netns, Changes: slices.Clone(r.Changes), Unproven: r.Unproven}
+	return &Record{Version: r.Version, Netns: r.Netns, Changes: slices.Clone(r.Changes), Unproven: r.Unproven, pending: r.pending, loadedFrom: r.loadedFrom}
 }
 
 // RecordError means a record exists but cannot be trusted.
@@ -52,6 +58,25 @@ func (e *RecordError) Unwrap() error { return e.Err }
 
 // LoadRecord reads the record at path; a missing file is an empty record.
 func LoadRecord(path, netns string) (*Record, error) {
+	r, err := loadRecord(path, netns)
+	if err == nil {
+		err = r.decode()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// loadRecord is LoadRecord with the changes left pending: the whole file
+// is checked to be JSON, and its version and netns read, but the changes
+// are decoded only when a run needs them (decode). At 10,000 VIPs their
+// decoding was most of a no-op apply's time, and a no-op apply never
+// needs them: it plans nothing, so owns nothing new. A record that is
+// torn or not JSON is still refused here, before any run starts; only a
+// change that is valid JSON but not a valid change is found later, when
+// decoded (also a RecordError).
+func loadRecord(path, netns string) (*Record, error) {
 	r := &Record{Version: 1, Netns: netns, path: path}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -64,12 +89,20 @@ func LoadRecord(path, netns string) (*Record, error) {
 	if err != nil {
 		return nil, &RecordError{Path: path, Err: err}
 	}
-	// Size the list once (a hint: one "kind" per change). Left to grow, the
-	// decoder copied it over and over: at 10,000 VIPs, a third of a no-op
-	// apply's time.
-	r.Changes = make([]Change, 0, bytes.Count(data, []byte(`"kind"`)))
-	if err := json.Unmarshal(data, r); err != nil {
+	head, err := readHead(data)
+	if err != nil {
 		return nil, &RecordError{Path: path, Err: err}
+	}
+	r.Version, r.Netns = head.Version, head.Netns
+	switch changes := bytes.TrimSpace(head.Changes); {
+	case len(changes) == 0 || string(changes) == "null":
+	case changes[0] != '[':
+		// Not a list: decoding it says so as it always did.
+		if err := json.Unmarshal(data, &Record{}); err != nil {
+			return nil, &RecordError{Path: path, Err: err}
+		}
+	case len(bytes.TrimSpace(changes[1:len(changes)-1])) > 0: // not []
+		r.pending, r.loadedFrom = changes, path
 	}
 	if r.Version != 1 || r.Netns != netns {
 		return nil, &RecordError{Path: path, Err: fmt.Errorf("version %d for %q, want version 1 for %q", r.Version, r.Netns, netns)}
@@ -77,11 +110,42 @@ func LoadRecord(path, netns string) (*Record, error) {
 	return r, nil
 }
 
+// decode makes Changes the record's changes, decoding those loadRecord
+// left pending. Everything that reads or edits Changes of a loaded record
+// calls it first.
+func (r *Record) decode() error {
+	if r.pending == nil {
+		return nil
+	}
+	// Size the list once (a hint: one "kind" per change). Left to grow, the
+	// decoder copied it over and over.
+	cs := make([]Change, 0, bytes.Count(r.pending, []byte(`"kind"`)))
+	if err := json.Unmarshal(r.pending, &cs); err != nil {
+		return &RecordError{Path: r.loadedFrom, Err: err}
+	}
+	r.Changes, r.pending = cs, nil
+	return nil
+}
+
+// empty reports whether the record names no change, without decoding it.
+func (r *Record) empty() bool { return len(r.Changes) == 0 && r.pending == nil }
+
+// mustBeDecoded guards the methods that edit Changes: editing a record
+// whose changes are still pending would lose them on the next save.
+func (r *Record) mustBeDecoded() {
+	if r.pending != nil {
+		panic("realserver: a record's changes edited before they were decoded")
+	}
+}
+
 // Save writes the record atomically: a temporary file in the same
 // directory, synced, then renamed over the old one.
 func (r *Record) Save() error {
 	if r.path == "" {
 		return nil // an in-memory record (tests, dry runs)
+	}
+	if err := r.decode(); err != nil {
+		return err
 	}
 	data, err := r.marshal()
 	if err != nil {
@@ -186,6 +250,7 @@ func (c Change) ownerKey() string {
 // touched it) and updates what rsprep wrote. It reports whether the record
 // changed (and so must be saved).
 func (r *Record) Own(cs []Change) (changed bool) {
+	r.mustBeDecoded()
 	r.Changes = slices.Grow(r.Changes, len(cs))
 	index := make(map[string]int, len(r.Changes))
 	for i, c := range r.Changes {
@@ -254,9 +319,18 @@ func (r *Record) Disown(cs []Change) {
 
 // disown forgets the things whose ownerKey is in drop.
 func (r *Record) disown(drop map[string]bool) {
+	r.mustBeDecoded()
 	r.Changes = slices.DeleteFunc(r.Changes, func(c Change) bool { return drop[c.ownerKey()] })
 }
 
-// snapshot and restore let a failed run put the record back as it found it.
-func (r *Record) snapshot() []Change  { return slices.Clone(r.Changes) }
-func (r *Record) restore(cs []Change) { r.Changes = cs }
+// snapshot and restore let a failed run put the record back as it found it,
+// its changes pending if they were.
+type recordSnapshot struct {
+	changes []Change
+	pending []byte
+}
+
+func (r *Record) snapshot() recordSnapshot {
+	return recordSnapshot{slices.Clone(r.Changes), r.pending}
+}
+func (r *Record) restore(s recordSnapshot) { r.Changes, r.pending = s.changes, s.pending }

@@ -40,18 +40,18 @@ func identify(path string) (id fileID, ok bool, err error) {
 	return fileID{dev: st.Dev, ino: st.Ino, size: st.Size, mtime: st.Mtim, ctime: st.Ctim}, true, nil
 }
 
-// load is s.Load, from the cache while the file is the one it holds. A
+// load is s.loadPending, from the cache while the file is the one it holds. A
 // nil cache always reads.
 func (c *RecordCache) load(s State) (*Record, error) {
 	if c == nil {
-		return s.Load()
+		return s.loadPending()
 	}
 	id, ok, err := identify(s.RecordPath())
 	if err == nil && ok && c.rec != nil && id == c.id {
 		return c.rec, nil
 	}
 	c.rec = nil
-	return s.Load()
+	return s.loadPending()
 }
 
 // keep holds rec, as a run under the lock left it, for the next run. Only

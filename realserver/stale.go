@@ -17,20 +17,33 @@ import (
 // On a kernel without the cookie every record is keyed by the inode and
 // loaded Unproven.
 func (s State) Load() (*Record, error) {
-	rec, err := LoadRecord(s.RecordPath(), s.Netns.String())
+	rec, err := s.loadPending()
+	if err != nil {
+		return nil, err
+	}
+	if err := rec.decode(); err != nil {
+		return nil, err
+	}
+	return rec, nil
+}
+
+// loadPending is Load with the record's changes left pending (see
+// loadRecord), for a writer's observation.
+func (s State) loadPending() (*Record, error) {
+	rec, err := loadRecord(s.RecordPath(), s.Netns.String())
 	if err != nil {
 		return nil, err
 	}
 	if s.Netns.Cookie == 0 {
-		rec.Unproven = len(rec.Changes) > 0
+		rec.Unproven = !rec.empty()
 		return rec, nil
 	}
-	if len(rec.Changes) > 0 {
+	if !rec.empty() {
 		return rec, nil
 	}
 	legacy := filepath.Join(s.Dir, s.Netns.inodeKey()+".json")
-	old, err := LoadRecord(legacy, Netns{Inode: s.Netns.Inode}.String())
-	if err != nil || len(old.Changes) == 0 {
+	old, err := loadRecord(legacy, Netns{Inode: s.Netns.Inode}.String())
+	if err != nil || old.empty() {
 		return rec, err
 	}
 	old.Netns, old.path, old.legacyPath, old.Unproven = rec.Netns, rec.path, legacy, true
@@ -68,6 +81,9 @@ func (s State) removeDead() {
 // without the cookie can still mistake a coincidence for evidence (see
 // README "Safety").
 func (r *Record) anyInPlace(v *View) (bool, error) {
+	if err := r.decode(); err != nil {
+		return false, err
+	}
 	for _, c := range r.Changes {
 		var in bool
 		var err error
@@ -99,6 +115,9 @@ func (e *Engine) dropStale(dryRun bool) error {
 	}
 	if e.first == nil {
 		e.first = NewView(e.Host)
+	}
+	if err := e.Record.decode(); err != nil {
+		return err
 	}
 	in, err := e.Record.anyInPlace(e.first)
 	if err != nil {

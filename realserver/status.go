@@ -74,6 +74,11 @@ func Ownership(v *View, rec *Record) (Owned, error) {
 	if err != nil {
 		return out, err
 	}
+	if rec != nil {
+		if err := rec.decode(); err != nil {
+			return out, err
+		}
+	}
 	var changes []Change
 	switch {
 	case rec == nil:

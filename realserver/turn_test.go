@@ -65,7 +65,11 @@ func TestBeginWriteObservesAgainOnlyAfterAnotherWritersTurn(t *testing.T) {
 				t.Fatal(err)
 			}
 			recorded := false
-			for _, c := range v.Recorded() {
+			changes, err := v.Recorded()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range changes {
 				recorded = recorded || (c.Kind == realserver.KindAddrAdd && c.Addr.Prefix == otherVIP.Prefix)
 			}
 			if seen := len(present) > 0; seen != tc.other || recorded != tc.other {

@@ -44,7 +44,9 @@ func TestRealKernelFailureRollsBack(t *testing.T) {
 
 // A torn or garbage record is reported (exit 3, naming the file) and not
 // trusted: apply, down and their dry runs change nothing and leave the
-// file as it is for the operator to inspect.
+// file as it is for the operator to inspect. So does an apply with nothing
+// to do, which never decodes the record's changes (they are only checked
+// to be JSON).
 func TestTornRecordIsReportedNotTrusted(t *testing.T) {
 	rs, _ := realServer(t)
 	mustRun(t, rs, 0, "dr", "--vip", vip)
@@ -64,6 +66,7 @@ func TestTornRecordIsReportedNotTrusted(t *testing.T) {
 			}
 			before := rs.Snapshot(t)
 			for _, args := range [][]string{
+				{"dr", "--vip", vip}, // nothing to do
 				{"dr", "--vip", vip + ",192.168.79.181"},
 				{"dr", "--vip", vip + ",192.168.79.181", "--dry-run"},
 				{"down", "dr", "--vip", vip},
