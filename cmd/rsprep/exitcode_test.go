@@ -10,6 +10,7 @@ import (
 	"github.com/rsprep/rsprep/arp"
 	"github.com/rsprep/rsprep/realserver"
 	"github.com/rsprep/rsprep/realserver/fake"
+	"github.com/rsprep/rsprep/realserver/input"
 )
 
 // When the host cannot be read (a netlink dump interrupted too often),
@@ -39,7 +40,7 @@ func TestExitCodes(t *testing.T) {
 		err  error
 		want int
 	}{
-		{realserver.Inputf("VIP x is not an IP address"), exitUsage},
+		{input.Errorf("VIP x is not an IP address"), exitUsage},
 		{&realserver.NotConvergedError{Failing: []realserver.Finding{{ID: "vip.bound"}}}, exitDrift},
 		{&realserver.ObserveError{Err: errors.New("x")}, exitHost},
 		{&realserver.ChangeError{Change: realserver.Change{Kind: realserver.KindAddrAdd}, Err: errors.New("x")}, exitHost},

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/input"
 	"github.com/rsprep/rsprep/realserver/kernel"
 )
 
@@ -63,11 +64,11 @@ func openNamespace(netnsGiven bool, name string, log *slog.Logger) (*kernel.Host
 // a 5 ms apply).
 func enterNetns(name string) error {
 	if name == "" || strings.ContainsAny(name, "/") || name == "." || name == ".." {
-		return realserver.Inputf("--netns %q is not a namespace name", name)
+		return input.Errorf("--netns %q is not a namespace name", name)
 	}
 	h, err := netns.GetFromName(name)
 	if errors.Is(err, os.ErrNotExist) {
-		return realserver.Inputf("--netns %s: no such network namespace (see ip netns list)", name)
+		return input.Errorf("--netns %s: no such network namespace (see ip netns list)", name)
 	}
 	if err != nil {
 		return fmt.Errorf("opening network namespace %s: %w", name, err)
