@@ -9,12 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 
-	"github.com/rsprep/rsprep/realserver/atomicfile"
+	"github.com/rsprep/rsprep/realserver/persist/atomicfile"
 )
-
-// DefaultStateDir holds this boot's records and locks (tmpfs: a record
-// describes the prior state of this boot only).
-const DefaultStateDir = "/run/rsprep"
 
 // Record is what rsprep changed in one network namespace and so owns: the
 // values it found before its first change, and what it wrote. It is saved
@@ -158,7 +154,7 @@ func (r *Record) Save() error {
 	for _, f := range stale {
 		os.Remove(f)
 	}
-	if err := WriteFileAtomic(r.path, data, 0o600); err != nil {
+	if err := atomicfile.Write(r.path, data, 0o600); err != nil {
 		return err
 	}
 	if r.legacyPath != "" { // now saved under the cookie
@@ -196,12 +192,6 @@ func (r *Record) marshal() ([]byte, error) {
 	}
 	b.WriteString("\n]}\n")
 	return b.Bytes(), nil
-}
-
-// WriteFileAtomic is atomicfile.Write, kept under this name for the
-// engine's callers.
-func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	return atomicfile.Write(path, data, perm)
 }
 
 // recordable reports whether down should ever undo c. Loading a module is

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rsprep/rsprep/realserver/persist"
 )
 
 // applyOnce observes h as a writer does (the record read alongside) and
@@ -35,7 +37,7 @@ func applyOnce(t *testing.T, s State, h Host, invs ...Invariant) (*Engine, error
 // keeps every one in the record it saves.
 func TestNoOpApplyDoesNotDecodeTheRecord(t *testing.T) {
 	h := NewSim(nil)
-	s := State{Dir: t.TempDir(), Netns: Netns{Cookie: 4096, Inode: 4026532177}}
+	s := State{Files: persist.Files{Dir: t.TempDir(), Netns: persist.Netns{Cookie: 4096, Inode: 4026532177}}}
 	two := []Invariant{wantSysctl("arp_ignore", 1), wantSysctl("arp_announce", 2)}
 	if _, err := s.ApplyLocked(h, "dr", two, slog.New(slog.DiscardHandler), time.Second); err != nil {
 		t.Fatal(err)
@@ -70,7 +72,7 @@ func TestNoOpApplyDoesNotDecodeTheRecord(t *testing.T) {
 // any change, naming the file, which it leaves as it was; so does down.
 func TestUndecodableChangesStopARunThatNeedsThem(t *testing.T) {
 	h := NewSim(nil)
-	s := State{Dir: t.TempDir(), Netns: Netns{Cookie: 4096, Inode: 4026532177}}
+	s := State{Files: persist.Files{Dir: t.TempDir(), Netns: persist.Netns{Cookie: 4096, Inode: 4026532177}}}
 	bad := `{"version":1,"netns":"` + s.Netns.String() + `","changes":[` + "\n" + `{"kind":"sysctl","from":"one"}` + "\n]}\n"
 	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
 		t.Fatal(err)

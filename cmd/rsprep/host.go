@@ -14,6 +14,7 @@ import (
 	"github.com/rsprep/rsprep/realserver"
 	"github.com/rsprep/rsprep/realserver/input"
 	"github.com/rsprep/rsprep/realserver/kernel"
+	"github.com/rsprep/rsprep/realserver/persist"
 )
 
 // needNetAdmin refuses to start a change without CAP_NET_ADMIN, before
@@ -46,12 +47,12 @@ func openNamespace(netnsGiven bool, name string, log *slog.Logger) (*kernel.Host
 	if err != nil {
 		return nil, realserver.State{}, hostError(err)
 	}
-	id, err := realserver.CurrentNetns()
+	id, err := persist.CurrentNetns()
 	if err != nil {
 		host.Close()
 		return nil, realserver.State{}, err
 	}
-	return host, realserver.State{Dir: stateDir(), Netns: id, Log: log}, nil
+	return host, realserver.State{Files: persist.Files{Dir: stateDir(), Netns: id, Log: log}}, nil
 }
 
 // enterNetns moves the main goroutine's thread into a named network

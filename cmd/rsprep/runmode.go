@@ -11,6 +11,7 @@ import (
 	"github.com/rsprep/rsprep/realserver"
 	"github.com/rsprep/rsprep/realserver/input"
 	"github.com/rsprep/rsprep/realserver/kernel"
+	"github.com/rsprep/rsprep/realserver/persist"
 	"github.com/rsprep/rsprep/systemd"
 )
 
@@ -120,7 +121,7 @@ func stateDir() string {
 	if d := os.Getenv("RSPREP_STATE_DIR"); d != "" {
 		return d
 	}
-	return realserver.DefaultStateDir
+	return persist.DefaultStateDir
 }
 
 func newLogger(w io.Writer, verbose bool) *slog.Logger {

@@ -15,8 +15,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/rsprep/rsprep/realserver"
-	"github.com/rsprep/rsprep/realserver/atomicfile"
 	"github.com/rsprep/rsprep/realserver/input"
+	"github.com/rsprep/rsprep/realserver/persist/atomicfile"
 	"github.com/rsprep/rsprep/realserver/watch"
 )
 
