@@ -124,4 +124,3 @@ func TestWriteRefusesSymlink(t *testing.T) {
 		t.Errorf("the symlink's target now holds %q", got)
 	}
 }
-
