@@ -5,6 +5,7 @@ import (
 	"net/netip"
 
 	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/input"
 )
 
 // The director's address (--dip), as the modes check it: NAT routes every
@@ -21,7 +22,7 @@ func DIPLink(v *realserver.View, dip netip.Addr) (string, error) {
 		return "", err
 	}
 	if len(own) > 0 {
-		return "", realserver.Inputf("--dip %s is this host's own address (%s on %s): the DIP is the director's address", dip, own[0].Prefix, own[0].Link)
+		return "", input.Errorf("--dip %s is this host's own address (%s on %s): the DIP is the director's address", dip, own[0].Prefix, own[0].Link)
 	}
 	if err := realserver.CheckHostOnLink(v, "--dip", dip); err != nil {
 		return "", err
@@ -34,7 +35,7 @@ func DIPLink(v *realserver.View, dip netip.Addr) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return "", realserver.Inputf("--dip %s is not on-link: it is in no directly connected subnet of an up interface (%s)", dip, realserver.DescribeConnected(conn))
+	return "", input.Errorf("--dip %s is not on-link: it is in no directly connected subnet of an up interface (%s)", dip, realserver.DescribeConnected(conn))
 }
 
 // drNeedsL2 is why DR rejects a DIP it cannot reach by MAC.
@@ -44,9 +45,9 @@ const drNeedsL2 = "DR needs the director and the real server on one L2 segment (
 // speaks ARP, since the director hands each packet to this host's MAC.
 func L2DIPLink(v *realserver.View, dip netip.Addr) (string, error) {
 	link, err := DIPLink(v, dip)
-	var in *realserver.InputError
+	var in *input.Error
 	if errors.As(err, &in) {
-		return "", realserver.Inputf("%s: %s", in.Msg, drNeedsL2)
+		return "", input.Errorf("%s: %s", in.Msg, drNeedsL2)
 	}
 	if err != nil {
 		return "", err
@@ -56,7 +57,7 @@ func L2DIPLink(v *realserver.View, dip netip.Addr) (string, error) {
 		return "", err
 	}
 	if !l.ARPCapable() {
-		return "", realserver.Inputf("--dip %s is on-link only through %s, which does not speak ARP: %s", dip, link, drNeedsL2)
+		return "", input.Errorf("--dip %s is on-link only through %s, which does not speak ARP: %s", dip, link, drNeedsL2)
 	}
 	return link, nil
 }
@@ -77,7 +78,7 @@ func DIPCheck(id string, dip netip.Addr, want string, look func(*realserver.View
 	return realserver.CheckFunc(func(v *realserver.View) ([]realserver.Finding, error) {
 		f := realserver.Finding{ID: id, Subject: dip.String(), Want: want}
 		got, err := look(v)
-		var in *realserver.InputError
+		var in *input.Error
 		switch {
 		case errors.As(err, &in):
 			f.Got = in.Msg
@@ -97,14 +98,14 @@ func ValidateDIP(dip netip.Addr, vips []netip.Addr) error {
 		return nil
 	}
 	if !dip.Is4() {
-		return realserver.Inputf("--dip %s: the DIP is checked over ARP, which is IPv4 only", dip)
+		return input.Errorf("--dip %s: the DIP is checked over ARP, which is IPv4 only", dip)
 	}
-	if err := realserver.CheckUnicast("--dip", dip); err != nil {
+	if err := input.CheckUnicast("--dip", dip); err != nil {
 		return err
 	}
 	for _, ip := range vips {
 		if ip == dip {
-			return realserver.Inputf("--dip %s is also a --vip: the DIP is the director's own address, the VIP the service's", dip)
+			return input.Errorf("--dip %s is also a --vip: the DIP is the director's own address, the VIP the service's", dip)
 		}
 	}
 	return nil

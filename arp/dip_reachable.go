@@ -7,6 +7,7 @@ import (
 	"net/netip"
 
 	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/input"
 )
 
 // Hop is the neighbour through which this host reaches a DIP: the DIP
@@ -34,7 +35,7 @@ func DIPReachable(dip netip.Addr, hop func(*realserver.View) (Hop, error)) reals
 	return realserver.CheckFunc(func(v *realserver.View) ([]realserver.Finding, error) {
 		f := realserver.Finding{ID: "dip.reachable", Subject: dip.String(), Want: "the director answers"}
 		h, err := hop(v)
-		var in *realserver.InputError
+		var in *input.Error
 		if errors.As(err, &in) {
 			f.Got = in.Msg
 			return []realserver.Finding{f}, nil

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rsprep/rsprep/realserver"
 	"github.com/rsprep/rsprep/realserver/fake"
+	"github.com/rsprep/rsprep/realserver/input"
 )
 
 var (
@@ -108,7 +109,7 @@ func TestDRRejectsADIPOffItsSegment(t *testing.T) {
 		{"172.16.0.1", "on-link only through tun9, which does not speak ARP"},
 	} {
 		err := DR{VIPs: vips("192.168.79.180"), DIP: netip.MustParseAddr(c.dip)}.Preflight(realserver.NewView(h))
-		var in *realserver.InputError
+		var in *input.Error
 		if !errors.As(err, &in) || !strings.Contains(in.Msg, c.want) || !strings.Contains(in.Msg, "DR needs the director and the real server on one L2 segment") {
 			t.Errorf("--dip %s: %v; want bad input %q naming DR's L2 requirement", c.dip, err, c.want)
 		}

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 
 	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/input"
 )
 
 // DR is the desired state of a direct-routing real server.
@@ -29,7 +30,7 @@ func (s DR) VIPList() []netip.Addr { return s.VIPs }
 // Validate rejects bad input before the host is read.
 func (s DR) Validate() error {
 	if len(s.VIPs) == 0 {
-		return realserver.Inputf("dr needs at least one --vip")
+		return input.Errorf("dr needs at least one --vip")
 	}
 	if err := ValidateDIP(s.DIP, s.VIPs); err != nil {
 		return err

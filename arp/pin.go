@@ -7,6 +7,7 @@ import (
 	"net/netip"
 
 	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/input"
 )
 
 // Pin is --pin-gateway-arp, shared by every mode: the gateway's neighbour
@@ -27,9 +28,9 @@ func (p Pin) Validate() error {
 		return nil
 	}
 	if !p.Gateway.Is4() {
-		return realserver.Inputf("--gateway %s: ARP pinning is IPv4 only", p.Gateway)
+		return input.Errorf("--gateway %s: ARP pinning is IPv4 only", p.Gateway)
 	}
-	return realserver.CheckUnicast("gateway", p.Gateway)
+	return input.CheckUnicast("gateway", p.Gateway)
 }
 
 // Preflight finds the gateway and makes sure its MAC can be known, before
@@ -37,7 +38,7 @@ func (p Pin) Validate() error {
 // nothing tells is a host that cannot be read (exit 3).
 func (p Pin) Preflight(v *realserver.View) error {
 	gw, link, err := p.target(v)
-	var in *realserver.InputError
+	var in *input.Error
 	if errors.As(err, &in) {
 		return err
 	}
@@ -69,10 +70,10 @@ func (p Pin) target(v *realserver.View) (gw netip.Addr, link string, err error) 
 			return gw, "", err
 		}
 		if !ok {
-			return gw, "", realserver.Inputf("--pin-gateway-arp: there is no default route to take the gateway from; give --gateway")
+			return gw, "", input.Errorf("--pin-gateway-arp: there is no default route to take the gateway from; give --gateway")
 		}
 		if !r.Gw.IsValid() {
-			return gw, "", realserver.Inputf("--pin-gateway-arp: the default route (%s) has no gateway to pin; give --gateway", r)
+			return gw, "", input.Errorf("--pin-gateway-arp: the default route (%s) has no gateway to pin; give --gateway", r)
 		}
 		gw = r.Gw
 	}
@@ -81,7 +82,7 @@ func (p Pin) target(v *realserver.View) (gw netip.Addr, link string, err error) 
 		return gw, "", err
 	}
 	if len(own) > 0 {
-		return gw, "", realserver.Inputf("gateway %s is this host's own address (on %s): there is no neighbour to pin", gw, own[0].Link)
+		return gw, "", input.Errorf("gateway %s is this host's own address (on %s): there is no neighbour to pin", gw, own[0].Link)
 	}
 	if err := realserver.CheckHostOnLink(v, "gateway", gw); err != nil {
 		return gw, "", err
@@ -95,7 +96,7 @@ func (p Pin) target(v *realserver.View) (gw netip.Addr, link string, err error) 
 		if err != nil {
 			return gw, "", err
 		}
-		return gw, "", realserver.Inputf("gateway %s is not on-link: it is in no directly connected subnet of an up interface (%s)", gw, realserver.DescribeConnected(conn))
+		return gw, "", input.Errorf("gateway %s is not on-link: it is in no directly connected subnet of an up interface (%s)", gw, realserver.DescribeConnected(conn))
 	}
 	return gw, link, nil
 }

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 
 	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/input"
 )
 
 // Invariant is gw.pinned: the gateway's entry is PERMANENT with the MAC the
@@ -55,7 +56,7 @@ type probe struct {
 
 func (p Pin) check(v *realserver.View, resolve func(string, netip.Addr) (net.HardwareAddr, error)) ([]realserver.Finding, error) {
 	gw, link, err := p.target(v)
-	var in *realserver.InputError
+	var in *input.Error
 	if errors.As(err, &in) {
 		return []realserver.Finding{{ID: "gw.pinned", Subject: "gateway", Want: "an on-link gateway", Got: in.Msg}}, nil
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rsprep/rsprep/realserver"
 	"github.com/rsprep/rsprep/realserver/fake"
+	"github.com/rsprep/rsprep/realserver/input"
 )
 
 var (
@@ -123,7 +124,7 @@ func TestNoWayToLearnTheMACIsAHostError(t *testing.T) {
 	h := routedHost()
 	h.AddNeighborRaw(neighbor(nil, realserver.NeighFailed))
 	err := Pin{}.Preflight(realserver.NewView(h))
-	var in *realserver.InputError
+	var in *input.Error
 	if err == nil || errors.As(err, &in) || !strings.Contains(err.Error(), "cannot learn the MAC of gateway 192.168.10.254 on eth0") {
 		t.Errorf("err = %v, want a host error (exit 3) naming the gateway", err)
 	}
@@ -209,13 +210,13 @@ func TestNoGatewayToPinIsBadInput(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.p.Preflight(realserver.NewView(tc.h))
-			var in *realserver.InputError
+			var in *input.Error
 			if !errors.As(err, &in) || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("err = %v, want bad input saying %q", err, tc.want)
 			}
 		})
 	}
-	var in *realserver.InputError
+	var in *input.Error
 	if err := (Pin{Gateway: netip.MustParseAddr("2001:db8::1")}).Validate(); !errors.As(err, &in) {
 		t.Errorf("IPv6 gateway: %v", err)
 	}

@@ -2,6 +2,7 @@ package nat
 
 import (
 	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/input"
 )
 
 // checkKeepRoutes rejects keep-routes that contradict the host: one inside
@@ -19,14 +20,14 @@ func (n NAT) checkKeepRoutes(v *realserver.View) error {
 	for _, p := range n.KeepRoutes {
 		for _, c := range conn {
 			if c.Dst.Bits() <= p.Bits() && c.Dst.Contains(p.Addr()) {
-				return realserver.Inputf("--keep-route %s is inside %s, directly connected on %s: it never went via the default gateway", p, c.Dst, c.Link)
+				return input.Errorf("--keep-route %s is inside %s, directly connected on %s: it never went via the default gateway", p, c.Dst, c.Link)
 			}
 		}
 	}
 	if _, ok, err := realserver.DefaultRoute(v); err != nil {
 		return err
 	} else if !ok {
-		return realserver.Inputf("--keep-route %s: there is no default route, so no previous gateway to keep it on", n.KeepRoutes[0])
+		return input.Errorf("--keep-route %s: there is no default route, so no previous gateway to keep it on", n.KeepRoutes[0])
 	}
 	return nil
 }

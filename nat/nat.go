@@ -8,6 +8,7 @@ import (
 
 	"github.com/rsprep/rsprep/arp"
 	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/input"
 )
 
 // NAT is the desired state of a NAT real server.
@@ -28,23 +29,23 @@ func (NAT) VIPList() []netip.Addr { return nil }
 // Validate rejects bad input before the host is read.
 func (n NAT) Validate() error {
 	if !n.DIP.IsValid() {
-		return realserver.Inputf("nat needs --dip (the director's address on this host's subnet)")
+		return input.Errorf("nat needs --dip (the director's address on this host's subnet)")
 	}
 	if !n.DIP.Is4() {
-		return realserver.Inputf("--dip %s: NAT mode handles an IPv4 DIP only", n.DIP)
+		return input.Errorf("--dip %s: NAT mode handles an IPv4 DIP only", n.DIP)
 	}
-	if err := realserver.CheckUnicast("DIP", n.DIP); err != nil {
+	if err := input.CheckUnicast("DIP", n.DIP); err != nil {
 		return err
 	}
 	seen := map[netip.Prefix]bool{}
 	for _, p := range n.KeepRoutes {
 		switch {
 		case !p.Addr().Is4():
-			return realserver.Inputf("--keep-route %s: only IPv4 routes are kept", p)
+			return input.Errorf("--keep-route %s: only IPv4 routes are kept", p)
 		case p.Bits() == 0:
-			return realserver.Inputf("--keep-route %s would keep every destination on the previous gateway: nothing would go back through the director", p)
+			return input.Errorf("--keep-route %s would keep every destination on the previous gateway: nothing would go back through the director", p)
 		case seen[p]:
-			return realserver.Inputf("--keep-route %s is given twice", p)
+			return input.Errorf("--keep-route %s is given twice", p)
 		}
 		seen[p] = true
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/rsprep/rsprep/arp"
 	"github.com/rsprep/rsprep/realserver"
 	"github.com/rsprep/rsprep/realserver/fake"
+	"github.com/rsprep/rsprep/realserver/input"
 )
 
 var (
@@ -320,7 +321,7 @@ func TestInputThatContradictsTheHostIsRejectedBeforeAnyChange(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.n.Preflight(realserver.NewView(tc.h))
-			var in *realserver.InputError
+			var in *input.Error
 			if !errors.As(err, &in) || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("err = %v, want bad input saying %q", err, tc.want)
 			}
@@ -337,7 +338,7 @@ func TestBadInputIsRejected(t *testing.T) {
 		"keep-route twice": {DIP: dip, KeepRoutes: []netip.Prefix{mgmt, mgmt}},
 		"IPv6 keep-route":  {DIP: dip, KeepRoutes: []netip.Prefix{netip.MustParsePrefix("2001:db8::/32")}},
 	} {
-		var in *realserver.InputError
+		var in *input.Error
 		if err := n.Validate(); !errors.As(err, &in) {
 			t.Errorf("%s: err = %v, want bad input", name, err)
 		}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+
+	"github.com/rsprep/rsprep/realserver/input"
 )
 
 // Finding is the result of checking one invariant for one subject.
@@ -283,3 +285,13 @@ type ObserveError struct{ Err error }
 
 func (e *ObserveError) Error() string { return "cannot observe the host: " + e.Err.Error() }
 func (e *ObserveError) Unwrap() error { return e.Err }
+
+// KeepInput is for a preflight: bad input stays bad input (exit 2), any
+// other error is a host that could not be observed (exit 3).
+func KeepInput(err error) error {
+	var in *input.Error
+	if err == nil || errors.As(err, &in) {
+		return err
+	}
+	return &ObserveError{Err: err}
+}

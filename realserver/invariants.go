@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+
+	"github.com/rsprep/rsprep/realserver/input"
 )
 
 // Mode is one forwarding mode's desired state.
@@ -324,7 +326,7 @@ func CheckNotLocalRIP(v *View, vips []netip.Addr) error {
 		}
 		for _, a := range present {
 			if arpCapable[a.Link] && a.Prefix.Bits() < ip.BitLen() {
-				return Inputf("VIP %s is this host's own address (%s on %s): a VIP must not be a real server's address", ip, a.Prefix, a.Link)
+				return input.Errorf("VIP %s is this host's own address (%s on %s): a VIP must not be a real server's address", ip, a.Prefix, a.Link)
 			}
 		}
 	}

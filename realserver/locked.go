@@ -14,7 +14,7 @@ import (
 // Preflight runs before the lock, so that bad input leaves no trace, not
 // even a lock file. The lock serializes rsprep's writers, and only them:
 // if no other rsprep had a turn since the observation (the lock file is as
-// it was, see turn), the observation stands, record included; otherwise
+// it was, see persist.Turn), the observation stands, record included; otherwise
 // the host is observed again under the lock. Other agents are never
 // serialized: the engine's writes take the kernel's "exists" and "gone"
 // as success, and its last check is the postcondition.
@@ -25,7 +25,7 @@ import (
 // Then only something other than rsprep can still churn the tables: the
 // dumps' bounded retry ends that (exit 3).
 func (s State) BeginWrite(h Host, preflight func(*View) error, wait time.Duration) (v *View, unlock func(), err error) {
-	last := s.lastTurn() // before the first dump
+	last := s.LastTurn() // before the first dump
 	v, err = s.observeFor(h, preflight)
 	if errors.Is(err, ErrKeepsChanging) {
 		if unlock, err = s.Lock(wait); err != nil {
@@ -40,11 +40,11 @@ func (s State) BeginWrite(h Host, preflight func(*View) error, wait time.Duratio
 	if err != nil {
 		return nil, nil, err
 	}
-	unlock, found, err := s.lock(wait)
+	unlock, found, err := s.LockTurn(wait)
 	if err != nil {
 		return nil, nil, err
 	}
-	if !last.same(found) { // another rsprep wrote in between
+	if !last.Same(found) { // another rsprep wrote in between
 		v.record() // its read is done before the next starts (s.Cache is not for concurrent use)
 		if v, err = s.Observe(h); err != nil {
 			unlock()

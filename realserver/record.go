@@ -6,15 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 
-	"github.com/rsprep/rsprep/realserver/atomicfile"
+	"github.com/rsprep/rsprep/realserver/persist"
 )
-
-// DefaultStateDir holds this boot's records and locks (tmpfs: a record
-// describes the prior state of this boot only).
-const DefaultStateDir = "/run/rsprep"
 
 // Record is what rsprep changed in one network namespace and so owns: the
 // values it found before its first change, and what it wrote. It is saved
@@ -89,7 +84,7 @@ func loadRecord(path, netns string) (*Record, error) {
 	if err != nil {
 		return nil, &RecordError{Path: path, Err: err}
 	}
-	head, err := readHead(data)
+	head, err := persist.ReadHead(data)
 	if err != nil {
 		return nil, &RecordError{Path: path, Err: err}
 	}
@@ -151,14 +146,7 @@ func (r *Record) Save() error {
 	if err != nil {
 		return err
 	}
-	// A kill -9 during an earlier save leaves that save's temporary file.
-	// Records are saved under the namespace's lock, so nobody else is
-	// writing one now: whatever is there is stale.
-	stale, _ := filepath.Glob(filepath.Join(filepath.Dir(r.path), "."+filepath.Base(r.path)+".tmp*"))
-	for _, f := range stale {
-		os.Remove(f)
-	}
-	if err := WriteFileAtomic(r.path, data, 0o600); err != nil {
+	if err := persist.WriteRecord(r.path, data); err != nil {
 		return err
 	}
 	if r.legacyPath != "" { // now saved under the cookie
@@ -168,40 +156,9 @@ func (r *Record) Save() error {
 	return nil
 }
 
-// marshal is the record as JSON with one change per line: readable and
-// greppable for an operator, and half the bytes of indented JSON, which a
-// no-op apply of 10,000 VIPs spent a third of its time decoding.
+// marshal is the record file's bytes (see persist.MarshalRecord).
 func (r *Record) marshal() ([]byte, error) {
-	head, err := json.Marshal(struct {
-		Version int    `json:"version"`
-		Netns   string `json:"netns"`
-	}{r.Version, r.Netns})
-	if err != nil {
-		return nil, err
-	}
-	var b bytes.Buffer
-	b.Grow(len(head) + 100*len(r.Changes))
-	b.Write(head[:len(head)-1]) // without its closing brace
-	b.WriteString(`,"changes":[`)
-	enc := json.NewEncoder(&b) // Encode ends each change with a newline
-	for i, c := range r.Changes {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte('\n')
-		if err := enc.Encode(c); err != nil {
-			return nil, err
-		}
-		b.Truncate(b.Len() - 1)
-	}
-	b.WriteString("\n]}\n")
-	return b.Bytes(), nil
-}
-
-// WriteFileAtomic is atomicfile.Write, kept under this name for the
-// engine's callers.
-func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	return atomicfile.Write(path, data, perm)
+	return persist.MarshalRecord(r.Version, r.Netns, r.Changes)
 }
 
 // recordable reports whether down should ever undo c. Loading a module is

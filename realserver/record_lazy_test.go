@@ -1,17 +1,17 @@
 package realserver
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rsprep/rsprep/realserver/persist"
 )
 
 // applyOnce observes h as a writer does (the record read alongside) and
@@ -35,7 +35,7 @@ func applyOnce(t *testing.T, s State, h Host, invs ...Invariant) (*Engine, error
 // keeps every one in the record it saves.
 func TestNoOpApplyDoesNotDecodeTheRecord(t *testing.T) {
 	h := NewSim(nil)
-	s := State{Dir: t.TempDir(), Netns: Netns{Cookie: 4096, Inode: 4026532177}}
+	s := State{Files: persist.Files{Dir: t.TempDir(), Netns: persist.Netns{Cookie: 4096, Inode: 4026532177}}}
 	two := []Invariant{wantSysctl("arp_ignore", 1), wantSysctl("arp_announce", 2)}
 	if _, err := s.ApplyLocked(h, "dr", two, slog.New(slog.DiscardHandler), time.Second); err != nil {
 		t.Fatal(err)
@@ -70,7 +70,7 @@ func TestNoOpApplyDoesNotDecodeTheRecord(t *testing.T) {
 // any change, naming the file, which it leaves as it was; so does down.
 func TestUndecodableChangesStopARunThatNeedsThem(t *testing.T) {
 	h := NewSim(nil)
-	s := State{Dir: t.TempDir(), Netns: Netns{Cookie: 4096, Inode: 4026532177}}
+	s := State{Files: persist.Files{Dir: t.TempDir(), Netns: persist.Netns{Cookie: 4096, Inode: 4026532177}}}
 	bad := `{"version":1,"netns":"` + s.Netns.String() + `","changes":[` + "\n" + `{"kind":"sysctl","from":"one"}` + "\n]}\n"
 	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
 		t.Fatal(err)
@@ -158,54 +158,4 @@ func FuzzPendingRecordDecodesAsAWhole(f *testing.F) {
 			t.Fatalf("%q: pending then decoded %+v, decoded whole %+v", data, rec.Changes, whole.Changes)
 		}
 	})
-}
-
-// readHead, which matches brackets itself in a record laid out as marshal
-// writes it, accepts exactly what encoding/json accepts and finds the same
-// version, netns and list of changes.
-func FuzzReadHeadAsEncodingJSON(f *testing.F) {
-	head := `{"version":1,"netns":"net:[4026532177]","changes":[` + "\n"
-	for _, rest := range []string{"]}\n", "\n]}\n", `{"kind":"link-up","link":"lo"}` + "\n]}\n",
-		`{"kind":"a]}\"[{\\","link":"\\\\"},` + "\n" + `{"kind":"b"}` + "\n]}\n",
-		`{"kind":"a"}],"version":2,"x":[` + "\n]}\n", `{"kind":"a"}]}` + "\n}", `{"kind":"a"}]},{"a":[` + "\n]}\n",
-		`{"kind":"a"}` + "\n]}\n]", `{"kind":"a"}` + "\n]} x", "1]}", "]} \n\t"} {
-		f.Add(head + rest)
-	}
-	f.Add(`{"a":{"changes":[` + "\n]}}")
-	f.Add(`{"netns":"x\",\"changes\":[` + "\n" + `"}`)
-	f.Fuzz(func(t *testing.T, data string) {
-		got, err := readHead([]byte(data))
-		want, wantErr := readHeadSlow([]byte(data))
-		if (err == nil) != (wantErr == nil) {
-			t.Fatalf("%q: readHead %v, encoding/json %v", data, err, wantErr)
-		}
-		if err != nil {
-			return
-		}
-		if got.Version != want.Version || got.Netns != want.Netns || !bytes.Equal(bytes.TrimSpace(got.Changes), bytes.TrimSpace(want.Changes)) {
-			t.Fatalf("%q: readHead %d %q %q, encoding/json %d %q %q", data, got.Version, got.Netns, got.Changes, want.Version, want.Netns, want.Changes)
-		}
-	})
-}
-
-func BenchmarkReadHead(b *testing.B) {
-	r := &Record{Version: 1, Netns: "net:[4026532177]"}
-	for i := range 10000 {
-		a := netip.AddrFrom4([4]byte{10, 200, byte(i / 250), byte(i%250 + 1)})
-		r.Changes = append(r.Changes, Change{Kind: KindAddrAdd, Mode: "dr", Addr: Addr{Link: "lo", Prefix: netip.PrefixFrom(a, 32)}})
-	}
-	data, err := r.marshal()
-	if err != nil {
-		b.Fatal(err)
-	}
-	for name, read := range map[string]func([]byte) (recordHead, error){"fast": readHead, "encoding/json": readHeadSlow} {
-		b.Run(name, func(b *testing.B) {
-			b.SetBytes(int64(len(data)))
-			for b.Loop() {
-				if h, err := read(data); err != nil || len(h.Changes) < len(data)-100 {
-					b.Fatal(err, len(h.Changes))
-				}
-			}
-		})
-	}
 }

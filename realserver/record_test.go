@@ -89,66 +89,6 @@ func TestApplyRecordsBeforeItWrites(t *testing.T) {
 	}
 }
 
-// WriteFileAtomic leaves the named file with the given mode and no
-// temporary file beside it, on success and on failure.
-func TestWriteFileAtomicLeavesNoTempFiles(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "net-1.json")
-	for _, content := range []string{"first\n", "second, longer\n", "3\n"} {
-		if err := realserver.WriteFileAtomic(path, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if got := readFile(t, path); got != content {
-			t.Fatalf("file holds %q, want %q", got, content)
-		}
-	}
-	fi, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fi.Mode().Perm() != 0o600 {
-		t.Errorf("mode %v, want 0600", fi.Mode().Perm())
-	}
-	// A rename that fails (the target is a non-empty directory) must not
-	// leave the temporary file behind.
-	blocked := filepath.Join(dir, "blocked")
-	if err := os.MkdirAll(filepath.Join(blocked, "x"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := realserver.WriteFileAtomic(blocked, []byte("x"), 0o600); err == nil {
-		t.Fatal("writing over a directory succeeded")
-	}
-	entries, _ := os.ReadDir(dir)
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	if !slices.Equal(names, []string{"blocked", "net-1.json"}) {
-		t.Errorf("directory holds %v, want only blocked and net-1.json", names)
-	}
-}
-
-// The record is never written through a symlink: the link's target stays
-// as it was.
-func TestWriteFileAtomicRefusesSymlink(t *testing.T) {
-	dir := t.TempDir()
-	target := filepath.Join(dir, "target")
-	if err := os.WriteFile(target, []byte("precious\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	link := filepath.Join(dir, "net-1.json")
-	if err := os.Symlink(target, link); err != nil {
-		t.Fatal(err)
-	}
-	err := realserver.WriteFileAtomic(link, []byte("{}\n"), 0o600)
-	if err == nil || !strings.Contains(err.Error(), "symlink") {
-		t.Errorf("writing through a symlink: %v, want a refusal", err)
-	}
-	if got := readFile(t, target); got != "precious\n" {
-		t.Errorf("the symlink's target now holds %q", got)
-	}
-}
-
 // A record that is torn, not JSON, of another namespace or unreadable is
 // reported as such, naming the file, and never trusted as empty.
 func TestLoadRecordRefusesUntrustworthyRecords(t *testing.T) {

@@ -1,11 +1,6 @@
 package realserver
 
-import (
-	"errors"
-	"os"
-
-	"golang.org/x/sys/unix"
-)
+import "github.com/rsprep/rsprep/realserver/persist"
 
 // RecordCache keeps the record one long-running caller (rsprep watch) read
 // or wrote last, with the identity of the file it is, so that a repair
@@ -16,28 +11,7 @@ import (
 // identity is an unchanged record. Not safe for concurrent use.
 type RecordCache struct {
 	rec *Record
-	id  fileID
-}
-
-// fileID is what changes whenever the record file is written (a save is a
-// rename of a new file: a new inode) or edited in place.
-type fileID struct {
-	dev, ino     uint64
-	size         int64
-	mtime, ctime unix.Timespec
-}
-
-// identify stats path; ok is false when there is no such file.
-func identify(path string) (id fileID, ok bool, err error) {
-	var st unix.Stat_t
-	err = unix.Stat(path, &st)
-	if errors.Is(err, unix.ENOENT) {
-		return fileID{}, false, nil
-	}
-	if err != nil {
-		return fileID{}, false, &os.PathError{Op: "stat", Path: path, Err: err}
-	}
-	return fileID{dev: st.Dev, ino: st.Ino, size: st.Size, mtime: st.Mtim, ctime: st.Ctim}, true, nil
+	id  persist.FileID
 }
 
 // load is s.loadPending, from the cache while the file is the one it holds. A
@@ -46,7 +20,7 @@ func (c *RecordCache) load(s State) (*Record, error) {
 	if c == nil {
 		return s.loadPending()
 	}
-	id, ok, err := identify(s.RecordPath())
+	id, ok, err := persist.Identify(s.RecordPath())
 	if err == nil && ok && c.rec != nil && id == c.id {
 		return c.rec, nil
 	}
@@ -67,7 +41,7 @@ func (c *RecordCache) keep(s State, rec *Record, runErr error) {
 	if runErr != nil || rec == nil || rec.Unproven || rec.legacyPath != "" || rec.path != s.RecordPath() {
 		return
 	}
-	if id, ok, err := identify(s.RecordPath()); err == nil && ok {
+	if id, ok, err := persist.Identify(s.RecordPath()); err == nil && ok {
 		c.rec, c.id = rec, id
 	}
 }

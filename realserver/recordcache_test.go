@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"testing"
 	"time"
+
+	"github.com/rsprep/rsprep/realserver/persist"
 )
 
 // wantSysctl is an invariant "all.NAME = v" whose fix writes it.
@@ -28,7 +30,7 @@ func wantSysctl(name string, v int) Invariant {
 // added.
 func TestRecordCacheReadsOnlyWhatSomebodyElseWrote(t *testing.T) {
 	h := NewSim(nil)
-	watcher := State{Dir: t.TempDir(), Netns: Netns{Cookie: 4096, Inode: 4026532177}, Cache: &RecordCache{}}
+	watcher := State{Files: persist.Files{Dir: t.TempDir(), Netns: persist.Netns{Cookie: 4096, Inode: 4026532177}}, Cache: &RecordCache{}}
 	byHand := watcher
 	byHand.Cache = nil
 	apply := func(s State, invs ...Invariant) {
@@ -67,7 +69,7 @@ func TestRecordCacheReadsOnlyWhatSomebodyElseWrote(t *testing.T) {
 
 // A run that fails is not kept: its record may not be what the file holds.
 func TestRecordCacheForgetsAFailedRun(t *testing.T) {
-	s := State{Dir: t.TempDir(), Netns: Netns{Cookie: 4096, Inode: 4026532177}, Cache: &RecordCache{}}
+	s := State{Files: persist.Files{Dir: t.TempDir(), Netns: persist.Netns{Cookie: 4096, Inode: 4026532177}}, Cache: &RecordCache{}}
 	h := NewSim(nil)
 	if _, err := s.ApplyLocked(h, "dr", []Invariant{wantSysctl("arp_ignore", 1)}, slog.New(slog.DiscardHandler), time.Second); err != nil {
 		t.Fatal(err)

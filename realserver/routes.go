@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/rsprep/rsprep/realserver/input"
 	"golang.org/x/sys/unix"
 )
 
@@ -115,9 +116,9 @@ func CheckHostOnLink(v *View, what string, ip netip.Addr) error {
 		}
 		switch ip {
 		case r.Dst.Masked().Addr():
-			return Inputf("%s %s is the network address of %s on %s, not a host", what, ip, r.Dst, r.Link)
+			return input.Errorf("%s %s is the network address of %s on %s, not a host", what, ip, r.Dst, r.Link)
 		case lastAddr(r.Dst):
-			return Inputf("%s %s is the broadcast address of %s on %s, not a host", what, ip, r.Dst, r.Link)
+			return input.Errorf("%s %s is the broadcast address of %s on %s, not a host", what, ip, r.Dst, r.Link)
 		}
 	}
 	return nil

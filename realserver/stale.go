@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strings"
+
+	"github.com/rsprep/rsprep/realserver/persist"
 )
 
 // Load reads the namespace's record.
@@ -41,36 +41,13 @@ func (s State) loadPending() (*Record, error) {
 	if !rec.empty() {
 		return rec, nil
 	}
-	legacy := filepath.Join(s.Dir, s.Netns.inodeKey()+".json")
-	old, err := loadRecord(legacy, Netns{Inode: s.Netns.Inode}.String())
+	legacy := s.LegacyRecordPath()
+	old, err := loadRecord(legacy, persist.Netns{Inode: s.Netns.Inode}.String())
 	if err != nil || old.empty() {
 		return rec, err
 	}
 	old.Netns, old.path, old.legacyPath, old.Unproven = rec.Netns, rec.path, legacy, true
 	return old, nil
-}
-
-// removeDead removes the records and locks of namespaces that no longer
-// exist: those keyed by a cookie other than ours but by our inode. Two
-// live namespaces never share an inode, and this one holds it, so the
-// other one is gone. (A freed namespace whose inode nobody reuses leaves
-// its files until the next boot empties /run; they govern nothing.)
-func (s State) removeDead() {
-	if s.Netns.Cookie == 0 {
-		return
-	}
-	mine := filepath.Base(s.base())
-	for _, ext := range []string{".json", ".lock"} {
-		files, _ := filepath.Glob(filepath.Join(s.Dir, fmt.Sprintf("netns-*-%d%s", s.Netns.Inode, ext)))
-		for _, f := range files {
-			if strings.TrimSuffix(filepath.Base(f), ext) == mine {
-				continue
-			}
-			if err := os.Remove(f); err == nil && ext == ".json" && s.Log != nil {
-				s.Log.Warn("removed the record of a network namespace that no longer exists (this one reuses its inode)", "record", f)
-			}
-		}
-	}
 }
 
 // anyInPlace reports whether anything the record says rsprep wrote is

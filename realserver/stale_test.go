@@ -12,6 +12,7 @@ import (
 	"github.com/rsprep/rsprep/arp"
 	"github.com/rsprep/rsprep/realserver"
 	"github.com/rsprep/rsprep/realserver/fake"
+	"github.com/rsprep/rsprep/realserver/persist"
 )
 
 // deadRecord saves, under s, the record a namespace with one DR VIP left:
@@ -37,7 +38,7 @@ func deadRecord(t *testing.T, s realserver.State) {
 // value), it is removed and said so, and this namespace's apply and down
 // are its own: down restores what this run changed.
 func TestStaleInodeRecordIsRemovedNotApplied(t *testing.T) {
-	s := realserver.State{Dir: t.TempDir(), Netns: realserver.Netns{Inode: 4026532177}}
+	s := realserver.State{Files: persist.Files{Dir: t.TempDir(), Netns: persist.Netns{Inode: 4026532177}}}
 	deadRecord(t, s)
 	h := fake.New()
 	h.AddLink(realserver.Link{Name: "eth0", Type: "veth", Up: true})
@@ -85,12 +86,12 @@ func TestStaleInodeRecordIsRemovedNotApplied(t *testing.T) {
 // cookie, and the inode-keyed file goes.
 func TestInodeRecordInPlaceIsAdoptedUnderTheCookie(t *testing.T) {
 	dir := t.TempDir()
-	old := realserver.State{Dir: dir, Netns: realserver.Netns{Inode: 4026532177}}
+	old := realserver.State{Files: persist.Files{Dir: dir, Netns: persist.Netns{Inode: 4026532177}}}
 	deadRecord(t, old)
 	h := fake.New()
 	h.SetSysctlRaw("all", "arp_ignore", 1)
 	h.AddAddrRaw(realserver.Addr{Link: "lo", Prefix: netip.MustParsePrefix("10.208.0.1/32"), Label: "lo:rsprep"})
-	s := realserver.State{Dir: dir, Netns: realserver.Netns{Cookie: 4096, Inode: 4026532177}}
+	s := realserver.State{Files: persist.Files{Dir: dir, Netns: persist.Netns{Cookie: 4096, Inode: 4026532177}}}
 	rec, err := s.Load()
 	if err != nil || !rec.Unproven || len(rec.Changes) != 2 {
 		t.Fatalf("the inode-keyed record loaded as %+v, %v; want its 2 changes, unproven", rec, err)

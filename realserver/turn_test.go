@@ -9,6 +9,7 @@ import (
 	"github.com/rsprep/rsprep/arp"
 	"github.com/rsprep/rsprep/realserver"
 	"github.com/rsprep/rsprep/realserver/fake"
+	"github.com/rsprep/rsprep/realserver/persist"
 )
 
 // A writer's observation, taken before the lock (for its preflight), is
@@ -17,7 +18,7 @@ import (
 // wrote in between, the host and the record are observed again under the
 // lock: the run starts from the other's VIP and from its record.
 func TestBeginWriteObservesAgainOnlyAfterAnotherWritersTurn(t *testing.T) {
-	s := realserver.State{Dir: t.TempDir(), Netns: realserver.Netns{Cookie: 4096, Inode: 4026532177}}
+	s := realserver.State{Files: persist.Files{Dir: t.TempDir(), Netns: persist.Netns{Cookie: 4096, Inode: 4026532177}}}
 	h := fake.New()
 	h.AddLink(realserver.Link{Name: "eth0", Type: "veth", Up: true})
 	log := slog.New(slog.DiscardHandler)
@@ -40,7 +41,7 @@ func TestBeginWriteObservesAgainOnlyAfterAnotherWritersTurn(t *testing.T) {
 		}, map[string]int{"link": 2, "address": 2}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			time.Sleep(50 * time.Millisecond) // the last turn is past the racy window (see lastTurn)
+			time.Sleep(50 * time.Millisecond) // the last turn is past the racy window (see persist.Files.LastTurn)
 			before := h.Dumps()
 			var betweens map[string]int
 			preflight := func(v *realserver.View) error {

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/input"
 )
 
 // Entry is one "key = value" line of a config file, with where it stood,
@@ -39,13 +39,13 @@ func ParseConfig(path string, data []byte) ([]Entry, error) {
 			continue
 		case strings.ContainsFunc(line, func(r rune) bool { return unicode.IsControl(r) && r != '\t' }):
 			// No key or value has one; echoed back, it would garble the message.
-			return nil, realserver.Inputf("%s:%d: %q has a control character", path, n, line)
+			return nil, input.Errorf("%s:%d: %q has a control character", path, n, line)
 		case strings.HasSuffix(line, `\`):
-			return nil, realserver.Inputf("%s:%d: line continuations ('\\' at the end) are not supported: put each value on its own line", path, n)
+			return nil, input.Errorf("%s:%d: line continuations ('\\' at the end) are not supported: put each value on its own line", path, n)
 		case line[0] == '[':
 			name, ok := strings.CutSuffix(line[1:], "]")
 			if !ok || name == "" || strings.ContainsAny(name, "[]") {
-				return nil, realserver.Inputf("%s:%d: %q is not a section header like [rsprep]", path, n, line)
+				return nil, input.Errorf("%s:%d: %q is not a section header like [rsprep]", path, n, line)
 			}
 			section = name
 			continue
@@ -53,15 +53,15 @@ func ParseConfig(path string, data []byte) ([]Entry, error) {
 		key, value, ok := strings.Cut(line, "=")
 		key, value = strings.TrimSpace(key), strings.TrimSpace(value)
 		if !ok || key == "" {
-			return nil, realserver.Inputf("%s:%d: %q is not a key = value line", path, n, line)
+			return nil, input.Errorf("%s:%d: %q is not a key = value line", path, n, line)
 		}
 		if section == "" {
-			return nil, realserver.Inputf("%s:%d: %s comes before any section: start the file with [rsprep]", path, n, key)
+			return nil, input.Errorf("%s:%d: %s comes before any section: start the file with [rsprep]", path, n, key)
 		}
 		out = append(out, Entry{Section: section, Key: key, Value: value, Line: n})
 	}
 	if err := sc.Err(); err != nil {
-		return nil, realserver.Inputf("%s: %v", path, err)
+		return nil, input.Errorf("%s: %v", path, err)
 	}
 	return out, nil
 }

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/input"
 )
 
 func TestParseConfig(t *testing.T) {
@@ -36,7 +36,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"[rsprep]\nvip=1.2.3.4 \\\n 1.2.3.5\n", "f.conf:2: line continuations"},
 	} {
 		_, err := ParseConfig("f.conf", []byte(tc.in))
-		var ie *realserver.InputError
+		var ie *input.Error
 		if !errors.As(err, &ie) || !strings.HasPrefix(err.Error(), tc.want) {
 			t.Errorf("%q: got %v, want an input error starting %q", tc.in, err, tc.want)
 		}

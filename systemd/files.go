@@ -10,7 +10,7 @@ import (
 	"path"
 	"strings"
 
-	"github.com/rsprep/rsprep/realserver/atomicfile"
+	"github.com/rsprep/rsprep/realserver/persist/atomicfile"
 )
 
 // File is one file install writes, at an absolute path inside the root.

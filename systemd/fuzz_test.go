@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/input"
 )
 
 // ParseConfig never panics; a rejection is bad input (exit 2) on one line
@@ -25,7 +25,7 @@ func FuzzParseConfig(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		entries, err := ParseConfig("f.conf", data)
 		if err != nil {
-			var ie *realserver.InputError
+			var ie *input.Error
 			if !errors.As(err, &ie) || !strings.HasPrefix(err.Error(), "f.conf:") || strings.ContainsAny(err.Error(), "\n\r") {
 				t.Fatalf("%q: rejected with %v, want one line of bad input naming f.conf", data, err)
 			}

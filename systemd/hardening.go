@@ -4,8 +4,7 @@ import (
 	"strings"
 
 	"github.com/coreos/go-systemd/v22/unit"
-
-	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/persist"
 )
 
 // Hardening is the [Service] sandbox of every unit rsprep writes: what
@@ -56,7 +55,7 @@ func Hardening() []*unit.UnitOption {
 		opt("ProtectClock", "yes"),
 		opt("ProtectHostname", "yes"),
 		opt("ProtectProc", "invisible"),
-		opt("RuntimeDirectory", strings.TrimPrefix(realserver.DefaultStateDir, "/run/")),
+		opt("RuntimeDirectory", strings.TrimPrefix(persist.DefaultStateDir, "/run/")),
 		opt("RuntimeDirectoryMode", "0700"),
 		opt("RuntimeDirectoryPreserve", "yes"),
 		opt("RestrictAddressFamilies", "AF_UNIX AF_NETLINK AF_PACKET"),

@@ -7,8 +7,7 @@ import (
 	"strings"
 
 	"github.com/coreos/go-systemd/v22/unit"
-
-	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/input"
 )
 
 // UnitName is the boot unit rsprep install writes.
@@ -39,17 +38,17 @@ type UnitSpec struct {
 func (u UnitSpec) Validate() error {
 	for what, p := range map[string]string{"--bin": u.Binary, "--config": u.Config} {
 		if !path.IsAbs(p) || path.Clean(p) != p || !plainWord(p, "/._+-@") {
-			return realserver.Inputf("%s %q: want a clean absolute path of letters, digits and / . _ + - @", what, p)
+			return input.Errorf("%s %q: want a clean absolute path of letters, digits and / . _ + - @", what, p)
 		}
 	}
 	for _, f := range u.WatchFlags {
 		if !plainWord(f, "/._+-@=:") {
-			return realserver.Inputf("watch flag %q: want letters, digits and / . _ + - @ = : only", f)
+			return input.Errorf("watch flag %q: want letters, digits and / . _ + - @ = : only", f)
 		}
 	}
 	for _, b := range u.Before {
 		if !strings.Contains(b, ".") || !plainWord(b, ".:_-@\\") {
-			return realserver.Inputf("--before %q is not a unit name like nginx.service", b)
+			return input.Errorf("--before %q is not a unit name like nginx.service", b)
 		}
 	}
 	return nil

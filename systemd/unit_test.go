@@ -8,8 +8,7 @@ import (
 	"testing"
 
 	"github.com/coreos/go-systemd/v22/unit"
-
-	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/input"
 )
 
 func TestUnitGolden(t *testing.T) {
@@ -71,7 +70,7 @@ func TestUnitSpecValidate(t *testing.T) {
 		{UnitSpec{Binary: "/usr/sbin/rsprep", Config: ConfigPath, Before: []string{"getty@tty1.service"}}, ""},
 	} {
 		err := tc.spec.Validate()
-		var in *realserver.InputError
+		var in *input.Error
 		switch {
 		case tc.bad == "" && err != nil:
 			t.Errorf("%+v: %v", tc.spec, err)

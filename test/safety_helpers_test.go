@@ -8,12 +8,13 @@ import (
 	"testing"
 
 	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/persist"
 	"github.com/rsprep/rsprep/test/nstest"
 )
 
 // state is the namespace's record and lock, as rsprep keys them.
 func state(t *testing.T, ns *nstest.NS) realserver.State {
-	return realserver.State{Dir: ns.StateDir, Netns: ns.Netns(t)}
+	return realserver.State{Files: persist.Files{Dir: ns.StateDir, Netns: ns.Netns(t)}}
 }
 
 // oneLine checks that a run failed with want's exit code and one line on

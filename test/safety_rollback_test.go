@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/persist"
 )
 
 // A real kernel refusal half-way through an apply rolls back what that
@@ -96,7 +97,7 @@ func TestStateFilesArePrivate(t *testing.T) {
 			t.Fatalf("rsprep %v: exit %d\n%s", args, r.Code, r.Stderr)
 		}
 	}
-	s := realserver.State{Dir: dir, Netns: rs.Netns(t)}
+	s := realserver.State{Files: persist.Files{Dir: dir, Netns: rs.Netns(t)}}
 	want := map[string]os.FileMode{dir: 0o700 | os.ModeDir, s.RecordPath(): 0o600, strings.TrimSuffix(s.RecordPath(), ".json") + ".lock": 0o600}
 	for path, mode := range want {
 		fi, err := os.Lstat(path)

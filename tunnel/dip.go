@@ -6,6 +6,7 @@ import (
 
 	"github.com/rsprep/rsprep/arp"
 	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/input"
 )
 
 // A TUN director need not share this host's segment (IP-in-IP crosses
@@ -22,7 +23,7 @@ func dipHop(v *realserver.View, dip netip.Addr) (arp.Hop, error) {
 		return arp.Hop{}, err
 	}
 	if len(own) > 0 {
-		return arp.Hop{}, realserver.Inputf("--dip %s is this host's own address (%s on %s): the DIP is the director's address", dip, own[0].Prefix, own[0].Link)
+		return arp.Hop{}, input.Errorf("--dip %s is this host's own address (%s on %s): the DIP is the director's address", dip, own[0].Prefix, own[0].Link)
 	}
 	routes, err := v.Routes()
 	if err != nil {
@@ -39,7 +40,7 @@ func dipHop(v *realserver.View, dip netip.Addr) (arp.Hop, error) {
 		}
 	}
 	if !found {
-		return arp.Hop{}, realserver.Inputf("--dip %s: this host has no route to it (main table): the real server could not reach the director", dip)
+		return arp.Hop{}, input.Errorf("--dip %s: this host has no route to it (main table): the real server could not reach the director", dip)
 	}
 	if best.Gw.IsValid() {
 		return arp.Hop{Link: best.Link, IP: best.Gw}, nil

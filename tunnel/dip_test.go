@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/input"
 )
 
 // A TUN director may sit behind a router: dip.route names the route, and
@@ -52,7 +53,7 @@ func TestTUNDIPBehindARouter(t *testing.T) {
 func TestTUNRejectsADIPWithoutARoute(t *testing.T) {
 	h := realServer()
 	err := TUN{VIPs: []netip.Addr{vip}, DIP: netip.MustParseAddr("10.1.0.5")}.Preflight(realserver.NewView(h))
-	var in *realserver.InputError
+	var in *input.Error
 	if !errors.As(err, &in) || !strings.Contains(in.Msg, "no route to it") {
 		t.Fatalf("preflight: %v; want bad input naming the missing route", err)
 	}

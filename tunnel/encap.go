@@ -1,7 +1,7 @@
 package tunnel
 
 import (
-	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/input"
 )
 
 // Encap is how the director wraps a packet (ipvsadm --tun-type).
@@ -21,7 +21,7 @@ func ParseEncap(s string) (Encap, error) {
 	case EncapIPIP, EncapGUE, EncapGRE:
 		return Encap(s), nil
 	}
-	return "", realserver.Inputf("--encap %q: want ipip, gue or gre (the director's --tun-type)", s)
+	return "", input.Errorf("--encap %q: want ipip, gue or gre (the director's --tun-type)", s)
 }
 
 // ParseUnderlay parses --underlay: 4, 6, or 0 for "each VIP's own family".
@@ -34,7 +34,7 @@ func ParseUnderlay(s string) (int, error) {
 	case "ipv6":
 		return 6, nil
 	}
-	return 0, realserver.Inputf("--underlay %q: want ipv4 or ipv6 (the family of the real server addresses the director sends to)", s)
+	return 0, input.Errorf("--underlay %q: want ipv4 or ipv6 (the family of the real server addresses the director sends to)", s)
 }
 
 // decap is where a packet of one inner family, sent over one underlay

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rsprep/rsprep/realserver"
 	"github.com/rsprep/rsprep/realserver/fake"
+	"github.com/rsprep/rsprep/realserver/input"
 )
 
 // applyTwice applies spec to h, checks that verify then passes and a second
@@ -237,7 +238,7 @@ func TestEncapInputIsRejected(t *testing.T) {
 		"mss not a number":     second(ParseMSS("big")),
 		"mss above the limits": second(ParseMSS("70000")),
 	} {
-		var in *realserver.InputError
+		var in *input.Error
 		if !errors.As(err, &in) {
 			t.Errorf("%s: err = %v, want bad input", name, err)
 		}

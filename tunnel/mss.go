@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/input"
 )
 
 // MSS is --mss: 0 no clamp, MSSAuto, else the MSS to advertise.
@@ -38,7 +39,7 @@ func ParseMSS(s string) (MSS, error) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 536 || n > 65495 {
-		return 0, realserver.Inputf("--mss %q: want auto or a number of bytes from 536 to 65495", s)
+		return 0, input.Errorf("--mss %q: want auto or a number of bytes from 536 to 65495", s)
 	}
 	return MSS(n), nil
 }

@@ -1,6 +1,9 @@
 package tunnel
 
-import "github.com/rsprep/rsprep/realserver"
+import (
+	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/input"
+)
 
 // RPFilter is the reverse-path filtering TUN leaves on tunl0. A
 // decapsulated packet arrives on tunl0 but the route back to its client is
@@ -20,7 +23,7 @@ func ParseRPFilter(s string) (RPFilter, error) {
 	case RPFilterUnset, RPFilterOff, RPFilterLoose:
 		return RPFilter(s), nil
 	}
-	return "", realserver.Inputf("--rp-filter %q: want off (0, the default) or loose (2); strict (1) drops every decapsulated packet", s)
+	return "", input.Errorf("--rp-filter %q: want off (0, the default) or loose (2); strict (1) drops every decapsulated packet", s)
 }
 
 // want is the effective value the mode needs.

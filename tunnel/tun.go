@@ -9,6 +9,7 @@ import (
 
 	"github.com/rsprep/rsprep/arp"
 	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/input"
 )
 
 // The fallback tunnel devices of plain IP-in-IP.
@@ -43,16 +44,16 @@ func (s TUN) VIPList() []netip.Addr { return s.VIPs }
 // Validate rejects bad input before the host is read.
 func (s TUN) Validate() error {
 	if len(s.VIPs) == 0 {
-		return realserver.Inputf("tun needs at least one --vip")
+		return input.Errorf("tun needs at least one --vip")
 	}
 	if s.Encap == EncapGUE && s.Port == 0 {
-		return realserver.Inputf("--encap gue needs --encap-port (the director's --tun-port, e.g. 6080)")
+		return input.Errorf("--encap gue needs --encap-port (the director's --tun-port, e.g. 6080)")
 	}
 	if s.Encap != EncapGUE && s.Port != 0 {
-		return realserver.Inputf("--encap-port %d is for --encap gue, and the encapsulation is %s", s.Port, s.encap())
+		return input.Errorf("--encap-port %d is for --encap gue, and the encapsulation is %s", s.Port, s.encap())
 	}
 	if s.RPFilter != RPFilterUnset && !s.has(4) {
-		return realserver.Inputf("--rp-filter %s: rp_filter is IPv4 only, and every VIP is IPv6", s.RPFilter)
+		return input.Errorf("--rp-filter %s: rp_filter is IPv4 only, and every VIP is IPv6", s.RPFilter)
 	}
 	if err := arp.ValidateDIP(s.DIP, s.VIPs); err != nil {
 		return err

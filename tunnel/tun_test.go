@@ -10,6 +10,7 @@ import (
 
 	"github.com/rsprep/rsprep/realserver"
 	"github.com/rsprep/rsprep/realserver/fake"
+	"github.com/rsprep/rsprep/realserver/input"
 )
 
 var vip = netip.MustParseAddr("192.168.79.180")
@@ -227,7 +228,7 @@ func TestBadInputIsRejected(t *testing.T) {
 		"rp-filter strict":         second(ParseRPFilter("strict")),
 		"rp-filter number":         second(ParseRPFilter("1")),
 	} {
-		var in *realserver.InputError
+		var in *input.Error
 		if !errors.As(err, &in) {
 			t.Errorf("%s: err = %v, want bad input", name, err)
 		}

@@ -10,7 +10,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/input"
 	"github.com/rsprep/rsprep/systemd"
 )
 
@@ -48,7 +48,7 @@ type modeConfig struct {
 func readModeConfig(path string) (*modeConfig, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, realserver.Inputf("%s: no such config file (rsprep install MODE writes it; or give the mode and its flags)", path)
+		return nil, input.Errorf("%s: no such config file (rsprep install MODE writes it; or give the mode and its flags)", path)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", path, err)
@@ -65,20 +65,20 @@ func parseModeConfig(path string, data []byte) (*modeConfig, error) {
 	for _, e := range entries {
 		switch {
 		case e.Section != configSection:
-			return nil, realserver.Inputf("%s:%d: section [%s]: want [%s]", path, e.Line, e.Section, configSection)
+			return nil, input.Errorf("%s:%d: section [%s]: want [%s]", path, e.Line, e.Section, configSection)
 		case e.Key != "mode":
 			c.entries = append(c.entries, e)
 		case c.mode != "":
-			return nil, realserver.Inputf("%s:%d: a second mode (%s; line %d says %s): one host runs one mode", path, e.Line, e.Value, c.modeLine, c.mode)
+			return nil, input.Errorf("%s:%d: a second mode (%s; line %d says %s): one host runs one mode", path, e.Line, e.Value, c.modeLine, c.mode)
 		default:
 			c.mode, c.modeLine = e.Value, e.Line
 		}
 	}
 	if c.mode == "" {
-		return nil, realserver.Inputf("%s: no mode = dr|tun|nat line", path)
+		return nil, input.Errorf("%s: no mode = dr|tun|nat line", path)
 	}
 	if _, ok := modeDefs()[c.mode]; !ok {
-		return nil, realserver.Inputf("%s:%d: unknown mode %q (want one of %s)", path, c.modeLine, c.mode, strings.Join(modeNames(), ", "))
+		return nil, input.Errorf("%s:%d: unknown mode %q (want one of %s)", path, c.modeLine, c.mode, strings.Join(modeNames(), ", "))
 	}
 	return c, nil
 }

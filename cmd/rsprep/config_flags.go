@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/input"
 	"github.com/rsprep/rsprep/systemd"
 )
 
@@ -33,7 +33,7 @@ func applyConfigFlag(fs *pflag.FlagSet, path, name string, def modeDef) error {
 		return err
 	}
 	if c.mode != name {
-		return realserver.Inputf("%s:%d: mode = %s, but the command is for %s", c.path, c.modeLine, c.mode, name)
+		return input.Errorf("%s:%d: mode = %s, but the command is for %s", c.path, c.modeLine, c.mode, name)
 	}
 	return c.applyTo(fs, def)
 }
@@ -64,10 +64,10 @@ func (c *modeConfig) applyTo(fs *pflag.FlagSet, def modeDef) error {
 func (c *modeConfig) clash(name string) error {
 	for _, e := range c.entries {
 		if e.Key == name {
-			return realserver.Inputf("--%s is given both in %s:%d and on the command line: with --config the file is the desired state; edit it, or drop --config", name, c.path, e.Line)
+			return input.Errorf("--%s is given both in %s:%d and on the command line: with --config the file is the desired state; edit it, or drop --config", name, c.path, e.Line)
 		}
 	}
-	return realserver.Inputf("--%s is not in %s: with --config the file is the desired state (so that boot and audit agree); add it there, or drop --config", name, c.path)
+	return input.Errorf("--%s is not in %s: with --config the file is the desired state (so that boot and audit agree); add it there, or drop --config", name, c.path)
 }
 
 // ownFlags is a flag set holding only the mode's own (desired-state) flags.
@@ -91,10 +91,10 @@ func (c *modeConfig) check(def modeDef, own *pflag.FlagSet) error {
 	for _, e := range c.entries {
 		f := own.Lookup(e.Key)
 		if f == nil {
-			return realserver.Inputf("%s:%d: unknown key %q for mode %s (keys: mode, %s)", c.path, e.Line, e.Key, c.mode, strings.Join(keys, ", "))
+			return input.Errorf("%s:%d: unknown key %q for mode %s (keys: mode, %s)", c.path, e.Line, e.Key, c.mode, strings.Join(keys, ", "))
 		}
 		if line, seen := first[e.Key]; seen && !isList(f) {
-			return realserver.Inputf("%s:%d: %s is given twice (first at line %d); only list keys repeat", c.path, e.Line, e.Key, line)
+			return input.Errorf("%s:%d: %s is given twice (first at line %d); only list keys repeat", c.path, e.Line, e.Key, line)
 		}
 		if _, seen := first[e.Key]; !seen {
 			first[e.Key] = e.Line
@@ -102,22 +102,22 @@ func (c *modeConfig) check(def modeDef, own *pflag.FlagSet) error {
 	}
 	err := validateEntries(def, c.entries)
 	var le *lineError
-	var in *realserver.InputError
+	var in *input.Error
 	switch {
 	case err == nil:
 		return nil
 	case errors.As(err, &le):
-		return realserver.Inputf("%s:%d: %s", c.path, le.line, le.msg)
+		return input.Errorf("%s:%d: %s", c.path, le.line, le.msg)
 	case !errors.As(err, &in):
 		return err
 	}
 	for i := len(c.entries) - 1; i >= 0; i-- {
 		rest := slices.Delete(slices.Clone(c.entries), i, i+1)
 		if other := validateEntries(def, rest); other == nil || other.Error() != err.Error() {
-			return realserver.Inputf("%s:%d: %s", c.path, c.entries[i].Line, in.Msg)
+			return input.Errorf("%s:%d: %s", c.path, c.entries[i].Line, in.Msg)
 		}
 	}
-	return realserver.Inputf("%s: %s", c.path, in.Msg)
+	return input.Errorf("%s: %s", c.path, in.Msg)
 }
 
 // lineError is an entry that Set itself refused: its line is known.

@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/input"
 	"github.com/rsprep/rsprep/systemd"
 	"github.com/rsprep/rsprep/systemd/doctor"
 )
@@ -65,7 +65,7 @@ func runDoctor(args []string, stdout, stderr io.Writer) int {
 	}
 	def, ok := modeDefs()[name]
 	if !ok {
-		return fail(realserver.Inputf("doctor: unknown mode %q (want one of %s)", name, strings.Join(modeNames(), ", ")))
+		return fail(input.Errorf("doctor: unknown mode %q (want one of %s)", name, strings.Join(modeNames(), ", ")))
 	}
 	var o options
 	fs := pflag.NewFlagSet("doctor "+name, pflag.ContinueOnError)
@@ -83,7 +83,7 @@ func runDoctor(args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	if o.output != "text" && o.output != "json" {
-		return fail(realserver.Inputf("-o %q: doctor writes text or json", o.output))
+		return fail(input.Errorf("-o %q: doctor writes text or json", o.output))
 	}
 	mode, err := def.mode(&o)
 	if err != nil {

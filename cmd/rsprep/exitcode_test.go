@@ -10,6 +10,8 @@ import (
 	"github.com/rsprep/rsprep/arp"
 	"github.com/rsprep/rsprep/realserver"
 	"github.com/rsprep/rsprep/realserver/fake"
+	"github.com/rsprep/rsprep/realserver/input"
+	"github.com/rsprep/rsprep/realserver/persist"
 )
 
 // When the host cannot be read (a netlink dump interrupted too often),
@@ -39,12 +41,12 @@ func TestExitCodes(t *testing.T) {
 		err  error
 		want int
 	}{
-		{realserver.Inputf("VIP x is not an IP address"), exitUsage},
+		{input.Errorf("VIP x is not an IP address"), exitUsage},
 		{&realserver.NotConvergedError{Failing: []realserver.Finding{{ID: "vip.bound"}}}, exitDrift},
 		{&realserver.ObserveError{Err: errors.New("x")}, exitHost},
 		{&realserver.ChangeError{Change: realserver.Change{Kind: realserver.KindAddrAdd}, Err: errors.New("x")}, exitHost},
 		{&realserver.RecordError{Path: "/run/rsprep/net-1.json", Err: errors.New("x")}, exitHost},
-		{&realserver.LockError{Path: "/run/rsprep/net-1.lock", PID: 42}, exitHost},
+		{&persist.LockError{Path: "/run/rsprep/net-1.lock", PID: 42}, exitHost},
 	} {
 		if got := exitCode(c.err); got != c.want {
 			t.Errorf("%T: exit %d, want %d", c.err, got, c.want)

@@ -3,9 +3,8 @@ package main
 import (
 	"net/netip"
 
+	"github.com/rsprep/rsprep/realserver/input"
 	"github.com/spf13/pflag"
-
-	"github.com/rsprep/rsprep/realserver"
 )
 
 // --dip and --forwarding for dr and tun (issue 19): what the LVS-HOWTO's
@@ -28,7 +27,7 @@ func parseDIP(s string) (netip.Addr, error) {
 	}
 	ip, err := netip.ParseAddr(s)
 	if err != nil {
-		return netip.Addr{}, realserver.Inputf("--dip %q is not an IP address", s)
+		return netip.Addr{}, input.Errorf("--dip %q is not an IP address", s)
 	}
 	return ip, nil
 }
@@ -42,7 +41,7 @@ func parseForwarding(s string) (off bool, err error) {
 	case "off":
 		return true, nil
 	}
-	return false, realserver.Inputf("--forwarding %q: the only value is off (without the flag rsprep leaves forwarding alone)", s)
+	return false, input.Errorf("--forwarding %q: the only value is off (without the flag rsprep leaves forwarding alone)", s)
 }
 
 // director parses --dip and --forwarding.

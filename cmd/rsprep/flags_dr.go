@@ -5,6 +5,7 @@ import (
 
 	"github.com/rsprep/rsprep/arp"
 	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/input"
 )
 
 // drDef is dr on the command line: the flags that make an arp.DR.
@@ -19,7 +20,7 @@ func drDef() modeDef {
 			pinFlags(fs, o)
 		},
 		build: func(o *options) (realserver.Mode, error) {
-			vips, err := realserver.ParseVIPs(o.vips)
+			vips, err := input.ParseVIPs(o.vips)
 			if err != nil {
 				return nil, err
 			}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/rsprep/rsprep/nat"
 	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/input"
 )
 
 // natDef is nat on the command line: the flags that make a nat.NAT.
@@ -26,7 +27,7 @@ func natDef() modeDef {
 			}
 			n.DIP = dip
 			for _, s := range o.keepRoutes {
-				p, err := realserver.ParseCIDR("--keep-route", s)
+				p, err := input.ParseCIDR("--keep-route", s)
 				if err != nil {
 					return nil, err
 				}

@@ -6,7 +6,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/rsprep/rsprep/arp"
-	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/input"
 )
 
 // --pin-gateway-arp, --gateway and --gateway-mac (issue 4), for every mode.
@@ -23,7 +23,7 @@ func pinFlags(fs *pflag.FlagSet, o *options) {
 func buildPin(o *options) (*arp.Pin, error) {
 	if !o.pinGatewayARP {
 		if o.gateway != "" || o.gatewayMAC != "" {
-			return nil, realserver.Inputf("--gateway and --gateway-mac are for --pin-gateway-arp, which is not given")
+			return nil, input.Errorf("--gateway and --gateway-mac are for --pin-gateway-arp, which is not given")
 		}
 		return nil, nil
 	}
@@ -31,14 +31,14 @@ func buildPin(o *options) (*arp.Pin, error) {
 	if o.gateway != "" {
 		ip, err := netip.ParseAddr(o.gateway)
 		if err != nil {
-			return nil, realserver.Inputf("--gateway %q is not an IP address", o.gateway)
+			return nil, input.Errorf("--gateway %q is not an IP address", o.gateway)
 		}
 		p.Gateway = ip
 	}
 	if o.gatewayMAC != "" {
-		mac, err := realserver.ParseMAC(o.gatewayMAC)
+		mac, err := input.ParseMAC(o.gatewayMAC)
 		if err != nil {
-			return nil, realserver.Inputf("--gateway-mac: %v", err)
+			return nil, input.Errorf("--gateway-mac: %v", err)
 		}
 		p.MAC = mac
 	}

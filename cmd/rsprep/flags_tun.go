@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/input"
 	"github.com/rsprep/rsprep/tunnel"
 )
 
@@ -21,7 +22,7 @@ func tunDef() modeDef {
 			pinFlags(fs, o)
 		},
 		build: func(o *options) (realserver.Mode, error) {
-			vips, err := realserver.ParseVIPs(o.vips)
+			vips, err := input.ParseVIPs(o.vips)
 			if err != nil {
 				return nil, err
 			}

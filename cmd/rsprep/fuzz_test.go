@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/input"
 )
 
 // A config file is user input like the flags: whatever it holds, reading
@@ -28,7 +28,7 @@ func FuzzModeConfig(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fail := func(err error) {
-			var ie *realserver.InputError
+			var ie *input.Error
 			if !errors.As(err, &ie) || !strings.HasPrefix(err.Error(), "f.conf") || strings.ContainsAny(err.Error(), "\n\r") {
 				t.Fatalf("%q: rejected with %T %v, want one line of bad input naming f.conf", data, err, err)
 			}

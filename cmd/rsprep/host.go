@@ -12,7 +12,9 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/input"
 	"github.com/rsprep/rsprep/realserver/kernel"
+	"github.com/rsprep/rsprep/realserver/persist"
 )
 
 // needNetAdmin refuses to start a change without CAP_NET_ADMIN, before
@@ -45,12 +47,12 @@ func openNamespace(netnsGiven bool, name string, log *slog.Logger) (*kernel.Host
 	if err != nil {
 		return nil, realserver.State{}, hostError(err)
 	}
-	id, err := realserver.CurrentNetns()
+	id, err := persist.CurrentNetns()
 	if err != nil {
 		host.Close()
 		return nil, realserver.State{}, err
 	}
-	return host, realserver.State{Dir: stateDir(), Netns: id, Log: log}, nil
+	return host, realserver.State{Files: persist.Files{Dir: stateDir(), Netns: id, Log: log}}, nil
 }
 
 // enterNetns moves the main goroutine's thread into a named network
@@ -63,11 +65,11 @@ func openNamespace(netnsGiven bool, name string, log *slog.Logger) (*kernel.Host
 // a 5 ms apply).
 func enterNetns(name string) error {
 	if name == "" || strings.ContainsAny(name, "/") || name == "." || name == ".." {
-		return realserver.Inputf("--netns %q is not a namespace name", name)
+		return input.Errorf("--netns %q is not a namespace name", name)
 	}
 	h, err := netns.GetFromName(name)
 	if errors.Is(err, os.ErrNotExist) {
-		return realserver.Inputf("--netns %s: no such network namespace (see ip netns list)", name)
+		return input.Errorf("--netns %s: no such network namespace (see ip netns list)", name)
 	}
 	if err != nil {
 		return fmt.Errorf("opening network namespace %s: %w", name, err)

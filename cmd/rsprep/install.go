@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/input"
 	"github.com/rsprep/rsprep/systemd"
 )
 
@@ -178,7 +179,7 @@ func runUninstall(args []string, stdout, stderr io.Writer) int {
 // anything is written.
 func checkRoot(root string) error {
 	if fi, err := os.Stat(root); err != nil || !fi.IsDir() {
-		return realserver.Inputf("--root %s is not a directory", root)
+		return input.Errorf("--root %s is not a directory", root)
 	}
 	return nil
 }
@@ -195,7 +196,7 @@ func installWatchFlags(fs *pflag.FlagSet, inst installOptions) ([]string, error)
 	}
 	if !inst.watch {
 		if len(given) > 0 {
-			return nil, realserver.Inputf("%s is a watch flag: add --watch", given[0])
+			return nil, input.Errorf("%s is a watch flag: add --watch", given[0])
 		}
 		return nil, nil
 	}
@@ -206,7 +207,7 @@ func installWatchFlags(fs *pflag.FlagSet, inst installOptions) ([]string, error)
 		return nil, err
 	}
 	if tf != "" && (!filepath.IsAbs(tf) || filepath.Clean(tf) != tf) {
-		return nil, realserver.Inputf("--textfile %q: want a clean absolute path", tf)
+		return nil, input.Errorf("--textfile %q: want a clean absolute path", tf)
 	}
 	return given, nil
 }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/persist"
 	"github.com/rsprep/rsprep/systemd"
 )
 
@@ -88,7 +88,7 @@ func writeManPage(w io.Writer, lines []usageLine, ver string) {
 		{systemd.ConfigPath, "the desired state rsprep install writes and apply, verify and down read without a mode."},
 		{systemd.UnitPath, "the boot unit rsprep install writes and enables: ExecStart applies, ExecStop runs down."},
 		{systemd.ModulesPath, "for tun: the tunnel modules to load at boot."},
-		{realserver.DefaultStateDir, "this boot's record of what rsprep changed and the values before, and the lock; per network namespace."},
+		{persist.DefaultStateDir, "this boot's record of what rsprep changed and the values before, and the lock; per network namespace."},
 	} {
 		p(".TP")
 		p(`.I %s`, roff(f[0]))

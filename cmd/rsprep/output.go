@@ -12,6 +12,7 @@ import (
 
 	"github.com/rsprep/rsprep/cmd/rsprep/schema"
 	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/input"
 )
 
 // jsonReport is the stable JSON schema: {schema, mode, ok, checks:[{id,
@@ -120,9 +121,9 @@ func checkOutput(act action, format string) error {
 	case format == "prometheus" && act == actVerify:
 		return nil
 	case act == actVerify:
-		return realserver.Inputf("--output %q: want text, json or prometheus", format)
+		return input.Errorf("--output %q: want text, json or prometheus", format)
 	}
-	return realserver.Inputf("--output %q: want text or json (prometheus is for verify)", format)
+	return input.Errorf("--output %q: want text or json (prometheus is for verify)", format)
 }
 
 // logFailing logs each invariant an apply left failing, one record each,

@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/input"
 	"github.com/rsprep/rsprep/realserver/probe"
 )
 
@@ -109,21 +109,21 @@ func (o *probeOptions) config(fs *pflag.FlagSet) (probe.Config, error) {
 	switch o.output {
 	case "text", "json", "prometheus":
 	default:
-		return c, realserver.Inputf("--output %q: want text, json or prometheus", o.output)
+		return c, input.Errorf("--output %q: want text, json or prometheus", o.output)
 	}
 	if fs.Changed("encap-port") && o.port == 0 {
-		return c, realserver.Inputf("--encap-port 0: want the real servers' fou port, 1 to 65535")
+		return c, input.Errorf("--encap-port 0: want the real servers' fou port, 1 to 65535")
 	}
 	if fs.Changed("interface") && o.iface == "" {
-		return c, realserver.Inputf("--interface \"\": name an interface or leave the flag out")
+		return c, input.Errorf("--interface \"\": name an interface or leave the flag out")
 	}
 	seen := map[netip.Addr]bool{}
 	for _, s := range o.rips {
 		ip, err := netip.ParseAddr(strings.TrimSpace(s))
 		if err != nil {
-			return c, realserver.Inputf("--rip %q is not an IP address", s)
+			return c, input.Errorf("--rip %q is not an IP address", s)
 		}
-		if err := realserver.CheckUnicast("RIP", ip); err != nil {
+		if err := input.CheckUnicast("RIP", ip); err != nil {
 			return c, err
 		}
 		if !seen[ip] {
@@ -139,10 +139,10 @@ func (o *probeOptions) config(fs *pflag.FlagSet) (probe.Config, error) {
 		c.VIPs = append(c.VIPs, vip)
 	}
 	if len(c.RIPs) == 0 {
-		return c, realserver.Inputf("give the real servers with --rip RIP[,RIP…]")
+		return c, input.Errorf("give the real servers with --rip RIP[,RIP…]")
 	}
 	if len(c.VIPs) == 0 {
-		return c, realserver.Inputf("give the virtual service with --vip VIP:PORT, e.g. --vip 192.168.79.180:80")
+		return c, input.Errorf("give the virtual service with --vip VIP:PORT, e.g. --vip 192.168.79.180:80")
 	}
 	return c, nil
 }
@@ -152,14 +152,14 @@ func parseVIPPort(s string) (netip.AddrPort, error) {
 	ap, err := netip.ParseAddrPort(s)
 	if err != nil {
 		if _, addrErr := netip.ParseAddr(strings.Trim(s, "[]")); addrErr == nil {
-			return ap, realserver.Inputf("--vip %s has no port: give VIP:PORT, e.g. 192.168.79.180:80 or [2001:db8::180]:80", s)
+			return ap, input.Errorf("--vip %s has no port: give VIP:PORT, e.g. 192.168.79.180:80 or [2001:db8::180]:80", s)
 		}
-		return ap, realserver.Inputf("--vip %q: want VIP:PORT, e.g. 192.168.79.180:80 or [2001:db8::180]:80", s)
+		return ap, input.Errorf("--vip %q: want VIP:PORT, e.g. 192.168.79.180:80 or [2001:db8::180]:80", s)
 	}
 	if ap.Port() == 0 {
-		return ap, realserver.Inputf("--vip %s: port 0 is no service port", s)
+		return ap, input.Errorf("--vip %s: port 0 is no service port", s)
 	}
-	if err := realserver.CheckUnicast("VIP", ap.Addr()); err != nil {
+	if err := input.CheckUnicast("VIP", ap.Addr()); err != nil {
 		return ap, err
 	}
 	return ap, nil

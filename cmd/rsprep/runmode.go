@@ -9,7 +9,9 @@ import (
 	"strings"
 
 	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/input"
 	"github.com/rsprep/rsprep/realserver/kernel"
+	"github.com/rsprep/rsprep/realserver/persist"
 	"github.com/rsprep/rsprep/systemd"
 )
 
@@ -72,7 +74,7 @@ func (r *modeRun) parse(args []string) (code int, done bool) {
 		err = checkOutput(r.act, r.o.output)
 	}
 	if err == nil && r.o.lockWait < 0 {
-		err = realserver.Inputf("--lock-wait %v: want a duration of 0 or more, like 10s", r.o.lockWait)
+		err = input.Errorf("--lock-wait %v: want a duration of 0 or more, like 10s", r.o.lockWait)
 	}
 	if err != nil {
 		return r.fail(err), true
@@ -119,7 +121,7 @@ func stateDir() string {
 	if d := os.Getenv("RSPREP_STATE_DIR"); d != "" {
 		return d
 	}
-	return realserver.DefaultStateDir
+	return persist.DefaultStateDir
 }
 
 func newLogger(w io.Writer, verbose bool) *slog.Logger {
@@ -143,7 +145,7 @@ func newLogger(w io.Writer, verbose bool) *slog.Logger {
 
 // exitCode maps an error to the spec's exit codes.
 func exitCode(err error) int {
-	var in *realserver.InputError
+	var in *input.Error
 	var nc *realserver.NotConvergedError
 	switch {
 	case errors.As(err, &in):

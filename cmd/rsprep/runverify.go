@@ -1,6 +1,9 @@
 package main
 
-import "github.com/rsprep/rsprep/realserver"
+import (
+	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/persist"
+)
 
 // verify audits every invariant and prints every finding: exit 0 when all
 // hold, 1 on drift. It changes nothing and runs without root.
@@ -47,11 +50,11 @@ func (r *modeRun) observeAndCheck() (found []realserver.Finding, unlock func(), 
 // replaced (NAT's keep-routes). Verify runs without root, where the record
 // is unreadable: then it checks without it.
 func readRecord() *realserver.Record {
-	netns, err := realserver.CurrentNetns()
+	netns, err := persist.CurrentNetns()
 	if err != nil {
 		return nil
 	}
-	rec, err := realserver.State{Dir: stateDir(), Netns: netns}.Load()
+	rec, err := realserver.State{Files: persist.Files{Dir: stateDir(), Netns: netns}}.Load()
 	if err != nil {
 		return nil
 	}

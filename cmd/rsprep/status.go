@@ -12,6 +12,7 @@ import (
 
 	"github.com/rsprep/rsprep/cmd/rsprep/schema"
 	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/input"
 )
 
 // statusLockWait is how long status waits for another rsprep's run, as
@@ -40,7 +41,7 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 		return exitCode(err)
 	}
 	if output != "text" && output != "json" {
-		return fail(realserver.Inputf("--output %q: want text or json", output))
+		return fail(input.Errorf("--output %q: want text or json", output))
 	}
 	host, state, err := openNamespace(fs.Changed("netns"), ns, nil)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/persist"
 )
 
 // Taking turns with other rsprep processes in one namespace. Writers
@@ -29,7 +30,7 @@ func asReader(state realserver.State, wait time.Duration, observe func() error) 
 	case err == nil:
 	case errors.Is(err, fs.ErrNotExist): // no rsprep ever wrote here
 		return nil, observe()
-	case errors.Is(err, realserver.ErrNoLock):
+	case errors.Is(err, persist.ErrNoLock):
 		return nil, retryUntil(wait, observe)
 	default:
 		return nil, err

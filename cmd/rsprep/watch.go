@@ -15,7 +15,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/rsprep/rsprep/realserver"
-	"github.com/rsprep/rsprep/realserver/atomicfile"
+	"github.com/rsprep/rsprep/realserver/input"
+	"github.com/rsprep/rsprep/realserver/persist/atomicfile"
 	"github.com/rsprep/rsprep/realserver/watch"
 )
 
@@ -178,20 +179,20 @@ func addWatchFlags(fs *pflag.FlagSet, wo *watchOptions) {
 func (wo watchOptions) validate(lockWait time.Duration) error {
 	switch {
 	case wo.resync < time.Second:
-		return realserver.Inputf("--resync %v: want a duration of at least 1s, like 30s", wo.resync)
+		return input.Errorf("--resync %v: want a duration of at least 1s, like 30s", wo.resync)
 	case wo.maxRepairs < 1:
-		return realserver.Inputf("--max-repairs %d: want 1 or more", wo.maxRepairs)
+		return input.Errorf("--max-repairs %d: want 1 or more", wo.maxRepairs)
 	case wo.window < time.Second:
-		return realserver.Inputf("--repair-window %v: want a duration of at least 1s, like 1m", wo.window)
+		return input.Errorf("--repair-window %v: want a duration of at least 1s, like 1m", wo.window)
 	case wo.onDrift != "repair" && wo.onDrift != "report":
-		return realserver.Inputf("--on-drift %q: want repair or report", wo.onDrift)
+		return input.Errorf("--on-drift %q: want repair or report", wo.onDrift)
 	case lockWait < 0:
-		return realserver.Inputf("--lock-wait %v: want a duration of 0 or more, like 10s", lockWait)
+		return input.Errorf("--lock-wait %v: want a duration of 0 or more, like 10s", lockWait)
 	}
 	if wo.textfile != "" {
 		dir := filepath.Dir(wo.textfile)
 		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-			return realserver.Inputf("--textfile %s: directory %s does not exist", wo.textfile, dir)
+			return input.Errorf("--textfile %s: directory %s does not exist", wo.textfile, dir)
 		}
 	}
 	return nil

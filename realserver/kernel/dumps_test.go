@@ -12,6 +12,7 @@ import (
 	"github.com/rsprep/rsprep/arp"
 	"github.com/rsprep/rsprep/nat"
 	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/persist"
 )
 
 // ip runs ip(8) in the namespace of the calling thread (the test's).
@@ -87,12 +88,12 @@ func TestNoOpApplyDumpsEachTableOnce(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			inFreshNetns(t, func(h *Host) {
 				uplink(t)
-				netns, err := realserver.CurrentNetns()
+				netns, err := persist.CurrentNetns()
 				if err != nil {
 					t.Fatal(err)
 				}
 				clear(h.dumpsSent)
-				state := realserver.State{Dir: t.TempDir(), Netns: netns}
+				state := realserver.State{Files: persist.Files{Dir: t.TempDir(), Netns: netns}}
 				if res := applyAsCLI(t, h, state, tc.mode); len(res.Changes) == 0 {
 					t.Fatal("the first apply changed nothing")
 				}
@@ -100,7 +101,7 @@ func TestNoOpApplyDumpsEachTableOnce(t *testing.T) {
 					t.Errorf("a cold apply sent dumps %v, want %v", h.dumpsSent, tc.cold)
 				}
 				clear(h.dumpsSent)
-				time.Sleep(50 * time.Millisecond) // past the lock file's racy window (see lastTurn)
+				time.Sleep(50 * time.Millisecond) // past the lock file's racy window (see persist.Files.LastTurn)
 				if res := applyAsCLI(t, h, state, tc.mode); len(res.Changes) != 0 {
 					t.Fatalf("the second apply changed %v", res.Changes)
 				}

@@ -17,6 +17,7 @@ import (
 	"github.com/rsprep/rsprep/arp"
 	"github.com/rsprep/rsprep/realserver"
 	"github.com/rsprep/rsprep/realserver/kernel"
+	"github.com/rsprep/rsprep/realserver/persist"
 	"github.com/rsprep/rsprep/test/nstest"
 )
 
@@ -82,12 +83,12 @@ func enter(b *testing.B, n int) *lab {
 		l.leave()
 		b.Fatal(err)
 	}
-	id, err := realserver.CurrentNetns()
+	id, err := persist.CurrentNetns()
 	if err != nil {
 		l.leave()
 		b.Fatal(err)
 	}
-	l.state = realserver.State{Dir: b.TempDir(), Netns: id}
+	l.state = realserver.State{Files: persist.Files{Dir: b.TempDir(), Netns: id}}
 	// The engine's log lines are formatted as the CLI does, then dropped.
 	l.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	return l

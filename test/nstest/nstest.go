@@ -18,7 +18,7 @@ import (
 	"github.com/vishvananda/netns"
 
 	"github.com/rsprep/rsprep/cmd/rsprep/schema"
-	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/persist"
 )
 
 // NeedRoot skips a privileged test when not root. Under CI (CI=true) a
@@ -261,10 +261,10 @@ func (n *NS) MAC(t testing.TB, dev string) string {
 
 // Netns is the namespace's identity as rsprep keys its record and lock,
 // read from inside it (the cookie belongs to a socket opened there).
-func (n *NS) Netns(t testing.TB) realserver.Netns {
+func (n *NS) Netns(t testing.TB) persist.Netns {
 	t.Helper()
 	type res struct {
-		id  realserver.Netns
+		id  persist.Netns
 		err error
 	}
 	ch := make(chan res, 1)
@@ -285,7 +285,7 @@ func (n *NS) Netns(t testing.TB) realserver.Netns {
 			ch <- res{err: err}
 			return
 		}
-		id, err := realserver.CurrentNetns()
+		id, err := persist.CurrentNetns()
 		// Back home before the thread is unlocked: a thread (even the
 		// process's main one) left inside would make the test process one
 		// of the namespace's, which its cleanup kills.

@@ -1,30 +1,23 @@
-package realserver
+// Package input is what rsprep accepts from an operator, and how it says
+// no: the bad-input error (exit 2, nothing on the host touched) and the
+// parsers of VIPs, MACs and prefixes. It imports nothing of the engine, so
+// the boot unit's code (systemd) can check its input without it.
+package input
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"strings"
 )
 
-// InputError is bad input: exit 2, and nothing on the host was touched.
-type InputError struct{ Msg string }
+// Error is bad input: exit 2, and nothing on the host was touched.
+type Error struct{ Msg string }
 
-func (e *InputError) Error() string { return e.Msg }
+func (e *Error) Error() string { return e.Msg }
 
-// KeepInput is for a preflight: bad input stays bad input (exit 2), any
-// other error is a host that could not be observed (exit 3).
-func KeepInput(err error) error {
-	var in *InputError
-	if err == nil || errors.As(err, &in) {
-		return err
-	}
-	return &ObserveError{Err: err}
-}
-
-// Inputf builds an InputError.
-func Inputf(format string, a ...any) error { return &InputError{Msg: fmt.Sprintf(format, a...)} }
+// Errorf builds an Error.
+func Errorf(format string, a ...any) error { return &Error{Msg: fmt.Sprintf(format, a...)} }
 
 // ParseVIPs parses VIPs given as repeated and/or comma-separated values.
 // A VIP is one unicast address, optionally written with /32 or /128.
@@ -46,7 +39,7 @@ func ParseVIPs(values []string) ([]netip.Addr, error) {
 				return nil, err
 			}
 			if _, dup := seen[ip]; dup {
-				return nil, Inputf("VIP %s is given twice", ip)
+				return nil, Errorf("VIP %s is given twice", ip)
 			}
 			seen[ip] = struct{}{}
 			out = append(out, ip)
@@ -64,16 +57,16 @@ func ParseVIP(s string) (netip.Addr, error) {
 	if i := strings.IndexByte(s, '/'); i >= 0 {
 		p, err := netip.ParsePrefix(s)
 		if err != nil {
-			return netip.Addr{}, Inputf("VIP %q is not an IP address", s)
+			return netip.Addr{}, Errorf("VIP %q is not an IP address", s)
 		}
 		if p.Bits() != p.Addr().BitLen() {
-			return netip.Addr{}, Inputf("VIP %s is a prefix: a VIP is one address (/32 or /128); a shorter prefix on lo makes the whole subnet local", s)
+			return netip.Addr{}, Errorf("VIP %s is a prefix: a VIP is one address (/32 or /128); a shorter prefix on lo makes the whole subnet local", s)
 		}
 		addr = s[:i]
 	}
 	ip, err := netip.ParseAddr(addr)
 	if err != nil {
-		return netip.Addr{}, Inputf("VIP %q is not an IP address", s)
+		return netip.Addr{}, Errorf("VIP %q is not an IP address", s)
 	}
 	if err := CheckUnicast("VIP", ip); err != nil {
 		return netip.Addr{}, err
@@ -90,7 +83,7 @@ func CheckUnicast(what string, ip netip.Addr) error {
 	case ip.Zone() != "":
 		// A zone is free text (netip accepts "::%\n"): quote it, so that
 		// the message stays one line.
-		return Inputf("%s %q has a zone", what, ip.String())
+		return Errorf("%s %q has a zone", what, ip.String())
 	case ip.Is4In6():
 		why = "is IPv4-mapped IPv6; give the IPv4 address"
 	case ip.IsUnspecified():
@@ -109,7 +102,7 @@ func CheckUnicast(what string, ip netip.Addr) error {
 		why = "is in 0.0.0.0/8 (this network)"
 	}
 	if why != "" {
-		return Inputf("%s %s %s", what, ip, why)
+		return Errorf("%s %s %s", what, ip, why)
 	}
 	return nil
 }
@@ -118,13 +111,13 @@ func CheckUnicast(what string, ip netip.Addr) error {
 func ParseMAC(s string) (net.HardwareAddr, error) {
 	mac, err := net.ParseMAC(s)
 	if err != nil || len(mac) != 6 {
-		return nil, Inputf("MAC %q is not an Ethernet address (like 52:54:00:12:34:56)", s)
+		return nil, Errorf("MAC %q is not an Ethernet address (like 52:54:00:12:34:56)", s)
 	}
 	if mac[0]&1 == 1 {
-		return nil, Inputf("MAC %s is a multicast/broadcast address", mac)
+		return nil, Errorf("MAC %s is a multicast/broadcast address", mac)
 	}
 	if mac.String() == "00:00:00:00:00:00" {
-		return nil, Inputf("MAC %s is all zeros", mac)
+		return nil, Errorf("MAC %s is all zeros", mac)
 	}
 	return mac, nil
 }
@@ -134,10 +127,10 @@ func ParseMAC(s string) (net.HardwareAddr, error) {
 func ParseCIDR(what, s string) (netip.Prefix, error) {
 	p, err := netip.ParsePrefix(strings.TrimSpace(s))
 	if err != nil {
-		return netip.Prefix{}, Inputf("%s %q is not a CIDR (like 10.20.0.0/16)", what, s)
+		return netip.Prefix{}, Errorf("%s %q is not a CIDR (like 10.20.0.0/16)", what, s)
 	}
 	if p != p.Masked() {
-		return netip.Prefix{}, Inputf("%s %s has host bits set: did you mean %s?", what, p, p.Masked())
+		return netip.Prefix{}, Errorf("%s %s has host bits set: did you mean %s?", what, p, p.Masked())
 	}
 	return p, nil
 }

@@ -1,24 +1,26 @@
-package realserver
+package persist
 
 import (
 	"bytes"
 	"encoding/json"
 )
 
-// recordHead is a record with its changes left as JSON.
-type recordHead struct {
+// RecordHead is a record file's framing: its version, the namespace it
+// names, and its list of changes left as JSON (what a change is, is
+// realserver's).
+type RecordHead struct {
 	Version int             `json:"version"`
 	Netns   string          `json:"netns"`
 	Changes json.RawMessage `json:"changes"`
 }
 
-// readHead decodes a record's version and netns and finds its list of
+// ReadHead decodes a record's version and netns and finds its list of
 // changes, without decoding the changes. It accepts what readHeadSlow
 // accepts, with the same result, in about half the time: a record as
-// marshal lays it out is checked with json.Valid, one pass, and its list
+// MarshalRecord lays it out is checked with json.Valid, one pass, and its list
 // found by matching brackets; encoding/json's decoder would scan the list
 // a second time to skip it.
-func readHead(data []byte) (recordHead, error) {
+func ReadHead(data []byte) (RecordHead, error) {
 	if !json.Valid(data) {
 		return readHeadSlow(data) // for encoding/json's error
 	}
@@ -26,20 +28,20 @@ func readHead(data []byte) (recordHead, error) {
 	if !ok {
 		return readHeadSlow(data) // an older or hand-edited layout
 	}
-	var h recordHead
+	var h RecordHead
 	err := json.Unmarshal(append(head[:len(head):len(head)], "null}"...), &h)
 	h.Changes = changes
 	return h, err
 }
 
-// readHeadSlow is readHead by encoding/json alone.
-func readHeadSlow(data []byte) (recordHead, error) {
-	var h recordHead
+// readHeadSlow is ReadHead by encoding/json alone.
+func readHeadSlow(data []byte) (RecordHead, error) {
+	var h RecordHead
 	err := json.Unmarshal(data, &h)
 	return h, err
 }
 
-// splitRecord splits valid JSON laid out as marshal writes it, a first
+// splitRecord splits valid JSON laid out as MarshalRecord writes it, a first
 // line ending in "changes":[ and that list closed by the record's last
 // brace, into the head up to the list and the list. ok is false for any
 // other layout. A '[' ending the first line is outside any string (a

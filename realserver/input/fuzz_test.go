@@ -1,4 +1,4 @@
-package realserver_test
+package input_test
 
 import (
 	"errors"
@@ -6,16 +6,16 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/input"
 )
 
 // inputError checks that a parser's rejection is bad input (exit 2) on one
 // line: an operator reads it in a terminal or a journal.
 func inputError(t *testing.T, in string, err error) {
 	t.Helper()
-	var ie *realserver.InputError
+	var ie *input.Error
 	if !errors.As(err, &ie) {
-		t.Fatalf("%q: rejected with %T %v, want an InputError (exit 2)", in, err, err)
+		t.Fatalf("%q: rejected with %T %v, want an input.Error (exit 2)", in, err, err)
 	}
 	if strings.ContainsAny(err.Error(), "\n\r") || err.Error() == "" {
 		t.Fatalf("%q: message %q is not one line", in, err)
@@ -31,7 +31,7 @@ func FuzzParseVIP(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		ip, err := realserver.ParseVIP(s)
+		ip, err := input.ParseVIP(s)
 		if err != nil {
 			inputError(t, s, err)
 			return
@@ -39,15 +39,15 @@ func FuzzParseVIP(f *testing.F) {
 		if !ip.IsValid() || ip.Zone() != "" || ip.Is4In6() {
 			t.Fatalf("%q: accepted %v", s, ip)
 		}
-		if err := realserver.CheckUnicast("VIP", ip); err != nil {
+		if err := input.CheckUnicast("VIP", ip); err != nil {
 			t.Fatalf("%q: accepted %v, which is not unicast: %v", s, ip, err)
 		}
 		for _, again := range []string{ip.String(), netip.PrefixFrom(ip, ip.BitLen()).String()} {
-			if back, err := realserver.ParseVIP(again); err != nil || back != ip {
+			if back, err := input.ParseVIP(again); err != nil || back != ip {
 				t.Fatalf("%q: accepted %v, but %q parses as %v, %v", s, ip, again, back, err)
 			}
 		}
-		if _, err := realserver.ParseVIP(netip.PrefixFrom(ip, ip.BitLen()-1).String()); err == nil {
+		if _, err := input.ParseVIP(netip.PrefixFrom(ip, ip.BitLen()-1).String()); err == nil {
 			t.Fatalf("%q: the shorter prefix of %v is accepted as a VIP", s, ip)
 		}
 	})
@@ -62,7 +62,7 @@ func FuzzParseVIPs(f *testing.F) {
 		f.Add(s[0], s[1])
 	}
 	f.Fuzz(func(t *testing.T, a, b string) {
-		got, err := realserver.ParseVIPs([]string{a, b})
+		got, err := input.ParseVIPs([]string{a, b})
 		var want []netip.Addr
 		var wantErr error
 		seen := map[netip.Addr]bool{}
@@ -70,9 +70,9 @@ func FuzzParseVIPs(f *testing.F) {
 			if strings.TrimSpace(part) == "" {
 				continue
 			}
-			ip, err := realserver.ParseVIP(strings.TrimSpace(part))
+			ip, err := input.ParseVIP(strings.TrimSpace(part))
 			if err == nil && seen[ip] {
-				err = realserver.Inputf("twice")
+				err = input.Errorf("twice")
 			}
 			if err != nil {
 				wantErr = err
@@ -106,7 +106,7 @@ func FuzzParseCIDR(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		p, err := realserver.ParseCIDR("--keep-route", s)
+		p, err := input.ParseCIDR("--keep-route", s)
 		if err != nil {
 			inputError(t, s, err)
 			return
@@ -114,7 +114,7 @@ func FuzzParseCIDR(f *testing.F) {
 		if !p.IsValid() || p != p.Masked() {
 			t.Fatalf("%q: accepted %v", s, p)
 		}
-		if back, err := realserver.ParseCIDR("--keep-route", p.String()); err != nil || back != p {
+		if back, err := input.ParseCIDR("--keep-route", p.String()); err != nil || back != p {
 			t.Fatalf("%q: accepted %v, but its text parses as %v, %v", s, p, back, err)
 		}
 	})
@@ -128,7 +128,7 @@ func FuzzParseMAC(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		mac, err := realserver.ParseMAC(s)
+		mac, err := input.ParseMAC(s)
 		if err != nil {
 			inputError(t, s, err)
 			return
@@ -136,7 +136,7 @@ func FuzzParseMAC(f *testing.F) {
 		if len(mac) != 6 || mac[0]&1 != 0 || mac.String() == "00:00:00:00:00:00" {
 			t.Fatalf("%q: accepted %v", s, mac)
 		}
-		if back, err := realserver.ParseMAC(mac.String()); err != nil || back.String() != mac.String() {
+		if back, err := input.ParseMAC(mac.String()); err != nil || back.String() != mac.String() {
 			t.Fatalf("%q: accepted %v, but its text parses as %v, %v", s, mac, back, err)
 		}
 	})

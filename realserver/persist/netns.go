@@ -1,4 +1,4 @@
-package realserver
+package persist
 
 import (
 	"errors"
@@ -18,7 +18,7 @@ import (
 // reused within a boot, and /run is this boot's, so a record keyed by it
 // can only ever be its own namespace's. Before 5.14 there is no such
 // identity: records are keyed by the inode and checked against the host
-// before they are trusted (Record.Unproven).
+// before they are trusted (realserver.Record.Unproven).
 type Netns struct {
 	Cookie uint64 // 0: the kernel has no SO_NETNS_COOKIE
 	Inode  uint64

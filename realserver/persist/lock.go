@@ -1,37 +1,16 @@
-package realserver
+package persist
 
 import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"log/slog"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
 )
-
-// State is where one network namespace's record and lock live, one pair
-// per namespace: `ip netns exec` shares /run between namespaces, so a
-// path alone would mix them up. They are keyed by an identity the kernel
-// never reuses, the netns cookie, where the kernel has one (see Netns):
-// never by the namespace's inode alone, which a freed namespace hands on.
-type State struct {
-	Dir   string // DefaultStateDir unless testing
-	Netns Netns
-	Log   *slog.Logger // says which stale records it removed; nil: silent
-	// Cache, if set, keeps the record between the runs of one
-	// long-running caller (ApplyLocked); nil: every run reads it.
-	Cache *RecordCache
-}
-
-func (s State) base() string { return filepath.Join(s.Dir, s.Netns.key()) }
-
-// RecordPath is the namespace's record file.
-func (s State) RecordPath() string { return s.base() + ".json" }
 
 // LockError means another rsprep held the namespace for longer than we wait.
 type LockError struct {
@@ -61,15 +40,16 @@ func holder(path string) int {
 //
 // Taking the lock also removes the files of namespaces that no longer
 // exist (see removeDead): only a writer changes the state directory.
-func (s State) Lock(wait time.Duration) (unlock func(), err error) {
-	unlock, _, err = s.lock(wait)
+func (s Files) Lock(wait time.Duration) (unlock func(), err error) {
+	unlock, _, err = s.LockTurn(wait)
 	return unlock, err
 }
 
-// lock is Lock, and the lock file's turn as the last writer left it.
-func (s State) lock(wait time.Duration) (unlock func(), last turn, err error) {
+// LockTurn is Lock, and the lock file's turn as the last writer left it
+// (see Turn).
+func (s Files) LockTurn(wait time.Duration) (unlock func(), last Turn, err error) {
 	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
-		return nil, turn{}, fmt.Errorf("creating %s: %w", s.Dir, err)
+		return nil, Turn{}, fmt.Errorf("creating %s: %w", s.Dir, err)
 	}
 	path := s.lockPath()
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW, 0o600)
@@ -78,13 +58,13 @@ func (s State) lock(wait time.Duration) (unlock func(), last turn, err error) {
 		f, err = os.OpenFile(path, os.O_RDWR|unix.O_NOFOLLOW, 0)
 	}
 	if err != nil {
-		return nil, turn{}, fmt.Errorf("opening %s: %w", path, err)
+		return nil, Turn{}, fmt.Errorf("opening %s: %w", path, err)
 	}
 	if err := flockWait(f, unix.LOCK_EX, wait); err != nil {
 		f.Close()
-		return nil, turn{}, err
+		return nil, Turn{}, err
 	}
-	last = turn{known: true} // created by this call: no writer had a turn yet
+	last = Turn{known: true} // created by this call: no writer had a turn yet
 	if !created {
 		last = turnOf(f.Stat())
 	}
@@ -107,7 +87,7 @@ var ErrNoLock = errors.New("cannot open the namespace's lock")
 // RLock takes the namespace's lock shared, for a reader (verify, a dry
 // run) that must wait while a writer changes the namespace. Readers never
 // block each other, create nothing, and write no pid.
-func (s State) RLock(wait time.Duration) (unlock func(), err error) {
+func (s Files) RLock(wait time.Duration) (unlock func(), err error) {
 	f, err := os.OpenFile(s.lockPath(), os.O_RDONLY|unix.O_NOFOLLOW, 0)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNoLock, err)
@@ -118,8 +98,6 @@ func (s State) RLock(wait time.Duration) (unlock func(), err error) {
 	}
 	return func() { f.Close() }, nil
 }
-
-func (s State) lockPath() string { return s.base() + ".lock" }
 
 // flockWait takes f's lock (how: LOCK_EX or LOCK_SH), polling until wait
 // has passed; then the error names the writer that holds it.
