@@ -52,7 +52,9 @@ type View struct {
 	rules   []Rule
 	tables  map[[2]int][]Route // by family and table
 	modes   map[string]TunnelMode
-	loaded  map[string]bool
+	// loaded: which tables were read. Fields, not a map keyed by name:
+	// the per-VIP checks ask on every call, 30,000 times at 10,000 VIPs.
+	loaded  struct{ links, addrs, routes, rules, fou, neighs bool }
 	records *recordRead // rsprep's record of the namespace (see Records); nil: none
 	arp     map[Question]Answer
 }
@@ -60,17 +62,17 @@ type View struct {
 // NewView starts an observation of h that reads every table on first use
 // and has no record (Observe is a run's).
 func NewView(h Host) *View {
-	return &View{host: h, sysctls: map[SysctlKey]int{}, modes: map[string]TunnelMode{}, tables: map[[2]int][]Route{}, loaded: map[string]bool{}, arp: map[Question]Answer{}}
+	return &View{host: h, sysctls: map[SysctlKey]int{}, modes: map[string]TunnelMode{}, tables: map[[2]int][]Route{}, arp: map[Question]Answer{}}
 }
 
 // Links returns every interface.
 func (v *View) Links() ([]Link, error) {
-	if !v.loaded["links"] {
+	if !v.loaded.links {
 		l, err := v.host.Links()
 		if err != nil {
 			return nil, fmt.Errorf("listing links: %w", err)
 		}
-		v.links, v.loaded["links"] = l, true
+		v.links, v.loaded.links = l, true
 	}
 	return v.links, nil
 }
@@ -91,7 +93,7 @@ func (v *View) Link(name string) (Link, bool, error) {
 
 // Addrs returns every address of every interface.
 func (v *View) Addrs() ([]Addr, error) {
-	if !v.loaded["addrs"] {
+	if !v.loaded.addrs {
 		if _, err := v.Links(); err != nil {
 			return nil, err
 		}
@@ -99,7 +101,7 @@ func (v *View) Addrs() ([]Addr, error) {
 		if err != nil {
 			return nil, fmt.Errorf("listing addresses: %w", err)
 		}
-		v.addrs, v.loaded["addrs"] = a, true
+		v.addrs, v.loaded.addrs = a, true
 		// Most addresses are the only one with their IP: index those
 		// (no slice per address; at 10,000 VIPs that was 10,000
 		// allocations per observation) and list only the shared ones.
@@ -154,7 +156,7 @@ func (v *View) Sysctl(k SysctlKey) (int, error) {
 
 // Routes returns the IPv4 routes of the main table.
 func (v *View) Routes() ([]Route, error) {
-	if !v.loaded["routes"] {
+	if !v.loaded.routes {
 		if _, err := v.Links(); err != nil {
 			return nil, err
 		}
@@ -162,7 +164,7 @@ func (v *View) Routes() ([]Route, error) {
 		if err != nil {
 			return nil, fmt.Errorf("listing routes: %w", err)
 		}
-		v.routes, v.loaded["routes"] = r, true
+		v.routes, v.loaded.routes = r, true
 	}
 	return v.routes, nil
 }
@@ -189,24 +191,24 @@ func (v *View) TableRoutes(fam, table int) ([]Route, error) {
 
 // Rules returns the policy routing rules of both families.
 func (v *View) Rules() ([]Rule, error) {
-	if !v.loaded["rules"] {
+	if !v.loaded.rules {
 		r, err := v.host.Rules()
 		if err != nil {
 			return nil, fmt.Errorf("listing rules: %w", err)
 		}
-		v.rules, v.loaded["rules"] = r, true
+		v.rules, v.loaded.rules = r, true
 	}
 	return v.rules, nil
 }
 
 // FouPorts returns the fou receive ports.
 func (v *View) FouPorts() ([]FouPort, error) {
-	if !v.loaded["fou"] {
+	if !v.loaded.fou {
 		p, err := v.host.FouPorts()
 		if err != nil {
 			return nil, fmt.Errorf("listing fou ports: %w", err)
 		}
-		v.fou, v.loaded["fou"] = p, true
+		v.fou, v.loaded.fou = p, true
 	}
 	return v.fou, nil
 }
@@ -226,7 +228,7 @@ func (v *View) TunnelMode(link string) (TunnelMode, error) {
 
 // Neighbors returns the IPv4 neighbour entries.
 func (v *View) Neighbors() ([]Neighbor, error) {
-	if !v.loaded["neighs"] {
+	if !v.loaded.neighs {
 		if _, err := v.Links(); err != nil {
 			return nil, err
 		}
@@ -234,7 +236,7 @@ func (v *View) Neighbors() ([]Neighbor, error) {
 		if err != nil {
 			return nil, fmt.Errorf("listing neighbours: %w", err)
 		}
-		v.neighs, v.loaded["neighs"] = n, true
+		v.neighs, v.loaded.neighs = n, true
 	}
 	return v.neighs, nil
 }

@@ -59,10 +59,18 @@ func VIPBound(vips []netip.Addr, dev4, dev6 string) Invariant {
 	return CheckFunc(func(v *View) ([]Finding, error) {
 		out := make([]Finding, 0, len(vips))
 		var b []byte
+		_, has4, err := v.Link(dev4) // once, not once a VIP
+		if err != nil {
+			return nil, err
+		}
+		_, has6, err := v.Link(dev6)
+		if err != nil {
+			return nil, err
+		}
 		for _, ip := range vips {
-			dev := dev4
+			dev, exists := dev4, has4
 			if ip.Is6() {
-				dev = dev6
+				dev, exists = dev6, has6
 			}
 			want := netip.PrefixFrom(ip, ip.BitLen())
 			// Subject and Want in one string ("IP" is a prefix of "IP/32
@@ -72,9 +80,7 @@ func VIPBound(vips []netip.Addr, dev4, dev6 string) Invariant {
 			b = append(strconv.AppendInt(append(b, '/'), int64(want.Bits()), 10), " on "...)
 			wantOn := string(append(b, dev...))
 			f := Finding{ID: "vip.bound", Subject: wantOn[:n], Want: wantOn, Got: "absent"}
-			if _, ok, err := v.Link(dev); err != nil {
-				return nil, err
-			} else if !ok {
+			if !exists {
 				f.Got = dev + " does not exist"
 				out = append(out, f)
 				continue

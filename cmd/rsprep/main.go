@@ -35,9 +35,20 @@ const memoryLimit = 28 << 20
 func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(memoryLimit)
+		if os.Getenv("GOGC") == "" && !longLived(os.Args[1:]) {
+			// A one-shot run lives for milliseconds: collecting each time
+			// the heap doubles from 4 MiB only costs it time (three
+			// collections in a 10,000-VIP verify: 44 → 33 ms), while the
+			// memory limit above still bounds its peak. A watch runs for
+			// months and keeps Go's default.
+			debug.SetGCPercent(-1)
+		}
 	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
+
+// longLived reports whether the command runs until it is stopped.
+func longLived(args []string) bool { return len(args) > 0 && args[0] == "watch" }
 
 const usage = `rsprep prepares this host to be an LVS/IPVS real server, keeps it so, and proves it.
 

@@ -108,6 +108,9 @@ func (r *modeRun) open() error {
 	}
 	var err error
 	r.host, r.state, err = openNamespace(r.netnsGiven, r.o.netns, r.log)
+	if err == nil {
+		r.host.ExpectAddrs(len(r.mode.VIPList()) + 8) // the VIPs, lo's own and a few more
+	}
 	return err
 }
 
