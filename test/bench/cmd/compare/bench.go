@@ -34,6 +34,7 @@ const (
 	rsReapply   step = "rsprep re-apply"
 	rsVerify    step = "rsprep verify"
 	rsDown      step = "rsprep down"
+	rsStart     step = "rsprep version" // the binary's start alone: the floor of any run
 	ipApply     step = "ip -batch add"
 	ipShow      step = "ip -4 addr show dev lo"
 	ipDown      step = "ip -batch del"

@@ -86,6 +86,14 @@ func (b *bench) rsprepSide(bin, who string, ips []string) contender {
 	}
 	cmd := func(verb ...string) []string { return append(append([]string{bin}, verb...), vipArgs...) }
 	return func(ns string, n int, res results) error {
+		if n == 1 {
+			// What a run costs before it does anything (exec, the Go
+			// runtime, package init): the part of N=1 no change to the
+			// engine can take away.
+			if err := b.record(res, as(who, rsStart), n, ns, false, bin, "version"); err != nil {
+				return err
+			}
+		}
 		for _, s := range []struct {
 			step       step // "" is untimed
 			args       []string
