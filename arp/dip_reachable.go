@@ -27,11 +27,10 @@ type Hop struct {
 // failing (exit 1), which makes a boot unit fail visibly rather than
 // leave a real server that no director reaches.
 //
-// The probe's answer is taken once per invariant, that is once per run:
-// apply checks up to four times, and a silent director would otherwise
-// cost the probe's whole timeout at each.
+// The probe's answer is part of the observation: one probe per run, which
+// every round of an apply reads (see realserver.View.ARPAnswer), and a
+// new one for each run, each of watch's passes included.
 func DIPReachable(dip netip.Addr, hop func(*realserver.View) (Hop, error)) realserver.Invariant {
-	probed := map[Hop]error{}
 	return realserver.CheckFunc(func(v *realserver.View) ([]realserver.Finding, error) {
 		f := realserver.Finding{ID: "dip.reachable", Subject: dip.String(), Want: "the director answers"}
 		h, err := hop(v)
@@ -56,11 +55,7 @@ func DIPReachable(dip netip.Addr, hop func(*realserver.View) (Hop, error)) reals
 			f.OK, f.Got = true, fmt.Sprintf("neighbour entry %s lladdr %s", n.State, n.MAC)
 			return []realserver.Finding{f}, nil
 		}
-		probeErr, done := probed[h]
-		if !done {
-			_, probeErr = v.ARPAnswer(h.Link, h.IP)
-			probed[h] = probeErr
-		}
+		_, probeErr := v.ARPAnswer(h.Link, h.IP)
 		if errors.Is(probeErr, fs.ErrPermission) {
 			return nil, fmt.Errorf("checking dip.reachable: %w", probeErr) // cannot observe, not drift
 		}

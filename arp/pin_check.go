@@ -30,28 +30,13 @@ import (
 // CAP_NET_RAW) the pinned entry is judged by the flag or by itself, and the
 // finding says it is unconfirmed.
 //
-// The probe's answer is taken once per invariant, that is once per run:
-// apply checks up to four times, and a silent gateway would otherwise cost
-// the probe's whole timeout at each.
+// The probe's answer is part of the observation: one probe per run, which
+// every round of an apply reads (see realserver.View.ARPAnswer), and a
+// new one for each run, each of watch's passes included.
 func (p Pin) Invariant() realserver.Invariant {
-	probed := map[string]probe{}
 	return realserver.CheckFunc(func(v *realserver.View) ([]realserver.Finding, error) {
-		return p.check(v, func(link string, gw netip.Addr) (net.HardwareAddr, error) {
-			key := link + " " + gw.String()
-			r, ok := probed[key]
-			if !ok {
-				r.mac, r.err = v.ARPAnswer(link, gw)
-				probed[key] = r
-			}
-			return r.mac, r.err
-		})
+		return p.check(v, v.ARPAnswer)
 	})
-}
-
-// probe is what the gateway answered to an ARP probe.
-type probe struct {
-	mac net.HardwareAddr
-	err error
 }
 
 func (p Pin) check(v *realserver.View, resolve func(string, netip.Addr) (net.HardwareAddr, error)) ([]realserver.Finding, error) {

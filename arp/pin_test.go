@@ -59,16 +59,7 @@ func applyPin(h *fake.Host, rec *realserver.Record, p *Pin) error {
 
 func gwEntry(t *testing.T, h *fake.Host) string {
 	t.Helper()
-	ns, err := h.Neighbors()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range ns {
-		if n.IP == gw {
-			return string(n.State) + " " + n.MAC.String()
-		}
-	}
-	return "none"
+	return h.NeighborEntry(gw)
 }
 
 func pinFinding(t *testing.T, h *fake.Host, p Pin) realserver.Finding {
@@ -246,4 +237,66 @@ func TestVerifyPinnedProbesTheGatewayOnce(t *testing.T) {
 	if i := slices.IndexFunc(fs, func(f realserver.Finding) bool { return f.ID == "gw.pinned" }); i < 0 || !strings.Contains(fs[i].Want, macA.String()) {
 		t.Errorf("gw.pinned does not want the gateway's answer %s: %+v", macA, fs)
 	}
+}
+
+// An invariant is built once and checked on many observations: watch
+// builds its invariants when it starts and checks them for months. Each
+// new observation asks the gateway again, so a router swapped after the
+// first check is drift at the next one (within one run, the rounds share
+// one probe: TestApplyPinsProbesTheGatewayOncePerRun).
+func TestPinnedCheckAsksTheGatewayAgainOnEachObservation(t *testing.T) {
+	h := routedHost()
+	h.SetWire(gw, macA)
+	p := &Pin{}
+	if err := applyPin(h, &realserver.Record{}, p); err != nil {
+		t.Fatal(err)
+	}
+	inv := p.Invariant()
+	check := func() realserver.Finding { return checkOnce(t, h, inv) }
+	if f := check(); !f.OK {
+		t.Fatalf("after apply, gw.pinned fails: %+v", f)
+	}
+	before := h.Probes()
+	h.SetWire(gw, macB) // the router is swapped
+	f := check()
+	if f.OK || !strings.Contains(f.Want, macB.String()) || !strings.Contains(f.Got, macA.String()) {
+		t.Errorf("after the router was swapped, gw.pinned ok=%v want %q got %q; want drift from the pinned %s to the answering %s", f.OK, f.Want, f.Got, macA, macB)
+	}
+	if n := h.Probes() - before; n != 1 {
+		t.Errorf("the second observation sent %d ARP probes, want 1", n)
+	}
+}
+
+// One apply, however many rounds it checks, asks the gateway once.
+func TestApplyPinsProbesTheGatewayOncePerRun(t *testing.T) {
+	h := routedHost()
+	h.SetWire(gw, macA)
+	if err := applyPin(h, &realserver.Record{}, &Pin{}); err != nil {
+		t.Fatal(err)
+	}
+	before := h.Probes()
+	if _, err := pinEngine(h, &realserver.Record{}).Apply(DR{VIPs: pinVIP, Pin: &Pin{}}.Invariants(), false); err != nil {
+		t.Fatal(err)
+	}
+	h.SetWire(gw, macB)
+	res, err := pinEngine(h, &realserver.Record{}).Apply(DR{VIPs: pinVIP, Pin: &Pin{}}.Invariants(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := h.Probes() - before; n != 2 {
+		t.Errorf("two applies sent %d ARP probes, want one each", n)
+	}
+	if got := gwEntry(t, h); got != "PERMANENT "+macB.String() {
+		t.Errorf("the second apply left the gateway's entry %s, want it re-pinned to %s (%d changes)", got, macB, len(res.Changes))
+	}
+}
+
+// checkOnce checks inv on a new observation of h and returns its one finding.
+func checkOnce(t *testing.T, h realserver.Host, inv realserver.Invariant) realserver.Finding {
+	t.Helper()
+	fs, err := realserver.NewView(h).Verify([]realserver.Invariant{inv})
+	if err != nil || len(fs) != 1 {
+		t.Fatalf("verify: %v %v", fs, err)
+	}
+	return fs[0]
 }

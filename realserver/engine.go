@@ -84,9 +84,10 @@ type Engine struct {
 	Mode   string
 	Log    *slog.Logger
 
-	first       *View // the observation the run starts from (NewEngine); nil: observe afresh
-	recordSaved bool  // Apply saved this run's plan to the record
-	simulated   bool  // Host is a Sim of the host: a dry run (see dryRun)
+	first       *View               // the observation the run starts from (NewEngine); nil: observe afresh
+	answers     map[Question]Answer // the network's answers in this run, shared by its views (see view)
+	recordSaved bool                // Apply saved this run's plan to the record
+	simulated   bool                // Host is a Sim of the host: a dry run (see dryRun)
 }
 
 // Apply makes every invariant true: check, fix each finding, check again.
@@ -192,6 +193,15 @@ func (e *Engine) view() *View {
 		v = NewView(e.Host)
 	}
 	e.first = nil
+	// One ARP probe per question per run: apply checks up to four times,
+	// and a silent gateway costs the probe's whole bound at each. The next
+	// run (each of watch's passes) asks the network again, so that a
+	// swapped router is seen.
+	if e.answers == nil {
+		e.answers = v.arp
+	} else {
+		v.arp = e.answers
+	}
 	v.records = &recordRead{rec: e.Record, done: true}
 	return v
 }

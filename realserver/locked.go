@@ -55,9 +55,13 @@ func (s State) BeginWrite(h Host, preflight func(*View) error, wait time.Duratio
 }
 
 // Observe observes h with this namespace's record (see RecordAlongside),
-// from s.Cache while nobody else wrote it.
+// from s.Cache while nobody else wrote it, and s.Answers if set.
 func (s State) Observe(h Host) (*View, error) {
-	return Observe(h, RecordAlongside(func() (*Record, error) { return s.Cache.load(s) }))
+	v, err := Observe(h, RecordAlongside(func() (*Record, error) { return s.Cache.load(s) }))
+	if err == nil && s.Answers != nil {
+		v.arp = s.Answers // nothing has asked the network yet
+	}
+	return v, err
 }
 
 // observeFor observes h and runs preflight on the observation.

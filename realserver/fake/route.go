@@ -35,6 +35,18 @@ func (h *Host) DelRoute(r realserver.Route) error {
 	return h.sim.DelRoute(r)
 }
 
+// NeighborEntry is ip's neighbour entry as "STATE MAC", or "none": what a
+// test asserts of a pinned gateway. It is not a dump (Dumps).
+func (h *Host) NeighborEntry(ip netip.Addr) string {
+	ns, _ := h.sim.Neighbors()
+	for _, n := range ns {
+		if n.IP == ip {
+			return string(n.State) + " " + n.MAC.String()
+		}
+	}
+	return "none"
+}
+
 // Neighbors implements realserver.Host.
 func (h *Host) Neighbors() ([]realserver.Neighbor, error) {
 	if err := h.dump("neighbour"); err != nil {

@@ -46,7 +46,7 @@ func (w *watcher) selectInvs(s Scope) []int {
 // under every dump (another rsprep writing a large set), it waits for its
 // turn as verify does, holding the lock shared, and observes again.
 func (w *watcher) observe(idx []int) error {
-	err := w.observeOn(realserver.NewView(w.cfg.Host), idx)
+	err := w.observeOn(w.cfg.State.NewView(w.cfg.Host), idx)
 	if !errors.Is(err, realserver.ErrKeepsChanging) {
 		return err
 	}
@@ -55,7 +55,7 @@ func (w *watcher) observe(idx []int) error {
 		return fmt.Errorf("%w (and waiting for the writer: %v)", err, lerr)
 	}
 	defer unlock()
-	return w.observeOn(realserver.NewView(w.cfg.Host), idx)
+	return w.observeOn(w.cfg.State.NewView(w.cfg.Host), idx)
 }
 
 func (w *watcher) observeOn(v *realserver.View, idx []int) error {
@@ -91,6 +91,9 @@ func (w *watcher) keep(i int, fs []realserver.Finding) {
 // drift. causes names the events behind it, per check ID ("*": all).
 func (w *watcher) recheck(s Scope, causes map[string][]string, resync bool) {
 	idx := w.selectInvs(s)
+	if resync {
+		clear(w.cfg.State.Answers) // ask the network afresh (see newWatcher)
+	}
 	before := map[string]bool{} // what already failed: drift is counted and reported once
 	for _, f := range w.failing(idx) {
 		before[fightKey(f)] = true

@@ -119,6 +119,14 @@ func newWatcher(cfg Config) *watcher {
 		// first, and the first after another rsprep wrote it, decode it.
 		cfg.State.Cache = &realserver.RecordCache{}
 	}
+	if cfg.State.Answers == nil {
+		// The gateway's ARP answer is asked at the first apply and at
+		// each resync (a swapped router sends no event), and reused by
+		// the re-checks events start in between: any neighbour's change
+		// re-checks gw.pinned, and a probe each time would flood the
+		// gateway, or wait out its bound each time if it is silent.
+		cfg.State.Answers = map[realserver.Question]realserver.Answer{}
+	}
 	w := &watcher{
 		cfg:     cfg,
 		damper:  Damper{Max: cfg.MaxRepairs, Window: cfg.RepairWindow},
@@ -241,6 +249,7 @@ func (w *watcher) signal(sig os.Signal) bool {
 	}
 	t, err := w.cfg.Reload()
 	if err == nil {
+		clear(w.cfg.State.Answers) // a new config: ask the network afresh
 		err = w.preflight(t.Mode)
 	}
 	if err != nil {
@@ -261,7 +270,7 @@ func (w *watcher) signal(sig os.Signal) bool {
 // does: unlocked, or under the lock when another rsprep's writing keeps
 // the tables changing.
 func (w *watcher) preflight(m realserver.Mode) error {
-	err := m.Preflight(realserver.NewView(w.cfg.Host))
+	err := m.Preflight(w.cfg.State.NewView(w.cfg.Host))
 	if !errors.Is(err, realserver.ErrKeepsChanging) {
 		return err
 	}
@@ -270,7 +279,7 @@ func (w *watcher) preflight(m realserver.Mode) error {
 		return err
 	}
 	defer unlock()
-	return m.Preflight(realserver.NewView(w.cfg.Host))
+	return m.Preflight(w.cfg.State.NewView(w.cfg.Host))
 }
 
 func (w *watcher) resubscribe(ns netns.NsHandle) {
