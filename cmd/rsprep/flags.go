@@ -1,7 +1,7 @@
 package main
 
 import (
-	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -69,15 +69,18 @@ func vipFlag(fs *pflag.FlagSet, o *options) {
 	listVar(fs, &o.vips, "vip", "virtual IP, IPv4 or IPv6 (repeatable, comma-separated)")
 }
 
-// newFlagSet builds the flag set of one mode command.
+// newFlagSet builds the flag set of one mode command: name "" is the form
+// whose mode comes from --config (the run's own flags only).
 func newFlagSet(act action, name string, def modeDef, o *options) *pflag.FlagSet {
-	cmd := name
-	if act != actApply {
-		cmd = string(act) + " " + name
+	cmd := strings.TrimSpace(string(act) + " " + name)
+	if act == actApply && name != "" {
+		cmd = name
 	}
 	fs := pflag.NewFlagSet(cmd, pflag.ContinueOnError)
 	fs.SortFlags = false
-	def.flags(fs, o)
+	if def.flags != nil {
+		def.flags(fs, o)
+	}
 	if act != actVerify {
 		fs.BoolVar(&o.dryRun, "dry-run", false, "print the plan (the changes it would make) and change nothing")
 	}
@@ -85,11 +88,24 @@ func newFlagSet(act action, name string, def modeDef, o *options) *pflag.FlagSet
 	fs.StringVar(&o.netns, "netns", "", "act inside the named network namespace (ip netns add NAME)")
 	fs.DurationVar(&o.lockWait, "lock-wait", 10*time.Second, "how long to wait for another rsprep writing the same namespace")
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "log debug detail")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "rsprep %s — %s\n\nUsage:\n  rsprep %s [flags]\n\nExample:\n  %s\n\nFlags:\n%s", cmd, actionSummary(act, def), cmd, exampleFor(act, def), fs.FlagUsages())
-		fmt.Fprint(fs.Output(), globalNote)
-	}
+	setHelp(fs, string(act), name)
 	return fs
+}
+
+// modeFlagSet is newFlagSet with --config: the flags apply, verify and
+// down parse, for mode name ("" when the mode comes from the file).
+func modeFlagSet(act action, name string, o *options) (fs *pflag.FlagSet, configPath *string) {
+	fs = newFlagSet(act, name, modeDefs()[name], o)
+	return fs, addConfigFlag(fs)
+}
+
+// setHelp makes fs's --help the help of command name (for mode) in the
+// command table.
+func setHelp(fs *pflag.FlagSet, name, mode string) {
+	fs.Usage = func() {
+		c, _ := lookupCommand(name)
+		c.writeHelp(fs.Output(), fs, mode)
+	}
 }
 
 // globalNote warns that the ARP and rp_filter knobs are host-wide.
@@ -105,20 +121,3 @@ IP forwarding is turned off for the whole host (or namespace): do not use
 it on a Docker or Kubernetes node. down restores each value rsprep changed,
 if nobody changed it since.
 `
-
-func actionSummary(act action, def modeDef) string {
-	switch act {
-	case actVerify:
-		return "audit: " + def.summary
-	case actDown:
-		return "undo what rsprep did for: " + def.summary
-	}
-	return def.summary
-}
-
-func exampleFor(act action, def modeDef) string {
-	if act == actApply {
-		return def.example
-	}
-	return "rsprep " + string(act) + def.example[len("rsprep"):]
-}

@@ -12,22 +12,28 @@ import (
 	"github.com/rsprep/rsprep/systemd"
 )
 
-// runGenerate is the hidden `rsprep man` and `rsprep completion SHELL`:
-// documents for packaging, generated from the flags --help shows.
-func runGenerate(cmd string, args []string, stdout, stderr io.Writer) int {
-	if cmd == "man" {
-		if len(args) > 0 {
-			fmt.Fprintln(stderr, "rsprep: man takes no arguments; it prints rsprep(8) as roff")
-			return exitUsage
-		}
-		writeManPage(stdout, commandLines(), version)
-		return exitOK
+// runMan is the hidden `rsprep man [rsprep.conf]`: rsprep(8), or
+// rsprep.conf(5), as roff from the command table, for packaging.
+func runMan(args []string, stdout, stderr io.Writer) int {
+	switch {
+	case len(args) == 0:
+		writeManPage(stdout, version)
+	case len(args) == 1 && args[0] == "rsprep.conf":
+		writeConfPage(stdout, version)
+	default:
+		fmt.Fprintln(stderr, "rsprep: man takes no argument (rsprep(8)) or rsprep.conf (rsprep.conf(5)); it prints roff")
+		return exitUsage
 	}
+	return exitOK
+}
+
+// runCompletion is the hidden `rsprep completion SHELL`.
+func runCompletion(args []string, stdout, stderr io.Writer) int {
 	if len(args) != 1 || completionWriters[args[0]] == nil {
 		fmt.Fprintln(stderr, "rsprep: completion needs one shell: rsprep completion bash|zsh|fish")
 		return exitUsage
 	}
-	completionWriters[args[0]](stdout, completionDataFrom(commandLines()))
+	completionWriters[args[0]](stdout, completionDataFrom(visibleCommands()))
 	return exitOK
 }
 
@@ -43,28 +49,30 @@ var exitDocs = []struct {
 }
 
 // writeManPage prints rsprep(8) as roff.
-func writeManPage(w io.Writer, lines []usageLine, ver string) {
+func writeManPage(w io.Writer, ver string) {
 	p := func(format string, a ...any) { fmt.Fprintf(w, format+"\n", a...) }
-	if ver == "" {
-		ver = "(devel)"
-	}
-	p(`.TH RSPREP 8 "" "rsprep %s" "System Administration"`, roff(ver))
+	cmds := visibleCommands()
+	p(`.TH RSPREP 8 "" "rsprep %s" "System Administration"`, roff(manVersion(ver)))
 	p(".SH NAME")
 	p(`rsprep \- prepare a Linux host to be an LVS/IPVS real server, keep it so, and prove it`)
 	p(".SH SYNOPSIS")
-	for i, l := range lines {
-		if i > 0 {
-			p(".br")
+	first := true
+	for _, c := range cmds {
+		for _, l := range c.synopsis {
+			if !first {
+				p(".br")
+			}
+			first = false
+			p(`\fBrsprep\fR %s`, roff(l.form))
 		}
-		p(`\fBrsprep\fR %s`, roff(l.synopsis))
 	}
 	p(".SH DESCRIPTION")
 	p("%s", roff("rsprep binds the VIP where the forwarding mode (dr, tun, nat) needs it, sets the ARP and rp_filter knobs by their effective value, checks all of it with verify (a configuration audit), and down undoes exactly what rsprep did and nothing else. Each mode is a list of invariants with stable IDs (see INVARIANTS); apply makes them true, verify reports each one."))
 	p(".PP")
 	p("%s", roff(strings.TrimSpace(strings.ReplaceAll(globalNote, "\n", " "))))
 	p(".SH COMMANDS")
-	for _, l := range lines {
-		writeManCommand(p, l)
+	for _, c := range cmds {
+		writeManCommand(p, c)
 	}
 	p(".SH INVARIANTS")
 	for _, m := range modeNames() {
@@ -94,6 +102,12 @@ func writeManPage(w io.Writer, lines []usageLine, ver string) {
 		p(`.I %s`, roff(f[0]))
 		p("%s", roff(f[1]))
 	}
+	p(".SH ENVIRONMENT")
+	for _, e := range envDocs {
+		p(".TP")
+		p(`.B %s`, roff(e[0]))
+		p("%s", roff(e[1]))
+	}
 	p(".SH EXAMPLES")
 	for _, ex := range manExamples() {
 		p(".PP")
@@ -102,15 +116,26 @@ func writeManPage(w io.Writer, lines []usageLine, ver string) {
 		p(".fi")
 	}
 	p(".SH SEE ALSO")
-	p(`\fBipvsadm\fR(8), \fBip\fR(8), \fBsystemctl\fR(1), \fBsysctl\fR(8)`)
+	p(`\fBrsprep.conf\fR(5), \fBipvsadm\fR(8), \fBip\fR(8), \fBsystemctl\fR(1), \fBsysctl\fR(8), \fBkeepalived.conf\fR(5)`)
 }
 
-// writeManCommand documents one usage line: what it does, then the union
-// of its commands' flags; a flag not every command has says which do.
-func writeManCommand(p func(string, ...any), l usageLine) {
-	p(".SS %s", roffQuoted("rsprep "+l.synopsis))
-	if l.summary != "" {
-		p("%s", roff(capitalize(l.summary)+"."))
+// writeManCommand documents one command: its forms, what it does, then
+// the union of its invocations' flags; a flag not every invocation has
+// says which do.
+func writeManCommand(p func(string, ...any), c commandDef) {
+	p(".SS %s", roffQuoted("rsprep "+c.synopsis[0].form))
+	for _, l := range c.synopsis[1:] {
+		p(`\fBrsprep %s\fR`, roff(l.form))
+		p(".br")
+	}
+	p("%s", roff(capitalize(c.summary)+"."))
+	if c.description != "" {
+		p(".PP")
+		p("%s", roff(strings.Join(strings.Fields(c.description), " ")))
+	}
+	if c.exitCodes != "" {
+		p(".PP")
+		p("%s", roff(strings.Join(strings.Fields(c.exitCodes), " ")))
 	}
 	type entry struct {
 		flag  *pflag.Flag
@@ -118,14 +143,15 @@ func writeManCommand(p func(string, ...any), l usageLine) {
 	}
 	var order []string
 	entries := map[string]*entry{}
-	for _, c := range l.commands {
-		for _, f := range visibleFlags(c.flags) {
+	invs := c.invocations()
+	for _, in := range invs {
+		for _, f := range visibleFlags(in.flags) {
 			key := f.Name + "\x00" + f.Usage + "\x00" + f.DefValue
 			if entries[key] == nil {
 				entries[key] = &entry{flag: f}
 				order = append(order, key)
 			}
-			entries[key].where = append(entries[key].where, c.name())
+			entries[key].where = append(entries[key].where, in.form())
 		}
 	}
 	for _, key := range order {
@@ -137,7 +163,7 @@ func writeManCommand(p func(string, ...any), l usageLine) {
 			p(".br")
 			p("%s", roff("Default: "+d+"."))
 		}
-		if len(e.where) < len(l.commands) {
+		if len(e.where) < len(invs) {
 			p(".br")
 			p("%s", roff("Only for: "+strings.Join(e.where, ", ")+"."))
 		}
@@ -171,22 +197,33 @@ func flagDefault(f *pflag.Flag) string {
 	return f.DefValue
 }
 
-// manExamples are usage's examples, then each mode's own.
+// manExamples are the top-level examples, then each command's.
 func manExamples() []string {
-	var out []string
-	_, ex, _ := strings.Cut(usage, "Examples:\n")
-	ex, _, _ = strings.Cut(ex, "\n\n")
-	for _, l := range strings.Split(ex, "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			out = append(out, l)
+	out := slices.Clone(topExamples)
+	for _, c := range visibleCommands() {
+		for _, e := range c.modeExamples("") {
+			if !slices.Contains(out, e) {
+				out = append(out, e)
+			}
 		}
-	}
-	for _, m := range modeNames() {
-		if e := modeDefs()[m].example; !slices.Contains(out, e) {
-			out = append(out, e)
+		if c.modes == noMode {
+			continue
+		}
+		for _, m := range modeNames() {
+			if e := c.modeExamples(m)[0]; !slices.Contains(out, e) {
+				out = append(out, e)
+			}
 		}
 	}
 	return out
+}
+
+// manVersion is the version a page names.
+func manVersion(ver string) string {
+	if ver == "" {
+		return "(devel)"
+	}
+	return ver
 }
 
 func capitalize(s string) string {

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"io"
+	"strings"
+
+	"github.com/spf13/pflag"
+)
+
+// modeCommand is the table entry of apply, verify or down.
+func modeCommand(act action, synopsis []synopsisLine) commandDef {
+	c := commandDef{
+		name:     string(act),
+		synopsis: synopsis,
+		modes:    modeOptional,
+		note:     globalNote,
+		flags: func(mode string) *pflag.FlagSet {
+			fs, _ := modeFlagSet(act, mode, &options{})
+			return fs
+		},
+		run: func(args []string, stdout, stderr io.Writer) int { return runAction(act, args, stdout, stderr) },
+	}
+	const fromConfig = "Without a mode, the mode and its flags come from --config FILE (default /etc/rsprep/rsprep.conf, which rsprep install writes); with --config, a mode flag on the command line is an error."
+	switch act {
+	case actApply:
+		c.modeWords = true
+		c.summary = "make this host a real server of the mode"
+		c.description = "Checks every invariant, fixes each finding, and checks again: drift left over is exit 1. Sysctls go in before a VIP is bound. Idempotent: a second run changes nothing. A failure half-way rolls back what the run changed. " + fromConfig
+		c.examples = []string{"rsprep dr --vip 192.168.79.180 --dry-run", "rsprep apply --config /etc/rsprep/rsprep.conf"}
+	case actVerify:
+		c.summary = "audit every invariant of the mode; changes nothing"
+		c.description = "Reports every invariant and subject with what it wants, what it got and where that came from (text, json, or prometheus for node_exporter's textfile collector). Works without root as far as the kernel allows reading. " + fromConfig
+		c.examples = []string{"rsprep verify dr --vip 192.168.79.180 -o json", "rsprep verify -o prometheus"}
+		c.exitCodes = "Exit codes: 0 every invariant holds · 1 drift · 2 bad input · 3 cannot read."
+	case actDown:
+		c.summary = "undo what rsprep did for the mode, and only that"
+		c.description = "Removes the VIPs named (never a flush of lo), rsprep's pinned neighbour entries and its default route, and restores each sysctl and route rsprep replaced, if it still holds the value rsprep wrote (one changed since is left alone and reported). " + fromConfig
+		c.examples = []string{"rsprep down dr --vip 192.168.79.180", "rsprep down --config /etc/rsprep/rsprep.conf"}
+	}
+	return c
+}
+
+// runAction is apply, verify or down: with a mode, or with the mode from
+// the config file.
+func runAction(act action, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		return runMode(act, args[0], args[1:], stdout, stderr)
+	}
+	return runFromConfig(act, args, stdout, stderr)
+}

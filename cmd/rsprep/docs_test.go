@@ -1,0 +1,175 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"testing"
+)
+
+// The generated documents, from the command table, as they are shipped:
+// a change to a command, a flag or its text shows up here as a diff.
+// After such a change: go test ./cmd/rsprep -run TestGoldenDocs -update
+func TestGoldenDocs(t *testing.T) {
+	for _, tc := range []struct {
+		file  string
+		write func(*bytes.Buffer)
+	}{
+		{"rsprep.8", func(b *bytes.Buffer) { writeManPage(b, "1.0") }},
+		{"rsprep.conf.5", func(b *bytes.Buffer) { writeConfPage(b, "1.0") }},
+		{"completion.bash", func(b *bytes.Buffer) { writeBashCompletion(b, completionDataFrom(visibleCommands())) }},
+		{"completion.zsh", func(b *bytes.Buffer) { writeZshCompletion(b, completionDataFrom(visibleCommands())) }},
+		{"completion.fish", func(b *bytes.Buffer) { writeFishCompletion(b, completionDataFrom(visibleCommands())) }},
+	} {
+		var b bytes.Buffer
+		tc.write(&b)
+		path := filepath.Join("testdata", tc.file+".golden")
+		if *update {
+			if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (create it with -update)", err)
+		}
+		if got := b.String(); got != string(want) {
+			t.Errorf("%s differs from %s (after a deliberate change: go test ./cmd/rsprep -run TestGoldenDocs -update):\n%s", tc.file, path, firstDiff(got, string(want)))
+		}
+	}
+}
+
+// firstDiff is the first line where got and want differ.
+func firstDiff(got, want string) string {
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	for i := range max(len(g), len(w)) {
+		var gl, wl string
+		if i < len(g) {
+			gl = g[i]
+		}
+		if i < len(w) {
+			wl = w[i]
+		}
+		if gl != wl {
+			return fmt.Sprintf("line %d:\n got: %s\nwant: %s", i+1, gl, wl)
+		}
+	}
+	return ""
+}
+
+// rsprep.conf(5) renders without a warning, and each example in it is a
+// file rsprep reads back as its mode.
+func TestConfPage(t *testing.T) {
+	var b bytes.Buffer
+	writeConfPage(&b, "1.0")
+	out := renderMan(t, b.Bytes())
+	for _, k := range confKeys() {
+		if !strings.Contains(out, k.flag.Name) {
+			t.Errorf("rsprep.conf(5) has no key %s", k.flag.Name)
+		}
+	}
+	for _, m := range modeNames() {
+		c, err := parseModeConfig("example.conf", confExample(m))
+		if err != nil || c.mode != m {
+			t.Fatalf("%s's example: %v", m, err)
+		}
+		def := modeDefs()[m]
+		var o options
+		if err := c.applyTo(ownFlags(def, &o), def); err != nil {
+			t.Errorf("%s's example: %v", m, err)
+		}
+		if _, err := def.mode(&o); err != nil {
+			t.Errorf("%s's example: %v", m, err)
+		}
+	}
+}
+
+// A mistyped command answers with every mode and command, not a few.
+func TestUnknownCommandListsAll(t *testing.T) {
+	code, stdout, stderr := runCLI("drr", "--vip", "192.168.79.180")
+	if code != exitUsage || stdout != "" || strings.Count(stderr, "\n") != 1 {
+		t.Fatalf("exit %d, %q, %q", code, stdout, stderr)
+	}
+	if !strings.Contains(stderr, `did you mean "dr"?`) {
+		t.Errorf("no suggestion: %q", stderr)
+	}
+	for _, w := range commandWords() {
+		if !strings.Contains(stderr, w) {
+			t.Errorf("%q does not name %s", stderr, w)
+		}
+	}
+}
+
+// verify foo names the modes only, not other commands.
+func TestUnknownModeOffersModes(t *testing.T) {
+	for _, act := range []string{"verify", "down", "apply"} {
+		code, _, stderr := runCLI(act, "foo", "--vip", "192.168.79.180")
+		if code != exitUsage || !strings.Contains(stderr, `unknown mode "foo"`) || strings.Contains(stderr, "version") || !strings.Contains(stderr, "dr, nat, tun") {
+			t.Errorf("%s foo: exit %d, %q", act, code, stderr)
+		}
+	}
+}
+
+// down --vip without a mode says the mode is missing, not that the
+// default config file is.
+func TestModeMissing(t *testing.T) {
+	for _, args := range [][]string{
+		{"down", "--vip", "192.168.79.180"},
+		{"verify", "--vip=192.168.79.180"},
+		{"apply", "-o", "json", "--dip", "10.0.0.1"},
+	} {
+		code, stdout, stderr := runCLI(args...)
+		if code != exitUsage || stdout != "" || !strings.Contains(stderr, "the mode is missing") || strings.Contains(stderr, "no such config file") || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d, %q", args, code, stderr)
+		}
+	}
+}
+
+// Each command's synopsis in the top-level help is the one README.md
+// shows for it, where README shows one.
+func TestREADMESynopses(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, top, _ := runCLI("--help")
+	for _, want := range []string{"rsprep status [-o text|json] [--netns NAME]"} {
+		if !strings.Contains(top, want) {
+			t.Errorf("rsprep --help lacks %q", want)
+		}
+		if !strings.Contains(string(readme), want) {
+			t.Errorf("README.md lacks %q", want)
+		}
+	}
+	for _, l := range strings.Split(string(readme), "\n") {
+		l = strings.TrimSpace(strings.Trim(strings.TrimSpace(l), "`"))
+		if strings.HasPrefix(l, "rsprep status [") && !strings.HasPrefix(l, "rsprep status [-o text|json] [--netns NAME]") {
+			t.Errorf("README.md's %q differs from rsprep --help", l)
+		}
+	}
+}
+
+// A source build names the VCS revision Go embedded, not "(devel)".
+func TestVersionString(t *testing.T) {
+	rev := []debug.BuildSetting{{Key: "vcs", Value: "git"}, {Key: "vcs.revision", Value: "38c527e48c34a4e3771ec360e8b40545ed8ff0db"}}
+	dirty := append(rev, debug.BuildSetting{Key: "vcs.modified", Value: "true"})
+	for _, tc := range []struct {
+		set  string
+		bi   *debug.BuildInfo
+		want string
+	}{
+		{"1.2.3", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: rev}, "1.2.3 "},
+		{"", &debug.BuildInfo{Main: debug.Module{Version: "v1.2.3"}}, "v1.2.3 "},
+		{"", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: rev}, "git-38c527e48c34 "},
+		{"", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: dirty}, "git-38c527e48c34-dirty "},
+		{"", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, "(devel, no VCS information"},
+	} {
+		if got := versionString(tc.set, tc.bi); !strings.HasPrefix(got, tc.want) {
+			t.Errorf("%q, %v: %q, want %q…", tc.set, tc.bi.Settings, got, tc.want)
+		}
+	}
+}
