@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"testing"
+
+	"github.com/rsprep/rsprep/realserver"
 )
 
 // The generated documents, from the command table, as they are shipped:
@@ -170,6 +173,32 @@ func TestVersionString(t *testing.T) {
 	} {
 		if got := versionString(tc.set, tc.bi); !strings.HasPrefix(got, tc.want) {
 			t.Errorf("%q, %v: %q, want %q…", tc.set, tc.bi.Settings, got, tc.want)
+		}
+	}
+}
+
+// "proto 114" in a plan or a fix is explained where it appears.
+func TestProtoExplained(t *testing.T) {
+	add := realserver.Change{Kind: realserver.KindAddrAdd, Addr: realserver.Addr{Link: "lo", Prefix: netip.MustParsePrefix("192.168.79.180/32"), Label: "lo:rsprep", Proto: realserver.AddrProto}}
+	sysctl := realserver.Change{Kind: realserver.KindLinkUp, Link: "lo"}
+	for _, tc := range []struct {
+		name string
+		act  action
+		r    realserver.Result
+		want bool
+	}{
+		{"plan with an address", actApply, realserver.Result{Mode: "dr", Changes: []realserver.Change{sysctl, add}}, true},
+		{"plan without", actApply, realserver.Result{Mode: "dr", Changes: []realserver.Change{sysctl}}, false},
+		{"verify with a fix", actVerify, realserver.Result{Mode: "dr", Checks: []realserver.Finding{{ID: "vip.bound", Subject: "192.168.79.180", Fix: []realserver.Change{add}}}}, true},
+		{"verify all ok", actVerify, realserver.Result{Mode: "dr", Checks: []realserver.Finding{{ID: "vip.bound", Subject: "192.168.79.180", OK: true}}}, false},
+	} {
+		var b bytes.Buffer
+		if err := writeResult(&b, "text", tc.act, tc.r, tc.act == actApply); err != nil {
+			t.Fatal(err)
+		}
+		out := b.String()
+		if strings.Contains(out, "proto 114") != tc.want || strings.Contains(out, "# proto 114: rsprep's mark") != tc.want {
+			t.Errorf("%s:\n%s", tc.name, out)
 		}
 	}
 }

@@ -69,8 +69,24 @@ func writeResult(w io.Writer, format string, act action, r realserver.Result, dr
 		if len(r.Changes) == 0 {
 			fmt.Fprintln(bw, "# nothing to change")
 		}
+		if marksAddr(r.Changes) {
+			fmt.Fprint(bw, protoNote)
+		}
 	}
 	return bw.Flush()
+}
+
+// protoNote explains the "proto 114" of the ip commands printed above it.
+var protoNote = fmt.Sprintf("# proto %d: rsprep's mark on each address it adds (IFA_PROTO, Linux ≥ 5.18; ASCII 'r'), so status and down know the address as rsprep's even without the record\n", realserver.AddrProto)
+
+// marksAddr reports whether a change adds an address with rsprep's mark.
+func marksAddr(changes []realserver.Change) bool {
+	for _, c := range changes {
+		if c.Kind == realserver.KindAddrAdd && c.Addr.Proto == realserver.AddrProto {
+			return true
+		}
+	}
+	return false
 }
 
 // writeChecks prints one row per check, failing rows with their fix.
@@ -78,7 +94,7 @@ func writeResult(w io.Writer, format string, act action, r realserver.Result, dr
 // fmt: at 10,000 VIPs verify prints 20,000 rows, and Fprintf's boxing of
 // five strings per row was an eighth of verify's CPU time.
 func writeChecks(w io.Writer, r realserver.Result) {
-	failing := 0
+	failing, marked := 0, false
 	var line []byte
 	for _, f := range r.Checks {
 		status := "ok   "
@@ -95,7 +111,9 @@ func writeChecks(w io.Writer, r realserver.Result) {
 			line = append(append(append(line, " ("...), f.Detail...), ')')
 		}
 		if len(f.Fix) > 0 {
-			for i, c := range realserver.Plan(f.Fix) {
+			plan := realserver.Plan(f.Fix)
+			marked = marked || marksAddr(plan)
+			for i, c := range plan {
 				sep := "; "
 				if i == 0 {
 					sep = " — fix: "
@@ -109,6 +127,9 @@ func writeChecks(w io.Writer, r realserver.Result) {
 		fmt.Fprintf(w, "%s: all %d checks hold\n", r.Mode, len(r.Checks))
 	} else {
 		fmt.Fprintf(w, "%s: %d of %d checks fail\n", r.Mode, failing, len(r.Checks))
+	}
+	if marked {
+		fmt.Fprint(w, protoNote)
 	}
 }
 
