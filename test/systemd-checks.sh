@@ -43,7 +43,7 @@ go -C "$repo" build -o "$work/rsprep" ./cmd/rsprep
 # exists here (systemd-analyze checks that it is executable).
 root="$work/root"
 mkdir "$root"
-for args in "dr --vip 192.168.79.180" "dr --watch --textfile /var/lib/node_exporter/textfile/rsprep.prom --vip 192.168.79.180" "tun --vip 192.168.79.180 --vip 2001:db8::80" "nat --dip 192.168.10.1" "dr --vip 192.168.79.180 --vip 2001:db8::80 --before nginx.service --before haproxy.service"; do
+for args in "dr --vip 192.168.79.180" "dr --watch --textfile /var/lib/prometheus/node-exporter/rsprep.prom --vip 192.168.79.180" "tun --vip 192.168.79.180 --vip 2001:db8::80" "nat --dip 192.168.10.1" "dr --vip 192.168.79.180 --vip 2001:db8::80 --before nginx.service --before haproxy.service"; do
 	rm -rf "${root:?}"/*
 	# shellcheck disable=SC2086 # args is a word list on purpose
 	"$work/rsprep" install $args --root "$root" --bin "$work/rsprep" 2>/dev/null

@@ -2,10 +2,8 @@ package main
 
 import (
 	"bytes"
-	"fmt"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -29,39 +27,8 @@ func TestGoldenDocs(t *testing.T) {
 	} {
 		var b bytes.Buffer
 		tc.write(&b)
-		path := filepath.Join("testdata", tc.file+".golden")
-		if *update {
-			if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (create it with -update)", err)
-		}
-		if got := b.String(); got != string(want) {
-			t.Errorf("%s differs from %s (after a deliberate change: go test ./cmd/rsprep -run TestGoldenDocs -update):\n%s", tc.file, path, firstDiff(got, string(want)))
-		}
+		goldenFile(t, tc.file+".golden", b.String())
 	}
-}
-
-// firstDiff is the first line where got and want differ.
-func firstDiff(got, want string) string {
-	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
-	for i := range max(len(g), len(w)) {
-		var gl, wl string
-		if i < len(g) {
-			gl = g[i]
-		}
-		if i < len(w) {
-			wl = w[i]
-		}
-		if gl != wl {
-			return fmt.Sprintf("line %d:\n got: %s\nwant: %s", i+1, gl, wl)
-		}
-	}
-	return ""
 }
 
 // rsprep.conf(5) renders without a warning, and each example in it is a

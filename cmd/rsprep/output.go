@@ -35,7 +35,7 @@ type jsonReport struct {
 func writeResult(w io.Writer, format string, act action, r realserver.Result, dry bool) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	if format == "prometheus" {
-		writePrometheus(bw, r, time.Now())
+		writePrometheus(bw, r, time.Now(), "verify")
 		return bw.Flush()
 	}
 	if format == "json" {
@@ -166,7 +166,14 @@ func logFailing(log *slog.Logger, mode string, err error) {
 // stale file (the audit stopped running) can be alerted on too. A repeated
 // (id, subject) is merged (both must hold): the collector rejects a whole
 // file that has a series twice.
-func writePrometheus(w io.Writer, r realserver.Result, now time.Time) {
+//
+// Every series carries source: "verify" (verify -o prometheus, the audit
+// timer) or "watch" (watch --textfile). node_exporter reads every *.prom
+// of its directory into one registry; two files with the same series (a
+// timer's and a watcher's) make every scrape fail with "was collected
+// before with the same name and label values". One producer per host is
+// the documented setup; the label makes a second one harmless.
+func writePrometheus(w io.Writer, r realserver.Result, now time.Time, source string) {
 	type series struct{ id, subject string }
 	ok := map[series]bool{}
 	var order []series
@@ -180,14 +187,15 @@ func writePrometheus(w io.Writer, r realserver.Result, now time.Time) {
 		order = append(order, s)
 	}
 	mode := promLabel(r.Mode)
+	src := promLabel(source)
 	fmt.Fprint(w, "# HELP rsprep_invariant_ok Whether an invariant holds for a subject (1) or has drifted (0), per rsprep verify.\n# TYPE rsprep_invariant_ok gauge\n")
 	for _, s := range order {
-		fmt.Fprintf(w, "rsprep_invariant_ok{mode=%s,id=%s,subject=%s} %d\n", mode, promLabel(s.id), promLabel(s.subject), promBool(ok[s]))
+		fmt.Fprintf(w, "rsprep_invariant_ok{mode=%s,id=%s,subject=%s,source=%s} %d\n", mode, promLabel(s.id), promLabel(s.subject), src, promBool(ok[s]))
 	}
 	fmt.Fprint(w, "# HELP rsprep_verify_ok Whether every invariant holds (1) or not (0).\n# TYPE rsprep_verify_ok gauge\n")
-	fmt.Fprintf(w, "rsprep_verify_ok{mode=%s} %d\n", mode, promBool(realserver.AllOK(r.Checks)))
+	fmt.Fprintf(w, "rsprep_verify_ok{mode=%s,source=%s} %d\n", mode, src, promBool(realserver.AllOK(r.Checks)))
 	fmt.Fprint(w, "# HELP rsprep_verify_timestamp_seconds When rsprep verify ran, in seconds since the epoch.\n# TYPE rsprep_verify_timestamp_seconds gauge\n")
-	fmt.Fprintf(w, "rsprep_verify_timestamp_seconds{mode=%s} %d\n", mode, now.Unix())
+	fmt.Fprintf(w, "rsprep_verify_timestamp_seconds{mode=%s,source=%s} %d\n", mode, src, now.Unix())
 }
 
 // promLabel quotes a label value: backslash, double quote and newline are

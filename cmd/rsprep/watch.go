@@ -233,7 +233,7 @@ func loadTarget(path string) (watch.Target, error) {
 // own series.
 func writeTextfile(path string, s watch.Status) error {
 	var b bytes.Buffer
-	writePrometheus(&b, realserver.Result{Mode: s.Mode, Checks: s.Checks}, time.Now())
+	writePrometheus(&b, realserver.Result{Mode: s.Mode, Checks: s.Checks}, time.Now(), "watch")
 	writeWatchMetrics(&b, s)
 	return atomicfile.Write(path, b.Bytes(), 0o644)
 }
