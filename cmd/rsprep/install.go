@@ -185,7 +185,7 @@ func installCommand() commandDef {
 		summary: "write the desired state as " + systemd.ConfigPath + " and the boot unit " + systemd.UnitPath + ", and enable it",
 		description: "The flags are checked exactly as apply checks them, then written as the config file; the unit's ExecStart applies it at boot, its ExecStop runs down. " +
 			"For tun, the tunnel modules go to " + systemd.ModulesPath + ". --watch writes the rsprep watch unit (Type=notify) instead of the oneshot; " +
-			"it is the one producer of node_exporter's textfile on the host (--textfile). --root writes into an image without asking systemd.",
+			"with --textfile it replaces the audit timer as the host's one producer of node_exporter's textfile. --root writes into an image without asking systemd.",
 		examples: []string{
 			"rsprep install dr --vip 192.168.79.180 --before nginx.service",
 			"rsprep install tun --watch --vip 192.168.79.180 --textfile /var/lib/prometheus/node-exporter/rsprep.prom",
