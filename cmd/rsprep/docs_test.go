@@ -169,3 +169,17 @@ func TestProtoExplained(t *testing.T) {
 		}
 	}
 }
+
+// rsprep help COMMAND [MODE] is COMMAND [MODE] --help.
+func TestHelpCommand(t *testing.T) {
+	for _, args := range [][]string{{"verify", "dr"}, {"install", "tun"}, {"status"}, {"dr"}} {
+		code, got, _ := runCLI(append([]string{"help"}, args...)...)
+		_, want, _ := runCLI(append(args, "--help")...)
+		if code != exitOK || got != want || !strings.Contains(got, "Usage:") {
+			t.Errorf("help %v: exit %d\n%s", args, code, got)
+		}
+	}
+	if code, _, stderr := runCLI("help", "drr"); code != exitUsage || !strings.Contains(stderr, `did you mean "dr"?`) {
+		t.Errorf("help drr: exit %d, %q", code, stderr)
+	}
+}

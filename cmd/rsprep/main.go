@@ -57,7 +57,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
-	case "-h", "--help", "help":
+	case "help": // rsprep help verify dr is rsprep verify dr --help
+		if len(rest) > 0 {
+			return run(append(rest, "--help"), stdout, stderr)
+		}
+		writeUsage(stdout)
+		return exitOK
+	case "-h", "--help":
 		writeUsage(stdout)
 		return exitOK
 	case "--version":
