@@ -265,7 +265,7 @@ func writeUsage(w io.Writer) {
 		fmt.Fprintf(w, "  %s\n", e)
 	}
 	fmt.Fprint(w, "\nExit codes: 0 ok · 1 drift / not converged · 2 bad input (nothing changed) · 3 host not readable/writable.\n")
-	fmt.Fprint(w, "Run 'rsprep COMMAND --help' for a command's flags, and 'man rsprep' for all of them.\n")
+	fmt.Fprint(w, "Run 'rsprep help COMMAND' (or 'rsprep COMMAND --help') for a command's flags, and 'man rsprep' for all of them.\n")
 }
 
 // visibleFlags are the flags a command documents, in its own order.

@@ -136,7 +136,7 @@ func TestVersionString(t *testing.T) {
 		{"", &debug.BuildInfo{Main: debug.Module{Version: "v1.2.3"}}, "v1.2.3 "},
 		{"", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: rev}, "git-38c527e48c34 "},
 		{"", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: dirty}, "git-38c527e48c34-dirty "},
-		{"", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, "(devel, no VCS information"},
+		{"", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, "(devel, no VCS revision"},
 	} {
 		if got := versionString(tc.set, tc.bi); !strings.HasPrefix(got, tc.want) {
 			t.Errorf("%q, %v: %q, want %q…", tc.set, tc.bi.Settings, got, tc.want)

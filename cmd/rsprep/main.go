@@ -107,7 +107,7 @@ func versionString(set string, bi *debug.BuildInfo) string {
 		v = vcsRevision(bi)
 	}
 	if v == "" {
-		v = "(devel, no VCS information: built with -buildvcs=false or outside a git clone)"
+		v = "(devel, no VCS revision embedded: built with -buildvcs=false, in a git worktree or outside a checkout)"
 	}
 	return v + " " + runtime.Version()
 }
