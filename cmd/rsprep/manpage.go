@@ -197,25 +197,23 @@ func flagDefault(f *pflag.Flag) string {
 	return f.DefValue
 }
 
-// manExamples are the top-level examples, then each command's.
+// manExamples are the top-level examples, each mode's own, then each
+// command's.
 func manExamples() []string {
 	out := slices.Clone(topExamples)
+	for _, m := range modeNames() {
+		out = append(out, modeDefs()[m].example)
+	}
 	for _, c := range visibleCommands() {
-		for _, e := range c.modeExamples("") {
-			if !slices.Contains(out, e) {
-				out = append(out, e)
-			}
-		}
-		if c.modes == noMode {
-			continue
-		}
-		for _, m := range modeNames() {
-			if e := c.modeExamples(m)[0]; !slices.Contains(out, e) {
-				out = append(out, e)
-			}
+		out = append(out, c.examples...)
+	}
+	var uniq []string
+	for _, e := range out {
+		if !slices.Contains(uniq, e) {
+			uniq = append(uniq, e)
 		}
 	}
-	return out
+	return uniq
 }
 
 // manVersion is the version a page names.
