@@ -87,19 +87,23 @@ func TestNodeExporterScrapesBothProducers(t *testing.T) {
 	}
 }
 
-// nodeExporter is Debian's node_exporter binary; without it the test
+// nodeExporter is Debian's node_exporter binary: $RSPREP_NODE_EXPORTER
+// (test/run extracts it from the .deb), or on PATH; without it the test
 // skips, except under CI.
 func nodeExporter(t *testing.T) string {
 	t.Helper()
+	if p := os.Getenv("RSPREP_NODE_EXPORTER"); p != "" {
+		return p
+	}
 	for _, name := range []string{"prometheus-node-exporter", "node_exporter"} {
 		if p, err := exec.LookPath(name); err == nil {
 			return p
 		}
 	}
 	if os.Getenv("CI") != "" {
-		t.Fatal("node_exporter is missing (apt-get install prometheus-node-exporter), and CI=true forbids skipping")
+		t.Fatal("node_exporter is missing (test/run extracts Debian's prometheus-node-exporter into test/.cache and sets RSPREP_NODE_EXPORTER), and CI=true forbids skipping")
 	}
-	t.Skip("node_exporter is missing: apt-get install prometheus-node-exporter")
+	t.Skip("node_exporter is missing: set RSPREP_NODE_EXPORTER (test/run does), or apt-get install prometheus-node-exporter")
 	return ""
 }
 
