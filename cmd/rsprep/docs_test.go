@@ -183,3 +183,33 @@ func TestHelpCommand(t *testing.T) {
 		t.Errorf("help drr: exit %d, %q", code, stderr)
 	}
 }
+
+// Every rsprep command in README.md's shell examples parses: the command
+// exists and takes those flags (each run with --help, which changes
+// nothing once the flags parse).
+func TestREADMECommandsParse(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inSh, checked := false, 0
+	for _, l := range strings.Split(string(readme), "\n") {
+		switch {
+		case strings.HasPrefix(l, "```"):
+			inSh = l == "```sh"
+			continue
+		case !inSh || !strings.HasPrefix(l, "rsprep "):
+			continue
+		}
+		l, _, _ = strings.Cut(l, " #")
+		args := append(strings.Fields(l)[1:], "--help")
+		code, stdout, stderr := runCLI(args...)
+		if code != exitOK || !strings.Contains(stdout, "Usage:") {
+			t.Errorf("README.md: %q: exit %d: %s", l, code, stderr)
+		}
+		checked++
+	}
+	if checked < 10 {
+		t.Errorf("checked %d rsprep commands in README.md's sh blocks", checked)
+	}
+}
