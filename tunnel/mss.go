@@ -178,10 +178,16 @@ func (s TUN) mssTable(v *realserver.View, fam, n int) (realserver.Finding, error
 	if err != nil {
 		return f, err
 	}
-	key := func(r realserver.Route) string { return fmt.Sprintf("%s %s %s %d", r.Dst, r.Gw, r.Link, r.Metric) }
+	// A copy is replaced in place when only its attributes differ (same
+	// destination, metric and paths), so those are its key: removing the
+	// old one by them would remove the new.
+	key := func(r realserver.Route) string {
+		return fmt.Sprintf("%s %s %s %d %v", r.Dst, r.Gw, r.Link, r.Metric, r.Nexthops)
+	}
 	want := map[string]bool{}
 	for _, r := range main {
-		twin := realserver.Route{Dst: r.Dst, Gw: r.Gw, Link: r.Link, Metric: r.Metric, Table: mssTable, AdvMSS: n}
+		twin := r.Attributes()
+		twin.Dst, twin.Metric, twin.Table, twin.AdvMSS = r.Dst, r.Metric, mssTable, n
 		want[key(twin)] = true
 		if !containsRoute(have, twin) {
 			f.Fix = append(f.Fix, realserver.Change{Kind: realserver.KindRouteAdd, Route: twin})
@@ -202,9 +208,12 @@ func (s TUN) mssTable(v *realserver.View, fam, n int) (realserver.Finding, error
 	return f, nil
 }
 
+// containsRoute reports whether rs holds want, attribute for attribute
+// (rsprep writes no protocol as static).
 func containsRoute(rs []realserver.Route, want realserver.Route) bool {
 	for _, r := range rs {
-		if r.Dst == want.Dst && r.Gw == want.Gw && r.Link == want.Link && r.Metric == want.Metric && r.AdvMSS == want.AdvMSS {
+		r.Protocol = want.Protocol
+		if r.Equal(want) {
 			return true
 		}
 	}
