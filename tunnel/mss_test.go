@@ -84,6 +84,11 @@ func TestMSSTableFollowsMain(t *testing.T) {
 	if realserver.AllOK(fs) {
 		t.Fatal("main's default route changed, yet every check holds")
 	}
+	for _, f := range fs {
+		if f.Subject == "table 7301" && !strings.Contains(f.Got, "stale copy: default via 192.168.10.1 dev eth0 table 7301 advmss 1400") {
+			t.Errorf("the table's finding does not name the stale copy: got %q", f.Got)
+		}
+	}
 	if _, err := eng.Apply(spec.Invariants(), false); err != nil {
 		t.Fatal(err)
 	}
