@@ -238,12 +238,14 @@ ip route add 10.77.1.100/32 via 10.77.0.2`)
 	case <-done:
 		t.FailNow()
 	}
+	moved := time.Now()
 	rs.Must(t, "ip", "route", "replace", "default", "via", "10.77.0.1")
 	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(copyOf(), "via 10.77.0.1 "); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("under watch, table 7301's default route is still %q after main's moved to 10.77.0.1", copyOf())
 		}
 	}
+	t.Logf("the copy followed main %v after the change", time.Since(moved).Round(time.Millisecond))
 	if !answered() {
 		t.Errorf("under watch, the VIP is not answered once main's default route is live (table 7301: %q)", copyOf())
 	}

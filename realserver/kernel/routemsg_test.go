@@ -2,6 +2,9 @@ package kernel
 
 import (
 	"net/netip"
+	"os/exec"
+	"regexp"
+	"slices"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -52,4 +55,60 @@ func TestRouteRequestReadsBackAttributeForAttribute(t *testing.T) {
 			t.Errorf("wrote %s\nread  %s (links %v)", want, got, gotLinks)
 		}
 	}
+}
+
+// What rsprep reads of a route and writes back is the kernel's route: a
+// route removed and added again from what TableRoutes read shows in `ip
+// route` as it did, ECMP and metric locks for IPv4, pref and expiry (less
+// the seconds gone by) for IPv6.
+func TestRouteRemovedAndRestoredIsTheSame(t *testing.T) {
+	expires := regexp.MustCompile(`expires \d+sec`)
+	inFreshNetns(t, func(h *Host) {
+		for _, args := range [][]string{
+			{"link", "add", "name", "ra", "type", "veth", "peer", "name", "rb"},
+			{"link", "set", "ra", "up"}, {"link", "set", "rb", "up"},
+			{"addr", "add", "10.9.1.5/24", "dev", "ra"}, {"addr", "add", "10.9.2.5/24", "dev", "rb"},
+			{"route", "add", "default", "src", "10.9.1.5", "proto", "static", "metric", "50", "mtu", "lock", "1400", "advmss", "1360",
+				"initcwnd", "10", "rto_min", "200ms", "nexthop", "via", "10.9.1.1", "dev", "ra", "weight", "3", "nexthop", "via", "10.9.2.1", "dev", "rb"},
+			{"route", "add", "10.99.0.0/24", "via", "10.7.7.7", "dev", "ra", "onlink", "proto", "boot", "table", "7301"},
+			{"-6", "route", "add", "default", "via", "fe80::1", "dev", "ra", "proto", "ra", "metric", "1024", "pref", "high", "expires", "600", "hoplimit", "64"},
+		} {
+			if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+				t.Fatalf("ip %v: %v %s", args, err, out)
+			}
+		}
+		for _, c := range []struct {
+			fam, table int
+			show       []string
+		}{{4, 0, []string{"route", "show"}}, {4, 7301, []string{"route", "show", "table", "7301"}}, {6, 0, []string{"-6", "route", "show", "default"}}} {
+			show := func() string {
+				out, err := exec.Command("ip", c.show...).CombinedOutput()
+				if err != nil {
+					t.Fatalf("ip %v: %v %s", c.show, err, out)
+				}
+				return expires.ReplaceAllString(string(out), "expires Nsec")
+			}
+			routes, err := h.TableRoutes(c.fam, c.table)
+			if err != nil {
+				t.Fatal(err)
+			}
+			i := slices.IndexFunc(routes, func(r realserver.Route) bool { return r.IsDefault() || r.Table != 0 })
+			if i < 0 {
+				t.Fatalf("no route to restore in %v", routes)
+			}
+			r, before := routes[i], show()
+			if err := h.DelRoute(r); err != nil {
+				t.Fatal(err)
+			}
+			if gone := show(); gone == before {
+				t.Fatalf("removing %s changed nothing:\n%s", r, gone)
+			}
+			if err := h.AddRoute(r); err != nil {
+				t.Fatal(err)
+			}
+			if after := show(); after != before {
+				t.Errorf("%s removed and added again:\nbefore:\n%s\nafter:\n%s", r, before, after)
+			}
+		}
+	})
 }
