@@ -24,6 +24,7 @@ type Route struct {
 	Src      netip.Addr   `json:",omitzero"`  // preferred source (src)
 	OnLink   bool         `json:",omitempty"` // the gateway is on the link whatever the subnets say (onlink)
 	Nexthops []Nexthop    `json:",omitempty"` // two or more: a multipath (ECMP) route; Gw and Link are the first's
+	NhID     int          `json:",omitempty"` // the route uses nexthop object NhID (ip route … nhid N); Gw, Link and Nexthops are what it resolved to
 	Metrics  RouteMetrics `json:",omitzero"`  // the other RTAX metrics
 	Pref     int          `json:",omitempty"` // IPv6 router preference (RTA_PREF): 0 medium, 1 high, 3 low
 	// Expires is an IPv6 route's lifetime left when it was read, in
@@ -80,17 +81,18 @@ type comparableRoute struct {
 	OnLink   bool
 	Metrics  RouteMetrics
 	Pref     int
+	NhID     int
 }
 
 func (r Route) compare() comparableRoute {
-	return comparableRoute{r.Dst, r.Gw, r.Link, r.Metric, r.Protocol, r.Table, r.AdvMSS, r.Src, r.OnLink, r.Metrics, r.Pref}
+	return comparableRoute{r.Dst, r.Gw, r.Link, r.Metric, r.Protocol, r.Table, r.AdvMSS, r.Src, r.OnLink, r.Metrics, r.Pref, r.NhID}
 }
 
 // Attributes is r's attributes beyond where it goes (destination, metric,
 // table): its paths, source and metrics, for a route rsprep makes that
 // must go the way r went (a keep-route, --mss's copy).
 func (r Route) Attributes() Route {
-	return Route{Gw: r.Gw, Link: r.Link, AdvMSS: r.AdvMSS, Src: r.Src, OnLink: r.OnLink, Nexthops: slices.Clone(r.Nexthops), Metrics: r.Metrics, Pref: r.Pref}
+	return Route{Gw: r.Gw, Link: r.Link, AdvMSS: r.AdvMSS, Src: r.Src, OnLink: r.OnLink, Nexthops: slices.Clone(r.Nexthops), Metrics: r.Metrics, Pref: r.Pref, NhID: r.NhID}
 }
 
 // IsDefault reports whether r is a default route.
@@ -107,7 +109,9 @@ func (r Route) String() string {
 	} else {
 		b.WriteString(r.Dst.String())
 	}
-	if len(r.Nexthops) < 2 {
+	if r.NhID != 0 {
+		fmt.Fprintf(&b, " nhid %d", r.NhID)
+	} else if len(r.Nexthops) < 2 {
 		writeHop(&b, Nexthop{Gw: r.Gw, Link: r.Link, OnLink: r.OnLink})
 	}
 	if r.Src.IsValid() {
@@ -150,7 +154,7 @@ func (r Route) String() string {
 	if r.Expires != 0 {
 		fmt.Fprintf(&b, " expires %d", r.Expires)
 	}
-	if len(r.Nexthops) >= 2 {
+	if len(r.Nexthops) >= 2 && r.NhID == 0 {
 		for _, h := range r.Nexthops {
 			b.WriteString(" nexthop")
 			writeHop(&b, h)

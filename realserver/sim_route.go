@@ -101,6 +101,9 @@ func (s *Sim) AddRoute(r Route) error {
 		hops = []Nexthop{{Gw: r.Gw, Link: r.Link, OnLink: r.OnLink}}
 	}
 	for i, h := range hops {
+		if r.NhID != 0 {
+			break // the fake keeps no nexthop objects: it takes the paths as read
+		}
 		if h.Gw.IsValid() && !h.OnLink {
 			link, ok := s.onLink(h.Gw, h.Link)
 			if !ok || (h.Link != "" && h.Link != link) {

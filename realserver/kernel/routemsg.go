@@ -20,6 +20,9 @@ import (
 // userHZ is the unit of rta_cacheinfo's expires (clock_t).
 const userHZ = 100
 
+// rtaNhID is RTA_NH_ID (Linux 5.3): the nexthop object a route uses.
+const rtaNhID = 30
+
 // metricField is where an RTAX metric lives in realserver.Route.
 func metricField(r *realserver.Route, rtax uint16) *int {
 	m := &r.Metrics
@@ -106,6 +109,8 @@ func parseRoute(body []byte) (r realserver.Route, table int, links []int, ok boo
 			r.Src, _ = netip.AddrFromSlice(val)
 		case unix.RTA_TABLE:
 			table = u32(val)
+		case rtaNhID:
+			r.NhID = u32(val)
 		case unix.RTA_PREF:
 			if len(val) == 1 {
 				r.Pref = int(val[0])
@@ -175,14 +180,14 @@ func appendRouteRequest(b []byte, typ, flags uint16, r realserver.Route, links [
 		proto = unix.RTPROT_STATIC
 	}
 	scope := uint8(unix.RT_SCOPE_UNIVERSE)
-	if !r.Gw.IsValid() && len(r.Nexthops) < 2 {
+	if !r.Gw.IsValid() && len(r.Nexthops) < 2 && r.NhID == 0 {
 		scope = unix.RT_SCOPE_LINK
 	}
 	if typ == unix.RTM_DELROUTE {
 		scope = unix.RT_SCOPE_NOWHERE
 	}
 	var rtFlags uint32
-	if r.OnLink && len(r.Nexthops) < 2 {
+	if r.OnLink && len(r.Nexthops) < 2 && r.NhID == 0 {
 		rtFlags = unix.RTNH_F_ONLINK
 	}
 	tableByte := uint8(unix.RT_TABLE_UNSPEC)
@@ -201,7 +206,11 @@ func appendRouteRequest(b []byte, typ, flags uint16, r realserver.Route, links [
 	if r.Src.IsValid() {
 		b = appendAttr(b, unix.RTA_PREFSRC, r.Src.AsSlice()...)
 	}
-	if len(r.Nexthops) >= 2 {
+	switch {
+	case r.NhID != 0:
+		// The object holds the paths: the kernel refuses them beside it.
+		b = appendAttr(b, rtaNhID, binary.NativeEndian.AppendUint32(nil, uint32(r.NhID))...)
+	case len(r.Nexthops) >= 2:
 		var mp []byte
 		for i, h := range r.Nexthops {
 			var gw []byte
@@ -218,7 +227,7 @@ func appendRouteRequest(b []byte, typ, flags uint16, r realserver.Route, links [
 			mp = append(mp, gw...)
 		}
 		b = appendAttr(b, unix.RTA_MULTIPATH, mp...)
-	} else {
+	default:
 		if r.Gw.IsValid() {
 			b = appendAttr(b, unix.RTA_GATEWAY, r.Gw.AsSlice()...)
 		}

@@ -23,12 +23,16 @@ func TestRouteRequestReadsBackAttributeForAttribute(t *testing.T) {
 		{Dst: realserver.DefaultDst, Gw: ip("10.9.1.1"), Src: ip("10.9.1.5"), Metric: 100, Protocol: unix.RTPROT_DHCP, AdvMSS: 1360,
 			Metrics: realserver.RouteMetrics{Locks: 1<<unix.RTAX_MTU | 1<<unix.RTAX_RTO_MIN, MTU: 1400, InitCwnd: 10, RtoMin: 200, Congctl: "bbr"}},
 		{Dst: netip.MustParsePrefix("10.99.0.0/24"), Gw: ip("10.9.9.9"), OnLink: true, Protocol: unix.RTPROT_BOOT, Table: 7301},
+		{Dst: netip.MustParsePrefix("10.98.0.0/24"), NhID: 5, Protocol: unix.RTPROT_STATIC},
 		{Dst: realserver.DefaultDst6, Gw: ip("fe80::1"), Metric: 1024, Protocol: unix.RTPROT_RA, Pref: 1, Expires: 1800,
 			Metrics: realserver.RouteMetrics{Hoplimit: 64}},
 	} {
 		links := []int{7}
-		if len(r.Nexthops) > 0 {
+		switch {
+		case len(r.Nexthops) > 0:
 			links = []int{7, 8}
+		case r.NhID != 0:
+			links = []int{0} // the object names the device
 		}
 		msg := appendRouteRequest(nil, unix.RTM_NEWROUTE, 0, r, links)
 		// A dump reports an expiry in rta_cacheinfo (clock_t), not as
@@ -51,7 +55,7 @@ func TestRouteRequestReadsBackAttributeForAttribute(t *testing.T) {
 				got.Nexthops[i].Link = ""
 			}
 		}
-		if !got.Equal(want) || got.Expires != want.Expires || len(gotLinks) != len(links) || gotLinks[0] != 7 {
+		if !got.Equal(want) || got.Expires != want.Expires || len(gotLinks) != len(links) || gotLinks[0] != links[0] {
 			t.Errorf("wrote %s\nread  %s (links %v)", want, got, gotLinks)
 		}
 	}
@@ -71,6 +75,8 @@ func TestRouteRemovedAndRestoredIsTheSame(t *testing.T) {
 			{"route", "add", "default", "src", "10.9.1.5", "proto", "static", "metric", "50", "mtu", "lock", "1400", "advmss", "1360",
 				"initcwnd", "10", "rto_min", "200ms", "nexthop", "via", "10.9.1.1", "dev", "ra", "weight", "3", "nexthop", "via", "10.9.2.1", "dev", "rb"},
 			{"route", "add", "10.99.0.0/24", "via", "10.7.7.7", "dev", "ra", "onlink", "proto", "boot", "table", "7301"},
+			{"nexthop", "add", "id", "5", "via", "10.9.1.1", "dev", "ra"},
+			{"route", "add", "10.98.0.0/24", "nhid", "5", "proto", "static", "table", "7302"},
 			{"-6", "route", "add", "default", "via", "fe80::1", "dev", "ra", "proto", "ra", "metric", "1024", "pref", "high", "expires", "600", "hoplimit", "64"},
 		} {
 			if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
@@ -80,7 +86,7 @@ func TestRouteRemovedAndRestoredIsTheSame(t *testing.T) {
 		for _, c := range []struct {
 			fam, table int
 			show       []string
-		}{{4, 0, []string{"route", "show"}}, {4, 7301, []string{"route", "show", "table", "7301"}}, {6, 0, []string{"-6", "route", "show", "default"}}} {
+		}{{4, 0, []string{"route", "show"}}, {4, 7301, []string{"route", "show", "table", "7301"}}, {4, 7302, []string{"route", "show", "table", "7302"}}, {6, 0, []string{"-6", "route", "show", "default"}}} {
 			show := func() string {
 				out, err := exec.Command("ip", c.show...).CombinedOutput()
 				if err != nil {
