@@ -27,10 +27,10 @@ type Route struct {
 	NhID     int          `json:",omitempty"` // the route uses nexthop object NhID (ip route … nhid N); Gw, Link and Nexthops are what it resolved to
 	Metrics  RouteMetrics `json:",omitzero"`  // the other RTAX metrics
 	Pref     int          `json:",omitempty"` // IPv6 router preference (RTA_PREF): 0 medium, 1 high, 3 low
-	// Expires is an IPv6 route's lifetime left when it was read, in
-	// seconds (0: none). It is given back as it was read and is no part of
-	// Equal: it counts down.
-	Expires int `json:",omitempty"`
+	// Expires is when an IPv6 route expires, in seconds of the boot's
+	// clock (CLOCK_BOOTTIME; records last one boot), 0 for never: given
+	// back, it keeps the lifetime it had left. No part of Equal.
+	Expires int64 `json:",omitempty"`
 }
 
 // Nexthop is one path of a multipath route.
@@ -150,9 +150,6 @@ func (r Route) String() string {
 	}
 	if r.Pref != 0 {
 		b.WriteString(" pref " + map[int]string{1: "high", 3: "low"}[r.Pref])
-	}
-	if r.Expires != 0 {
-		fmt.Fprintf(&b, " expires %d", r.Expires)
 	}
 	if len(r.Nexthops) >= 2 && r.NhID == 0 {
 		for _, h := range r.Nexthops {

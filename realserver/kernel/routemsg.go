@@ -20,6 +20,16 @@ import (
 // userHZ is the unit of rta_cacheinfo's expires (clock_t).
 const userHZ = 100
 
+// bootSeconds is CLOCK_BOOTTIME in whole seconds: what a route's expiry is
+// kept against (see realserver.Route.Expires).
+func bootSeconds() int64 {
+	var ts unix.Timespec
+	if unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts) != nil {
+		return 0
+	}
+	return ts.Sec
+}
+
 // rtaNhID is RTA_NH_ID (Linux 5.3): the nexthop object a route uses.
 const rtaNhID = 30
 
@@ -117,7 +127,9 @@ func parseRoute(body []byte) (r realserver.Route, table int, links []int, ok boo
 			}
 		case unix.RTA_CACHEINFO:
 			if family == unix.AF_INET6 && len(val) >= 12 {
-				r.Expires = int(int32(binary.NativeEndian.Uint32(val[8:12]))) / userHZ
+				if left := int64(int32(binary.NativeEndian.Uint32(val[8:12]))) / userHZ; left > 0 {
+					r.Expires = bootSeconds() + left
+				}
 			}
 		case unix.RTA_METRICS:
 			attrs(val, func(rtax uint16, v []byte) {
@@ -253,7 +265,8 @@ func appendRouteRequest(b []byte, typ, flags uint16, r realserver.Route, links [
 	if dst.Is6() && typ == unix.RTM_NEWROUTE {
 		b = appendAttr(b, unix.RTA_PREF, uint8(r.Pref))
 		if r.Expires > 0 {
-			b = appendAttr(b, unix.RTA_EXPIRES, binary.NativeEndian.AppendUint32(nil, uint32(r.Expires))...)
+			left := max(r.Expires-bootSeconds(), 1) // gone by now: the kernel's soonest
+			b = appendAttr(b, unix.RTA_EXPIRES, binary.NativeEndian.AppendUint32(nil, uint32(left))...)
 		}
 	}
 	return b
