@@ -112,7 +112,7 @@ func (r Route) String() string {
 	if r.NhID != 0 {
 		fmt.Fprintf(&b, " nhid %d", r.NhID)
 	} else if len(r.Nexthops) < 2 {
-		writeHop(&b, Nexthop{Gw: r.Gw, Link: r.Link, OnLink: r.OnLink})
+		writeHop(&b, r.Dst.Addr(), Nexthop{Gw: r.Gw, Link: r.Link, OnLink: r.OnLink})
 	}
 	if r.Src.IsValid() {
 		b.WriteString(" src " + r.Src.String())
@@ -154,7 +154,7 @@ func (r Route) String() string {
 	if len(r.Nexthops) >= 2 && r.NhID == 0 {
 		for _, h := range r.Nexthops {
 			b.WriteString(" nexthop")
-			writeHop(&b, h)
+			writeHop(&b, r.Dst.Addr(), h)
 			if h.Weight > 1 {
 				fmt.Fprintf(&b, " weight %d", h.Weight)
 			}
@@ -163,8 +163,13 @@ func (r Route) String() string {
 	return b.String()
 }
 
-func writeHop(b *strings.Builder, h Nexthop) {
-	if h.Gw.IsValid() {
+// writeHop writes a path; a gateway of another family than the route's
+// destination dst as ip writes it ("via inet6 fe80::1").
+func writeHop(b *strings.Builder, dst netip.Addr, h Nexthop) {
+	switch {
+	case h.Gw.Is6() && dst.Is4():
+		b.WriteString(" via inet6 " + h.Gw.String())
+	case h.Gw.IsValid():
 		b.WriteString(" via " + h.Gw.String())
 	}
 	if h.Link != "" {

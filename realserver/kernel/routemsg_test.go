@@ -27,6 +27,7 @@ func TestRouteRequestReadsBackAttributeForAttribute(t *testing.T) {
 			Metrics: realserver.RouteMetrics{Locks: 1<<unix.RTAX_MTU | 1<<unix.RTAX_RTO_MIN, MTU: 1400, InitCwnd: 10, RtoMin: 200, Congctl: "bbr"}},
 		{Dst: netip.MustParsePrefix("10.99.0.0/24"), Gw: ip("10.9.9.9"), OnLink: true, Protocol: unix.RTPROT_BOOT, Table: 7301},
 		{Dst: netip.MustParsePrefix("10.98.0.0/24"), NhID: 5, Protocol: unix.RTPROT_STATIC},
+		{Dst: netip.MustParsePrefix("10.97.0.0/24"), Gw: ip("fe80::1"), Protocol: unix.RTPROT_BGP},
 		{Dst: realserver.DefaultDst6, Gw: ip("fe80::1"), Metric: 1024, Protocol: unix.RTPROT_RA, Pref: 1, Expires: bootSeconds() + 1800,
 			Metrics: realserver.RouteMetrics{Hoplimit: 64}},
 	} {
@@ -81,6 +82,7 @@ func TestRouteRemovedAndRestoredIsTheSame(t *testing.T) {
 			{"route", "add", "10.99.0.0/24", "via", "10.7.7.7", "dev", "ra", "onlink", "proto", "boot", "table", "7301"},
 			{"nexthop", "add", "id", "5", "via", "10.9.1.1", "dev", "ra"},
 			{"route", "add", "10.98.0.0/24", "nhid", "5", "proto", "static", "table", "7302"},
+			{"route", "add", "10.97.0.0/24", "via", "inet6", "fe80::1", "dev", "ra", "proto", "bgp", "table", "7303"},
 			{"-6", "route", "add", "default", "via", "fe80::1", "dev", "ra", "proto", "ra", "metric", "1024", "pref", "high", "expires", "600", "hoplimit", "64"},
 		} {
 			if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
@@ -90,7 +92,7 @@ func TestRouteRemovedAndRestoredIsTheSame(t *testing.T) {
 		for _, c := range []struct {
 			fam, table int
 			show       []string
-		}{{4, 0, []string{"route", "show"}}, {4, 7301, []string{"route", "show", "table", "7301"}}, {4, 7302, []string{"route", "show", "table", "7302"}}, {6, 0, []string{"-6", "route", "show", "default"}}} {
+		}{{4, 0, []string{"route", "show"}}, {4, 7301, []string{"route", "show", "table", "7301"}}, {4, 7302, []string{"route", "show", "table", "7302"}}, {4, 7303, []string{"route", "show", "table", "7303"}}, {6, 0, []string{"-6", "route", "show", "default"}}} {
 			show := func() string {
 				out, err := exec.Command("ip", c.show...).CombinedOutput()
 				if err != nil {
