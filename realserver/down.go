@@ -51,7 +51,7 @@ func (e *Engine) Down(vips []netip.Addr, dryRun bool) (Result, error) {
 	}
 	for _, c := range e.Record.Changes {
 		switch {
-		case c.Kind == KindAddrAdd:
+		case c.Kind == KindAddrAdd, !recordable(c):
 		case c.Kind == KindSysctl && anyAddrs == 0, c.Kind != KindSysctl && c.Mode == e.Mode && modeAddrs == 0:
 			restores = append(restores, c)
 		}
@@ -83,9 +83,12 @@ func (e *Engine) Down(vips []netip.Addr, dryRun bool) (Result, error) {
 	return res, e.Record.Save()
 }
 
-// downAddrs plans the removal of the VIPs rsprep added. It returns the
+// downAddrs plans the removal of the VIPs this mode added. It returns the
 // deletions, the record entries they settle (by ownerKey), and notes on
-// VIPs it leaves.
+// the VIPs it leaves. An address is this mode's to remove if the mode's
+// record names it and it still carries rsprep's mark, or, when no record
+// names it (a lost record), if it carries the mark on one of the mode's
+// VIP devices. Another mode's VIP is that mode's to remove.
 func (e *Engine) downAddrs(v *View, vips []netip.Addr) (plan []Change, disown map[string]bool, notes []string, err error) {
 	want := make(map[netip.Addr]bool, len(vips))
 	for _, ip := range vips {
@@ -95,40 +98,59 @@ func (e *Engine) downAddrs(v *View, vips []netip.Addr) (plan []Change, disown ma
 		return nil, nil, nil, err
 	}
 	plan, disown = make([]Change, 0, len(vips)), make(map[string]bool, len(vips))
-	planned := make(map[Addr]bool, len(vips)) // by link and prefix
-	del := func(a Addr) {
-		k := Addr{Link: a.Link, Prefix: a.Prefix}
-		if !planned[k] {
-			planned[k] = true
-			plan = append(plan, Change{Kind: KindAddrDel, Mode: e.Mode, Addr: a})
-		}
-	}
-	owned := make(map[netip.Addr]bool, len(vips))
+	whose := make(map[Addr]string, len(vips)) // by link and prefix: the mode whose record added it
 	for _, c := range e.Record.Changes {
-		if c.Kind != KindAddrAdd || c.Mode != e.Mode || !want[c.Addr.Prefix.Addr()] {
+		if c.Kind != KindAddrAdd || !want[c.Addr.Prefix.Addr()] {
 			continue
 		}
-		owned[c.Addr.Prefix.Addr()] = true
-		disown[c.ownerKey()] = true
-		present, _ := v.AddrsOf(c.Addr.Prefix.Addr())
-		for _, a := range present {
-			if a.Link == c.Addr.Link && a.Prefix == c.Addr.Prefix {
-				del(a)
-			}
+		whose[Addr{Link: c.Addr.Link, Prefix: c.Addr.Prefix}] = c.Mode
+		if c.Mode == e.Mode {
+			disown[c.ownerKey()] = true
 		}
 	}
+	planned := make(map[Addr]bool, len(vips))
 	for _, ip := range vips {
 		present, _ := v.AddrsOf(ip)
 		for _, a := range present {
+			k := Addr{Link: a.Link, Prefix: a.Prefix}
+			note, err := e.leaveAddr(v, a, whose)
 			switch {
-			case a.Ours():
-				del(a) // rsprep's tag or label: ours even if this boot's record was lost
-			case !owned[ip]:
-				notes = append(notes, fmt.Sprintf("left %s on %s alone: rsprep did not add it", a.Prefix, a.Link))
+			case err != nil:
+				return nil, nil, nil, err
+			case note != "":
+				notes = append(notes, note)
+			case !planned[k]:
+				planned[k] = true
+				plan = append(plan, Change{Kind: KindAddrDel, Mode: e.Mode, Addr: a})
 			}
 		}
 	}
 	return plan, disown, notes, nil
+}
+
+// leaveAddr says why down of this mode leaves a present VIP address a
+// ("" when it removes it). whose names the mode whose record added each
+// address.
+func (e *Engine) leaveAddr(v *View, a Addr, whose map[Addr]string) (string, error) {
+	mode, recorded := whose[Addr{Link: a.Link, Prefix: a.Prefix}]
+	if recorded && mode != e.Mode {
+		return fmt.Sprintf("left %s on %s alone: rsprep %s added it (rsprep down %s removes it)", a.Prefix, a.Link, mode, mode), nil
+	}
+	if recorded {
+		// As verify judges it: a VIP re-added by hand without the mark
+		// is somebody else's now, whatever the record remembers.
+		if foreign, err := notRspreps(v, a); err != nil || !foreign {
+			return "", err
+		}
+		return fmt.Sprintf("left %s on %s alone: rsprep added it, but it was re-added since without rsprep's tag or label", a.Prefix, a.Link), nil
+	}
+	switch {
+	case !a.Ours():
+		return fmt.Sprintf("left %s on %s alone: rsprep did not add it", a.Prefix, a.Link), nil
+	case e.Undo != nil && !slices.Contains(e.Undo.Footprint().VIPDevices, a.Link):
+		return fmt.Sprintf("left %s on %s alone: it carries rsprep's mark but no record names it, and %s binds no VIP on %s", a.Prefix, a.Link, e.Mode, a.Link), nil
+	}
+	return "", nil // rsprep's mark on this mode's device: ours even if the record was lost
 }
 
 // undoIfStillOurs returns the change that undoes c, if what c made is still

@@ -164,11 +164,15 @@ func (r *Record) marshal() ([]byte, error) {
 // recordable reports whether down should ever undo c. Loading a module is
 // not undone (other users may need it); removing a VIP from an ARP-capable
 // interface is not undone (putting it back would steal the director's
-// traffic again).
+// traffic again); bringing lo up is not undone (lo was up when rsprep
+// came, and a down lo cuts off every local service: a re-apply or watch
+// bringing it up repairs somebody's change, it takes nothing over).
 func recordable(c Change) bool {
 	switch c.Kind {
 	case KindModule, KindAddrDel:
 		return false
+	case KindLinkUp:
+		return c.Link != "lo"
 	}
 	return true
 }

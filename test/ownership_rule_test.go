@@ -1,0 +1,72 @@
+package test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/rsprep/rsprep/test/nstest"
+)
+
+// The ownership rule (README "Ownership"), one test per way an operator
+// found around it: a fresh namespace with lo up, eth0 10.0.0.11/24 and a
+// default route via 10.0.0.254, whose peer holds the gateway .254 and a
+// director's DIP .1.
+
+// ownerHost is that real server; peer is the LAN behind eth0.
+func ownerHost(t *testing.T) (rs, peer *nstest.NS) {
+	rs, peer = nstest.New(t, "rs"), nstest.New(t, "lan")
+	rs.Must(t, "ip", "link", "set", "lo", "up")
+	nstest.Veth(t, rs, "eth0", "10.0.0.11/24", peer, "eth0", "10.0.0.254/24")
+	peer.Must(t, "ip", "addr", "add", "10.0.0.1/24", "dev", "eth0")
+	rs.Must(t, "ip", "route", "add", "default", "via", "10.0.0.254")
+	return rs, peer
+}
+
+// A re-apply that brings lo back up repairs drift: lo was up when rsprep
+// came, so down never takes it down (127.0.0.1 would stop answering).
+func TestDownNeverTakesLoDown(t *testing.T) {
+	rs, _ := ownerHost(t)
+	mustRun(t, rs, 0, "dr", "--vip", vip)
+	rs.Must(t, "ip", "link", "set", "lo", "down")
+	mustRun(t, rs, 0, "dr", "--vip", vip)
+	mustRun(t, rs, 0, "down", "dr", "--vip", vip)
+	if l := rs.Must(t, "ip", "-o", "link", "show", "dev", "lo"); !strings.Contains(l, ",UP") {
+		t.Errorf("down took lo down:\n%s", l)
+	}
+}
+
+// A VIP deleted and re-added by hand without rsprep's mark is somebody
+// else's now: verify says down leaves it, and down does.
+func TestDownLeavesAVIPReAddedByHand(t *testing.T) {
+	rs, _ := ownerHost(t)
+	mustRun(t, rs, 0, "dr", "--vip", vip)
+	rs.Must(t, "ip", "addr", "del", vip+"/32", "dev", "lo")
+	rs.Must(t, "ip", "addr", "add", vip+"/32", "dev", "lo")
+	v := mustRun(t, rs, 0, "verify", "dr", "--vip", vip)
+	if !strings.Contains(v.Stdout, "down leaves it") {
+		t.Fatalf("verify does not mark the hand-made VIP:\n%s", v.Stdout)
+	}
+	d := mustRun(t, rs, 0, "down", "dr", "--vip", vip)
+	if lo := rs.Must(t, "ip", "-o", "addr", "show", "dev", "lo"); !strings.Contains(lo, vip+"/32") {
+		t.Errorf("down deleted the VIP verify said it leaves:\n%s", lo)
+	}
+	if !strings.Contains(d.Stderr, "left "+vip+"/32 on lo alone") {
+		t.Errorf("down does not say it left the VIP:\n%s", d.Stderr)
+	}
+}
+
+// down of one mode undoes only what that mode's record owns: down tun
+// leaves dr's VIP bound, and says whose it is.
+func TestDownOfAnotherModeLeavesTheVIP(t *testing.T) {
+	rs, _ := ownerHost(t)
+	mustRun(t, rs, 0, "dr", "--vip", vip)
+	d := mustRun(t, rs, 0, "down", "tun", "--vip", vip)
+	if lo := rs.Must(t, "ip", "-o", "addr", "show", "dev", "lo"); !strings.Contains(lo, vip+"/32") {
+		t.Errorf("down tun deleted dr's VIP:\n%s", lo)
+	}
+	if !strings.Contains(d.Stderr, "rsprep dr") {
+		t.Errorf("down tun does not say the VIP is dr's:\n%s", d.Stderr)
+	}
+	mustRun(t, rs, 0, "verify", "dr", "--vip", vip)
+}
+
