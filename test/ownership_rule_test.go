@@ -70,3 +70,30 @@ func TestDownOfAnotherModeLeavesTheVIP(t *testing.T) {
 	mustRun(t, rs, 0, "verify", "dr", "--vip", vip)
 }
 
+// A VIP in the host's own path is refused before anything changes: bound
+// on lo, the gateway (or a route's next hop) would be local, and a
+// subnet's network or broadcast address is no host's.
+func TestVIPInTheHostsPathIsRefused(t *testing.T) {
+	rs, _ := ownerHost(t)
+	rs.Must(t, "ip", "route", "add", "10.99.0.0/24", "via", "10.0.0.1")
+	before := rs.Snapshot(t)
+	for _, c := range []struct{ vip, why string }{
+		{"10.0.0.254", "next hop of the route default via 10.0.0.254"},
+		{"10.0.0.1", "next hop of the route 10.99.0.0/24 via 10.0.0.1"},
+		{"10.0.0.255", "broadcast address of 10.0.0.0/24"},
+		{"10.0.0.0", "network address of 10.0.0.0/24"},
+	} {
+		for _, mode := range []string{"dr", "tun"} {
+			r := mustRun(t, rs, 2, mode, "--vip", vip+","+c.vip)
+			if !strings.Contains(r.Stderr, "VIP "+c.vip+" is the "+c.why) || strings.Count(strings.TrimSpace(r.Stderr), "\n") != 0 {
+				t.Errorf("%s --vip %s: want one line saying it is the %s:\n%s", mode, c.vip, c.why, r.Stderr)
+			}
+		}
+	}
+	if after := rs.Snapshot(t); after != before {
+		t.Errorf("a refused VIP changed the host:\n%s\nwant\n%s", after, before)
+	}
+	if route := rs.Must(t, "ip", "route", "get", "10.0.0.254"); strings.HasPrefix(route, "local") {
+		t.Errorf("the gateway is local: %s", route)
+	}
+}
