@@ -24,6 +24,28 @@ func DefaultRoute(v *View) (r Route, ok bool, err error) {
 	return r, ok, nil
 }
 
+// HostDefaultRoute is the default route as the host has it apart from
+// rsprep: the one the kernel uses, unless rsprep's record says rsprep put
+// it there (NAT's default via the DIP), then the one rsprep replaced. A
+// mode that pins "the default gateway" pins this one, so another mode's
+// route change is never read as a new gateway.
+func HostDefaultRoute(v *View) (Route, bool, error) {
+	r, ok, err := DefaultRoute(v)
+	if err != nil || !ok {
+		return r, ok, err
+	}
+	recorded, err := v.Recorded()
+	if err != nil {
+		return Route{}, false, err
+	}
+	for _, c := range recorded {
+		if c.Kind == KindRouteReplace && c.Route.IsDefault() && c.Route.Gw == r.Gw && c.Route.Metric == r.Metric && c.PrevRoute.Dst.IsValid() {
+			return c.PrevRoute, true, nil
+		}
+	}
+	return r, true, nil
+}
+
 // ReplaceIsDuplicate reports whether replacing the first route of r's
 // table, destination and metric with r is what the kernel refuses as a
 // duplicate (EEXIST): a route it takes for r stands further on among them

@@ -97,3 +97,32 @@ func TestVIPInTheHostsPathIsRefused(t *testing.T) {
 		t.Errorf("the gateway is local: %s", route)
 	}
 }
+
+// Each mode pins its own gateway, and keeps it: dr pins the default
+// gateway as the host has it apart from rsprep (.254), and nat's default
+// route via the DIP is rsprep's own change, not a new gateway for dr.
+func TestEachModeKeepsItsOwnPinnedGateway(t *testing.T) {
+	rs, _ := ownerHost(t)
+	dr := []string{"dr", "--vip", vip, "--pin-gateway-arp"}
+	mustRun(t, rs, 0, dr...)
+	mustRun(t, rs, 0, "nat", "--dip", "10.0.0.1")
+	v := mustRun(t, rs, 0, append([]string{"verify"}, dr...)...)
+	if !strings.Contains(v.Stdout, "ok   gw.pinned 10.0.0.254") {
+		t.Errorf("verify dr does not check the gateway it pinned:\n%s", v.Stdout)
+	}
+	if r := rs.Rsprep(t, dr...); r.Code != 0 || r.Stderr != "" {
+		t.Errorf("re-apply of dr: exit %d, want 0 and no change:\n%s", r.Code, r.Stderr)
+	}
+	mustRun(t, rs, 0, "nat", "--dip", "10.0.0.1", "--pin-gateway-arp")
+	mustRun(t, rs, 0, append([]string{"verify"}, dr...)...)
+	mustRun(t, rs, 0, "verify", "nat", "--dip", "10.0.0.1", "--pin-gateway-arp")
+	perm := rs.Must(t, "ip", "neigh", "show", "nud", "permanent")
+	if strings.Count(perm, "PERMANENT") != 2 || !strings.Contains(perm, "10.0.0.254 ") || !strings.Contains(perm, "10.0.0.1 ") {
+		t.Errorf("want one pinned entry per mode (.254 for dr, .1 for nat):\n%s", perm)
+	}
+	mustRun(t, rs, 0, "down", "nat", "--dip", "10.0.0.1")
+	mustRun(t, rs, 0, "down", "dr", "--vip", vip)
+	if perm := rs.Must(t, "ip", "neigh", "show", "nud", "permanent"); strings.TrimSpace(perm) != "" {
+		t.Errorf("down left pinned entries:\n%s", perm)
+	}
+}
