@@ -38,6 +38,10 @@ func (e *Engine) Down(vips []netip.Addr, dryRun bool) (Result, error) {
 	}
 	res.Notes = notes
 	e.Record.disown(disown)
+	lost, err := e.unrecorded(v, addrPlan)
+	if err != nil {
+		return res, &ObserveError{Err: err}
+	}
 
 	var restores []Change
 	modeAddrs, anyAddrs := 0, 0
@@ -73,12 +77,19 @@ func (e *Engine) Down(vips []netip.Addr, dryRun bool) (Result, error) {
 	e.Record.Disown(restores)
 	sort.SliceStable(plan, func(i, j int) bool { return downPhase[plan[i].Kind] < downPhase[plan[j].Kind] })
 	res.Changes = plan
+	res.Notes = append(res.Notes, lost...)
 	if dryRun {
 		e.Record.restore(saved)
 		return res, nil
 	}
 	if done, err := runPlan(e.Host, plan, e.logChange); err != nil {
 		return res, e.rollback(done, saved, err)
+	}
+	if len(lost) > 0 {
+		res.OK = false
+		// Not saved: an empty record written now would make the next
+		// down as silent as this one must not be.
+		return res, &UnrecordedError{Mode: e.Mode, Left: len(lost)}
 	}
 	return res, e.Record.Save()
 }

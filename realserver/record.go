@@ -33,11 +33,15 @@ type Record struct {
 	// Never an empty array: a record without changes is not pending.
 	pending    []byte
 	loadedFrom string // the file pending came from, for decode's error
+
+	// absent: no record file was found (none written yet, or lost: a
+	// wiped /run). Down then says what only a record could restore.
+	absent bool
 }
 
 // Clone is a copy of r that is never saved (dry runs).
 func (r *Record) Clone() *Record {
-	return &Record{Version: r.Version, Netns: r.Netns, Changes: slices.Clone(r.Changes), Unproven: r.Unproven, pending: r.pending, loadedFrom: r.loadedFrom}
+	return &Record{Version: r.Version, Netns: r.Netns, Changes: slices.Clone(r.Changes), Unproven: r.Unproven, pending: r.pending, loadedFrom: r.loadedFrom, absent: r.absent}
 }
 
 // RecordError means a record exists but cannot be trusted.
@@ -75,6 +79,7 @@ func loadRecord(path, netns string) (*Record, error) {
 	r := &Record{Version: 1, Netns: netns, path: path}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
+		r.absent = true
 		return r, nil
 	}
 	if errors.Is(err, os.ErrPermission) {
@@ -149,6 +154,7 @@ func (r *Record) Save() error {
 	if err := persist.WriteRecord(r.path, data); err != nil {
 		return err
 	}
+	r.absent = false
 	if r.legacyPath != "" { // now saved under the cookie
 		os.Remove(r.legacyPath)
 		r.legacyPath = ""

@@ -1,6 +1,7 @@
 package test
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -125,4 +126,36 @@ func TestEachModeKeepsItsOwnPinnedGateway(t *testing.T) {
 	if perm := rs.Must(t, "ip", "neigh", "show", "nud", "permanent"); strings.TrimSpace(perm) != "" {
 		t.Errorf("down left pinned entries:\n%s", perm)
 	}
+}
+
+// With the record lost (the state directory emptied), down says what it
+// could not restore, in text and JSON, and exits 1: the marked VIP it
+// removes by its mark alone, and the sysctls and routes only a record
+// says the previous values of.
+func TestLostRecordIsNotSilent(t *testing.T) {
+	rs, _ := ownerHost(t)
+	mustRun(t, rs, 0, "dr", "--vip", vip)
+	mustRun(t, rs, 0, "nat", "--dip", "10.0.0.1", "--keep-route", "10.99.0.0/24")
+	if err := os.RemoveAll(rs.StateDir); err != nil {
+		t.Fatal(err)
+	}
+	if st := mustRun(t, rs, 0, "status").Stdout; !strings.Contains(st, "# no record here") {
+		t.Errorf("status does not say there is no record:\n%s", st)
+	}
+	nat := mustRun(t, rs, 1, "down", "nat", "--dip", "10.0.0.1", "--keep-route", "10.99.0.0/24", "-o", "json")
+	for _, want := range []string{"no record of what rsprep changed", "route.default default as it is (default via 10.0.0.1", "route.keep 10.99.0.0/24", `"ok": false`} {
+		if !strings.Contains(nat.Stdout+nat.Stderr, want) {
+			t.Errorf("down nat without a record does not say %q:\nstdout:\n%s\nstderr:\n%s", want, nat.Stdout, nat.Stderr)
+		}
+	}
+	dr := mustRun(t, rs, 1, "down", "dr", "--vip", vip)
+	for _, want := range []string{"no record: removed " + vip + "/32 from lo by rsprep's mark alone", "no record: left arp.ignore all as it is (1)", "no record: left arp.announce all as it is (2)"} {
+		if !strings.Contains(dr.Stderr, want) {
+			t.Errorf("down dr without a record does not say %q:\n%s", want, dr.Stderr)
+		}
+	}
+	if lo := rs.Must(t, "ip", "-o", "addr", "show", "dev", "lo"); strings.Contains(lo, vip) {
+		t.Errorf("down left the marked VIP:\n%s", lo)
+	}
+	mustRun(t, rs, 1, "down", "dr", "--vip", vip) // still not restored: still said
 }
