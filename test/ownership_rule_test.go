@@ -159,3 +159,20 @@ func TestLostRecordIsNotSilent(t *testing.T) {
 	}
 	mustRun(t, rs, 1, "down", "dr", "--vip", vip) // still not restored: still said
 }
+
+// --on-drift report changes nothing, at the start neither: the drift it
+// finds there is logged and counted, not repaired.
+func TestWatchReportChangesNothingAtStart(t *testing.T) {
+	rs, _ := ownerHost(t)
+	before := rs.Snapshot(t)
+	w := startWatch(t, rs, "dr", "--vip", vip, "--on-drift", "report")
+	if after := rs.Snapshot(t); after != before {
+		t.Errorf("watch --on-drift report changed the host at start:\n%s\nwant\n%s", after, before)
+	}
+	if strings.Contains(w.log.String(), "msg=changed") || !strings.Contains(w.log.String(), `msg="drift (--on-drift report: not repairing)" mode=dr invariant=vip.bound subject=`+vip) {
+		t.Errorf("want the drift at start logged, and no change:\n%s", w.log)
+	}
+	if got := w.metric(t, `rsprep_drift_events_total{check="arp.ignore"}`); got < 1 {
+		t.Errorf("rsprep_drift_events_total{arp.ignore} = %v, want the drift at start counted", got)
+	}
+}
