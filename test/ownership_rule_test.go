@@ -176,3 +176,19 @@ func TestWatchReportChangesNothingAtStart(t *testing.T) {
 		t.Errorf("rsprep_drift_events_total{arp.ignore} = %v, want the drift at start counted", got)
 	}
 }
+
+// A flag that holds one value, given twice, is bad input like a VIP given
+// twice: rsprep does not guess which was meant. A --netns name longer
+// than a file name can be is bad input too, not a host that cannot be
+// read.
+func TestRepeatedFlagsAndALongNetnsAreBadInput(t *testing.T) {
+	rs, _ := ownerHost(t)
+	mustReject(t, rs, `"--dip" flag: given twice (first "10.0.0.1")`, "nat", "--dip", "10.0.0.1", "--dip", "10.0.0.254")
+	mustReject(t, rs, `"-o, --output" flag: given twice (first "json")`, "dr", "--vip", vip, "-o", "json", "-o", "text")
+	mustReject(t, rs, `"--netns" flag: given twice (first "`+rs.Name+`")`, "dr", "--vip", vip, "--netns", rs.Name) // the helper gives --netns too
+	long := strings.Repeat("n", 300)
+	r := runCmd(t, []string{"RSPREP_STATE_DIR=" + rs.StateDir}, nstest.Rsprep(t), "dr", "--vip", vip, "--netns", long)
+	if r.Code != 2 || !strings.Contains(r.Stderr, "300 bytes, a namespace name") {
+		t.Errorf("a 300-character --netns: exit %d, want 2 saying it is too long:\n%s", r.Code, r.Stderr)
+	}
+}

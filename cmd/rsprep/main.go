@@ -149,7 +149,7 @@ const (
 // exit codes; done reports that run should return code.
 func parseFlags(fs *pflag.FlagSet, args []string, stdout, stderr io.Writer) (code int, done bool) {
 	fs.SetOutput(io.Discard)
-	err := fs.Parse(args)
+	err := parseOnce(fs, args)
 	if errors.Is(err, pflag.ErrHelp) {
 		if c, ok := stdout.(flagCollector); ok {
 			c.collect(fs) // rsprep man and completion read the flags from here
