@@ -52,6 +52,9 @@ func (s DR) Preflight(v *realserver.View) error {
 	if err := realserver.CheckVIPsOffPath(v, s.VIPs); err != nil {
 		return err
 	}
+	if err := realserver.CheckNoForeignPrefix(v, s.VIPs, []string{"lo"}); err != nil {
+		return err
+	}
 	if s.DIP.IsValid() {
 		if _, err := L2DIPLink(v, s.DIP); err != nil {
 			return realserver.KeepInput(err)

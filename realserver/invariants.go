@@ -152,13 +152,9 @@ func VIPAddr(ip netip.Addr, dev string) Addr {
 // neighbour solicitations): it would take the director's traffic.
 func VIPExclusive(vips []netip.Addr) Invariant {
 	return CheckFunc(func(v *View) ([]Finding, error) {
-		links, err := v.Links()
+		arpCapable, err := arpCapableLinks(v)
 		if err != nil {
 			return nil, err
-		}
-		arpCapable := map[string]bool{}
-		for _, l := range links {
-			arpCapable[l.Name] = l.ARPCapable()
 		}
 		out := make([]Finding, 0, len(vips))
 		for _, ip := range vips {
@@ -317,24 +313,56 @@ func UpARPCapable(v *View) ([]string, error) {
 // address away from the interface. A /32 or /128 on an ARP-capable
 // interface is not a RIP but a misplaced VIP, which vip.exclusive fixes.
 func CheckNotLocalRIP(v *View, vips []netip.Addr) error {
-	links, err := v.Links()
+	arpCapable, err := arpCapableLinks(v)
 	if err != nil {
 		return &ObserveError{Err: err}
 	}
-	arpCapable := map[string]bool{}
-	for _, l := range links {
-		arpCapable[l.Name] = l.ARPCapable()
-	}
+	return checkPresent(v, vips, func(ip netip.Addr, a Addr) error {
+		if arpCapable[a.Link] && a.Prefix.Bits() < ip.BitLen() {
+			return input.Errorf("VIP %s is this host's own address (%s on %s): a VIP must not be a real server's address", ip, a.Prefix, a.Link)
+		}
+		return nil
+	})
+}
+
+// CheckNoForeignPrefix rejects a VIP that somebody else holds with a
+// subnet on one of the mode's VIP devices (192.168.79.180/24 on lo):
+// vip.bound would replace it with the /32, and that address is not
+// rsprep's to delete, nor could down put it back as it was.
+func CheckNoForeignPrefix(v *View, vips []netip.Addr, devices []string) error {
+	return checkPresent(v, vips, func(ip netip.Addr, a Addr) error {
+		if slices.Contains(devices, a.Link) && a.Prefix.Bits() < ip.BitLen() && !a.Ours() {
+			return input.Errorf("VIP %s is on %s as %s, which rsprep did not add: binding the VIP would replace that address; remove it first (ip addr del %s dev %s), or choose another VIP", ip, a.Link, a.Prefix, a.Prefix, a.Link)
+		}
+		return nil
+	})
+}
+
+// checkPresent calls check for each address that holds one of vips.
+func checkPresent(v *View, vips []netip.Addr, check func(netip.Addr, Addr) error) error {
 	for _, ip := range vips {
 		present, err := v.AddrsOf(ip)
 		if err != nil {
 			return &ObserveError{Err: err}
 		}
 		for _, a := range present {
-			if arpCapable[a.Link] && a.Prefix.Bits() < ip.BitLen() {
-				return input.Errorf("VIP %s is this host's own address (%s on %s): a VIP must not be a real server's address", ip, a.Prefix, a.Link)
+			if err := check(ip, a); err != nil {
+				return err
 			}
 		}
 	}
 	return nil
+}
+
+// arpCapableLinks maps each interface's name to whether it answers ARP.
+func arpCapableLinks(v *View) (map[string]bool, error) {
+	links, err := v.Links()
+	if err != nil {
+		return nil, err
+	}
+	arpCapable := make(map[string]bool, len(links))
+	for _, l := range links {
+		arpCapable[l.Name] = l.ARPCapable()
+	}
+	return arpCapable, nil
 }

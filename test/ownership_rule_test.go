@@ -192,3 +192,15 @@ func TestRepeatedFlagsAndALongNetnsAreBadInput(t *testing.T) {
 		t.Errorf("a 300-character --netns: exit %d, want 2 saying it is too long:\n%s", r.Code, r.Stderr)
 	}
 }
+
+// Somebody's 192.168.79.180/24 on lo is not rsprep's to replace with the
+// /32 (down could not put it back): apply refuses, and changes nothing.
+func TestSomebodysSubnetOnLoIsRefused(t *testing.T) {
+	rs, _ := ownerHost(t)
+	rs.Must(t, "ip", "addr", "add", vip+"/24", "dev", "lo")
+	mustReject(t, rs, "VIP "+vip+" is on lo as "+vip+"/24, which rsprep did not add", "dr", "--vip", vip)
+	mustRun(t, rs, 0, "down", "dr", "--vip", vip)
+	if lo := rs.Must(t, "ip", "-o", "addr", "show", "dev", "lo"); !strings.Contains(lo, vip+"/24") {
+		t.Errorf("somebody's %s/24 on lo is gone:\n%s", vip, lo)
+	}
+}

@@ -74,6 +74,9 @@ func (s TUN) Preflight(v *realserver.View) error {
 	if err := realserver.CheckVIPsOffPath(v, s.VIPs); err != nil {
 		return err
 	}
+	if err := realserver.CheckNoForeignPrefix(v, s.VIPs, s.Footprint().VIPDevices); err != nil {
+		return err
+	}
 	if s.DIP.IsValid() {
 		if _, err := dipHop(v, s.DIP); err != nil {
 			return realserver.KeepInput(err)
