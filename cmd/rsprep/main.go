@@ -75,7 +75,7 @@ Examples:
   rsprep install dr --vip 192.168.79.180
   rsprep verify -o prometheus
 
-Exit codes: 0 ok · 1 drift / not converged · 2 bad input (nothing changed) · 3 host not readable/writable.
+Exit codes: 0 ok · 1 drift / not converged / down without a record · 2 bad input (nothing changed) · 3 host not readable/writable.
 Run 'rsprep MODE --help' for a mode's flags.
 `
 
