@@ -109,25 +109,27 @@ func (e *Engine) downAddrs(v *View, vips []netip.Addr) (plan []Change, disown ma
 		return nil, nil, nil, err
 	}
 	plan, disown = make([]Change, 0, len(vips)), make(map[string]bool, len(vips))
-	whose := make(map[Addr]string, len(vips)) // by link and prefix: the mode whose record added it
+	own := addrOwners{whose: make(map[Addr]string, len(vips)), mode: e.Mode}
 	for _, c := range e.Record.Changes {
 		if c.Kind != KindAddrAdd || !want[c.Addr.Prefix.Addr()] {
 			continue
 		}
-		whose[Addr{Link: c.Addr.Link, Prefix: c.Addr.Prefix}] = c.Mode
+		own.whose[Addr{Link: c.Addr.Link, Prefix: c.Addr.Prefix}] = c.Mode
 		if c.Mode == e.Mode {
 			disown[c.ownerKey()] = true
 		}
+	}
+	all, _ := v.Addrs()
+	own.shown = showsProto(all)
+	if e.Undo != nil {
+		own.devices = e.Undo.Footprint().VIPDevices
 	}
 	planned := make(map[Addr]bool, len(vips))
 	for _, ip := range vips {
 		present, _ := v.AddrsOf(ip)
 		for _, a := range present {
 			k := Addr{Link: a.Link, Prefix: a.Prefix}
-			note, err := e.leaveAddr(v, a, whose)
-			switch {
-			case err != nil:
-				return nil, nil, nil, err
+			switch note := own.leave(a); {
 			case note != "":
 				notes = append(notes, note)
 			case !planned[k]:
@@ -139,29 +141,34 @@ func (e *Engine) downAddrs(v *View, vips []netip.Addr) (plan []Change, disown ma
 	return plan, disown, notes, nil
 }
 
-// leaveAddr says why down of this mode leaves a present VIP address a
-// ("" when it removes it). whose names the mode whose record added each
-// address.
-func (e *Engine) leaveAddr(v *View, a Addr, whose map[Addr]string) (string, error) {
-	mode, recorded := whose[Addr{Link: a.Link, Prefix: a.Prefix}]
-	if recorded && mode != e.Mode {
-		return fmt.Sprintf("left %s on %s alone: rsprep %s added it (rsprep down %s removes it)", a.Prefix, a.Link, mode, mode), nil
-	}
-	if recorded {
+// addrOwners is what down of mode knows of whose the present VIP
+// addresses are.
+type addrOwners struct {
+	mode    string
+	whose   map[Addr]string // by link and prefix: the mode whose record added it
+	devices []string        // the mode's VIP devices; nil: any
+	shown   bool            // the kernel shows IFA_PROTO (see unmarked)
+}
+
+// leave says why down of o.mode leaves the present address a ("" when it
+// removes it).
+func (o addrOwners) leave(a Addr) string {
+	mode, recorded := o.whose[Addr{Link: a.Link, Prefix: a.Prefix}]
+	switch {
+	case recorded && mode != o.mode:
+		return fmt.Sprintf("left %s on %s alone: rsprep %s added it (rsprep down %s removes it)", a.Prefix, a.Link, mode, mode)
+	case recorded && unmarked(a, o.shown):
 		// As verify judges it: a VIP re-added by hand without the mark
 		// is somebody else's now, whatever the record remembers.
-		if foreign, err := notRspreps(v, a); err != nil || !foreign {
-			return "", err
-		}
-		return fmt.Sprintf("left %s on %s alone: rsprep added it, but it was re-added since without rsprep's tag or label", a.Prefix, a.Link), nil
-	}
-	switch {
+		return fmt.Sprintf("left %s on %s alone: rsprep added it, but it was re-added since without rsprep's tag or label", a.Prefix, a.Link)
+	case recorded:
+		return ""
 	case !a.Ours():
-		return fmt.Sprintf("left %s on %s alone: rsprep did not add it", a.Prefix, a.Link), nil
-	case e.Undo != nil && !slices.Contains(e.Undo.Footprint().VIPDevices, a.Link):
-		return fmt.Sprintf("left %s on %s alone: it carries rsprep's mark but no record names it, and %s binds no VIP on %s", a.Prefix, a.Link, e.Mode, a.Link), nil
+		return fmt.Sprintf("left %s on %s alone: rsprep did not add it", a.Prefix, a.Link)
+	case o.devices != nil && !slices.Contains(o.devices, a.Link):
+		return fmt.Sprintf("left %s on %s alone: it carries rsprep's mark but no record names it, and %s binds no VIP on %s", a.Prefix, a.Link, o.mode, a.Link)
 	}
-	return "", nil // rsprep's mark on this mode's device: ours even if the record was lost
+	return "" // rsprep's mark on this mode's device: ours even if the record was lost
 }
 
 // undoIfStillOurs returns the change that undoes c, if what c made is still

@@ -121,21 +121,29 @@ func VIPBound(vips []netip.Addr, dev4, dev6 string) Invariant {
 }
 
 // notRspreps reports whether a carries no rsprep mark where the kernel
-// would show one: IPv4 always (the label), IPv6 only on a kernel that
-// reports IFA_PROTO, seen by any address carrying one (≥ 5.18 tags lo's
-// own addresses as the kernel's).
+// would show one (see unmarked).
 func notRspreps(v *View, a Addr) (bool, error) {
 	if a.Ours() {
 		return false, nil
-	}
-	if a.Prefix.Addr().Is4() {
-		return true, nil
 	}
 	all, err := v.Addrs()
 	if err != nil {
 		return false, err
 	}
-	return slices.ContainsFunc(all, func(x Addr) bool { return x.Proto != 0 }), nil
+	return unmarked(a, showsProto(all)), nil
+}
+
+// unmarked reports whether a carries no rsprep mark where the kernel would
+// show one: IPv4 always (the label), IPv6 only on a kernel that reports
+// IFA_PROTO (shown: see showsProto).
+func unmarked(a Addr, shown bool) bool {
+	return !a.Ours() && (a.Prefix.Addr().Is4() || shown)
+}
+
+// showsProto reports whether the kernel reports IFA_PROTO, seen by any
+// address carrying one (≥ 5.18 tags lo's own addresses as the kernel's).
+func showsProto(addrs []Addr) bool {
+	return slices.ContainsFunc(addrs, func(x Addr) bool { return x.Proto != 0 })
 }
 
 // VIPAddr is how rsprep binds a VIP: host prefix, rsprep's IFA_PROTO tag,
