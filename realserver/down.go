@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"slices"
 	"sort"
+	"strings"
 )
 
 // downPhase orders a teardown: VIPs go first, so the host never answers ARP
@@ -32,13 +33,13 @@ func (e *Engine) Down(vips []netip.Addr, dryRun bool) (Result, error) {
 	v := e.view()
 	saved := e.Record.snapshot()
 
-	addrPlan, disown, notes, err := e.downAddrs(v, vips)
+	addrs, err := e.downAddrs(v, vips)
 	if err != nil {
 		return res, &ObserveError{Err: err}
 	}
-	res.Notes = notes
-	e.Record.disown(disown)
-	lost, err := e.unrecorded(v, addrPlan)
+	res.Notes = addrs.notes
+	e.Record.disown(addrs.disown)
+	lost, err := e.unrecorded(v, addrs.plan)
 	if err != nil {
 		return res, &ObserveError{Err: err}
 	}
@@ -53,14 +54,19 @@ func (e *Engine) Down(vips []netip.Addr, dryRun bool) (Result, error) {
 			}
 		}
 	}
+	shared := anyAddrs > 0 // the sysctls stay while a VIP needs them
+	if !shared && len(addrs.held) > 0 && slices.ContainsFunc(e.Record.Changes, func(c Change) bool { return c.Kind == KindSysctl }) {
+		shared = true // a VIP left bound needs ARP suppression, whoever's it is
+		res.Notes = append(res.Notes, fmt.Sprintf("kept the sysctls rsprep set: %s stays bound (left alone, see above), and without them this host would answer ARP for it; down restores them once no VIP is left", strings.Join(addrs.held, ", ")))
+	}
 	for _, c := range e.Record.Changes {
 		switch {
 		case c.Kind == KindAddrAdd, !recordable(c):
-		case c.Kind == KindSysctl && anyAddrs == 0, c.Kind != KindSysctl && c.Mode == e.Mode && modeAddrs == 0:
+		case c.Kind == KindSysctl && !shared, c.Kind != KindSysctl && c.Mode == e.Mode && modeAddrs == 0:
 			restores = append(restores, c)
 		}
 	}
-	plan := slices.Grow(addrPlan, len(restores)) // at 10,000 VIPs, one 4 MB slice is enough
+	plan := slices.Grow(addrs.plan, len(restores)) // at 10,000 VIPs, one 4 MB slice is enough
 	for _, c := range restores {
 		undo, note, err := undoIfStillOurs(v, c)
 		if err != nil {
@@ -94,33 +100,42 @@ func (e *Engine) Down(vips []netip.Addr, dryRun bool) (Result, error) {
 	return res, e.Record.Save()
 }
 
-// downAddrs plans the removal of the VIPs this mode added. It returns the
-// deletions, the record entries they settle (by ownerKey), and notes on
-// the VIPs it leaves. An address is this mode's to remove if the mode's
-// record names it and it still carries rsprep's mark, or, when no record
-// names it (a lost record), if it carries the mark on one of the mode's
-// VIP devices. Another mode's VIP is that mode's to remove.
-func (e *Engine) downAddrs(v *View, vips []netip.Addr) (plan []Change, disown map[string]bool, notes []string, err error) {
+// addrsDown is down's plan for the VIP addresses: the deletions, the
+// record entries they settle (by ownerKey), notes on the addresses it
+// leaves, and those of them on the mode's VIP devices (held: they still
+// need the ARP sysctls).
+type addrsDown struct {
+	plan   []Change
+	disown map[string]bool
+	notes  []string
+	held   []string
+}
+
+// downAddrs plans the removal of the VIPs this mode added. An address is
+// this mode's to remove if the mode's record names it and it still
+// carries rsprep's mark, or, when no record names it (a lost record), if
+// it carries the mark on one of the mode's VIP devices. Another mode's
+// VIP is that mode's to remove.
+func (e *Engine) downAddrs(v *View, vips []netip.Addr) (addrsDown, error) {
 	want := make(map[netip.Addr]bool, len(vips))
 	for _, ip := range vips {
 		want[ip] = true
 	}
-	if _, err := v.Addrs(); err != nil {
-		return nil, nil, nil, err
+	all, err := v.Addrs()
+	if err != nil {
+		return addrsDown{}, err
 	}
-	plan, disown = make([]Change, 0, len(vips)), make(map[string]bool, len(vips))
-	own := addrOwners{whose: make(map[Addr]string, len(vips)), mode: e.Mode}
+	d := addrsDown{plan: make([]Change, 0, len(vips)), disown: make(map[string]bool, len(vips))}
+	own := addrOwners{whose: make(map[Addr]string, len(vips)), mode: e.Mode, shown: showsProto(all)}
 	for _, c := range e.Record.Changes {
 		if c.Kind != KindAddrAdd || !want[c.Addr.Prefix.Addr()] {
 			continue
 		}
 		own.whose[Addr{Link: c.Addr.Link, Prefix: c.Addr.Prefix}] = c.Mode
 		if c.Mode == e.Mode {
-			disown[c.ownerKey()] = true
+			d.disown[c.ownerKey()] = true
 		}
 	}
-	all, _ := v.Addrs()
-	own.shown = showsProto(all)
 	if e.Undo != nil {
 		own.devices = e.Undo.Footprint().VIPDevices
 	}
@@ -131,14 +146,17 @@ func (e *Engine) downAddrs(v *View, vips []netip.Addr) (plan []Change, disown ma
 			k := Addr{Link: a.Link, Prefix: a.Prefix}
 			switch note := own.leave(a); {
 			case note != "":
-				notes = append(notes, note)
+				d.notes = append(d.notes, note)
+				if slices.Contains(own.devices, a.Link) {
+					d.held = append(d.held, a.Prefix.String()+" on "+a.Link)
+				}
 			case !planned[k]:
 				planned[k] = true
-				plan = append(plan, Change{Kind: KindAddrDel, Mode: e.Mode, Addr: a})
+				d.plan = append(d.plan, Change{Kind: KindAddrDel, Mode: e.Mode, Addr: a})
 			}
 		}
 	}
-	return plan, disown, notes, nil
+	return d, nil
 }
 
 // addrOwners is what down of mode knows of whose the present VIP

@@ -54,6 +54,16 @@ func TestDownLeavesAVIPReAddedByHand(t *testing.T) {
 	if !strings.Contains(d.Stderr, "left "+vip+"/32 on lo alone") {
 		t.Errorf("down does not say it left the VIP:\n%s", d.Stderr)
 	}
+	// The VIP it leaves still needs ARP suppression: without it this host
+	// would answer ARP for the VIP and take it from the director.
+	if got := strings.TrimSpace(rs.Must(t, "cat", "/proc/sys/net/ipv4/conf/all/arp_ignore")); got != "1" || !strings.Contains(d.Stderr, "kept the sysctls rsprep set: "+vip+"/32 on lo stays bound") {
+		t.Errorf("all.arp_ignore = %s with a VIP left bound, want 1 kept and said:\n%s", got, d.Stderr)
+	}
+	rs.Must(t, "ip", "addr", "del", vip+"/32", "dev", "lo")
+	mustRun(t, rs, 0, "down", "dr", "--vip", vip)
+	if got := strings.TrimSpace(rs.Must(t, "cat", "/proc/sys/net/ipv4/conf/all/arp_ignore")); got != "0" {
+		t.Errorf("all.arp_ignore = %s once the VIP is gone, want 0 restored", got)
+	}
 }
 
 // down of one mode undoes only what that mode's record owns: down tun
