@@ -152,6 +152,9 @@ func TestLostRecordIsNotSilent(t *testing.T) {
 	if st := mustRun(t, rs, 0, "status").Stdout; !strings.Contains(st, "# no record here") {
 		t.Errorf("status does not say there is no record:\n%s", st)
 	}
+	if st := mustRun(t, rs, 0, "status", "-o", "json").Stdout; !strings.Contains(st, "no record here") {
+		t.Errorf("status -o json does not say there is no record:\n%s", st)
+	}
 	nat := mustRun(t, rs, 1, "down", "nat", "--dip", "10.0.0.1", "--keep-route", "10.99.0.0/24", "-o", "json")
 	for _, want := range []string{"no record of what rsprep changed", "route.default default as it is (default via 10.0.0.1", "route.keep 10.99.0.0/24", `"ok": false`} {
 		if !strings.Contains(nat.Stdout+nat.Stderr, want) {
