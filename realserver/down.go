@@ -144,15 +144,16 @@ func (e *Engine) downAddrs(v *View, vips []netip.Addr) (addrsDown, error) {
 		present, _ := v.AddrsOf(ip)
 		for _, a := range present {
 			k := Addr{Link: a.Link, Prefix: a.Prefix}
-			switch note := own.leave(a); {
+			remove, note := own.leave(a)
+			switch {
+			case remove && !planned[k]:
+				planned[k] = true
+				d.plan = append(d.plan, Change{Kind: KindAddrDel, Mode: e.Mode, Addr: a})
 			case note != "":
 				d.notes = append(d.notes, note)
 				if slices.Contains(own.devices, a.Link) {
 					d.held = append(d.held, a.Prefix.String()+" on "+a.Link)
 				}
-			case !planned[k]:
-				planned[k] = true
-				d.plan = append(d.plan, Change{Kind: KindAddrDel, Mode: e.Mode, Addr: a})
 			}
 		}
 	}
@@ -168,25 +169,25 @@ type addrOwners struct {
 	shown   bool            // the kernel shows IFA_PROTO (see unmarked)
 }
 
-// leave says why down of o.mode leaves the present address a ("" when it
-// removes it).
-func (o addrOwners) leave(a Addr) string {
+// leave says whether down of o.mode removes the present address a, and
+// if not, why (a note).
+func (o addrOwners) leave(a Addr) (remove bool, note string) {
 	mode, recorded := o.whose[Addr{Link: a.Link, Prefix: a.Prefix}]
 	switch {
 	case recorded && mode != o.mode:
-		return fmt.Sprintf("left %s on %s alone: rsprep %s added it (rsprep down %s removes it)", a.Prefix, a.Link, mode, mode)
+		return false, fmt.Sprintf("left %s on %s alone: rsprep %s added it (rsprep down %s removes it)", a.Prefix, a.Link, mode, mode)
 	case recorded && unmarked(a, o.shown):
 		// As verify judges it: a VIP re-added by hand without the mark
 		// is somebody else's now, whatever the record remembers.
-		return fmt.Sprintf("left %s on %s alone: rsprep added it, but it was re-added since without rsprep's tag or label", a.Prefix, a.Link)
+		return false, fmt.Sprintf("left %s on %s alone: rsprep added it, but it was re-added since without rsprep's tag or label", a.Prefix, a.Link)
 	case recorded:
-		return ""
+		return true, ""
 	case !a.Ours():
-		return fmt.Sprintf("left %s on %s alone: rsprep did not add it", a.Prefix, a.Link)
+		return false, fmt.Sprintf("left %s on %s alone: rsprep did not add it", a.Prefix, a.Link)
 	case o.devices != nil && !slices.Contains(o.devices, a.Link):
-		return fmt.Sprintf("left %s on %s alone: it carries rsprep's mark but no record names it, and %s binds no VIP on %s", a.Prefix, a.Link, o.mode, a.Link)
+		return false, fmt.Sprintf("left %s on %s alone: it carries rsprep's mark but no record names it, and %s binds no VIP on %s", a.Prefix, a.Link, o.mode, a.Link)
 	}
-	return "" // rsprep's mark on this mode's device: ours even if the record was lost
+	return true, "" // rsprep's mark on this mode's device: ours even if the record was lost
 }
 
 // undoIfStillOurs returns the change that undoes c, if what c made is still

@@ -39,9 +39,9 @@ func TestDownDecidesWhoseEachAddressIs(t *testing.T) {
 			if c.whose != "" {
 				o.whose = map[Addr]string{{Link: "lo", Prefix: v4}: c.whose}
 			}
-			got := o.leave(c.a)
-			if (c.leave == "") != (got == "") || !strings.Contains(got, c.leave) {
-				t.Errorf("leave(%s on %s) = %q, want %q", c.a.Prefix, c.a.Link, got, c.leave)
+			remove, got := o.leave(c.a)
+			if remove != (c.leave == "") || !strings.Contains(got, c.leave) {
+				t.Errorf("leave(%s on %s) = %v, %q; want %q", c.a.Prefix, c.a.Link, remove, got, c.leave)
 			}
 		})
 	}
