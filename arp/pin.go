@@ -15,7 +15,8 @@ import (
 // forged or flapping ARP reply cannot redirect the host's outgoing traffic.
 type Pin struct {
 	// Gateway is --gateway; when invalid it is the next hop of the default
-	// route the kernel uses (NAT sets it to the DIP).
+	// route as the host has it apart from rsprep (realserver.HostDefaultRoute:
+	// NAT's route via the DIP is not DR's gateway). NAT sets it to the DIP.
 	Gateway netip.Addr
 	// MAC is --gateway-mac; when nil it is what the gateway answers to an
 	// ARP probe, else what its live neighbour entry holds.
@@ -65,7 +66,7 @@ func (p Pin) Preflight(v *realserver.View) error {
 func (p Pin) target(v *realserver.View) (gw netip.Addr, link string, err error) {
 	gw = p.Gateway
 	if !gw.IsValid() {
-		r, ok, err := realserver.DefaultRoute(v)
+		r, ok, err := realserver.HostDefaultRoute(v)
 		if err != nil {
 			return gw, "", err
 		}
