@@ -3,7 +3,6 @@ package doctor
 import (
 	"fmt"
 	"path"
-	"path/filepath"
 	"strings"
 )
 
@@ -115,8 +114,7 @@ func (d *doctor) networkdActive() (string, bool) {
 	if d.facts.running(procNetworkd) {
 		return "systemd-networkd running", true
 	}
-	links, _ := filepath.Glob(filepath.Join(d.t.root, "/etc/systemd/system/*.wants/systemd-networkd.service"))
-	if len(links) > 0 {
+	if on, _ := d.t.enabled("systemd-networkd.service"); on {
 		return "systemd-networkd enabled", true
 	}
 	return "", false

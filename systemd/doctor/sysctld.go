@@ -44,7 +44,8 @@ type SysctlD struct {
 	byKey map[string]*Assignment // latest assignment per key (or glob)
 }
 
-// readSysctlD reads the files under t's root in systemd's order.
+// readSysctlD reads the files under t's root in systemd's order; each
+// assignment's source is its file's path after symlinks.
 func readSysctlD(t tree) (*SysctlD, error) {
 	files, err := t.confFiles(".conf", sysctlDirs...)
 	if err != nil {
@@ -58,6 +59,12 @@ func readSysctlD(t tree) (*SysctlD, error) {
 			return nil, err
 		}
 		if ok {
+			// Named by the path the file really has: a link (Debian's
+			// /etc/sysctl.d/99-sysctl.conf → ../sysctl.conf) is not where
+			// a fix goes.
+			if real, err := t.resolve(f); err == nil {
+				f = real
+			}
 			s.parse(f, data)
 		}
 	}

@@ -11,11 +11,11 @@ import (
 	"strings"
 )
 
-// tree reads configuration files under a root directory. A symlink's
-// absolute target is taken inside the root too (an image's links point at
-// its own /), and one to /dev/null masks the file, as systemd reads it.
-// Only the last component's symlinks are re-rooted; a directory symlink
-// such as /lib → usr/lib works when relative, as Debian ships it.
+// tree reads configuration files under a root directory, the way a
+// process chrooted there would see them: every component of a path is
+// resolved inside the root, so a symlink's absolute target (an image's
+// links point at its own /) and any ".." stay inside it. A link to
+// /dev/null masks the file, as systemd reads it.
 type tree struct{ root string }
 
 // errMasked is a file linked to /dev/null.
@@ -29,7 +29,7 @@ func (t tree) read(p string) (data []byte, ok bool, err error) {
 		return nil, false, nil
 	}
 	if err == nil {
-		data, err = os.ReadFile(real)
+		data, err = os.ReadFile(t.host(real))
 	}
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -46,53 +46,86 @@ func (t tree) exists(p string) bool {
 	if err != nil {
 		return false
 	}
-	_, err = os.Stat(real)
+	_, err = os.Stat(t.host(real))
 	return err == nil
 }
 
+// host is the host path of a resolved path inside the root.
+func (t tree) host(p string) string { return filepath.Join(t.root, p) }
+
+// maxLinks is the kernel's limit of symlinks followed in one lookup.
+const maxLinks = 40
+
+// resolve walks p one component at a time inside the root and returns
+// the path (inside the root, absolute, without symlinks) it names. ".."
+// at the root stays at the root; an absolute link target starts again at
+// the root. The last component need not exist only when ENOENT is what
+// the caller wants to see: a missing component is fs.ErrNotExist.
 func (t tree) resolve(p string) (string, error) {
-	for range 16 {
-		real := filepath.Join(t.root, p)
-		fi, err := os.Lstat(real)
+	todo := strings.Split(p, "/")
+	cur, links := "/", 0
+	for len(todo) > 0 {
+		c := todo[0]
+		todo = todo[1:]
+		switch c {
+		case "", ".":
+			continue
+		case "..":
+			cur = path.Dir(cur)
+			continue
+		}
+		next := path.Join(cur, c)
+		fi, err := os.Lstat(t.host(next))
 		if err != nil {
 			return "", err
 		}
 		if fi.Mode()&fs.ModeSymlink == 0 {
-			return real, nil
+			cur = next
+			continue
 		}
-		target, err := os.Readlink(real)
+		if links++; links > maxLinks {
+			return "", fmt.Errorf("%s: too many levels of symbolic links", p)
+		}
+		target, err := os.Readlink(t.host(next))
 		if err != nil {
 			return "", err
 		}
-		if !path.IsAbs(target) {
-			target = path.Join(path.Dir(p), target)
+		if path.IsAbs(target) {
+			if len(todo) == 0 && path.Clean(target) == "/dev/null" {
+				return "", errMasked
+			}
+			cur = "/"
 		}
-		if target == "/dev/null" {
-			return "", errMasked
-		}
-		p = target
+		todo = append(strings.Split(target, "/"), todo...)
 	}
-	return "", fmt.Errorf("%s: too many symlinks", p)
+	if cur == "/dev/null" {
+		return "", errMasked
+	}
+	return cur, nil
 }
 
 // list returns the names in dir that end in suffix, sorted; a missing
 // directory is empty.
 func (t tree) list(dir, suffix string) ([]string, error) {
-	entries, err := os.ReadDir(filepath.Join(t.root, dir))
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil
+	real, err := t.resolve(dir)
+	if err == nil {
+		var entries []os.DirEntry
+		entries, err = os.ReadDir(t.host(real))
+		if err == nil {
+			var names []string
+			for _, e := range entries {
+				if strings.HasSuffix(e.Name(), suffix) && !strings.HasPrefix(e.Name(), ".") {
+					names = append(names, e.Name())
+				}
+			}
+			slices.Sort(names)
+			return names, nil
 		}
-		return nil, fmt.Errorf("listing %s: %w", dir, err)
 	}
-	var names []string
-	for _, e := range entries {
-		if strings.HasSuffix(e.Name(), suffix) && !strings.HasPrefix(e.Name(), ".") {
-			names = append(names, e.Name())
-		}
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, errMasked) {
+		return nil, nil
 	}
-	slices.Sort(names)
-	return names, nil
+	return nil, fmt.Errorf("listing %s: %w", dir, err)
 }
 
 // confFiles lists the files with suffix in dirs the way systemd's
@@ -120,4 +153,24 @@ func (t tree) confFiles(suffix string, dirs ...string) ([]string, error) {
 		out[i] = byName[n]
 	}
 	return out, nil
+}
+
+// enabled reports whether unit is enabled for boot: a link to it in some
+// /etc/systemd/system/*.wants directory (the link itself: its target is
+// often outside an image's tree).
+func (t tree) enabled(unit string) (bool, error) {
+	wants, err := t.list("/etc/systemd/system", ".wants")
+	if err != nil {
+		return false, err
+	}
+	for _, w := range wants {
+		dir, err := t.resolve(path.Join("/etc/systemd/system", w))
+		if err != nil {
+			continue
+		}
+		if _, err := os.Lstat(t.host(path.Join(dir, unit))); err == nil {
+			return true, nil
+		}
+	}
+	return false, nil
 }
