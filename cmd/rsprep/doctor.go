@@ -32,7 +32,8 @@ Examples:
   rsprep doctor dr --vip 192.168.79.180
   rsprep doctor --root /srv/image -o json
 
-Exit codes: 0 no risk found · 1 risks found · 2 bad input · 3 cannot read.
+Exit codes: 0 no risk found · 1 risks found (a file that cannot be read or
+parsed is one) · 2 bad input · 3 the host cannot be read.
 `
 
 // runDoctor is `rsprep doctor`: it builds the mode as apply would (the

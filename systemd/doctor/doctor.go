@@ -48,11 +48,12 @@ type Input struct {
 }
 
 // Run reads the configuration under in.Root and returns every risk it
-// finds. An error means a file exists but cannot be read.
+// finds. A file that exists but cannot be read or parsed is a finding
+// (file.unreadable), never a silent pass.
 func Run(in Input) (Report, error) {
-	t := tree{root: cmp.Or(in.Root, "/")}
+	t := newTree(cmp.Or(in.Root, "/"))
 	d := &doctor{in: in, t: t, facts: in.Facts}
-	checks := []func() error{
+	checks := []func(){
 		d.sysctls,
 		d.networkd,
 		d.networkManager,
@@ -62,10 +63,9 @@ func Run(in Input) (Report, error) {
 		d.boot,
 	}
 	for _, c := range checks {
-		if err := c(); err != nil {
-			return Report{}, err
-		}
+		c()
 	}
+	d.out = append(d.out, *t.unread...)
 	slices.SortStableFunc(d.out, func(a, b Finding) int {
 		return cmp.Or(cmp.Compare(a.ID, b.ID), cmp.Compare(a.Source, b.Source), cmp.Compare(a.Subject, b.Subject))
 	})

@@ -24,21 +24,15 @@ var networkdConfDirs = []string{"/etc/systemd/networkd.conf.d", "/run/systemd/ne
 // Drop-ins (foo.network.d/*.conf) are read for KeepConfiguration only.
 // Not handled: [Match] keys other than Name= (they are assumed to match,
 // and the finding says so).
-func (d *doctor) networkd() error {
+func (d *doctor) networkd() {
 	source, active := d.networkdActive()
 	if !active {
-		return nil
+		return
 	}
-	files, err := d.t.confFiles(".network", networkDirs...)
-	if err != nil {
-		return err
-	}
+	files := d.t.confFiles(".network", networkDirs...)
 	var nets []*iniFile
 	for _, f := range files {
-		nf, ok, err := d.t.readINI(f)
-		if err != nil {
-			return err
-		}
+		nf, ok := d.t.readINI(f)
 		if ok {
 			nets = append(nets, nf)
 		}
@@ -49,10 +43,7 @@ func (d *doctor) networkd() error {
 		if nf == nil {
 			continue
 		}
-		keep, err := d.withDropIns(nf, "Network", "KeepConfiguration")
-		if err != nil {
-			return err
-		}
+		keep := d.withDropIns(nf, "Network", "KeepConfiguration")
 		switch strings.ToLower(keep) {
 		case "static", "yes", "true", "on", "1":
 			continue
@@ -64,48 +55,39 @@ func (d *doctor) networkd() error {
 		})
 	}
 	if !fp.DefaultVia.IsValid() {
-		return nil
+		return
 	}
 	up, ok := d.facts.uplink(fp.DefaultVia)
 	if !ok {
-		return nil
+		return
 	}
 	nf, caveat := matchNetwork(nets, up.Name)
 	if nf == nil {
-		return nil // networkd does not manage the uplink
+		return // networkd does not manage the uplink
 	}
-	if err := d.foreignRoutes(nf, up.Name, caveat); err != nil {
-		return err
-	}
+	d.foreignRoutes(nf, up.Name, caveat)
 	d.networkdDHCP(nf, up.Name, caveat)
-	return nil
 }
 
 // withDropIns is a .network's value of section/name after its drop-ins
 // (foo.network.d/*.conf in every network directory, in name order; a
 // later assignment wins).
-func (d *doctor) withDropIns(nf *iniFile, section, name string) (string, error) {
+func (d *doctor) withDropIns(nf *iniFile, section, name string) string {
 	v, _ := nf.last(section, name)
 	var dirs []string
 	for _, dir := range networkDirs {
 		dirs = append(dirs, path.Join(dir, path.Base(nf.path)+".d"))
 	}
-	files, err := d.t.confFiles(".conf", dirs...)
-	if err != nil {
-		return "", err
-	}
+	files := d.t.confFiles(".conf", dirs...)
 	for _, f := range files {
-		c, ok, err := d.t.readINI(f)
-		if err != nil {
-			return "", err
-		}
+		c, ok := d.t.readINI(f)
 		if ok {
 			if dv, set := c.last(section, name); set {
 				v = dv
 			}
 		}
 	}
-	return v, nil
+	return v
 }
 
 // networkdActive: systemd-networkd runs now (a live fact), or is enabled
@@ -114,23 +96,17 @@ func (d *doctor) networkdActive() (string, bool) {
 	if d.facts.running(procNetworkd) {
 		return "systemd-networkd running", true
 	}
-	if on, _ := d.t.enabled("systemd-networkd.service"); on {
+	if d.t.enabled("systemd-networkd.service") {
 		return "systemd-networkd enabled", true
 	}
 	return "", false
 }
 
-func (d *doctor) foreignRoutes(nf *iniFile, uplink, caveat string) error {
-	files, err := d.t.confFiles(".conf", networkdConfDirs...)
-	if err != nil {
-		return err
-	}
+func (d *doctor) foreignRoutes(nf *iniFile, uplink, caveat string) {
+	files := d.t.confFiles(".conf", networkdConfDirs...)
 	source, manage := "networkd.conf default (ManageForeignRoutes=yes)", true
 	for _, f := range append([]string{"/etc/systemd/networkd.conf"}, files...) {
-		c, ok, err := d.t.readINI(f)
-		if err != nil {
-			return err
-		}
+		c, ok := d.t.readINI(f)
 		if !ok {
 			continue
 		}
@@ -139,14 +115,13 @@ func (d *doctor) foreignRoutes(nf *iniFile, uplink, caveat string) error {
 		}
 	}
 	if !manage {
-		return nil
+		return
 	}
 	d.add(Finding{
 		ID: "networkd.foreign-routes", Source: source, Subject: uplink,
 		What: fmt.Sprintf("systemd-networkd manages the uplink %s (%s) and removes routes it did not make: at its next restart the default route via the DIP and the keep-routes are deleted%s", uplink, path.Base(nf.path), caveat),
 		Fix:  "set ManageForeignRoutes=no in [Network] of /etc/systemd/networkd.conf.d/rsprep.conf, or configure the default route via the DIP in " + nf.path,
 	})
-	return nil
 }
 
 // networkdDHCP: a lease (or a router advertisement) on the uplink installs

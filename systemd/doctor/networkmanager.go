@@ -20,24 +20,15 @@ var (
 // NetworkManager.conf and conf.d. Not read: ifcfg-rh and ifupdown plugin
 // connections, and the in-memory lo connection NetworkManager makes by
 // itself.
-func (d *doctor) networkManager() error {
+func (d *doctor) networkManager() {
 	if !d.facts.running(procNM) {
-		return nil
+		return
 	}
-	unmanaged, err := d.nmUnmanaged()
-	if err != nil {
-		return err
-	}
-	conns, err := d.t.confFiles(".nmconnection", nmConnectionDirs...)
-	if err != nil {
-		return err
-	}
+	unmanaged := d.nmUnmanaged()
+	conns := d.t.confFiles(".nmconnection", nmConnectionDirs...)
 	fp, uplink := d.in.Footprint, d.uplink()
 	for _, c := range conns {
-		kf, ok, err := d.t.readINI(c)
-		if err != nil {
-			return err
-		}
+		kf, ok := d.t.readINI(c)
 		if !ok {
 			continue
 		}
@@ -62,7 +53,6 @@ func (d *doctor) networkManager() error {
 			d.nmUplink(kf, uplink)
 		}
 	}
-	return nil
 }
 
 // nmUplink: method=auto (the default) takes the router from DHCP or RA
@@ -86,17 +76,11 @@ func (d *doctor) nmUplink(kf *iniFile, uplink string) {
 
 // nmUnmanaged is the last unmanaged-devices of [keyfile] (and [main]'s
 // no-auto-default is not about this): NetworkManager.conf, then conf.d.
-func (d *doctor) nmUnmanaged() ([]string, error) {
-	files, err := d.t.confFiles(".conf", nmConfDirs...)
-	if err != nil {
-		return nil, err
-	}
+func (d *doctor) nmUnmanaged() []string {
+	files := d.t.confFiles(".conf", nmConfDirs...)
 	var specs []string
 	for _, f := range append([]string{"/etc/NetworkManager/NetworkManager.conf"}, files...) {
-		c, ok, err := d.t.readINI(f)
-		if err != nil {
-			return nil, err
-		}
+		c, ok := d.t.readINI(f)
 		if !ok {
 			continue
 		}
@@ -104,7 +88,7 @@ func (d *doctor) nmUnmanaged() ([]string, error) {
 			specs = strings.FieldsFunc(v, func(r rune) bool { return r == ';' || r == ',' })
 		}
 	}
-	return specs, nil
+	return specs
 }
 
 // unmanagedCovers reports whether a device spec list covers iface: "*",

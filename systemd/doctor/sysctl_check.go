@@ -19,12 +19,8 @@ const laterIface = "\x01"
 
 // sysctls reads sysctl.d and reports each assignment that, re-applied,
 // breaks one of the mode's effective values.
-func (d *doctor) sysctls() error {
-	sd, err := readSysctlD(d.t)
-	if err != nil {
-		return err
-	}
-	d.sd = sd
+func (d *doctor) sysctls() {
+	d.sd = readSysctlD(d.t)
 	blamed := map[string]*blame{}
 	for _, s := range d.in.Footprint.Sysctls {
 		d.effective(s, blamed)
@@ -34,7 +30,6 @@ func (d *doctor) sysctls() error {
 	}
 	d.forwarding()
 	d.acceptRA()
-	return nil
 }
 
 // blame is one sysctl.d line and what it breaks.

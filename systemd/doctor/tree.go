@@ -16,28 +16,48 @@ import (
 // resolved inside the root, so a symlink's absolute target (an image's
 // links point at its own /) and any ".." stay inside it. A link to
 // /dev/null masks the file, as systemd reads it.
-type tree struct{ root string }
+//
+// A file or directory that exists but cannot be read (or parsed) is never
+// skipped in silence: it becomes a file.unreadable finding, since doctor
+// cannot tell what it does.
+type tree struct {
+	root   string
+	unread *[]Finding
+}
+
+func newTree(root string) tree { return tree{root: root, unread: &[]Finding{}} }
+
+// cannotRead records that source (file or file:line) could not be read.
+func (t tree) cannotRead(source string, err error) {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err // the host path says nothing the source does not
+	}
+	*t.unread = append(*t.unread, Finding{
+		ID: "file.unreadable", Source: source,
+		What: fmt.Sprintf("could not read it (%v): doctor cannot tell what it does, so it cannot report no risk", err),
+		Fix:  "make it readable (or fix its syntax, as the program that reads it expects), then run doctor again",
+	})
+}
 
 // errMasked is a file linked to /dev/null.
 var errMasked = errors.New("masked")
 
-// read returns a file's content; a missing or masked file is (nil, nil)
-// with ok false, and a file that exists but cannot be read an error.
-func (t tree) read(p string) (data []byte, ok bool, err error) {
+// read returns a file's content; ok is false for a missing or masked
+// file, and for one that exists but cannot be read (recorded).
+func (t tree) read(p string) (data []byte, ok bool) {
 	real, err := t.resolve(p)
-	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, errMasked) {
-		return nil, false, nil
-	}
 	if err == nil {
 		data, err = os.ReadFile(t.host(real))
 	}
 	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil, false, nil
+	case errors.Is(err, fs.ErrNotExist) || errors.Is(err, errMasked):
+		return nil, false
 	case err != nil:
-		return nil, false, fmt.Errorf("reading %s: %w", p, err)
+		t.cannotRead(p, err)
+		return nil, false
 	}
-	return data, true, nil
+	return data, true
 }
 
 // exists reports whether p exists (after symlinks) under the root.
@@ -105,8 +125,8 @@ func (t tree) resolve(p string) (string, error) {
 }
 
 // list returns the names in dir that end in suffix, sorted; a missing
-// directory is empty.
-func (t tree) list(dir, suffix string) ([]string, error) {
+// directory is empty, and one that cannot be read is recorded.
+func (t tree) list(dir, suffix string) []string {
 	real, err := t.resolve(dir)
 	if err == nil {
 		var entries []os.DirEntry
@@ -119,28 +139,24 @@ func (t tree) list(dir, suffix string) ([]string, error) {
 				}
 			}
 			slices.Sort(names)
-			return names, nil
+			return names
 		}
 	}
-	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, errMasked) {
-		return nil, nil
+	if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, errMasked) {
+		t.cannotRead(dir, err)
 	}
-	return nil, fmt.Errorf("listing %s: %w", dir, err)
+	return nil
 }
 
 // confFiles lists the files with suffix in dirs the way systemd's
 // conf_files_list does: sorted by file name across all dirs, and a name
 // in an earlier dir masks the same name in a later one. It returns full
 // paths (inside the root).
-func (t tree) confFiles(suffix string, dirs ...string) ([]string, error) {
+func (t tree) confFiles(suffix string, dirs ...string) []string {
 	byName := map[string]string{}
 	var names []string
 	for _, dir := range dirs {
-		list, err := t.list(dir, suffix)
-		if err != nil {
-			return nil, err
-		}
-		for _, n := range list {
+		for _, n := range t.list(dir, suffix) {
 			if _, seen := byName[n]; !seen {
 				byName[n] = path.Join(dir, n)
 				names = append(names, n)
@@ -152,25 +168,21 @@ func (t tree) confFiles(suffix string, dirs ...string) ([]string, error) {
 	for i, n := range names {
 		out[i] = byName[n]
 	}
-	return out, nil
+	return out
 }
 
 // enabled reports whether unit is enabled for boot: a link to it in some
 // /etc/systemd/system/*.wants directory (the link itself: its target is
 // often outside an image's tree).
-func (t tree) enabled(unit string) (bool, error) {
-	wants, err := t.list("/etc/systemd/system", ".wants")
-	if err != nil {
-		return false, err
-	}
-	for _, w := range wants {
+func (t tree) enabled(unit string) bool {
+	for _, w := range t.list("/etc/systemd/system", ".wants") {
 		dir, err := t.resolve(path.Join("/etc/systemd/system", w))
 		if err != nil {
 			continue
 		}
 		if _, err := os.Lstat(t.host(path.Join(dir, unit))); err == nil {
-			return true, nil
+			return true
 		}
 	}
-	return false, nil
+	return false
 }
