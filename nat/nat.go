@@ -108,7 +108,7 @@ func (n NAT) pin() arp.Pin {
 }
 
 // Footprint is what doctor asks of the mode: the default route via the DIP
-// (and the keep-routes beside it); no VIP, no sysctl.
+// and the keep-routes beside it; no VIP, no sysctl.
 func (n NAT) Footprint() realserver.Footprint {
-	return realserver.Footprint{DefaultVia: n.DIP}
+	return realserver.Footprint{DefaultVia: n.DIP, KeepRoutes: n.KeepRoutes}
 }

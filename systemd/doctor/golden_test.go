@@ -25,6 +25,10 @@ type goldenCase struct {
 	VIPs     []string       `json:"vips"`
 	DIP      string         `json:"dip"`
 	RPFilter string         `json:"rp_filter"`
+	MSS      string         `json:"mss"`
+	Encap    string         `json:"encap"`
+	Port     uint16         `json:"port"`
+	Keep     []string       `json:"keep_routes"`
 	Links    []Link         `json:"links"`
 	Sysctls  map[string]int `json:"sysctls"`
 	Running  []string       `json:"running"`
@@ -66,9 +70,17 @@ func (c goldenCase) input(t *testing.T, dir string) Input {
 		if err != nil {
 			t.Fatal(err)
 		}
-		fp = tunnel.TUN{VIPs: vips, RPFilter: rp}.Footprint()
+		mss, err := tunnel.ParseMSS(c.MSS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fp = tunnel.TUN{VIPs: vips, RPFilter: rp, MSS: mss, Encap: tunnel.Encap(c.Encap), Port: c.Port}.Footprint()
 	case "nat":
-		fp = nat.NAT{DIP: netip.MustParseAddr(c.DIP)}.Footprint()
+		var keep []netip.Prefix
+		for _, k := range c.Keep {
+			keep = append(keep, netip.MustParsePrefix(k))
+		}
+		fp = nat.NAT{DIP: netip.MustParseAddr(c.DIP), KeepRoutes: keep}.Footprint()
 	default:
 		t.Fatalf("case mode %q", c.Mode)
 	}

@@ -19,7 +19,10 @@ var networkdConfDirs = []string{"/etc/systemd/networkd.conf.d", "/run/systemd/ne
 //     reconfiguring the link can drop the addresses it did not configure (the VIPs);
 //   - NAT: with ManageForeignRoutes (default yes) on the uplink it
 //     manages, the default route via the DIP and the keep-routes are
-//     deleted; DHCP (or RA) without UseGateway=no replaces the default.
+//     deleted; DHCP (or RA) without UseGateway=no replaces the default;
+//   - TUN --mss: ManageForeignRoutingPolicyRules deletes its rules, and
+//     ManageForeignRoutes its table's routes on the links it manages;
+//   - TUN GUE: a .netdev of its own on the fou port.
 //
 // Drop-ins (foo.network.d/*.conf) are read for KeepConfiguration only.
 // Not handled: [Match] keys other than Name= (they are assumed to match,
@@ -54,6 +57,9 @@ func (d *doctor) networkd() {
 			Fix:  fmt.Sprintf("add KeepConfiguration=static to [Network] in %s", nf.path),
 		})
 	}
+	d.foreignRules()
+	d.foreignTables(nets)
+	d.fouNetdevs()
 	if !fp.DefaultVia.IsValid() {
 		return
 	}
@@ -100,28 +106,6 @@ func (d *doctor) networkdActive() (string, bool) {
 		return "systemd-networkd enabled", true
 	}
 	return "", false
-}
-
-func (d *doctor) foreignRoutes(nf *iniFile, uplink, caveat string) {
-	files := d.t.confFiles(".conf", networkdConfDirs...)
-	source, manage := "networkd.conf default (ManageForeignRoutes=yes)", true
-	for _, f := range append([]string{"/etc/systemd/networkd.conf"}, files...) {
-		c, ok := d.t.readINI(f)
-		if !ok {
-			continue
-		}
-		if v, set := c.last("Network", "ManageForeignRoutes"); set {
-			source, manage = c.where("Network", "ManageForeignRoutes"), isTrue(v)
-		}
-	}
-	if !manage {
-		return
-	}
-	d.add(Finding{
-		ID: "networkd.foreign-routes", Source: source, Subject: uplink,
-		What: fmt.Sprintf("systemd-networkd manages the uplink %s (%s) and removes routes it did not make: at its next restart the default route via the DIP and the keep-routes are deleted%s", uplink, path.Base(nf.path), caveat),
-		Fix:  "set ManageForeignRoutes=no in [Network] of /etc/systemd/networkd.conf.d/rsprep.conf, or configure the default route via the DIP in " + nf.path,
-	})
 }
 
 // networkdDHCP: a lease (or a router advertisement) on the uplink installs
