@@ -25,8 +25,10 @@ var networkdConfDirs = []string{"/etc/systemd/networkd.conf.d", "/run/systemd/ne
 //   - TUN GUE: a .netdev of its own on the fou port.
 //
 // Drop-ins (foo.network.d/*.conf) are read for KeepConfiguration only.
-// Not handled: [Match] keys other than Name= (they are assumed to match,
-// and the finding says so).
+// [Match] is evaluated as networkd does for Name=, Type=, Kind=,
+// MACAddress=, PermanentMACAddress= and Driver= against the link's facts;
+// other keys, or a fact not known, are assumed to match, and the finding
+// says so.
 func (d *doctor) networkd() {
 	source, active := d.networkdActive()
 	if !active {
@@ -42,7 +44,7 @@ func (d *doctor) networkd() {
 	}
 	fp := d.in.Footprint
 	for _, dev := range fp.VIPDevices {
-		nf, caveat := matchNetwork(nets, dev)
+		nf, caveat := matchNetwork(nets, d.linkOrDevice(dev))
 		if nf == nil {
 			continue
 		}
@@ -67,7 +69,7 @@ func (d *doctor) networkd() {
 	if !ok {
 		return
 	}
-	nf, caveat := matchNetwork(nets, up.Name)
+	nf, caveat := matchNetwork(nets, up)
 	if nf == nil {
 		return // networkd does not manage the uplink
 	}
@@ -135,46 +137,4 @@ func (d *doctor) networkdDHCP(nf *iniFile, uplink, caveat string) {
 			})
 		}
 	}
-}
-
-// matchNetwork is the .network systemd-networkd applies to the link name:
-// the first, in file-name order, whose [Match] matches. Name= is a list
-// of shell globs, inverted by a leading "!"; Type= is evaluated for lo
-// (loopback). A file whose [Match] also has keys doctor does not
-// evaluate is assumed to match, and caveat says so.
-func matchNetwork(nets []*iniFile, name string) (nf *iniFile, caveat string) {
-	for _, n := range nets {
-		pats := n.all("Match", "Name")
-		if len(pats) > 0 && !matchNames(pats, name) {
-			continue
-		}
-		if types := n.all("Match", "Type"); name == "lo" && len(types) > 0 && !matchNames(types, "loopback") {
-			continue // lo's type is loopback: a file for ether, wlan, … is not for it
-		}
-		var other []string
-		for _, o := range n.opts {
-			if strings.EqualFold(o.Section, "Match") && o.Name != "Name" && !(o.Name == "Type" && name == "lo") {
-				other = append(other, o.Name+"=")
-			}
-		}
-		if len(other) > 0 {
-			caveat = fmt.Sprintf(" (assuming [Match] %s matches too: doctor does not evaluate it)", strings.Join(other, " "))
-		}
-		return n, caveat
-	}
-	return nil, ""
-}
-
-func matchNames(pats []string, name string) bool {
-	invert := strings.HasPrefix(pats[0], "!")
-	hit := false
-	for i, p := range pats {
-		if i == 0 && invert {
-			p = p[1:]
-		}
-		if ok, _ := path.Match(p, name); ok {
-			hit = true
-		}
-	}
-	return hit != invert
 }

@@ -62,7 +62,7 @@ func (d *doctor) foreignTables(nets []*iniFile) {
 		if l.Name == "lo" || len(l.Addrs) == 0 || slices.Contains(d.in.Footprint.VIPDevices, l.Name) {
 			continue
 		}
-		if nf, _ := matchNetwork(nets, l.Name); nf != nil {
+		if nf, _ := matchNetwork(nets, l); nf != nil {
 			managed = append(managed, l.Name+" ("+path.Base(nf.path)+")")
 		}
 	}
