@@ -59,6 +59,7 @@ func Run(in Input) (Report, error) {
 		d.networkManager,
 		d.cloudInit,
 		d.netplan,
+		d.ifupdown,
 		d.arp,
 		d.boot,
 	}
