@@ -1,6 +1,7 @@
 package doctor
 
 import (
+	"cmp"
 	"fmt"
 	"path"
 	"strings"
@@ -113,28 +114,83 @@ func (d *doctor) networkdActive() (string, bool) {
 // networkdDHCP: a lease (or a router advertisement) on the uplink installs
 // the router's default route over the one via the DIP.
 func (d *doctor) networkdDHCP(nf *iniFile, uplink, caveat string) {
+	fixIn := d.generatedFrom(nf, uplink)
 	dhcp, _ := nf.last("Network", "DHCP")
 	dhcp = strings.ToLower(dhcp)
 	if isTrue(dhcp) || dhcp == "ipv4" || dhcp == "both" {
-		useGW, set := nf.last("DHCPv4", "UseGateway")
+		// [DHCP] is the section's old name, which netplan still writes.
+		useGW, set := lastOf(nf, "UseGateway", "DHCPv4", "DHCP")
 		if !set {
-			useGW, set = nf.last("DHCPv4", "UseRoutes")
+			useGW, set = lastOf(nf, "UseRoutes", "DHCPv4", "DHCP")
 		}
 		if !set || isTrue(useGW) {
+			fix := "add [DHCPv4] UseGateway=no to " + nf.path
+			if fixIn != "" {
+				fix = fmt.Sprintf("add dhcp4-overrides: {use-routes: false} to %s in %s (netplan generates %s from it)", uplink, fixIn, nf.path)
+			}
 			d.add(Finding{
 				ID: "networkd.dhcp-gateway", Source: nf.where("Network", "DHCP"), Subject: uplink,
 				What: fmt.Sprintf("DHCPv4 on the uplink %s without UseGateway=no: a lease renewal installs the router's default route over the one via the DIP%s", uplink, caveat),
-				Fix:  "add [DHCPv4] UseGateway=no to " + nf.path,
+				Fix:  fix,
 			})
 		}
 	}
-	if ra, set := nf.last("Network", "IPv6AcceptRA"); set && isTrue(ra) {
-		if gw, set := nf.last("IPv6AcceptRA", "UseGateway"); !set || isTrue(gw) {
-			d.add(Finding{
-				ID: "networkd.dhcp-gateway", Source: nf.where("Network", "IPv6AcceptRA"), Subject: uplink,
-				What: fmt.Sprintf("IPv6AcceptRA=yes on the uplink %s without UseGateway=no: a router advertisement installs an IPv6 default route that bypasses the director%s", uplink, caveat),
-				Fix:  "add [IPv6AcceptRA] UseGateway=no to " + nf.path,
-			})
+	// networkd's own default: router advertisements are accepted unless
+	// the link forwards or has no IPv6 link-local address (the kernel's
+	// accept_ra, which networkd sets to 0 and handles itself, says nothing).
+	ra, set := nf.last("Network", "IPv6AcceptRA")
+	source := nf.where("Network", "IPv6AcceptRA")
+	if !set {
+		ll, _ := nf.last("Network", "LinkLocalAddressing")
+		fwd, _ := lastOf(nf, "IPv6Forwarding", "Network")
+		ipf, _ := nf.last("Network", "IPForward")
+		if ll := strings.ToLower(ll); ll == "ipv4" || (ll != "" && !isTrue(ll) && ll != "ipv6" && ll != "both") || isTrue(fwd) || isTrue(ipf) || strings.EqualFold(ipf, "ipv6") {
+			return
+		}
+		ra, source = "yes", nf.path+" (no IPv6AcceptRA=: networkd's default is yes)"
+	}
+	if !isTrue(ra) {
+		return
+	}
+	if gw, set := nf.last("IPv6AcceptRA", "UseGateway"); !set || isTrue(gw) {
+		fix := "add [IPv6AcceptRA] UseGateway=no to " + nf.path
+		if fixIn != "" {
+			fix = fmt.Sprintf("add accept-ra: false (or ra-overrides: {use-routes: false}) to %s in %s (netplan generates %s from it)", uplink, fixIn, nf.path)
+		}
+		d.add(Finding{
+			ID: "networkd.dhcp-gateway", Source: source, Subject: uplink,
+			What: fmt.Sprintf("networkd accepts router advertisements on the uplink %s (IPv6AcceptRA=%s, no UseGateway=no): one installs an IPv6 default route that bypasses the director%s", uplink, ra, caveat),
+			Fix:  fix,
+		})
+	}
+}
+
+// lastOf is the last value of name in the first of sections that sets it.
+func lastOf(nf *iniFile, name string, sections ...string) (string, bool) {
+	for _, s := range sections {
+		if v, ok := nf.last(s, name); ok {
+			return v, true
 		}
 	}
+	return "", false
+}
+
+// generatedFrom is the netplan file that configures dev, when nf is one
+// netplan generated (/run/systemd/network/10-netplan-*): a fix belongs in
+// the source, which the next `netplan generate` writes over nf from.
+func (d *doctor) generatedFrom(nf *iniFile, dev string) string {
+	if path.Dir(nf.path) != "/run/systemd/network" || !strings.HasPrefix(path.Base(nf.path), "10-netplan-") {
+		return ""
+	}
+	src := ""
+	for _, f := range d.t.confFiles(".yaml", netplanDirs...) {
+		if y, ok := d.t.readYAML(f); ok {
+			for _, kind := range netplanKinds {
+				if y.path("network", kind, dev) != nil {
+					src = f
+				}
+			}
+		}
+	}
+	return cmp.Or(src, "/etc/netplan/*.yaml")
 }
