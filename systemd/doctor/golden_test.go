@@ -89,8 +89,12 @@ func (c goldenCase) input(t *testing.T, dir string) Input {
 		t.Fatalf("case mode %q", c.Mode)
 	}
 	f := baseFacts()
-	if c.Links != nil {
-		f.Links = append(f.Links, c.Links...)
+	for _, l := range c.Links { // a link of baseFacts' name replaces it
+		if i := slices.IndexFunc(f.Links, func(b Link) bool { return b.Name == l.Name }); i >= 0 {
+			f.Links[i] = l
+		} else {
+			f.Links = append(f.Links, l)
+		}
 	}
 	for k, v := range c.Sysctls {
 		f.Sysctls[k] = v
