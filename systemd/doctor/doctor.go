@@ -13,6 +13,7 @@ package doctor
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 
 	"github.com/rsprep/rsprep/realserver"
@@ -62,6 +63,7 @@ func Run(in Input) (Report, error) {
 		d.ifupdown,
 		d.arp,
 		d.boot,
+		d.uplinkKnown,
 	}
 	for _, c := range checks {
 		c()
@@ -94,6 +96,21 @@ func (d *doctor) uplink() string {
 }
 
 func (d *doctor) add(f Finding) { d.out = append(d.out, f) }
+
+// uplinkKnown: NAT's checks of the uplink (networkd, NetworkManager,
+// netplan, ifupdown, accept_ra) need to know which interface it is; when
+// no interface here holds the DIP's subnet (an image audited with --root
+// on another host, or a DIP not on-link) they could not run, and doctor
+// says so instead of passing.
+func (d *doctor) uplinkKnown() {
+	if via := d.in.Footprint.DefaultVia; via.IsValid() && d.uplink() == "" {
+		d.add(Finding{
+			ID: "uplink.unknown", Source: "this host's interfaces", Subject: via.String(),
+			What: fmt.Sprintf("no interface here has an address in the subnet of the DIP %s, so the uplink is unknown and its checks (DHCP and router advertisements in networkd, NetworkManager, netplan, ifupdown; networkd's foreign routes; accept_ra) did not run", via),
+			Fix:  "run doctor where the uplink is (on the real server, or with --netns), or check that the DIP is on-link (rsprep nat refuses a DIP that is not)",
+		})
+	}
+}
 
 func nonNil(fs []Finding) []Finding {
 	if fs == nil {
