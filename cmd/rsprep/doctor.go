@@ -24,9 +24,11 @@ Without a mode, the mode and its flags come from FILE (default
 /etc/rsprep/rsprep.conf, under --root when given).
 
 --root DIR reads configuration files (sysctl.d, systemd-networkd,
-NetworkManager, cloud-init, netplan, the boot unit's wants link) under DIR
-instead of /. Interfaces, live sysctl values and running processes still
-come from this host (or --netns).
+NetworkManager, ifupdown, cloud-init, netplan, the wants links that enable
+networkd, NetworkManager and the boot unit) under DIR instead of /.
+Interfaces, live sysctl values and running processes still come from this
+host (or --netns): without an interface on the DIP's subnet, NAT's uplink
+checks cannot run, and doctor says so (uplink.unknown).
 
 Examples:
   rsprep doctor dr --vip 192.168.79.180

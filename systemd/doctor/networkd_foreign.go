@@ -39,6 +39,10 @@ func (d *doctor) foreignRoutes(nf *iniFile, uplink, caveat string) {
 	if !manage {
 		return
 	}
+	where := nf.path
+	if src := d.generatedFrom(nf, uplink); src != "" {
+		where = fmt.Sprintf("%s (routes: to: default, via: %s; netplan generates %s from it)", src, d.in.Footprint.DefaultVia, nf.path)
+	}
 	what := "the default route via the DIP"
 	if n := len(d.in.Footprint.KeepRoutes); n > 0 {
 		what += fmt.Sprintf(" and the %d keep-route(s)", n)
@@ -46,7 +50,7 @@ func (d *doctor) foreignRoutes(nf *iniFile, uplink, caveat string) {
 	d.add(Finding{
 		ID: "networkd.foreign-routes", Source: source, Subject: uplink,
 		What: fmt.Sprintf("systemd-networkd manages the uplink %s (%s) and removes routes it did not make: at its next restart it deletes %s%s", uplink, path.Base(nf.path), what, caveat),
-		Fix:  "set ManageForeignRoutes=no in [Network] of /etc/systemd/networkd.conf.d/rsprep.conf, or configure the default route via the DIP in " + nf.path,
+		Fix:  "set ManageForeignRoutes=no in [Network] of /etc/systemd/networkd.conf.d/rsprep.conf, or configure the default route via the DIP in " + where,
 	})
 }
 
