@@ -105,7 +105,7 @@ func hasIPv6(ips []netip.Addr) bool {
 // Footprint implements the footprint doctor asks for: the VIPs on lo, ARP
 // suppression, and a host that is not a router.
 func (s DR) Footprint() realserver.Footprint {
-	return realserver.Footprint{
+	return s.Pin.Footprint(realserver.Footprint{
 		Sysctls:    realserver.EffectiveSysctls(s.Invariants()),
 		VIPs:       s.VIPs,
 		VIPDevices: []string{"lo"},
@@ -113,5 +113,5 @@ func (s DR) Footprint() realserver.Footprint {
 		NotARouter: true,
 		// With --forwarding off, ip.forward is this mode's invariant.
 		ForwardingOwned: s.ForwardingOff,
-	}
+	})
 }

@@ -31,6 +31,11 @@ type Footprint struct {
 	Tables []int
 	// FouPorts are the GUE receive ports the mode opens.
 	FouPorts []FouPort
+	// PinsGateway: the mode keeps a permanent neighbour entry for the
+	// gateway (--pin-gateway-arp), PinnedGateway (invalid: the default
+	// route's next hop, known only on the host).
+	PinsGateway   bool
+	PinnedGateway netip.Addr
 	// NotARouter: with forwarding on, a packet for a VIP that is missing
 	// is routed back out instead of dropped (dr, tun; issue 19).
 	NotARouter bool

@@ -224,5 +224,5 @@ func (s TUN) Footprint() realserver.Footprint {
 	if s.MSS != 0 {
 		fp.Rules, fp.Tables = s.mssRules(), []int{mssTable}
 	}
-	return fp
+	return s.Pin.Footprint(fp)
 }

@@ -30,6 +30,7 @@ type goldenCase struct {
 	Encap    string         `json:"encap"`
 	Port     uint16         `json:"port"`
 	Keep     []string       `json:"keep_routes"`
+	Pin      bool           `json:"pin_gateway_arp"`
 	Links    []Link         `json:"links"`
 	Sysctls  map[string]int `json:"sysctls"`
 	Running  []string       `json:"running"`
@@ -68,7 +69,11 @@ func (c goldenCase) input(t *testing.T, dir string) Input {
 	var fp realserver.Footprint
 	switch c.Mode {
 	case "dr":
-		fp = arp.DR{VIPs: vips}.Footprint()
+		var pin *arp.Pin
+		if c.Pin {
+			pin = &arp.Pin{}
+		}
+		fp = arp.DR{VIPs: vips, Pin: pin}.Footprint()
 	case "tun":
 		rp, err := tunnel.ParseRPFilter(c.RPFilter)
 		if err != nil {

@@ -62,6 +62,7 @@ func (d *doctor) networkd() {
 	}
 	d.foreignRules()
 	d.foreignTables(nets)
+	d.foreignNeighbors(nets)
 	d.fouNetdevs()
 	if !fp.DefaultVia.IsValid() {
 		return

@@ -86,6 +86,40 @@ func (d *doctor) foreignTables(nets []*iniFile) {
 	}
 }
 
+// foreignNeighbors: --pin-gateway-arp's permanent entry for the gateway,
+// which networkd removes, as every neighbour entry it did not make, when
+// it configures a link it manages without KeepConfiguration=yes. The link
+// is the one whose subnet holds the gateway; when the gateway is the
+// default route's next hop (unknown here), every link networkd manages.
+func (d *doctor) foreignNeighbors(nets []*iniFile) {
+	fp := d.in.Footprint
+	if !fp.PinsGateway {
+		return
+	}
+	links := d.facts.Links
+	if l, ok := d.facts.uplink(fp.PinnedGateway); ok && fp.PinnedGateway.IsValid() {
+		links = []Link{l}
+	}
+	for _, l := range links {
+		if l.Name == "lo" || len(l.Addrs) == 0 || slices.Contains(fp.VIPDevices, l.Name) {
+			continue
+		}
+		nf, caveat := matchNetwork(nets, l)
+		if nf == nil || isTrue(d.withDropIns(nf, "Network", "KeepConfiguration")) {
+			continue
+		}
+		gw := "the default gateway"
+		if fp.PinnedGateway.IsValid() {
+			gw = "the gateway " + fp.PinnedGateway.String()
+		}
+		d.add(Finding{
+			ID: "networkd.foreign-neighbors", Source: nf.path, Subject: l.Name,
+			What: fmt.Sprintf("systemd-networkd manages %s (%s) without KeepConfiguration=yes: when it configures the link (a restart, networkctl reconfigure) it removes neighbour entries it did not make, --pin-gateway-arp's permanent entry for %s%s", l.Name, path.Base(nf.path), gw, caveat),
+			Fix:  fmt.Sprintf("add KeepConfiguration=yes to [Network] in %s, or pin the entry there ([Neighbor] Address= LinkLayerAddress=)", nf.path),
+		})
+	}
+}
+
 // foreignRules: the mode's policy rules (--mss), which networkd deletes
 // when it starts with ManageForeignRoutingPolicyRules=yes (the default
 // since v249), whatever links it manages.
