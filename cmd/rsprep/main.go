@@ -143,7 +143,7 @@ const (
 // exit codes; done reports that run should return code.
 func parseFlags(fs *pflag.FlagSet, args []string, stdout, stderr io.Writer) (code int, done bool) {
 	fs.SetOutput(io.Discard)
-	err := fs.Parse(args)
+	err := parseOnce(fs, args)
 	if errors.Is(err, pflag.ErrHelp) {
 		fs.SetOutput(stdout)
 		fs.Usage()

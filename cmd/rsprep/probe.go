@@ -47,6 +47,7 @@ type probeOptions struct {
 	iface      string
 	output     string
 	netns      string
+	verbose    bool
 }
 
 // runProbe is `rsprep probe`.
@@ -76,6 +77,7 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 			return fail(err)
 		}
 	}
+	cfg.Log = newLogger(stderr, o.verbose)
 	results, err := probe.Run(cfg)
 	if err != nil {
 		return fail(err)
@@ -104,6 +106,7 @@ func probeFlagSet(o *probeOptions) *pflag.FlagSet {
 	fs.StringVar(&o.iface, "interface", "", "send (dr) and listen only on this interface")
 	fs.StringVarP(&o.output, "output", "o", "text", "output format: text, json or prometheus (node_exporter textfile)")
 	fs.StringVar(&o.netns, "netns", "", "probe from inside the named network namespace")
+	fs.BoolVarP(&o.verbose, "verbose", "v", false, "log debug detail (the capture socket's counters)")
 	setHelp(fs, "probe", "")
 	return fs
 }
