@@ -18,6 +18,10 @@ type options struct {
 	lockWait time.Duration
 	verbose  bool
 
+	// drain's own
+	drainTimeout time.Duration
+	drainQuiet   time.Duration
+
 	// the modes' own flags: each mode's file (flags_dr.go, flags_tun.go,
 	// flags_nat.go) names its flags and builds its mode from them;
 	// flags_director.go and flags_pin.go are flags more than one mode takes
@@ -78,7 +82,11 @@ func newFlagSet(act action, name string, def modeDef, o *options) *pflag.FlagSet
 	fs := pflag.NewFlagSet(cmd, pflag.ContinueOnError)
 	fs.SortFlags = false
 	def.flags(fs, o)
-	if act != actVerify {
+	if act == actDrain {
+		fs.DurationVar(&o.drainTimeout, "timeout", 10*time.Minute, "give up waiting after this long (exit 1 naming the connections still open; the host stays drained); 0: no bound")
+		fs.DurationVar(&o.drainQuiet, "quiet", 5*time.Second, "the director has stopped once no new connection came for this long: more than its delay_loop plus the check's timeout")
+	}
+	if act == actApply || act == actDown {
 		fs.BoolVar(&o.dryRun, "dry-run", false, "print the plan (the changes it would make) and change nothing")
 	}
 	fs.StringVarP(&o.output, "output", "o", "text", "output format: text or json; for verify also prometheus (node_exporter textfile)")
@@ -112,6 +120,10 @@ func actionSummary(act action, def modeDef) string {
 		return "audit: " + def.summary
 	case actDown:
 		return "undo what rsprep did for: " + def.summary
+	case actDrain:
+		return "take this real server out of the director's rotation without a failed request (needs --dip): " + def.summary
+	case actUndrain:
+		return "put a drained real server back in the director's rotation: " + def.summary
 	}
 	return def.summary
 }

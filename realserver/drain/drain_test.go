@@ -1,0 +1,57 @@
+package drain
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestPairsRefusesMixedFamilies(t *testing.T) {
+	vip4, vip6 := netip.MustParseAddr("192.168.79.180"), netip.MustParseAddr("2001:db8::180")
+	if _, err := Pairs([]netip.Addr{vip4, vip6}, netip.MustParseAddr("10.0.0.1")); err == nil || !strings.Contains(err.Error(), "different families") {
+		t.Fatalf("an IPv6 VIP with an IPv4 DIP: %v", err)
+	}
+	p, err := Pairs([]netip.Addr{vip6}, netip.MustParseAddr("2001:db8::1"))
+	if err != nil || len(p) != 1 || p[0].Rule() != "ip -6 rule add from 2001:db8::180 to 2001:db8::1 ipproto tcp priority 7300 unreachable" {
+		t.Fatalf("Pairs: %v %v", p, err)
+	}
+}
+
+func conn(remotePort uint16, state uint8) Conn {
+	return Conn{Local: netip.MustParseAddrPort("192.168.79.180:80"),
+		Remote: netip.AddrPortFrom(netip.MustParseAddr("10.0.0.50"), remotePort), State: state}
+}
+
+// Progress: what is there at the start is not new; a new connection
+// restarts the quiet period; an open one keeps the drain waiting after
+// the director stopped; FIN_WAIT2 and TIME_WAIT are done.
+func TestProgress(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	at := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
+	p := Progress{Quiet: 5 * time.Second}
+	p.Start(t0, []Conn{conn(1, tcpEstablished)})
+	for _, step := range []struct {
+		at          float64
+		conns       []Conn
+		stopped     bool
+		done        bool
+		newSoFar    int
+		whyContains string
+	}{
+		{1, []Conn{conn(1, tcpEstablished), conn(2, tcpSynRecv)}, false, false, 1, "still sends new connections"},
+		{4, []Conn{conn(1, tcpEstablished), conn(2, tcpTimeWait)}, false, false, 1, "the last 3s ago"},
+		{6.5, []Conn{conn(1, tcpEstablished), conn(2, tcpTimeWait)}, true, false, 1, "1 connections to the VIPs still open: 192.168.79.180:80 from 10.0.0.50:1 (ESTABLISHED)"},
+		{7, []Conn{conn(1, tcpFinWait2), conn(2, tcpTimeWait)}, true, true, 1, "0 connections"},
+		{8, []Conn{conn(3, tcpNewSynRecv)}, false, false, 2, "still sends"},
+		{13, []Conn{conn(3, tcpCloseWait)}, true, false, 2, "(CLOSE_WAIT)"},
+		{14, nil, true, true, 2, "0 connections"},
+	} {
+		now := at(step.at)
+		p.Observe(now, step.conns)
+		if p.Stopped(now) != step.stopped || p.Done(now) != step.done || p.NewConnections() != step.newSoFar || !strings.Contains(p.Why(now), step.whyContains) {
+			t.Fatalf("at %gs: stopped %v done %v new %d why %q; want %v %v %d %q", step.at, p.Stopped(now), p.Done(now), p.NewConnections(), p.Why(now),
+				step.stopped, step.done, step.newSoFar, step.whyContains)
+		}
+	}
+}

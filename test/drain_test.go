@@ -1,0 +1,248 @@
+package test
+
+import (
+	"net"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rsprep/rsprep/test/nstest"
+)
+
+// drainLAN is one DR segment: a director-like namespace at 10.0.0.1 that
+// holds the VIP (the probe's answers are martians to it, as on a real
+// director), a real server rs1 at 10.0.0.11 answering HTTP, and a client
+// at 10.0.0.50 whose route to the VIP goes to rs1's MAC: the frames IPVS-DR
+// would forward, from an address that is not the director's.
+type drainLAN struct {
+	director, rs1, client *nstest.NS
+}
+
+func newDrainLAN(t *testing.T) drainLAN {
+	sw := nstest.New(t, "sw")
+	sw.Sh(t, "ip link add br0 type bridge && ip link set br0 up")
+	l := drainLAN{director: nstest.New(t, "dir"), rs1: nstest.New(t, "rs1"), client: nstest.New(t, "cli")}
+	for i, m := range []struct {
+		ns   *nstest.NS
+		addr string
+	}{{l.director, "10.0.0.1/24"}, {l.rs1, "10.0.0.11/24"}, {l.client, "10.0.0.50/24"}} {
+		port := "p" + string(rune('0'+i))
+		nstest.Veth(t, m.ns, "eth0", m.addr, sw, port, "")
+		sw.Must(t, "ip", "link", "set", port, "master", "br0")
+		m.ns.Must(t, "ip", "link", "set", "lo", "up")
+	}
+	l.director.Must(t, "ip", "addr", "add", vip+"/32", "dev", "eth0")
+	l.client.Must(t, "ip", "route", "add", vip+"/32", "via", "10.0.0.11")
+	l.rs1.Serve(t, "rs1")
+	return l
+}
+
+// probe is the director's check: rsprep probe's exit code.
+func (l drainLAN) probe(t *testing.T) int {
+	t.Helper()
+	return l.director.Rsprep(t, "probe", "--rip", "10.0.0.11", "--vip", vip+":80", "--timeout", "2s").Code
+}
+
+// get is one client request to the VIP: "rs1", or "ERR …".
+func (l drainLAN) get(t *testing.T) string {
+	t.Helper()
+	return l.client.Get(t, "http://"+vip+"/", 1)[0]
+}
+
+// drainRules are rs1's drain rules as ip shows them.
+func (l drainLAN) drainRules(t *testing.T) string {
+	t.Helper()
+	var out []string
+	for _, line := range strings.Split(l.rs1.Must(t, "ip", "rule", "show"), "\n") {
+		if strings.HasPrefix(line, "7300:") {
+			out = append(out, strings.Join(strings.Fields(line), " "))
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// dialFrom opens a TCP connection from inside ns, which stays open until
+// the test closes it or ends.
+func dialFrom(t *testing.T, ns *nstest.NS, addr string) net.Conn {
+	t.Helper()
+	var c net.Conn
+	err := ns.In(func() (err error) { c, err = net.DialTimeout("tcp", addr, 10*time.Second); return err })
+	if err != nil {
+		t.Fatalf("connecting to %s from %s: %v", addr, ns.Name, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// rsprep drain fails exactly the director's probe: the client's requests
+// are still answered; verify passes and reports the drain; a second drain
+// returns at once; undrain brings the probe back, and so does down's end
+// of the drain.
+func TestDrainFailsOnlyTheProbe(t *testing.T) {
+	l := newDrainLAN(t)
+	mustRun(t, l.rs1, 0, "dr", "--vip", vip)
+	if code := l.probe(t); code != 0 {
+		t.Fatalf("probe before the drain: exit %d, want 0", code)
+	}
+	r := mustRun(t, l.rs1, 0, "drain", "dr", "--vip", vip, "--dip", "10.0.0.1", "--quiet", "1s", "--timeout", "60s")
+	if !strings.HasPrefix(r.Stdout, "drained in ") {
+		t.Fatalf("drain's output: %q", r.Stdout)
+	}
+	want := "7300: from " + vip + " to 10.0.0.1 ipproto tcp unreachable proto 114"
+	if got := l.drainRules(t); got != want {
+		t.Fatalf("rules after drain:\n%s\nwant\n%s", got, want)
+	}
+	if code := l.probe(t); code != 1 {
+		t.Fatalf("probe while drained: exit %d, want 1", code)
+	}
+	for i := range 3 {
+		if got := l.get(t); got != "rs1" {
+			t.Fatalf("client request %d while drained: %q, want rs1", i, got)
+		}
+	}
+	v := mustRun(t, l.rs1, 0, "verify", "dr", "--vip", vip)
+	if !strings.Contains(v.Stdout, "drain.active") || !strings.Contains(v.Stdout, "drained") {
+		t.Fatalf("verify does not report the drain:\n%s", v.Stdout)
+	}
+	st := mustRun(t, l.rs1, 0, "status")
+	if !strings.Contains(st.Stdout, "drained: "+vip+" (the director's probes from 10.0.0.1 fail") {
+		t.Fatalf("status does not report the drain:\n%s", st.Stdout)
+	}
+	if st = mustRun(t, l.rs1, 0, "status", "-o", "json"); !strings.Contains(st.Stdout, `"drained": [`) {
+		t.Fatalf("status -o json does not report the drain:\n%s", st.Stdout)
+	}
+	// apply again (what watch does) leaves the drain alone
+	mustRun(t, l.rs1, 0, "dr", "--vip", vip)
+	if got := l.drainRules(t); got != want {
+		t.Fatalf("rules after apply:\n%s", got)
+	}
+	r = mustRun(t, l.rs1, 0, "drain", "dr", "--vip", vip, "--dip", "10.0.0.1", "--quiet", "1h", "--timeout", "60s")
+	if !strings.HasPrefix(r.Stdout, "already drained") {
+		t.Fatalf("a second drain (with --quiet 1h) did not return at once: %q", r.Stdout)
+	}
+
+	r = mustRun(t, l.rs1, 0, "undrain", "dr", "--vip", vip)
+	if got := l.drainRules(t); got != "" || !strings.HasPrefix(r.Stdout, "undrained "+vip) {
+		t.Fatalf("after undrain: rules %q, output %q", got, r.Stdout)
+	}
+	if code := l.probe(t); code != 0 {
+		t.Fatalf("probe after undrain: exit %d, want 0", code)
+	}
+	r = mustRun(t, l.rs1, 0, "undrain", "dr", "--vip", vip)
+	if r.Stdout != "" {
+		t.Fatalf("undrain when not drained said %q", r.Stdout)
+	}
+
+	before := l.rs1.Snapshot(t)
+	mustRun(t, l.rs1, 0, "drain", "dr", "--vip", vip, "--dip", "10.0.0.1", "--quiet", "1s")
+	mustRun(t, l.rs1, 0, "down", "dr", "--vip", vip)
+	if got := l.drainRules(t); got != "" {
+		t.Fatalf("down left the drain rules:\n%s", got)
+	}
+	mustRun(t, l.rs1, 0, "dr", "--vip", vip)
+	if after := l.rs1.Snapshot(t); after != before {
+		t.Fatalf("drain, down, dr left the host different:\n%s\nwant\n%s", after, before)
+	}
+	if code := l.probe(t); code != 0 {
+		t.Fatalf("probe after down and dr: exit %d, want 0", code)
+	}
+}
+
+// A drain waits for an established connection to end; with --timeout it
+// gives up, names it, and the host stays drained. New connections that
+// keep coming (the director still sends them) keep it waiting too.
+func TestDrainWaitsForConnections(t *testing.T) {
+	l := newDrainLAN(t)
+	mustRun(t, l.rs1, 0, "dr", "--vip", vip)
+	conn := dialFrom(t, l.client, vip+":80")
+	local := conn.LocalAddr().String()
+
+	r := mustRun(t, l.rs1, 1, "drain", "dr", "--vip", vip, "--dip", "10.0.0.1", "--quiet", "1s", "--timeout", "3s")
+	if !strings.Contains(r.Stderr, "1 connections to the VIPs still open: "+vip+":80 from "+local+" (ESTABLISHED)") {
+		t.Fatalf("drain's timeout does not name the open connection %s:\n%s", local, r.Stderr)
+	}
+	if l.drainRules(t) == "" || l.probe(t) != 1 {
+		t.Fatalf("the host is no longer drained after the timeout")
+	}
+
+	// The connection ends while a drain waits: the drain finishes.
+	bin := nstest.Rsprep(t)
+	cmd := exec.Command(bin, "drain", "dr", "--vip", vip, "--dip", "10.0.0.1", "--quiet", "1s", "--timeout", "2m", "--netns", l.rs1.Name)
+	cmd.Env = append(cmd.Environ(), "RSPREP_STATE_DIR="+l.rs1.StateDir)
+	done := make(chan error, 1)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() { cmd.Process.Kill(); <-done })
+	select {
+	case err := <-done:
+		t.Fatalf("drain finished while a connection was open: %v\n%s", err, out.String())
+	case <-time.After(2 * time.Second):
+	}
+	conn.Close()
+	select {
+	case err := <-done:
+		done <- err
+		if err != nil {
+			t.Fatalf("drain after the connection closed: %v\n%s", err, out.String())
+		}
+	case <-time.After(90 * time.Second):
+		t.Fatalf("drain did not finish within 90s of the last connection closing:\n%s", out.String())
+	}
+
+	// Requests keep coming to rs1 (the client's route stands for a
+	// director that has not stopped): the drain waits for them to stop.
+	mustRun(t, l.rs1, 0, "undrain", "dr", "--vip", vip)
+	stop := make(chan struct{})
+	loadDone := make(chan struct{})
+	go func() {
+		defer close(loadDone)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			l.client.Exec(nstest.Build(t, "test/tools/nsweb"), "get", "http://"+vip+"/", "5", "5s")
+		}
+	}()
+	t.Cleanup(func() { close(stop); <-loadDone })
+	r = mustRun(t, l.rs1, 1, "drain", "dr", "--vip", vip, "--dip", "10.0.0.1", "--quiet", "3s", "--timeout", "8s")
+	if !strings.Contains(r.Stderr, "the director still sends new connections") {
+		t.Fatalf("drain under continuing load:\n%s", r.Stderr)
+	}
+}
+
+// Bad input exits 2 and changes nothing; a host rsprep has not prepared
+// exits 1.
+func TestDrainBadInput(t *testing.T) {
+	l := newDrainLAN(t)
+	before := l.rs1.Snapshot(t)
+	for _, c := range []struct {
+		code int
+		args []string
+		want string
+	}{
+		{2, []string{"drain", "dr", "--vip", vip}, "drain needs --dip"},
+		{2, []string{"drain", "nat", "--dip", "10.0.0.1"}, "drain is for dr and tun"},
+		{2, []string{"drain", "dr", "--vip", vip, "--dip", "10.0.0.1", "--quiet", "0s"}, "--quiet 0s"},
+		{2, []string{"drain", "dr", "--vip", vip, "--dip", "10.0.0.1", "-o", "json"}, "prints text only"},
+		{1, []string{"drain", "dr", "--vip", vip, "--dip", "10.0.0.1"}, "not prepared for dr"},
+		{0, []string{"undrain", "dr", "--vip", vip}, ""},
+	} {
+		r := l.rs1.Rsprep(t, c.args...)
+		if r.Code != c.code || !strings.Contains(r.Stderr, c.want) || c.code != 0 && strings.Count(strings.TrimSpace(r.Stderr), "\n") != 0 {
+			t.Errorf("rsprep %s: exit %d, want %d with %q:\n%s", strings.Join(c.args, " "), r.Code, c.code, c.want, r.Stderr)
+		}
+	}
+	if l.drainRules(t) != "" {
+		t.Fatalf("bad input left drain rules")
+	}
+	if after := l.rs1.Snapshot(t); after != before {
+		t.Fatalf("bad input changed the host:\n%s\nwant\n%s", after, before)
+	}
+}
