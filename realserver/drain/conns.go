@@ -61,9 +61,10 @@ func (c Conn) String() string {
 }
 
 // Connections dumps the TCP sockets of both families whose local address
-// is one of vips (LISTEN sockets left out), IPv4-mapped ones as IPv4. sock_diag rather than
-// /proc/net/tcp: one netlink dump per family, no text to parse, and the
-// same view of request and TIME_WAIT sockets.
+// is one of vips (LISTEN sockets left out), IPv4-mapped ones as IPv4.
+// sock_diag rather than /proc/net/tcp: one netlink dump per family, no
+// text to parse, and the same view of request and TIME_WAIT sockets;
+// /proc where the kernel has no TCP sock_diag.
 func (r *Rules) Connections(vips []netip.Addr) ([]Conn, error) {
 	var out []Conn
 	// Both families whatever the VIPs': a server listening on [::]:80
@@ -75,6 +76,11 @@ func (r *Rules) Connections(vips []netip.Addr) ([]Conn, error) {
 			if socks, err = r.h.SocketDiagTCP(fam); !errors.Is(err, netlink.ErrDumpInterrupted) {
 				break
 			}
+		}
+		if errors.Is(err, unix.ENOENT) {
+			// No TCP sock_diag in this kernel (tcp_diag is a module
+			// that was not loaded): the same sockets from /proc.
+			return procConnections(vips)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("reading the TCP sockets (sock_diag): %w", err)

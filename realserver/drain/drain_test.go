@@ -1,6 +1,7 @@
 package drain
 
 import (
+	"bufio"
 	"net/netip"
 	"strings"
 	"testing"
@@ -53,5 +54,36 @@ func TestProgress(t *testing.T) {
 			t.Fatalf("at %gs: stopped %v done %v new %d why %q; want %v %v %d %q", step.at, p.Stopped(now), p.Done(now), p.NewConnections(), p.Why(now),
 				step.stopped, step.done, step.newSoFar, step.whyContains)
 		}
+	}
+}
+
+// /proc/net/tcp and tcp6, as a kernel without TCP sock_diag shows them:
+// addresses in host-order words, IPv4 on an IPv6 socket as ::ffff:VIP.
+func TestParseProcTCP(t *testing.T) {
+	const tcp4 = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 00000000:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0 100 0 0 10 0
+   1: 6400000A:0050 3200000A:A1B2 01 00000000:00000000 00:00000000 00000000     0        0 2 1 0 20 4 30 10 -1
+   2: 0B00000A:0016 3200000A:C000 01 00000000:00000000 00:00000000 00000000     0        0 3 1 0 20 4 30 10 -1
+`
+	const tcp6 = `  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0000000000000000FFFF00006400000A:0050 0000000000000000FFFF00003200000A:D431 06 00000000:00000000 03:00000F9B 00000000     0        0 0 3 0
+`
+	vips := []netip.Addr{netip.MustParseAddr("10.0.0.100")}
+	var got []string
+	for _, table := range []string{tcp4, tcp6} {
+		conns, err := parseProcTCP(bufio.NewScanner(strings.NewReader(table)), vips)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range conns {
+			got = append(got, c.String())
+		}
+	}
+	want := "10.0.0.100:80 from 10.0.0.50:41394 (ESTABLISHED); 10.0.0.100:80 from 10.0.0.50:54321 (TIME_WAIT)"
+	if strings.Join(got, "; ") != want {
+		t.Fatalf("got  %s\nwant %s", strings.Join(got, "; "), want)
+	}
+	if _, err := parseProcTCP(bufio.NewScanner(strings.NewReader("h\n 0: zz:0050 00000000:0000 01\n")), vips); err == nil {
+		t.Fatal("a line that is no socket was read as one")
 	}
 }
