@@ -2,6 +2,7 @@ package test
 
 import (
 	"net"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -183,15 +184,35 @@ func TestDrainWaitsForConnections(t *testing.T) {
 		t.Fatalf("drain finished while a connection was open: %v\n%s", err, out.String())
 	case <-time.After(2 * time.Second):
 	}
+	// A second drain meanwhile waits its turn, then returns at once (its
+	// --quiet of an hour would otherwise keep it).
+	second := exec.Command(bin, "drain", "dr", "--vip", vip, "--dip", "10.0.0.1", "--quiet", "1h", "--timeout", "2m", "--netns", l.rs1.Name)
+	second.Env = cmd.Env
+	var out2 strings.Builder
+	second.Stdout, second.Stderr = &out2, &out2
+	if err := second.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done2 := make(chan error, 1)
+	go func() { done2 <- second.Wait() }()
+	t.Cleanup(func() { second.Process.Kill(); <-done2 })
 	conn.Close()
-	select {
-	case err := <-done:
-		done <- err
-		if err != nil {
-			t.Fatalf("drain after the connection closed: %v\n%s", err, out.String())
+	for i, w := range []struct {
+		ch  chan error
+		out *strings.Builder
+	}{{done, &out}, {done2, &out2}} {
+		select {
+		case err := <-w.ch:
+			w.ch <- err
+			if err != nil {
+				t.Fatalf("drain %d after the connection closed: %v\n%s", i+1, err, w.out.String())
+			}
+		case <-time.After(90 * time.Second):
+			t.Fatalf("drain %d did not finish within 90s of the last connection closing:\n%s", i+1, w.out.String())
 		}
-	case <-time.After(90 * time.Second):
-		t.Fatalf("drain did not finish within 90s of the last connection closing:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "drained in ") || !strings.Contains(out2.String(), "already drained") {
+		t.Fatalf("first drain:\n%s\nsecond drain:\n%s", out.String(), out2.String())
 	}
 
 	// Requests keep coming to rs1 (the client's route stands for a
@@ -244,5 +265,25 @@ func TestDrainBadInput(t *testing.T) {
 	}
 	if after := l.rs1.Snapshot(t); after != before {
 		t.Fatalf("bad input changed the host:\n%s\nwant\n%s", after, before)
+	}
+}
+
+// drain and undrain read the mode and its flags from the config file,
+// like apply, verify and down.
+func TestDrainFromConfig(t *testing.T) {
+	l := newDrainLAN(t)
+	conf := t.TempDir() + "/rsprep.conf"
+	if err := os.WriteFile(conf, []byte("[rsprep]\nmode = dr\nvip = "+vip+"\ndip = 10.0.0.1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, l.rs1, 0, "apply", "--config", conf)
+	mustRun(t, l.rs1, 0, "drain", "--config", conf, "--quiet", "1s")
+	if l.drainRules(t) == "" || l.probe(t) != 1 {
+		t.Fatalf("drain --config did not drain")
+	}
+	mustRun(t, l.rs1, 2, "drain", "--config", conf, "--vip", "192.168.79.181")
+	mustRun(t, l.rs1, 0, "undrain", "--config", conf)
+	if l.drainRules(t) != "" || l.probe(t) != 0 {
+		t.Fatalf("undrain --config did not undrain")
 	}
 }
