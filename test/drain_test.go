@@ -17,13 +17,13 @@ import (
 // at 10.0.0.50 whose route to the VIP goes to rs1's MAC: the frames IPVS-DR
 // would forward, from an address that is not the director's.
 type drainLAN struct {
-	director, rs1, client *nstest.NS
+	sw, director, rs1, client *nstest.NS
 }
 
 func newDrainLAN(t *testing.T) drainLAN {
 	sw := nstest.New(t, "sw")
 	sw.Sh(t, "ip link add br0 type bridge && ip link set br0 up")
-	l := drainLAN{director: nstest.New(t, "dir"), rs1: nstest.New(t, "rs1"), client: nstest.New(t, "cli")}
+	l := drainLAN{sw: sw, director: nstest.New(t, "dir"), rs1: nstest.New(t, "rs1"), client: nstest.New(t, "cli")}
 	for i, m := range []struct {
 		ns   *nstest.NS
 		addr string
@@ -42,7 +42,13 @@ func newDrainLAN(t *testing.T) drainLAN {
 // probe is the director's check: rsprep probe's exit code.
 func (l drainLAN) probe(t *testing.T) int {
 	t.Helper()
-	return l.director.Rsprep(t, "probe", "--rip", "10.0.0.11", "--vip", vip+":80", "--timeout", "2s").Code
+	return probeFrom(t, l.director, "10.0.0.11", vip+":80")
+}
+
+// probeFrom is rsprep probe of rs1 (at rip) from dir, for the VIP:port vp.
+func probeFrom(t *testing.T, dir *nstest.NS, rip, vp string) int {
+	t.Helper()
+	return dir.Rsprep(t, "probe", "--rip", rip, "--vip", vp, "--timeout", "2s").Code
 }
 
 // get is one client request to the VIP: "rs1", or "ERR …".
@@ -51,11 +57,11 @@ func (l drainLAN) get(t *testing.T) string {
 	return l.client.Get(t, "http://"+vip+"/", 1)[0]
 }
 
-// drainRules are rs1's drain rules as ip shows them.
+// drainRules are rs1's drain rules as ip and ip -6 show them.
 func (l drainLAN) drainRules(t *testing.T) string {
 	t.Helper()
 	var out []string
-	for _, line := range strings.Split(l.rs1.Must(t, "ip", "rule", "show"), "\n") {
+	for _, line := range strings.Split(l.rs1.Must(t, "ip", "rule", "show")+l.rs1.Must(t, "ip", "-6", "rule", "show"), "\n") {
 		if strings.HasPrefix(line, "7300:") {
 			out = append(out, strings.Join(strings.Fields(line), " "))
 		}
@@ -285,5 +291,52 @@ func TestDrainFromConfig(t *testing.T) {
 	mustRun(t, l.rs1, 0, "undrain", "--config", conf)
 	if l.drainRules(t) != "" || l.probe(t) != 0 {
 		t.Fatalf("undrain --config did not undrain")
+	}
+}
+
+// Two directors (a VRRP pair, each probing from its own address) and an
+// IPv6 VIP probed from the director's IPv6 address: --probe-from names
+// the other sources; every one of them fails while drained, and a VIP
+// with no source of its family is bad input.
+func TestDrainProbeFrom(t *testing.T) {
+	const vip6 = "2001:db8::180"
+	l := newDrainLAN(t)
+	dir2 := nstest.New(t, "dir2")
+	nstest.Veth(t, dir2, "eth0", "10.0.0.2/24", l.sw, "p9", "")
+	l.sw.Must(t, "ip", "link", "set", "p9", "master", "br0")
+	dir2.Sh(t, "ip link set lo up && ip addr add "+vip+"/32 dev eth0")
+	l.director.Sh(t, "ip addr add fd00::1/64 dev eth0 nodad && ip addr add "+vip6+"/128 dev eth0 nodad")
+	l.rs1.Must(t, "ip", "addr", "add", "fd00::11/64", "dev", "eth0", "nodad")
+	mustRun(t, l.rs1, 0, "dr", "--vip", vip, "--vip", vip6)
+	v6 := "[" + vip6 + "]:80"
+	paths := []struct {
+		dir     *nstest.NS
+		rip, vp string
+	}{{l.director, "10.0.0.11", vip + ":80"}, {dir2, "10.0.0.11", vip + ":80"}, {l.director, "fd00::11", v6}}
+	for _, c := range paths {
+		if code := probeFrom(t, c.dir, c.rip, c.vp); code != 0 {
+			t.Fatalf("probe of %s from %s before the drain: exit %d", c.vp, c.dir.Name, code)
+		}
+	}
+	r := mustRun(t, l.rs1, 2, "drain", "dr", "--vip", vip, "--vip", vip6, "--dip", "10.0.0.1", "--probe-from", "10.0.0.2")
+	if !strings.Contains(r.Stderr, "VIP "+vip6+": no director address of its family") {
+		t.Fatalf("an IPv6 VIP without an IPv6 source: %s", r.Stderr)
+	}
+	r = mustRun(t, l.rs1, 0, "drain", "dr", "--vip", vip, "--vip", vip6, "--dip", "10.0.0.1", "--probe-from", "10.0.0.2,fd00::1", "--quiet", "1s")
+	if !strings.Contains(r.Stdout, "probes from 10.0.0.1, 10.0.0.2, fd00::1 fail") || strings.Count(l.drainRules(t), "\n") != 2 ||
+		!strings.Contains(l.drainRules(t), "7300: from "+vip6+" to fd00::1 ipproto tcp unreachable proto 114") {
+		t.Fatalf("drain: %s\nrules:\n%s", r.Stdout, l.drainRules(t))
+	}
+	for _, c := range paths {
+		if code := probeFrom(t, c.dir, c.rip, c.vp); code != 1 {
+			t.Fatalf("probe of %s from %s while drained: exit %d, want 1", c.vp, c.dir.Name, code)
+		}
+	}
+	if got := l.get(t); got != "rs1" {
+		t.Fatalf("client request while drained: %q", got)
+	}
+	mustRun(t, l.rs1, 0, "undrain", "dr", "--vip", vip, "--vip", vip6)
+	if code := probeFrom(t, l.director, "fd00::11", v6); code != 0 || l.drainRules(t) != "" {
+		t.Fatalf("after undrain: probe exit %d, rules %q", code, l.drainRules(t))
 	}
 }

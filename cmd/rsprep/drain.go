@@ -28,7 +28,20 @@ func (r *modeRun) drainPairs() ([]drain.Pair, error) {
 	if err != nil {
 		return nil, err
 	}
-	pairs, err := drain.Pairs(r.mode.VIPList(), dip)
+	from := []netip.Addr{dip}
+	for _, f := range r.o.probeFrom {
+		a, err := netip.ParseAddr(strings.TrimSpace(f))
+		if err != nil {
+			return nil, input.Errorf("--probe-from %q is not an IP address", f)
+		}
+		if err := input.CheckUnicast("--probe-from", a); err != nil {
+			return nil, err
+		}
+		if !slices.Contains(from, a) {
+			from = append(from, a)
+		}
+	}
+	pairs, err := drain.Pairs(r.mode.VIPList(), from)
 	if err != nil {
 		return nil, input.Errorf("%v", err)
 	}
@@ -120,12 +133,12 @@ func (r *modeRun) drain() int {
 	}
 	took := time.Since(start).Round(10 * time.Millisecond)
 	if again {
-		fmt.Fprintf(r.stdout, "already drained: the director's probes from %s fail, no connection is open\n", pairs[0].DIP)
+		fmt.Fprintf(r.stdout, "already drained: the director's probes from %s fail, no connection is open\n", probeSources(pairs))
 		return exitOK
 	}
 	r.log.Info("drained", "vips", len(vips), "took", took.String(), "new_connections", p.NewConnections())
 	fmt.Fprintf(r.stdout, "drained in %s: the director's probes from %s fail, %d new connections came meanwhile, none is open\n",
-		took, pairs[0].DIP, p.NewConnections())
+		took, probeSources(pairs), p.NewConnections())
 	return exitOK
 }
 
@@ -159,6 +172,17 @@ func (r *modeRun) startDrain(rules *drain.Rules, pairs []drain.Pair, key, finish
 		r.log.Info("drain: the director's probe fails from now on", "rule", p.Rule())
 	}
 	return len(added) == 0 && finished == key, nil
+}
+
+// probeSources lists the director addresses of pairs, once each.
+func probeSources(pairs []drain.Pair) string {
+	var s []string
+	for _, p := range pairs {
+		if !slices.Contains(s, p.DIP.String()) {
+			s = append(s, p.DIP.String())
+		}
+	}
+	return strings.Join(s, ", ")
 }
 
 // drainKey names a set of pairs, for the drain lock's "finished" note.

@@ -21,6 +21,7 @@ type options struct {
 	// drain's own
 	drainTimeout time.Duration
 	drainQuiet   time.Duration
+	probeFrom    []string
 
 	// the modes' own flags: each mode's file (flags_dr.go, flags_tun.go,
 	// flags_nat.go) names its flags and builds its mode from them;
@@ -85,6 +86,7 @@ func newFlagSet(act action, name string, def modeDef, o *options) *pflag.FlagSet
 	if act == actDrain {
 		fs.DurationVar(&o.drainTimeout, "timeout", 10*time.Minute, "give up waiting after this long (exit 1 naming the connections still open; the host stays drained); 0: no bound")
 		fs.DurationVar(&o.drainQuiet, "quiet", 5*time.Second, "the director has stopped once no new connection came for this long: more than its delay_loop plus the check's timeout")
+		listVar(fs, &o.probeFrom, "probe-from", "another address the director's probes come from, besides --dip: the other director of a VRRP pair, the director's IPv6 address for IPv6 VIPs (repeatable, comma-separated)")
 	}
 	if act == actApply || act == actDown {
 		fs.BoolVar(&o.dryRun, "dry-run", false, "print the plan (the changes it would make) and change nothing")

@@ -8,14 +8,25 @@ import (
 	"time"
 )
 
-func TestPairsRefusesMixedFamilies(t *testing.T) {
-	vip4, vip6 := netip.MustParseAddr("192.168.79.180"), netip.MustParseAddr("2001:db8::180")
-	if _, err := Pairs([]netip.Addr{vip4, vip6}, netip.MustParseAddr("10.0.0.1")); err == nil || !strings.Contains(err.Error(), "different families") {
-		t.Fatalf("an IPv6 VIP with an IPv4 DIP: %v", err)
+func TestPairs(t *testing.T) {
+	a := netip.MustParseAddr
+	vip4, vip6 := a("192.168.79.180"), a("2001:db8::180")
+	if _, err := Pairs([]netip.Addr{vip4, vip6}, []netip.Addr{a("10.0.0.1")}); err == nil ||
+		!strings.Contains(err.Error(), "VIP 2001:db8::180: no director address of its family (have 10.0.0.1)") {
+		t.Fatalf("an IPv6 VIP with an IPv4 director only: %v", err)
 	}
-	p, err := Pairs([]netip.Addr{vip6}, netip.MustParseAddr("2001:db8::1"))
-	if err != nil || len(p) != 1 || p[0].Rule() != "ip -6 rule add from 2001:db8::180 to 2001:db8::1 ipproto tcp priority 7300 unreachable" {
-		t.Fatalf("Pairs: %v %v", p, err)
+	p, err := Pairs([]netip.Addr{vip4, vip6}, []netip.Addr{a("10.0.0.1"), a("10.0.0.2"), a("2001:db8::1")})
+	var got []string
+	for _, x := range p {
+		got = append(got, x.Rule())
+	}
+	want := []string{
+		"ip rule add from 192.168.79.180 to 10.0.0.1 ipproto tcp priority 7300 unreachable",
+		"ip rule add from 192.168.79.180 to 10.0.0.2 ipproto tcp priority 7300 unreachable",
+		"ip -6 rule add from 2001:db8::180 to 2001:db8::1 ipproto tcp priority 7300 unreachable",
+	}
+	if err != nil || strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("Pairs: %v\n%s", err, strings.Join(got, "\n"))
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"strings"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -50,18 +51,32 @@ func (p Pair) Rule() string {
 	return fmt.Sprintf("%s rule add from %s to %s ipproto tcp priority %d unreachable", ip, p.VIP, p.DIP, Priority)
 }
 
-// Pairs pairs every VIP with the DIP. The director probes a VIP from its
-// own address of the VIP's family, so a VIP of the other family than the
-// DIP cannot be drained with it.
-func Pairs(vips []netip.Addr, dip netip.Addr) ([]Pair, error) {
+// Pairs pairs every VIP with each director address of its family: the
+// director probes a VIP from its own address of the VIP's family, and each
+// director of a pair (VRRP) probes from its own. A VIP with none is refused.
+func Pairs(vips, from []netip.Addr) ([]Pair, error) {
 	var out []Pair
 	for _, v := range vips {
-		if v.Is4() != dip.Is4() {
-			return nil, fmt.Errorf("VIP %s and --dip %s are of different families: the director probes a VIP from its own address of the VIP's family", v, dip)
+		n := len(out)
+		for _, d := range from {
+			if d.Is4() == v.Is4() {
+				out = append(out, Pair{VIP: v, DIP: d})
+			}
 		}
-		out = append(out, Pair{VIP: v, DIP: dip})
+		if len(out) == n {
+			return nil, fmt.Errorf("VIP %s: no director address of its family (have %s): the director probes it from its own IPv%d address; give that with --probe-from",
+				v, joinAddrs(from), map[bool]int{true: 4, false: 6}[v.Is4()])
+		}
 	}
 	return out, nil
+}
+
+func joinAddrs(as []netip.Addr) string {
+	var s []string
+	for _, a := range as {
+		s = append(s, a.String())
+	}
+	return strings.Join(s, ", ")
 }
 
 // Rules reads and changes the drain rules of the calling thread's network
