@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -338,5 +339,33 @@ func TestDrainProbeFrom(t *testing.T) {
 	mustRun(t, l.rs1, 0, "undrain", "dr", "--vip", vip, "--vip", vip6)
 	if code := probeFrom(t, l.director, "fd00::11", v6); code != 0 || l.drainRules(t) != "" {
 		t.Fatalf("after undrain: probe exit %d, rules %q", code, l.drainRules(t))
+	}
+}
+
+// A running watch leaves a drain alone: it resyncs and repairs drift
+// while the host stays drained, and drain does not wait for it.
+func TestDrainSurvivesWatch(t *testing.T) {
+	l := newDrainLAN(t)
+	w := startWatch(t, l.rs1, "dr", "--vip", vip, "--resync", "1s")
+	mustRun(t, l.rs1, 0, "drain", "dr", "--vip", vip, "--dip", "10.0.0.1", "--quiet", "1s")
+	rules := l.drainRules(t)
+	drained := float64(time.Now().Unix())
+	w.waitFor(t, "two resyncs after the drain", 60*time.Second, func() bool {
+		return w.metric(t, "rsprep_last_resync_timestamp_seconds") > drained+1
+	})
+	l.rs1.Must(t, "ip", "addr", "del", vip+"/32", "dev", "lo")
+	w.waitFor(t, "the VIP repaired", 60*time.Second, func() bool { return hasVIP(t, l.rs1, vip) })
+	if got := l.drainRules(t); got != rules || got == "" {
+		t.Fatalf("drain rules after watch's resyncs and repair: %q, want %q", got, rules)
+	}
+	if code := l.probe(t); code != 1 {
+		t.Fatalf("probe while drained under watch: exit %d, want 1", code)
+	}
+	if got := l.get(t); got != "rs1" {
+		t.Fatalf("client request: %q", got)
+	}
+	mustRun(t, l.rs1, 0, "verify", "dr", "--vip", vip)
+	if code := w.stop(t, syscall.SIGTERM); code != 0 {
+		t.Fatalf("watch exit %d", code)
 	}
 }
