@@ -53,6 +53,7 @@ type probeOptions struct {
 	iface      string
 	output     string
 	netns      string
+	verbose    bool
 }
 
 // runProbe is `rsprep probe`.
@@ -70,6 +71,7 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.iface, "interface", "", "send (dr) and listen only on this interface")
 	fs.StringVarP(&o.output, "output", "o", "text", "output format: text, json or prometheus (node_exporter textfile)")
 	fs.StringVar(&o.netns, "netns", "", "probe from inside the named network namespace")
+	fs.BoolVarP(&o.verbose, "verbose", "v", false, "log debug detail (the capture socket's counters)")
 	fs.Int("error-exit", 0, "exit with this code (2 to 255) instead of 2 or 3 when the probe could not run, and log why to syslog: for keepalived's misc_dynamic, the real server's weight + 2")
 	fs.Usage = func() { fmt.Fprint(fs.Output(), probeUsage+fs.FlagUsages()) }
 	errExit, err := errorExitArg(args)
@@ -111,6 +113,7 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 			return fail(err)
 		}
 	}
+	cfg.Log = newLogger(stderr, o.verbose)
 	results, err := probe.Run(cfg)
 	if err != nil {
 		return fail(err)
