@@ -98,35 +98,9 @@ func (r *modeRun) drain() int {
 	if err := turn.SetFinished(""); err != nil {
 		return r.fail(err)
 	}
-	var p drain.Progress
-	p.Quiet = r.o.drainQuiet
-	if again {
-		p.Quiet = 0 // the last drain of the same saw the director stop
-	}
-	vips := r.mode.VIPList()
-	conns, err := rules.Connections(vips)
-	if err != nil {
-		return r.fail(err)
-	}
-	p.Start(time.Now(), conns)
-	for now := time.Now(); !p.Done(now); now = time.Now() {
-		if r.o.drainTimeout > 0 && now.Sub(start) >= r.o.drainTimeout {
-			fmt.Fprintf(r.stderr, "rsprep: drain: not done after %s: %s (the host stays drained; rsprep undrain ends it)\n", r.o.drainTimeout, p.Why(now))
-			return exitDrift
-		}
-		time.Sleep(drainPoll)
-		have, err := rules.List()
-		if err == nil {
-			conns, err = rules.Connections(vips)
-		}
-		if err != nil {
-			return r.fail(err)
-		}
-		if len(drain.Of(have, vips)) < len(pairs) {
-			fmt.Fprintln(r.stderr, "rsprep: drain: the drain rules were removed while it waited (rsprep undrain or down): not drained")
-			return exitDrift
-		}
-		p.Observe(time.Now(), conns)
+	p, code := r.waitDrained(rules, pairs, again, start)
+	if code != exitOK {
+		return code
 	}
 	if err := turn.SetFinished(key); err != nil {
 		return r.fail(err)
@@ -136,10 +110,47 @@ func (r *modeRun) drain() int {
 		fmt.Fprintf(r.stdout, "already drained: the director's probes from %s fail, no connection is open\n", probeSources(pairs))
 		return exitOK
 	}
-	r.log.Info("drained", "vips", len(vips), "took", took.String(), "new_connections", p.NewConnections())
+	r.log.Info("drained", "vips", len(r.mode.VIPList()), "took", took.String(), "new_connections", p.NewConnections())
 	fmt.Fprintf(r.stdout, "drained in %s: the director's probes from %s fail, %d new connections came meanwhile, none is open\n",
 		took, probeSources(pairs), p.NewConnections())
 	return exitOK
+}
+
+// waitDrained polls the connections to the VIPs until the drain is over
+// (see drain.Progress), --timeout passes, or the rules go away. With
+// again, the director is known to have stopped: only open connections
+// are waited for.
+func (r *modeRun) waitDrained(rules *drain.Rules, pairs []drain.Pair, again bool, start time.Time) (*drain.Progress, int) {
+	p := &drain.Progress{Quiet: r.o.drainQuiet}
+	if again {
+		p.Quiet = 0
+	}
+	vips := r.mode.VIPList()
+	conns, err := rules.Connections(vips)
+	if err != nil {
+		return nil, r.fail(err)
+	}
+	p.Start(time.Now(), conns)
+	for now := time.Now(); !p.Done(now); now = time.Now() {
+		if r.o.drainTimeout > 0 && now.Sub(start) >= r.o.drainTimeout {
+			fmt.Fprintf(r.stderr, "rsprep: drain: not done after %s: %s (the host stays drained; rsprep undrain ends it)\n", r.o.drainTimeout, p.Why(now))
+			return nil, exitDrift
+		}
+		time.Sleep(drainPoll)
+		have, err := rules.List()
+		if err == nil {
+			conns, err = rules.Connections(vips)
+		}
+		if err != nil {
+			return nil, r.fail(err)
+		}
+		if !drain.AllIn(pairs, have) {
+			fmt.Fprintln(r.stderr, "rsprep: drain: the drain rules were removed while it waited (rsprep undrain or down): not drained")
+			return nil, exitDrift
+		}
+		p.Observe(time.Now(), conns)
+	}
+	return p, exitOK
 }
 
 // startDrain checks, under the namespace's lock, that the mode holds and

@@ -174,6 +174,16 @@ func (r *Rules) Del(pairs []Pair) error {
 	return errors.Join(errs...)
 }
 
+// AllIn reports whether every pair of want is in have.
+func AllIn(want, have []Pair) bool {
+	for _, p := range want {
+		if !slices.Contains(have, p) {
+			return false
+		}
+	}
+	return true
+}
+
 // Of returns the pairs in place whose VIP is one of vips.
 func Of(pairs []Pair, vips []netip.Addr) []Pair {
 	return slices.DeleteFunc(slices.Clone(pairs), func(p Pair) bool { return !slices.Contains(vips, p.VIP) })
