@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -134,5 +135,9 @@ func exampleFor(act action, def modeDef) string {
 	if act == actApply {
 		return def.example
 	}
-	return "rsprep " + string(act) + def.example[len("rsprep"):]
+	ex := "rsprep " + string(act) + def.example[len("rsprep"):]
+	if act == actDrain && !strings.Contains(ex, "--dip") {
+		ex += " --dip 10.0.0.1"
+	}
+	return ex
 }

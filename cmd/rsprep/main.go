@@ -66,10 +66,10 @@ Usage:
   rsprep status [-o json]             what rsprep owns in this namespace (read-only)
   rsprep doctor [MODE [flags]]        read-only: what on this host will undo it (file:line, unit, process)
   rsprep probe --rip RIP --vip VIP:PORT  from the director: does VIP:PORT answer through each real server?
-  rsprep drain MODE --dip DIP [flags] | drain [--config FILE]
+  rsprep drain dr|tun --dip DIP [flags] | drain [--config FILE]
                                       fail the director's probe of this host, wait until its
                                       connections have ended; undrain reverses it, down ends it
-  rsprep undrain MODE [flags] | undrain [--config FILE]
+  rsprep undrain dr|tun [flags] | undrain [--config FILE]
                                       put a drained real server back in the director's rotation
   rsprep version
 
