@@ -43,6 +43,9 @@ func TestProgress(t *testing.T) {
 	at := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
 	p := Progress{Quiet: 5 * time.Second}
 	p.Start(t0, []Conn{conn(1, tcpEstablished)})
+	if why := p.Why(at(0.5)); why != "no new connection for 500ms yet, of the 5s (--quiet) that show the director has stopped" {
+		t.Fatalf("before any new connection: %q", why)
+	}
 	for _, step := range []struct {
 		at          float64
 		conns       []Conn

@@ -62,6 +62,10 @@ func (p *Progress) NewConnections() int { return p.newCount }
 
 // Why says what a drain that ran out of time still waits for.
 func (p *Progress) Why(now time.Time) string {
+	if !p.Stopped(now) && p.newCount == 0 {
+		return fmt.Sprintf("no new connection for %s yet, of the %s (--quiet) that show the director has stopped",
+			now.Sub(p.lastNew).Round(time.Millisecond), p.Quiet)
+	}
 	if !p.Stopped(now) {
 		return fmt.Sprintf("the director still sends new connections (the last %s ago: %s); is its check rsprep probe from the --dip address?",
 			now.Sub(p.lastNew).Round(time.Millisecond), p.newest)
