@@ -259,6 +259,8 @@ func TestDrainBadInput(t *testing.T) {
 	}{
 		{2, []string{"drain", "dr", "--vip", vip}, "drain needs --dip"},
 		{2, []string{"drain", "nat", "--dip", "10.0.0.1"}, "drain is for dr and tun"},
+		{2, []string{"drain", "dr", "--vip", vip, "--dip", "10.0.0.1", "--probe-from", "10.0.0.x"}, `--probe-from "10.0.0.x" is not an IP address`},
+		{2, []string{"drain", "dr", "--vip", vip, "--dip", "10.0.0.1", "--timeout", "-1s"}, "--timeout -1s"},
 		{2, []string{"drain", "dr", "--vip", vip, "--dip", "10.0.0.1", "--quiet", "0s"}, "--quiet 0s"},
 		{2, []string{"drain", "dr", "--vip", vip, "--dip", "10.0.0.1", "-o", "json"}, "prints text only"},
 		{1, []string{"drain", "dr", "--vip", vip, "--dip", "10.0.0.1"}, "not prepared for dr"},
