@@ -373,3 +373,23 @@ func TestDrainSurvivesWatch(t *testing.T) {
 		t.Fatalf("watch exit %d", code)
 	}
 }
+
+// The drain rule comes before --mss's rule (from each VIP to rsprep's
+// table 7301, priority 7301), which would otherwise route the probe's
+// SYN-ACK through that table: here a rule and table like it, by hand
+// (the host kernel has no tunl0 for rsprep tun --mss).
+func TestDrainBeforeMSSRules(t *testing.T) {
+	l := newDrainLAN(t)
+	mustRun(t, l.rs1, 0, "dr", "--vip", vip)
+	l.rs1.Sh(t, "ip route add 10.0.0.0/24 dev eth0 table 7301 advmss 1300 && ip rule add from "+vip+" lookup 7301 priority 7301")
+	if code := l.probe(t); code != 0 {
+		t.Fatalf("probe with the MSS table before the drain: exit %d", code)
+	}
+	mustRun(t, l.rs1, 0, "drain", "dr", "--vip", vip, "--dip", "10.0.0.1", "--quiet", "1s")
+	if code := l.probe(t); code != 1 {
+		t.Fatalf("probe while drained, with the MSS table: exit %d, want 1", code)
+	}
+	if got := l.get(t); got != "rs1" {
+		t.Fatalf("client request while drained: %q", got)
+	}
+}
