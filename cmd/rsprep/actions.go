@@ -32,6 +32,15 @@ func modeCommand(act action, synopsis []synopsisLine) commandDef {
 		c.description = "Reports every invariant and subject with what it wants, what it got and where that came from (text, json, or prometheus for node_exporter's textfile collector). Works without root as far as the kernel allows reading. " + fromConfig
 		c.examples = []string{"rsprep verify dr --vip 192.168.79.180 -o json", "rsprep verify -o prometheus"}
 		c.exitCodes = "Exit codes: 0 every invariant holds · 1 drift · 2 bad input · 3 cannot read."
+	case actDrain:
+		c.summary = "take this real server out of the director's rotation without a failed request"
+		c.description = "Fails exactly the director's rsprep probe of this host (a policy rule per VIP: what goes from the VIP to --dip, and --probe-from, over TCP has no route; clients are untouched), so keepalived with inhibit_on_failure sets its weight to 0; returns once no new connection has come for --quiet and none is open; --timeout bounds the wait (exit 1 naming what is open; the host stays drained). verify and status say drained; watch leaves it; down and undrain end it, and so does a reboot. For dr and tun, with --dip. " + fromConfig
+		c.examples = []string{"rsprep drain --config /etc/rsprep/rsprep.conf --timeout 30m"}
+		c.modeExampleArgs = "--dip 10.0.0.1"
+	case actUndrain:
+		c.summary = "put a drained real server back in the director's rotation"
+		c.description = "Removes the rules drain added, so the director's probe succeeds again; on a host that is not drained it changes nothing. " + fromConfig
+		c.examples = []string{"rsprep undrain --config /etc/rsprep/rsprep.conf"}
 	case actDown:
 		c.summary = "undo what rsprep did for the mode, and only that"
 		c.description = "Removes the VIPs named (never a flush of lo), rsprep's pinned neighbour entries and its default route, and restores each sysctl and route rsprep replaced, if it still holds the value rsprep wrote (one changed since is left alone and reported). " + fromConfig

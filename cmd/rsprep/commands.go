@@ -29,6 +29,9 @@ type commandDef struct {
 	// modeWords: the modes are commands of their own ("rsprep dr" is
 	// "rsprep apply dr").
 	modeWords bool
+	// modeExampleArgs are added to a mode's example that lacks them
+	// (drain needs --dip).
+	modeExampleArgs string
 	// flags builds the flag set the command parses for mode ("" without a
 	// mode), with throw-away values: the documents read it. nil: no flags.
 	flags  func(mode string) *pflag.FlagSet
@@ -63,6 +66,14 @@ func commandTable() []commandDef {
 		modeCommand(actDown, []synopsisLine{
 			{"down dr|tun|nat [flags]", "undo what rsprep did, and only that"},
 			{"down [--config FILE] [flags]", "the same, with the mode and its flags from FILE"},
+		}),
+		modeCommand(actDrain, []synopsisLine{
+			{"drain dr|tun --dip DIP [flags]", "fail the director's probe of this host, wait until its connections have ended"},
+			{"drain [--config FILE] [flags]", "the same, with the mode and its flags from FILE"},
+		}),
+		modeCommand(actUndrain, []synopsisLine{
+			{"undrain dr|tun [flags]", "put a drained real server back in the director's rotation"},
+			{"undrain [--config FILE] [flags]", "the same, with the mode and its flags from FILE"},
 		}),
 		installCommand(),
 		uninstallCommand(),
@@ -187,6 +198,9 @@ func (c commandDef) modeExamples(mode string) []string {
 		if c.name != string(actApply) {
 			ex = "rsprep " + c.name + def.example[len("rsprep"):]
 		}
+		if c.modeExampleArgs != "" && !strings.Contains(ex, strings.Fields(c.modeExampleArgs)[0]) {
+			ex += " " + c.modeExampleArgs
+		}
 		out = append(out, ex)
 	}
 	for _, ex := range c.examples {
@@ -218,9 +232,9 @@ func (c commandDef) writeHelp(w io.Writer, fs *pflag.FlagSet, mode string) {
 	for _, s := range c.synopsis {
 		form := s.form
 		if mode != "" {
-			form = strings.Replace(form, "dr|tun|nat", mode, 1)
-			if !strings.Contains(form, mode) {
-				continue // the form without a mode
+			var ok bool
+			if form, ok = withMode(form, mode); !ok {
+				continue // the form without a mode, or one for other modes
 			}
 		}
 		fmt.Fprintf(w, "  rsprep %s\n", form)
@@ -244,6 +258,21 @@ func (c commandDef) writeHelp(w io.Writer, fs *pflag.FlagSet, mode string) {
 		fmt.Fprintf(w, "\nRun 'rsprep %s MODE --help' for a mode's own flags.\n", c.name)
 	}
 	fmt.Fprint(w, c.note)
+}
+
+// withMode is a synopsis form with its list of modes ("dr|tun|nat",
+// "dr|tun") replaced by mode; ok is false when the form names no list
+// holding mode.
+func withMode(form, mode string) (string, bool) {
+	words := strings.Fields(form)
+	for i, w := range words {
+		alts := strings.Split(w, "|")
+		if len(alts) > 1 && slices.Contains(alts, mode) && !slices.ContainsFunc(alts, func(a string) bool { return !slices.Contains(modeNames(), a) }) {
+			words[i] = mode
+			return strings.Join(words, " "), true
+		}
+	}
+	return form, false
 }
 
 // writeUsage prints the top-level usage.

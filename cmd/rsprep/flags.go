@@ -18,6 +18,11 @@ type options struct {
 	lockWait time.Duration
 	verbose  bool
 
+	// drain's own
+	drainTimeout time.Duration
+	drainQuiet   time.Duration
+	probeFrom    []string
+
 	// the modes' own flags: each mode's file (flags_dr.go, flags_tun.go,
 	// flags_nat.go) names its flags and builds its mode from them;
 	// flags_director.go and flags_pin.go are flags more than one mode takes
@@ -81,7 +86,12 @@ func newFlagSet(act action, name string, def modeDef, o *options) *pflag.FlagSet
 	if def.flags != nil {
 		def.flags(fs, o)
 	}
-	if act != actVerify {
+	if act == actDrain {
+		fs.DurationVar(&o.drainTimeout, "timeout", 10*time.Minute, "give up waiting after this long (exit 1 naming the connections still open; the host stays drained); 0: no bound")
+		fs.DurationVar(&o.drainQuiet, "quiet", 5*time.Second, "the director has stopped once no new connection came for this long: more than its delay_loop plus the check's timeout")
+		listVar(fs, &o.probeFrom, "probe-from", "another address the director's probes come from, besides --dip: the other director of a VRRP pair, the director's IPv6 address for IPv6 VIPs (repeatable, comma-separated)")
+	}
+	if act == actApply || act == actDown {
 		fs.BoolVar(&o.dryRun, "dry-run", false, "print the plan (the changes it would make) and change nothing")
 	}
 	fs.StringVarP(&o.output, "output", "o", "text", "output format: text or json; for verify also prometheus (node_exporter textfile)")

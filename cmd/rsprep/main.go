@@ -134,9 +134,11 @@ func vcsRevision(bi *debug.BuildInfo) string {
 type action string
 
 const (
-	actApply  action = "apply"
-	actVerify action = "verify"
-	actDown   action = "down"
+	actApply   action = "apply"
+	actVerify  action = "verify"
+	actDown    action = "down"
+	actDrain   action = "drain"
+	actUndrain action = "undrain"
 )
 
 // parseFlags parses args into fs, printing help and mapping errors to

@@ -37,6 +37,32 @@ func runCompletion(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
+// maintenance is the MAINTENANCE section: taking a real server out of a
+// keepalived director's pool with drain, and probe as keepalived's check.
+// A paragraph that starts with a space is a block, printed as typed.
+var maintenance = []string{
+	"With keepalived checking each real server through its VIP path (rsprep probe as MISC_CHECK) and inhibit_on_failure (a failing server stays in IPVS at weight 0: no new connections, established ones go on), a real server leaves the pool without a failed request:",
+	`    virtual_server 192.168.79.180 80 {
+        delay_loop 1
+        lb_kind DR
+        protocol TCP
+        real_server 10.0.0.11 80 {
+            weight 1
+            inhibit_on_failure
+            MISC_CHECK {
+                misc_path "/usr/sbin/rsprep probe --rip 10.0.0.11 --vip 192.168.79.180:80 --timeout 1s --error-exit 3"
+                misc_timeout 3
+                misc_dynamic
+            }
+        }
+    }`,
+	"On the real server: drain, then down once nothing is in flight; afterwards apply again, then undrain:",
+	`    rsprep drain dr --vip 192.168.79.180 --dip 10.0.0.1
+    rsprep down dr --vip 192.168.79.180
+    rsprep dr --vip 192.168.79.180; rsprep undrain dr --vip 192.168.79.180`,
+	"With misc_dynamic, keepalived sets the weight from the check's exit code: 0 keeps it, 1 sets 0, and a code N of 2 or more sets N - 2. --error-exit 3 (the weight + 2) therefore keeps the weight when the probe cannot run (bad input, no CAP_NET_RAW) instead of draining a healthy pool; rsprep says why on syslog, which keepalived's journal shows.",
+}
+
 // exitDocs are the exit codes, as in the spec.
 var exitDocs = []struct {
 	code int
@@ -84,6 +110,21 @@ func writeManPage(w io.Writer, ver string) {
 			p(`\fB%s\fR`, roff(inv.ID))
 			p("%s", roff(inv.Text))
 		}
+	}
+	p(".SH MAINTENANCE")
+	for i, para := range maintenance {
+		if i > 0 {
+			p(".PP")
+		}
+		if strings.HasPrefix(para, " ") { // a block as it is typed
+			p(".nf")
+			for _, l := range strings.Split(strings.TrimRight(para, "\n"), "\n") {
+				p("%s", roff(l))
+			}
+			p(".fi")
+			continue
+		}
+		p("%s", roff(para))
 	}
 	p(".SH EXIT STATUS")
 	for _, e := range exitDocs {
