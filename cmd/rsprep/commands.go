@@ -229,15 +229,19 @@ func (c commandDef) helpFunc(fs *pflag.FlagSet, mode string) func() {
 // writeHelp prints the command's --help; fs may be nil.
 func (c commandDef) writeHelp(w io.Writer, fs *pflag.FlagSet, mode string) {
 	fmt.Fprintf(w, "%s\n\nUsage:\n", c.title(mode))
+	var forms []string
 	for _, s := range c.synopsis {
-		form := s.form
-		if mode != "" {
-			var ok bool
-			if form, ok = withMode(form, mode); !ok {
-				continue // the form without a mode, or one for other modes
-			}
+		if form, ok := withMode(s.form, mode); ok || mode == "" {
+			forms = append(forms, form)
 		}
-		fmt.Fprintf(w, "  rsprep %s\n", form)
+	}
+	if len(forms) == 0 { // not for this mode (drain nat): say which it is for
+		for _, s := range c.synopsis {
+			forms = append(forms, s.form)
+		}
+	}
+	for _, f := range forms {
+		fmt.Fprintf(w, "  rsprep %s\n", f)
 	}
 	if c.description != "" {
 		fmt.Fprintf(w, "\n%s\n", wrap(c.description, 76))
