@@ -20,6 +20,9 @@ type Footprint struct {
 	// DIP); invalid when the mode leaves routes alone. The interface whose
 	// subnet holds it is the uplink.
 	DefaultVia netip.Addr
+	// DefaultVia6 is DefaultVia of IPv6 (NAT's IPv6 DIP), apart so that a
+	// dual-stack run names both.
+	DefaultVia6 netip.Addr
 	// NotARouter: with forwarding on, a packet for a VIP that is missing
 	// is routed back out instead of dropped (dr, tun; issue 19).
 	NotARouter bool
