@@ -147,3 +147,29 @@ func TestNAT6BadInputChangesNothing(t *testing.T) {
 	rs.Must(t, "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1")
 	mustReject(t, rs, "--dip fd00:10::1: IPv6 forwarding is on (net.ipv6.conf.all.forwarding = 1)", "nat", "--dip", "10.0.0.1", "--dip", "fd00:10::1")
 }
+
+// ra.defrtr is the kernel's effective rule: with accept_ra 0 no RA is
+// taken, so nothing changes; with accept_ra 2 (RAs taken whatever
+// forwarding says) accept_ra_defrtr goes to 0, and down puts it back.
+func TestNAT6RADefrtrFollowsAcceptRA(t *testing.T) {
+	for _, tc := range []struct{ acceptRA, wantDefrtr string }{{"0", "1"}, {"2", "0"}} {
+		t.Run("accept_ra="+tc.acceptRA, func(t *testing.T) {
+			rs := nat6Server(t)
+			rs.Must(t, "sysctl", "-qw", "net.ipv6.conf.eth0/100.accept_ra="+tc.acceptRA)
+			before := v6State(t, rs)
+			apply := []string{"nat", "--dip", "fd00:10::1"}
+			mustRun(t, rs, 0, apply...)
+			if got := strings.TrimSpace(rs.Must(t, "sysctl", "-n", "net.ipv6.conf.eth0/100.accept_ra_defrtr", "net.ipv6.conf.eth0/100.accept_ra")); got != tc.wantDefrtr+"\n"+tc.acceptRA {
+				t.Errorf("accept_ra_defrtr, accept_ra after apply: %q, want %s and %s", got, tc.wantDefrtr, tc.acceptRA)
+			}
+			r := mustRun(t, rs, 0, append([]string{"verify"}, apply...)...)
+			if !strings.Contains(r.Stdout, "ok   ra.defrtr eth0.100") {
+				t.Errorf("verify does not hold ra.defrtr:\n%s", r.Stdout)
+			}
+			mustRun(t, rs, 0, "down", "nat", "--dip", "fd00:10::1")
+			if after := v6State(t, rs); after != before {
+				t.Errorf("down nat did not give IPv6 back:\nbefore:\n%s\nafter:\n%s", before, after)
+			}
+		})
+	}
+}

@@ -13,6 +13,7 @@ package doctor
 
 import (
 	"cmp"
+	"net/netip"
 	"slices"
 
 	"github.com/rsprep/rsprep/realserver"
@@ -82,10 +83,11 @@ type doctor struct {
 }
 
 // uplink is the interface NAT's default route leaves by (its subnet
-// holds the DIP); "" in dr and tun, or when no interface holds it.
+// holds the DIP, the IPv4 one of a dual-stack run); "" in dr and tun, or
+// when no interface holds it.
 func (d *doctor) uplink() string {
-	if via := d.in.Footprint.DefaultVia; via.IsValid() {
-		if up, ok := d.facts.uplink(via); ok {
+	for _, via := range []netip.Addr{d.in.Footprint.DefaultVia, d.in.Footprint.DefaultVia6} {
+		if up, ok := d.facts.uplink(via); via.IsValid() && ok {
 			return up.Name
 		}
 	}

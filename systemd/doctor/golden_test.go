@@ -68,7 +68,15 @@ func (c goldenCase) input(t *testing.T, dir string) Input {
 		}
 		fp = tunnel.TUN{VIPs: vips, RPFilter: rp}.Footprint()
 	case "nat":
-		fp = nat.NAT{DIP: netip.MustParseAddr(c.DIP)}.Footprint()
+		var n nat.NAT
+		for _, s := range strings.Split(c.DIP, ",") { // dual stack: "IPv4,IPv6"
+			if ip := netip.MustParseAddr(s); ip.Is4() {
+				n.DIP = ip
+			} else {
+				n.DIP6 = ip
+			}
+		}
+		fp = n.Footprint()
 	default:
 		t.Fatalf("case mode %q", c.Mode)
 	}

@@ -64,21 +64,18 @@ func (d *doctor) networkd() error {
 			Fix:  fmt.Sprintf("add KeepConfiguration=static to [Network] in %s", nf.path),
 		})
 	}
-	if !fp.DefaultVia.IsValid() {
+	uplink := d.uplink()
+	if uplink == "" {
 		return nil
 	}
-	up, ok := d.facts.uplink(fp.DefaultVia)
-	if !ok {
-		return nil
-	}
-	nf, caveat := matchNetwork(nets, up.Name)
+	nf, caveat := matchNetwork(nets, uplink)
 	if nf == nil {
 		return nil // networkd does not manage the uplink
 	}
-	if err := d.foreignRoutes(nf, up.Name, caveat); err != nil {
+	if err := d.foreignRoutes(nf, uplink, caveat); err != nil {
 		return err
 	}
-	d.networkdDHCP(nf, up.Name, caveat)
+	d.networkdDHCP(nf, uplink, caveat)
 	return nil
 }
 
@@ -169,11 +166,18 @@ func (d *doctor) networkdDHCP(nf *iniFile, uplink, caveat string) {
 			})
 		}
 	}
-	if ra, set := nf.last("Network", "IPv6AcceptRA"); set && isTrue(ra) {
+	// Unset, networkd accepts RAs on a link that does not forward IPv6:
+	// that counts once NAT has an IPv6 DIP (a refused NAT6 run forwards).
+	ra, set := nf.last("Network", "IPv6AcceptRA")
+	source, accept := nf.where("Network", "IPv6AcceptRA"), set && isTrue(ra)
+	if !set && d.in.Footprint.DefaultVia6.IsValid() {
+		source, accept, ra = nf.path+" (IPv6AcceptRA= unset: networkd's default on a host that does not forward)", true, "yes"
+	}
+	if accept {
 		if gw, set := nf.last("IPv6AcceptRA", "UseGateway"); !set || isTrue(gw) {
 			d.add(Finding{
-				ID: "networkd.dhcp-gateway", Source: nf.where("Network", "IPv6AcceptRA"), Subject: uplink,
-				What: fmt.Sprintf("IPv6AcceptRA=yes on the uplink %s without UseGateway=no: a router advertisement installs an IPv6 default route that bypasses the director%s", uplink, caveat),
+				ID: "networkd.dhcp-gateway", Source: source, Subject: uplink,
+				What: fmt.Sprintf("IPv6AcceptRA=%s on the uplink %s without UseGateway=no: a router advertisement installs an IPv6 default route that bypasses the director%s", ra, uplink, caveat),
 				Fix:  "add [IPv6AcceptRA] UseGateway=no to " + nf.path,
 			})
 		}
