@@ -120,7 +120,7 @@ func hasIPv6(ips []netip.Addr) bool {
 // Footprint implements the footprint doctor asks for: the VIPs on lo, ARP
 // suppression, and a host that is not a router.
 func (s DR) Footprint() realserver.Footprint {
-	return realserver.Footprint{
+	return s.Pin.Footprint(realserver.Footprint{
 		Sysctls:    realserver.EffectiveSysctls(s.Invariants()),
 		VIPs:       s.VIPs,
 		VIPDevices: []string{"lo"},
@@ -128,5 +128,5 @@ func (s DR) Footprint() realserver.Footprint {
 		NotARouter: true,
 		// With --forwarding off, ip.forward is this mode's invariant.
 		ForwardingOwned: s.ForwardingOff,
-	}
+	})
 }

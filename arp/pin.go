@@ -23,6 +23,14 @@ type Pin struct {
 	MAC net.HardwareAddr
 }
 
+// Footprint adds the pinned neighbour entry to a mode's footprint.
+func (p *Pin) Footprint(fp realserver.Footprint) realserver.Footprint {
+	if p != nil {
+		fp.PinsGateway, fp.PinnedGateway = true, p.Gateway
+	}
+	return fp
+}
+
 // Validate rejects a gateway that cannot be an IPv4 router address.
 func (p Pin) Validate() error {
 	if !p.Gateway.IsValid() {

@@ -173,7 +173,13 @@ func (n NAT) pin() arp.Pin {
 }
 
 // Footprint is what doctor asks of the mode: the default routes via the
-// DIPs (and the keep-routes beside them); no VIP, no sysctl.
+// DIPs and the keep-routes beside them, the pinned gateway entry; no VIP, no
+// sysctl.
 func (n NAT) Footprint() realserver.Footprint {
-	return realserver.Footprint{DefaultVia: n.DIP, DefaultVia6: n.DIP6}
+	fp := realserver.Footprint{DefaultVia: n.DIP, DefaultVia6: n.DIP6, KeepRoutes: n.KeepRoutes}
+	if n.Pin != nil {
+		p := n.pin()
+		return p.Footprint(fp)
+	}
+	return fp
 }

@@ -27,10 +27,10 @@ type Route struct {
 	NhID     int          `json:",omitempty"` // the route uses nexthop object NhID (ip route … nhid N); Gw, Link and Nexthops are what it resolved to
 	Metrics  RouteMetrics `json:",omitzero"`  // the other RTAX metrics
 	Pref     int          `json:",omitempty"` // IPv6 router preference (RTA_PREF): 0 medium, 1 high, 3 low
-	// Expires is an IPv6 route's lifetime left when it was read, in
-	// seconds (0: none). It is given back as it was read and is no part of
-	// Equal: it counts down.
-	Expires int `json:",omitempty"`
+	// Expires is when an IPv6 route expires, in seconds of the boot's
+	// clock (CLOCK_BOOTTIME; records last one boot), 0 for never: given
+	// back, it keeps the lifetime it had left. No part of Equal.
+	Expires int64 `json:",omitempty"`
 }
 
 // Nexthop is one path of a multipath route.
@@ -112,7 +112,7 @@ func (r Route) String() string {
 	if r.NhID != 0 {
 		fmt.Fprintf(&b, " nhid %d", r.NhID)
 	} else if len(r.Nexthops) < 2 {
-		writeHop(&b, Nexthop{Gw: r.Gw, Link: r.Link, OnLink: r.OnLink})
+		writeHop(&b, r.Dst.Addr(), Nexthop{Gw: r.Gw, Link: r.Link, OnLink: r.OnLink})
 	}
 	if r.Src.IsValid() {
 		b.WriteString(" src " + r.Src.String())
@@ -151,13 +151,10 @@ func (r Route) String() string {
 	if r.Pref != 0 {
 		b.WriteString(" pref " + map[int]string{1: "high", 3: "low"}[r.Pref])
 	}
-	if r.Expires != 0 {
-		fmt.Fprintf(&b, " expires %d", r.Expires)
-	}
 	if len(r.Nexthops) >= 2 && r.NhID == 0 {
 		for _, h := range r.Nexthops {
 			b.WriteString(" nexthop")
-			writeHop(&b, h)
+			writeHop(&b, r.Dst.Addr(), h)
 			if h.Weight > 1 {
 				fmt.Fprintf(&b, " weight %d", h.Weight)
 			}
@@ -166,8 +163,13 @@ func (r Route) String() string {
 	return b.String()
 }
 
-func writeHop(b *strings.Builder, h Nexthop) {
-	if h.Gw.IsValid() {
+// writeHop writes a path; a gateway of another family than the route's
+// destination dst as ip writes it ("via inet6 fe80::1").
+func writeHop(b *strings.Builder, dst netip.Addr, h Nexthop) {
+	switch {
+	case h.Gw.Is6() && dst.Is4():
+		b.WriteString(" via inet6 " + h.Gw.String())
+	case h.Gw.IsValid():
 		b.WriteString(" via " + h.Gw.String())
 	}
 	if h.Link != "" {

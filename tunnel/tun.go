@@ -232,6 +232,12 @@ func (s TUN) Footprint() realserver.Footprint {
 	}
 	for _, d := range s.decaps() {
 		fp.VIPDevices = append(fp.VIPDevices, d.dev)
+		if s.encap() == EncapGUE {
+			fp.FouPorts = append(fp.FouPorts, realserver.FouPort{Family: s.underlay(d.inner), Port: s.Port, GUE: true})
+		}
 	}
-	return fp
+	if s.MSS != 0 {
+		fp.Rules, fp.Tables = s.mssRules(), []int{mssTable}
+	}
+	return s.Pin.Footprint(fp)
 }

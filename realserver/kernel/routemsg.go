@@ -20,6 +20,16 @@ import (
 // userHZ is the unit of rta_cacheinfo's expires (clock_t).
 const userHZ = 100
 
+// bootSeconds is CLOCK_BOOTTIME in whole seconds: what a route's expiry is
+// kept against (see realserver.Route.Expires).
+func bootSeconds() int64 {
+	var ts unix.Timespec
+	if unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts) != nil {
+		return 0
+	}
+	return ts.Sec
+}
+
 // rtaNhID is RTA_NH_ID (Linux 5.3): the nexthop object a route uses.
 const rtaNhID = 30
 
@@ -101,6 +111,8 @@ func parseRoute(body []byte) (r realserver.Route, table int, links []int, ok boo
 			dst, _ = netip.AddrFromSlice(val)
 		case unix.RTA_GATEWAY:
 			r.Gw, _ = netip.AddrFromSlice(val)
+		case unix.RTA_VIA:
+			r.Gw = viaAddr(val)
 		case unix.RTA_OIF:
 			link = u32(val)
 		case unix.RTA_PRIORITY:
@@ -117,7 +129,9 @@ func parseRoute(body []byte) (r realserver.Route, table int, links []int, ok boo
 			}
 		case unix.RTA_CACHEINFO:
 			if family == unix.AF_INET6 && len(val) >= 12 {
-				r.Expires = int(int32(binary.NativeEndian.Uint32(val[8:12]))) / userHZ
+				if left := int64(int32(binary.NativeEndian.Uint32(val[8:12]))) / userHZ; left > 0 {
+					r.Expires = bootSeconds() + left
+				}
 			}
 		case unix.RTA_METRICS:
 			attrs(val, func(rtax uint16, v []byte) {
@@ -138,8 +152,11 @@ func parseRoute(body []byte) (r realserver.Route, table int, links []int, ok boo
 				}
 				h := realserver.Nexthop{Weight: int(val[3]) + 1, OnLink: val[2]&unix.RTNH_F_ONLINK != 0}
 				attrs(val[unix.SizeofRtNexthop:n], func(typ uint16, v []byte) {
-					if typ == unix.RTA_GATEWAY {
+					switch typ {
+					case unix.RTA_GATEWAY:
 						h.Gw, _ = netip.AddrFromSlice(v)
+					case unix.RTA_VIA:
+						h.Gw = viaAddr(v)
 					}
 				})
 				r.Nexthops = append(r.Nexthops, h)
@@ -154,6 +171,30 @@ func parseRoute(body []byte) (r realserver.Route, table int, links []int, ok boo
 		return r, table, []int{link}, true
 	}
 	return r, table, links, true
+}
+
+// viaAddr reads RTA_VIA (struct rtvia: a family, then the address): a
+// gateway of another family than the route's (an IPv4 route via an IPv6
+// link-local router).
+func viaAddr(v []byte) netip.Addr {
+	if len(v) < 2 {
+		return netip.Addr{}
+	}
+	a, _ := netip.AddrFromSlice(v[2:])
+	return a
+}
+
+// appendGateway appends gw as RTA_GATEWAY, or as RTA_VIA when it is not of
+// the route's family.
+func appendGateway(b []byte, dst, gw netip.Addr) []byte {
+	if gw.Is4() == dst.Is4() {
+		return appendAttr(b, unix.RTA_GATEWAY, gw.AsSlice()...)
+	}
+	family := uint16(unix.AF_INET6)
+	if gw.Is4() {
+		family = unix.AF_INET
+	}
+	return appendAttr(b, unix.RTA_VIA, append(binary.NativeEndian.AppendUint16(nil, family), gw.AsSlice()...)...)
 }
 
 func trimNUL(b []byte) []byte {
@@ -215,7 +256,7 @@ func appendRouteRequest(b []byte, typ, flags uint16, r realserver.Route, links [
 		for i, h := range r.Nexthops {
 			var gw []byte
 			if h.Gw.IsValid() {
-				gw = appendAttr(nil, unix.RTA_GATEWAY, h.Gw.AsSlice()...)
+				gw = appendGateway(nil, dst, h.Gw)
 			}
 			var hf uint8
 			if h.OnLink {
@@ -229,7 +270,7 @@ func appendRouteRequest(b []byte, typ, flags uint16, r realserver.Route, links [
 		b = appendAttr(b, unix.RTA_MULTIPATH, mp...)
 	default:
 		if r.Gw.IsValid() {
-			b = appendAttr(b, unix.RTA_GATEWAY, r.Gw.AsSlice()...)
+			b = appendGateway(b, dst, r.Gw)
 		}
 		if links[0] != 0 {
 			b = appendAttr(b, unix.RTA_OIF, binary.NativeEndian.AppendUint32(nil, uint32(links[0]))...)
@@ -253,7 +294,8 @@ func appendRouteRequest(b []byte, typ, flags uint16, r realserver.Route, links [
 	if dst.Is6() && typ == unix.RTM_NEWROUTE {
 		b = appendAttr(b, unix.RTA_PREF, uint8(r.Pref))
 		if r.Expires > 0 {
-			b = appendAttr(b, unix.RTA_EXPIRES, binary.NativeEndian.AppendUint32(nil, uint32(r.Expires))...)
+			left := max(r.Expires-bootSeconds(), 1) // gone by now: the kernel's soonest
+			b = appendAttr(b, unix.RTA_EXPIRES, binary.NativeEndian.AppendUint32(nil, uint32(left))...)
 		}
 	}
 	return b

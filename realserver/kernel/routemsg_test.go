@@ -5,7 +5,10 @@ import (
 	"os/exec"
 	"regexp"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -24,7 +27,8 @@ func TestRouteRequestReadsBackAttributeForAttribute(t *testing.T) {
 			Metrics: realserver.RouteMetrics{Locks: 1<<unix.RTAX_MTU | 1<<unix.RTAX_RTO_MIN, MTU: 1400, InitCwnd: 10, RtoMin: 200, Congctl: "bbr"}},
 		{Dst: netip.MustParsePrefix("10.99.0.0/24"), Gw: ip("10.9.9.9"), OnLink: true, Protocol: unix.RTPROT_BOOT, Table: 7301},
 		{Dst: netip.MustParsePrefix("10.98.0.0/24"), NhID: 5, Protocol: unix.RTPROT_STATIC},
-		{Dst: realserver.DefaultDst6, Gw: ip("fe80::1"), Metric: 1024, Protocol: unix.RTPROT_RA, Pref: 1, Expires: 1800,
+		{Dst: netip.MustParsePrefix("10.97.0.0/24"), Gw: ip("fe80::1"), Protocol: unix.RTPROT_BGP},
+		{Dst: realserver.DefaultDst6, Gw: ip("fe80::1"), Metric: 1024, Protocol: unix.RTPROT_RA, Pref: 1, Expires: bootSeconds() + 1800,
 			Metrics: realserver.RouteMetrics{Hoplimit: 64}},
 	} {
 		links := []int{7}
@@ -39,7 +43,8 @@ func TestRouteRequestReadsBackAttributeForAttribute(t *testing.T) {
 		// RTA_EXPIRES (seconds) as a request sets it.
 		if r.Expires != 0 {
 			cache := make([]byte, 32)
-			cache[8], cache[9], cache[10] = byte(r.Expires*userHZ), byte(r.Expires*userHZ>>8), byte(r.Expires*userHZ>>16)
+			left := (r.Expires - bootSeconds()) * userHZ
+			cache[8], cache[9], cache[10] = byte(left), byte(left>>8), byte(left>>16)
 			msg = appendAttr(msg, unix.RTA_CACHEINFO, cache...)
 		}
 		got, table, gotLinks, ok := parseRoute(msg[unix.SizeofNlMsghdr:])
@@ -55,7 +60,7 @@ func TestRouteRequestReadsBackAttributeForAttribute(t *testing.T) {
 				got.Nexthops[i].Link = ""
 			}
 		}
-		if !got.Equal(want) || got.Expires != want.Expires || len(gotLinks) != len(links) || gotLinks[0] != links[0] {
+		if !got.Equal(want) || got.Expires < want.Expires-1 || got.Expires > want.Expires || len(gotLinks) != len(links) || gotLinks[0] != links[0] {
 			t.Errorf("wrote %s\nread  %s (links %v)", want, got, gotLinks)
 		}
 	}
@@ -77,6 +82,7 @@ func TestRouteRemovedAndRestoredIsTheSame(t *testing.T) {
 			{"route", "add", "10.99.0.0/24", "via", "10.7.7.7", "dev", "ra", "onlink", "proto", "boot", "table", "7301"},
 			{"nexthop", "add", "id", "5", "via", "10.9.1.1", "dev", "ra"},
 			{"route", "add", "10.98.0.0/24", "nhid", "5", "proto", "static", "table", "7302"},
+			{"route", "add", "10.97.0.0/24", "via", "inet6", "fe80::1", "dev", "ra", "proto", "bgp", "table", "7303"},
 			{"-6", "route", "add", "default", "via", "fe80::1", "dev", "ra", "proto", "ra", "metric", "1024", "pref", "high", "expires", "600", "hoplimit", "64"},
 		} {
 			if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
@@ -86,7 +92,7 @@ func TestRouteRemovedAndRestoredIsTheSame(t *testing.T) {
 		for _, c := range []struct {
 			fam, table int
 			show       []string
-		}{{4, 0, []string{"route", "show"}}, {4, 7301, []string{"route", "show", "table", "7301"}}, {4, 7302, []string{"route", "show", "table", "7302"}}, {6, 0, []string{"-6", "route", "show", "default"}}} {
+		}{{4, 0, []string{"route", "show"}}, {4, 7301, []string{"route", "show", "table", "7301"}}, {4, 7302, []string{"route", "show", "table", "7302"}}, {4, 7303, []string{"route", "show", "table", "7303"}}, {6, 0, []string{"-6", "route", "show", "default"}}} {
 			show := func() string {
 				out, err := exec.Command("ip", c.show...).CombinedOutput()
 				if err != nil {
@@ -103,6 +109,15 @@ func TestRouteRemovedAndRestoredIsTheSame(t *testing.T) {
 				t.Fatalf("no route to restore in %v", routes)
 			}
 			r, before := routes[i], show()
+			left := func() int { // an expiry's seconds left, as ip shows it
+				out, _ := exec.Command("ip", c.show...).CombinedOutput()
+				n, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(expires.FindString(string(out)), "expires "), "sec"))
+				return n
+			}
+			leftBefore := left()
+			if leftBefore != 0 {
+				time.Sleep(2 * time.Second) // the route's lifetime goes on while rsprep holds it
+			}
 			if err := h.DelRoute(r); err != nil {
 				t.Fatal(err)
 			}
@@ -114,6 +129,9 @@ func TestRouteRemovedAndRestoredIsTheSame(t *testing.T) {
 			}
 			if after := show(); after != before {
 				t.Errorf("%s removed and added again:\nbefore:\n%s\nafter:\n%s", r, before, after)
+			}
+			if leftAfter := left(); leftBefore != 0 && leftAfter > leftBefore-2 {
+				t.Errorf("%s given back with %ds to live, had %ds two seconds before: want its lifetime to have gone on", r, leftAfter, leftBefore)
 			}
 		}
 	})
