@@ -4,7 +4,9 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/rsprep/rsprep/test/nstest"
 )
@@ -172,4 +174,34 @@ func TestNAT6RADefrtrFollowsAcceptRA(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A network manager turning RA default routers back on is drift watch
+// repairs when the RA's route shows up (a route event: the sysctl itself
+// sends none), long before its resync: both the route via the DIP and
+// accept_ra_defrtr 0 come back.
+func TestWatchNAT6RepairsAnRARouteAndDefrtr(t *testing.T) {
+	rs := nat6Server(t)
+	w := startWatch(t, rs, "nat", "--dip", "fd00:10::1", "--resync", "1h")
+	rs.Sh(t, `sysctl -qw net.ipv6.conf.eth0/100.accept_ra_defrtr=1
+		ip -6 route replace default via fe80::fe dev eth0.100 proto ra metric 1024 pref high expires 600`)
+	w.waitFor(t, "the route via the DIP and accept_ra_defrtr 0 again", 30*time.Second, func() bool {
+		def := rs.Must(t, "ip", "-6", "route", "show", "default")
+		defrtr := strings.TrimSpace(rs.Must(t, "sysctl", "-n", "net.ipv6.conf.eth0/100.accept_ra_defrtr"))
+		return strings.HasPrefix(def, "default via fd00:10::1 ") && defrtr == "0"
+	})
+	for _, want := range []string{"invariant=ra.defrtr subject=eth0.100", "invariant=route.default subject=default6"} {
+		if !strings.Contains(w.log.String(), want) {
+			t.Errorf("watch did not log the repair of %q:\n%s", want, w.log)
+		}
+	}
+	for _, bad := range []string{"repair failed", "did not converge", "level=ERROR"} {
+		if strings.Contains(w.log.String(), bad) {
+			t.Errorf("watch logged %q:\n%s", bad, w.log)
+		}
+	}
+	if code := w.stop(t, syscall.SIGTERM); code != 0 {
+		t.Errorf("SIGTERM: exit %d", code)
+	}
+	mustRun(t, rs, 0, "down", "nat", "--dip", "fd00:10::1")
 }
