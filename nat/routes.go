@@ -37,7 +37,10 @@ func defaultRoute(dip netip.Addr) realserver.Invariant {
 			want.Dst, want.Metric = realserver.DefaultDst6, ip6DefaultMetric
 		}
 		switch {
-		case ok && cur.Gw == gw && (fam == 4 || cur.Link == link):
+		case ok && cur.Gw == gw && (fam == 4 || cur.Link == link) && len(cur.Nexthops) < 2:
+			// One path: a multipath route whose first hop is the DIP
+			// (IPv6 makes one of a route appended at its metric) sends
+			// part of the replies around the director.
 			f.OK, f.Got = true, cur.String()
 			return []realserver.Finding{f}, nil
 		case ok:

@@ -197,3 +197,29 @@ func TestWatchNAT6RepairsAnRARouteAndDefrtr(t *testing.T) {
 	w.stopClean(t, "repair failed", "did not converge", "level=ERROR")
 	mustRun(t, rs, 0, "down", "nat", "--dip", "fd00:10::1")
 }
+
+// IPv6 joins a route appended at the metric of rsprep's into one
+// multipath route (a manager's `ip -6 route append`): its first hop is
+// still the DIP, but part of the replies would go around the director.
+// verify names it and apply makes the route one path via the DIP again.
+func TestNAT6AnAppendedPathIsDrift(t *testing.T) {
+	rs := nat6Server(t)
+	rs.Must(t, "ip", "-6", "route", "add", "default", "via", "fd00:10::fe", "dev", "eth0.100", "proto", "dhcp", "metric", "1024")
+	before := v6State(t, rs)
+	apply := []string{"nat", "--dip", "fd00:10::1"}
+	mustRun(t, rs, 0, apply...)
+	rs.Must(t, "ip", "-6", "route", "append", "default", "via", "fd00:10::fe", "dev", "eth0.100", "proto", "static", "metric", "1024")
+	r := mustRun(t, rs, 1, append([]string{"verify"}, apply...)...)
+	if !strings.Contains(r.Stdout, "FAIL route.default default6") {
+		t.Errorf("verify does not name the second path:\n%s", r.Stdout)
+	}
+	mustRun(t, rs, 0, apply...)
+	if got := strings.TrimSpace(rs.Must(t, "ip", "-6", "route", "show", "default")); got != "default via fd00:10::1 dev eth0.100 proto static metric 1024 pref medium" {
+		t.Errorf("after re-apply the IPv6 default route is %q, want one path via the DIP", got)
+	}
+	mustRun(t, rs, 0, append([]string{"verify"}, apply...)...)
+	r = mustRun(t, rs, 0, "down", "nat", "--dip", "fd00:10::1")
+	if after := v6State(t, rs); after != before {
+		t.Errorf("down nat did not give IPv6 back as it was:\nbefore:\n%s\nafter:\n%s\n%s", before, after, r.Stderr)
+	}
+}
