@@ -147,6 +147,7 @@ func TestNAT6BadInputChangesNothing(t *testing.T) {
 	// dual-stack run is not applied either.
 	rs.Must(t, "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1")
 	mustReject(t, rs, "--dip fd00:10::1: IPv6 forwarding is on (net.ipv6.conf.all.forwarding = 1)", "nat", "--dip", "10.0.0.1", "--dip", "fd00:10::1")
+	mustReject(t, rs, "--dip fd00:10::1: IPv6 forwarding is on", "verify", "nat", "--dip", "fd00:10::1")
 }
 
 // ra.defrtr is the kernel's effective rule: with accept_ra 0 no RA is
