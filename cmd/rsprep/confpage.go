@@ -24,7 +24,7 @@ func writeConfPage(w io.Writer, ver string) {
 	for _, para := range []string{
 		"rsprep install MODE writes this file from its flags; the boot unit, and rsprep apply, verify, down, watch and doctor without a mode, read it (another file with --config FILE). Boot and audit read the same desired state, so they agree.",
 		"The syntax is systemd's INI (systemd.syntax(7)): one [" + configSection + "] section of key = value lines; blanks around = are ignored; lines starting with # or ; are comments; a trailing backslash (line continuation) is refused. Every complaint names FILE:LINE and is bad input (exit 2): nothing is changed.",
-		"The first key is mode = dr, tun or nat. Every other key is a long flag of that mode's command, without the dashes, and means what the flag means: a list key (vip, keep-route) is repeated, one value per line, or comma-separated; a switch is yes or no. A key the mode does not take, or a single-valued key given twice, is an error.",
+		"The first key is mode = dr, tun or nat. Every other key is a long flag of that mode's command, without the dashes, and means what the flag means: a list key (" + strings.Join(confListKeys(), ", ") + ") is repeated, one value per line, or comma-separated; a switch is yes or no. A key the mode does not take, or a single-valued key given twice, is an error.",
 		"With --config, the file is the whole desired state: a key's flag on the command line as well is an error. Flags about the run itself are allowed: -o, --dry-run, --netns, --lock-wait, -v, and for watch its own flags.",
 	} {
 		p(".PP")
@@ -87,6 +87,24 @@ func confKeys() []confKey {
 		})
 	}
 	return keys
+}
+
+// confListKeys are the keys that take a list, with the modes where it
+// does when another mode takes the key as a single value ("dip for nat").
+func confListKeys() []string {
+	keys := confKeys()
+	var names []string
+	for _, k := range keys {
+		if !isList(k.flag) {
+			continue
+		}
+		name := k.flag.Name
+		if slices.ContainsFunc(keys, func(o confKey) bool { return o.flag.Name == name && !isList(o.flag) }) {
+			name += " for " + strings.Join(k.modes, ", ")
+		}
+		names = append(names, name)
+	}
+	return names
 }
 
 // confExample is the file install writes for mode's example.
