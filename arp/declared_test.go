@@ -1,0 +1,101 @@
+package arp
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/rsprep/rsprep/realserver"
+)
+
+// declared is what a config file with dr and vips declares.
+func declared(d DR) realserver.Declared {
+	return realserver.Declared{Mode: "dr", VIPs: d.VIPs, Invs: d.Invariants()}
+}
+
+// A config is the whole truth: a VIP or a pin dropped from it is undone by
+// the next converge, while the sysctls the remaining VIP needs stay; with
+// nothing declared, DownAll leaves the host as it found it.
+func TestConvergeUndoesWhatTheConfigNoLongerDeclares(t *testing.T) {
+	h := routedHost()
+	h.SetLinkUp("lo", true)
+	h.AddNeighborRaw(neighbor(macA, realserver.NeighReachable))
+	pristine := withoutNeighbours(h.Render())
+	rec := &realserver.Record{Version: 1}
+	both := DR{VIPs: vips("192.168.79.180", "192.168.79.181"), Pin: &Pin{}}
+	if _, err := pinEngine(h, rec).Converge(declared(both), false); err != nil {
+		t.Fatal(err)
+	}
+	applied := h.Render() + gwEntry(t, h)
+	for _, want := range []string{"192.168.79.181/32", "arp_ignore=1", "PERMANENT"} {
+		if !strings.Contains(applied, want) {
+			t.Fatalf("after the first converge, no %q in\n%s", want, applied)
+		}
+	}
+
+	one := DR{VIPs: vips("192.168.79.180")}
+	v := realserver.NewView(h)
+	fs, err := realserver.UndeclaredFindings(v, rec, declared(one))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var subjects []string
+	for _, f := range fs {
+		subjects = append(subjects, f.Subject)
+		if f.ID != realserver.UndeclaredID || f.OK {
+			t.Errorf("finding %+v: want a failing %s", f, realserver.UndeclaredID)
+		}
+	}
+	if got := strings.Join(subjects, ", "); got != "192.168.79.181/32 on lo, neighbour 192.168.10.254 on eth0" {
+		t.Errorf("undeclared before the re-apply: %s", got)
+	}
+
+	if _, err := pinEngine(h, rec).Converge(declared(one), false); err != nil {
+		t.Fatal(err)
+	}
+	now := h.Render() + gwEntry(t, h)
+	if strings.Contains(now, "192.168.79.181") || strings.Contains(now, "PERMANENT") {
+		t.Errorf("converge kept what the config dropped:\n%s", now)
+	}
+	if !strings.Contains(now, "192.168.79.180/32") || !strings.Contains(now, "all/arp_ignore=1") {
+		t.Errorf("converge undid what the config still declares:\n%s", now)
+	}
+	if fs, err := realserver.UndeclaredFindings(realserver.NewView(h), rec, declared(one)); err != nil || len(fs) != 0 {
+		t.Errorf("after converge: undeclared %+v, %v; want none", fs, err)
+	}
+	if res, err := pinEngine(h, rec).Converge(declared(one), false); err != nil || len(res.Changes) != 0 {
+		t.Errorf("a second converge: %v, %v; want no change", res.Changes, err)
+	}
+
+	if _, err := pinEngine(h, rec).DownAll(false); err != nil {
+		t.Fatal(err)
+	}
+	if got := withoutNeighbours(h.Render()); got != pristine || strings.Contains(gwEntry(t, h), "PERMANENT") {
+		t.Errorf("after down --all:\n%s\nwant pristine:\n%s", got, pristine)
+	}
+	if len(rec.Changes) != 0 {
+		t.Errorf("record after down --all: %v", rec.Changes)
+	}
+}
+
+// A VIP that carries rsprep's label but no record names (a lost record) is
+// rsprep's: undeclared, it is reported and removed.
+func TestConvergeRemovesAnUndeclaredMarkedVIP(t *testing.T) {
+	h := uplinkHost()
+	h.AddAddrRaw(realserver.VIPAddr(vips("192.168.79.181")[0], "lo"))
+	d := DR{VIPs: vips("192.168.79.180")}
+	rec := &realserver.Record{Version: 1}
+	if _, err := engine(h, rec).Converge(declared(d), false); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.Render(); strings.Contains(got, "192.168.79.181") || !strings.Contains(got, "192.168.79.180") {
+		t.Errorf("after converge:\n%s", got)
+	}
+}
+
+// withoutNeighbours drops the neighbour lines of a rendering: an unpinned
+// gateway's entry is the kernel's to learn again.
+func withoutNeighbours(render string) string {
+	lines := strings.Split(render, "\n")
+	return strings.Join(slices.DeleteFunc(lines, func(l string) bool { return strings.HasPrefix(l, "neigh ") }), "\n")
+}

@@ -1,0 +1,293 @@
+package realserver
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"slices"
+	"sort"
+)
+
+// A config file declares the whole state of its namespace: whatever reads
+// it converges to exactly what it declares (Converge), an audit reports
+// what rsprep owns beyond it (UndeclaredFindings), and a stop leaves
+// nothing (DownAll). The command line adds instead (Apply): two
+// concurrent applies give the union.
+//
+// What invariants declare is found the way a dry run finds its plan: on a
+// Sim of the host with everything rsprep owns undone (where it is still
+// rsprep's), apply the invariants into an empty record; what that record
+// owns is declared. Anything else rsprep owns is not, whatever its kind: a
+// VIP dropped from the file, a pinned neighbour or keep-route whose option
+// was dropped, another mode's state, and the sysctls once nothing declared
+// needs them. It is undone with down's rules: only rsprep's own, and only
+// while it is still the value rsprep wrote.
+
+// UndeclaredID is the invariant ID of an owned object nothing declares.
+const UndeclaredID = "own.undeclared"
+
+// Declared is the whole desired state of a namespace: one mode's
+// invariants and the VIPs they bind. The zero value declares nothing.
+type Declared struct {
+	Mode string
+	VIPs []netip.Addr
+	Invs []Invariant
+}
+
+// Converge is Apply, then the undoing of what rsprep owns here that d does
+// not declare. The VIPs go before the sysctls that suppress their ARP, as
+// in down. A failure rolls back the whole run.
+func (e *Engine) Converge(d Declared, dryRun bool) (Result, error) {
+	saved := e.Record.snapshot()
+	res, err := e.Apply(d.Invs, dryRun)
+	if err != nil {
+		return res, err
+	}
+	pruned, notes, err := e.prune(d, dryRun, res.Changes, saved)
+	res.Changes = append(res.Changes, pruned...)
+	res.Notes = append(res.Notes, notes...)
+	return res, err
+}
+
+// DownAll undoes everything rsprep owns in this namespace, whatever any
+// config declares (rsprep down --all, and the units' stop).
+func (e *Engine) DownAll(dryRun bool) (Result, error) {
+	res := Result{Mode: e.Mode, OK: true}
+	if err := e.dropStale(dryRun); err != nil {
+		return res, err
+	}
+	var err error
+	res.Changes, res.Notes, err = e.prune(Declared{}, dryRun, nil, e.Record.snapshot())
+	return res, err
+}
+
+// prune undoes what rsprep owns that d does not declare, saves the record,
+// and on failure rolls back prior (this run's earlier changes) and its own,
+// putting the record back to saved.
+func (e *Engine) prune(d Declared, dryRun bool, prior []Change, saved recordSnapshot) (plan []Change, notes []string, err error) {
+	if err := e.Record.decode(); err != nil {
+		return nil, nil, err
+	}
+	v := e.view()
+	drop, err := undeclared(v, e.Record, d)
+	if err != nil {
+		return nil, nil, &ObserveError{Err: err}
+	}
+	if len(drop) == 0 {
+		return nil, nil, nil
+	}
+	for _, c := range drop {
+		undo, note, err := undoIfStillOurs(v, c)
+		if err != nil {
+			return nil, nil, &ObserveError{Err: err}
+		}
+		if c.Kind == KindAddrAdd {
+			undo, err = addrUndo(v, c)
+		}
+		if err != nil {
+			return nil, nil, &ObserveError{Err: err}
+		}
+		if note != "" {
+			notes = append(notes, note)
+		}
+		if undo != nil {
+			plan = append(plan, *undo)
+		}
+	}
+	sort.SliceStable(plan, func(i, j int) bool { return downPhase[plan[i].Kind] < downPhase[plan[j].Kind] })
+	if dryRun {
+		return plan, notes, nil
+	}
+	e.Record.Disown(drop)
+	if done, err := runPlan(e.Host, plan, e.logChange); err != nil {
+		return plan, notes, e.rollback(append(slices.Clone(prior), done...), saved, err)
+	}
+	if err := e.Record.Save(); err != nil {
+		return plan, notes, e.rollback(append(slices.Clone(prior), plan...), saved, err)
+	}
+	return plan, notes, nil
+}
+
+// owned is what rsprep owns in v's namespace: rec's changes (decoded), and
+// the addresses that carry rsprep's mark but that rec does not name (as
+// additions of no mode: a lost record's).
+func owned(v *View, rec *Record) ([]Change, error) {
+	addrs, err := v.Addrs()
+	if err != nil {
+		return nil, err
+	}
+	var out []Change
+	listed := map[Addr]bool{}
+	if rec != nil {
+		if err := rec.decode(); err != nil {
+			return nil, err
+		}
+		out = slices.Clone(rec.Changes)
+		for _, c := range rec.Changes {
+			if c.Kind == KindAddrAdd {
+				listed[Addr{Link: c.Addr.Link, Prefix: c.Addr.Prefix}] = true
+			}
+		}
+	}
+	for _, a := range addrs {
+		if a.Ours() && !listed[Addr{Link: a.Link, Prefix: a.Prefix}] {
+			out = append(out, Change{Kind: KindAddrAdd, Addr: a})
+		}
+	}
+	return out, nil
+}
+
+// undeclared is what rsprep owns here, still as rsprep left it, that d
+// does not declare. A thing somebody changed since rsprep, or that is
+// gone, is not counted: down leaves it alone too.
+//
+// An address is declared if it is one of d's VIPs, added by d's mode (or
+// by no mode: a lost record's). Anything else is declared if applying d's
+// invariants would own it on a Sim of the host where what rsprep owns and
+// d does not obviously keep is undone.
+func undeclared(v *View, rec *Record, d Declared) ([]Change, error) {
+	own, err := owned(v, rec)
+	if err != nil {
+		return nil, err
+	}
+	vips := make(map[netip.Addr]bool, len(d.VIPs))
+	for _, ip := range d.VIPs {
+		vips[ip] = true
+	}
+	type undoing struct{ c, undo Change }
+	var cands []undoing
+	for _, c := range own {
+		var undo *Change
+		if c.Kind == KindAddrAdd {
+			if vips[c.Addr.Prefix.Addr()] && (c.Mode == d.Mode || c.Mode == "") {
+				continue // declared
+			}
+			undo, err = addrUndo(v, c)
+		} else {
+			undo, _, err = undoIfStillOurs(v, c)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if undo != nil { // else gone, or somebody else's value now
+			cands = append(cands, undoing{c, *undo})
+		}
+	}
+	if len(d.Invs) == 0 {
+		drop := make([]Change, len(cands))
+		for i, u := range cands {
+			drop[i] = u.c
+		}
+		return drop, nil
+	}
+	// Undone on the Sim in down's order, as down would.
+	sort.SliceStable(cands, func(i, j int) bool { return downPhase[cands[i].undo.Kind] < downPhase[cands[j].undo.Kind] })
+	sim := NewSim(v)
+	var drop, rest []Change
+	for _, u := range cands {
+		switch {
+		case simUndo(sim, u.c, u.undo) != nil:
+			// The Sim cannot model undoing it: keep it, as declared.
+		case u.c.Kind == KindAddrAdd:
+			drop = append(drop, u.c)
+		default:
+			rest = append(rest, u.c)
+		}
+	}
+	if len(rest) == 0 {
+		return drop, nil
+	}
+	declared, err := declares(v, sim, d)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range rest {
+		if !declared[c.ownerKey()] {
+			drop = append(drop, c)
+		}
+	}
+	return drop, nil
+}
+
+// simUndo runs undo on sim. An unpinned gateway's entry is learned again
+// (its MAC is what rsprep pinned, or it would not be rsprep's still), so
+// that a declared pin is found from it without asking the network.
+func simUndo(sim *Sim, c, undo Change) error {
+	if err := undo.Run(sim); err != nil {
+		return err
+	}
+	if undo.Kind == KindNeighDel {
+		sim.SeedNeighbor(Neighbor{Link: c.Neigh.Link, IP: c.Neigh.IP, MAC: c.Neigh.MAC, State: NeighReachable})
+	}
+	return nil
+}
+
+// addrUndo is the removal of the address c added, if it is still bound.
+func addrUndo(v *View, c Change) (*Change, error) {
+	present, err := v.AddrsOf(c.Addr.Prefix.Addr())
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range present {
+		if a.Link == c.Addr.Link && a.Prefix == c.Addr.Prefix {
+			return &Change{Kind: KindAddrDel, Mode: c.Mode, Addr: a}, nil
+		}
+	}
+	return nil, nil
+}
+
+// declares applies d's invariants on sim into an empty record, and returns
+// the owner keys that record holds.
+func declares(v *View, sim *Sim, d Declared) (map[string]bool, error) {
+	eng := &Engine{Host: sim, Record: &Record{Version: 1}, Mode: d.Mode, Log: slog.New(slog.DiscardHandler), simulated: true, answers: v.arp}
+	_, err := eng.Apply(d.Invs, false)
+	var nc *NotConvergedError
+	if err != nil && !errors.As(err, &nc) {
+		return nil, fmt.Errorf("finding what %s declares: %w", d.Mode, err)
+	}
+	keys := make(map[string]bool, len(eng.Record.Changes))
+	for _, c := range eng.Record.Changes {
+		keys[c.ownerKey()] = true
+	}
+	return keys, nil
+}
+
+// UndeclaredFindings reports, as drift, each object rsprep owns in v's
+// namespace that d does not declare. rec may be nil (unreadable without
+// root): then the marked addresses are all it can see.
+func UndeclaredFindings(v *View, rec *Record, d Declared) ([]Finding, error) {
+	drop, err := undeclared(v, rec, d)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Finding, 0, len(drop))
+	for _, c := range drop {
+		by := "owned by rsprep " + c.Mode
+		if c.Mode == "" {
+			by = "owned by rsprep (its mark; no record names it)"
+		}
+		out = append(out, Finding{
+			ID: UndeclaredID, Subject: ownedSubject(c), Want: "not declared: undone",
+			Got: by, Detail: "apply --config, or down --all, undoes it",
+		})
+	}
+	return out, nil
+}
+
+// ownedSubject names what c owns, for an operator.
+func ownedSubject(c Change) string {
+	switch c.Kind {
+	case KindAddrAdd:
+		return c.Addr.Prefix.String() + " on " + c.Addr.Link
+	case KindSysctl:
+		return c.Sysctl.Dotted()
+	case KindRouteAdd, KindRouteReplace:
+		return "route " + c.Route.String()
+	case KindNeighSet:
+		return "neighbour " + c.Neigh.IP.String() + " on " + c.Neigh.Link
+	case KindLinkUp:
+		return "link " + c.Link + " up"
+	}
+	return c.ownerKey()
+}
