@@ -34,8 +34,7 @@ func TestConvergeUndoesWhatTheConfigNoLongerDeclares(t *testing.T) {
 	}
 
 	one := DR{VIPs: vips("192.168.79.180")}
-	v := realserver.NewView(h)
-	fs, err := realserver.UndeclaredFindings(v, rec, declared(one))
+	fs, err := realserver.UndeclaredFindings(observe(t, h, rec), declared(one))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +59,7 @@ func TestConvergeUndoesWhatTheConfigNoLongerDeclares(t *testing.T) {
 	if !strings.Contains(now, "192.168.79.180/32") || !strings.Contains(now, "all/arp_ignore=1") {
 		t.Errorf("converge undid what the config still declares:\n%s", now)
 	}
-	if fs, err := realserver.UndeclaredFindings(realserver.NewView(h), rec, declared(one)); err != nil || len(fs) != 0 {
+	if fs, err := realserver.UndeclaredFindings(observe(t, h, rec), declared(one)); err != nil || len(fs) != 0 {
 		t.Errorf("after converge: undeclared %+v, %v; want none", fs, err)
 	}
 	if res, err := pinEngine(h, rec).Converge(declared(one), false); err != nil || len(res.Changes) != 0 {
@@ -98,4 +97,14 @@ func TestConvergeRemovesAnUndeclaredMarkedVIP(t *testing.T) {
 func withoutNeighbours(render string) string {
 	lines := strings.Split(render, "\n")
 	return strings.Join(slices.DeleteFunc(lines, func(l string) bool { return strings.HasPrefix(l, "neigh ") }), "\n")
+}
+
+// observe is verify's observation of h, with rec as its record.
+func observe(t *testing.T, h realserver.Host, rec *realserver.Record) *realserver.View {
+	t.Helper()
+	v, err := realserver.Observe(h, realserver.RecordOnUse(func() *realserver.Record { return rec }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

@@ -254,9 +254,10 @@ func declares(v *View, sim *Sim, d Declared) (map[string]bool, error) {
 }
 
 // UndeclaredFindings reports, as drift, each object rsprep owns in v's
-// namespace that d does not declare. rec may be nil (unreadable without
-// root): then the marked addresses are all it can see.
-func UndeclaredFindings(v *View, rec *Record, d Declared) ([]Finding, error) {
+// namespace that d does not declare. Without v's record (verify without
+// root cannot read it) the marked addresses are all it can see.
+func UndeclaredFindings(v *View, d Declared) ([]Finding, error) {
+	rec, _ := v.record() // an unreadable record is none here, as for Recorded
 	drop, err := undeclared(v, rec, d)
 	if err != nil {
 		return nil, err

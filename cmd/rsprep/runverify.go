@@ -36,7 +36,14 @@ func (r *modeRun) observeAndCheck() (found []realserver.Finding, unlock func(), 
 		if err := r.mode.Preflight(view); err != nil {
 			return err
 		}
-		found, err = view.Verify(r.mode.Invariants())
+		d := r.declared()
+		if found, err = view.Verify(d.Invs); err != nil {
+			return err
+		}
+		// Whatever rsprep owns here beyond what this run declares is
+		// drift too: an audit that says "all hold" must mean it.
+		undeclared, err := realserver.UndeclaredFindings(view, d)
+		found = append(found, undeclared...)
 		return err
 	})
 	if unlock == nil {
