@@ -1,9 +1,7 @@
 package realserver
 
 import (
-	"errors"
 	"fmt"
-	"log/slog"
 	"net/netip"
 	"slices"
 	"sort"
@@ -111,31 +109,35 @@ func (e *Engine) prune(d Declared, dryRun bool, prior []Change, saved recordSnap
 
 // owned is what rsprep owns in v's namespace: rec's changes (decoded), and
 // the addresses that carry rsprep's mark but that rec does not name (as
-// additions of no mode: a lost record's).
+// additions of no mode: a lost record's). It shares rec's changes.
 func owned(v *View, rec *Record) ([]Change, error) {
 	addrs, err := v.Addrs()
 	if err != nil {
 		return nil, err
 	}
 	var out []Change
-	listed := map[Addr]bool{}
 	if rec != nil {
 		if err := rec.decode(); err != nil {
 			return nil, err
 		}
-		out = slices.Clone(rec.Changes)
-		for _, c := range rec.Changes {
-			if c.Kind == KindAddrAdd {
-				listed[Addr{Link: c.Addr.Link, Prefix: c.Addr.Prefix}] = true
-			}
+		out = rec.Changes
+	}
+	listed := make(map[Addr]bool, len(out))
+	for _, c := range out {
+		if c.Kind == KindAddrAdd {
+			listed[Addr{Link: c.Addr.Link, Prefix: c.Addr.Prefix}] = true
 		}
 	}
+	var lost []Change
 	for _, a := range addrs {
 		if a.Ours() && !listed[Addr{Link: a.Link, Prefix: a.Prefix}] {
-			out = append(out, Change{Kind: KindAddrAdd, Addr: a})
+			lost = append(lost, Change{Kind: KindAddrAdd, Addr: a})
 		}
 	}
-	return out, nil
+	if len(lost) == 0 {
+		return out, nil
+	}
+	return append(slices.Clip(out), lost...), nil
 }
 
 // undeclared is what rsprep owns here, still as rsprep left it, that d
@@ -237,17 +239,20 @@ func addrUndo(v *View, c Change) (*Change, error) {
 	return nil, nil
 }
 
-// declares applies d's invariants on sim into an empty record, and returns
-// the owner keys that record holds.
+// declares checks d's invariants on sim (the host without what rsprep
+// owns and d does not obviously keep) and returns the owner keys of the
+// fixes they want: what an apply would own. One check is enough: undoing
+// never takes away a device (modules stay loaded), so no fix waits on
+// another to reveal its subject.
 func declares(v *View, sim *Sim, d Declared) (map[string]bool, error) {
-	eng := &Engine{Host: sim, Record: &Record{Version: 1}, Mode: d.Mode, Log: slog.New(slog.DiscardHandler), simulated: true, answers: v.arp}
-	_, err := eng.Apply(d.Invs, false)
-	var nc *NotConvergedError
-	if err != nil && !errors.As(err, &nc) {
+	sv := NewView(sim)
+	sv.arp = v.arp // the network's answers are the host's
+	fs, err := sv.Verify(d.Invs)
+	if err != nil {
 		return nil, fmt.Errorf("finding what %s declares: %w", d.Mode, err)
 	}
-	keys := make(map[string]bool, len(eng.Record.Changes))
-	for _, c := range eng.Record.Changes {
+	keys := map[string]bool{}
+	for _, c := range planFixes(fs, d.Mode) {
 		keys[c.ownerKey()] = true
 	}
 	return keys, nil

@@ -2,7 +2,6 @@ package main
 
 import (
 	"github.com/rsprep/rsprep/realserver"
-	"github.com/rsprep/rsprep/realserver/persist"
 )
 
 // verify audits every invariant and prints every finding: exit 0 when all
@@ -29,7 +28,9 @@ func (r *modeRun) verify() int {
 // once the result is out.
 func (r *modeRun) observeAndCheck() (found []realserver.Finding, unlock func(), err error) {
 	unlock, err = asReader(r.state, r.o.lockWait, func() error {
-		view, err := realserver.Observe(r.host, realserver.RecordOnUse(readRecord))
+		// The record is read beside the dumps: every verify needs it now,
+		// to see what rsprep owns beyond what the run declares.
+		view, err := realserver.Observe(r.host, realserver.RecordAlongside(r.readRecord))
 		if err != nil {
 			return err
 		}
@@ -52,18 +53,15 @@ func (r *modeRun) observeAndCheck() (found []realserver.Finding, unlock func(), 
 	return found, unlock, err
 }
 
-// readRecord is this namespace's record for verify, which reads it only
-// when a check asks for it, to suggest fixes that depend on a value rsprep
-// replaced (NAT's keep-routes). Verify runs without root, where the record
-// is unreadable: then it checks without it.
-func readRecord() *realserver.Record {
-	netns, err := persist.CurrentNetns()
+// readRecord is this namespace's record for verify: what rsprep owns, and
+// the values it replaced (NAT's keep-routes suggest fixes from them).
+// Verify runs without root, where the record is unreadable: then it checks
+// without it. It runs on another goroutine, so it names the namespace by
+// r.state, never by its own thread's.
+func (r *modeRun) readRecord() (*realserver.Record, error) {
+	rec, err := r.state.Load()
 	if err != nil {
-		return nil
+		return nil, nil
 	}
-	rec, err := realserver.State{Files: persist.Files{Dir: stateDir(), Netns: netns}}.Load()
-	if err != nil {
-		return nil
-	}
-	return rec
+	return rec, nil
 }
