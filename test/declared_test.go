@@ -192,3 +192,42 @@ func TestWatchSIGHUPDropsARemovedVIP(t *testing.T) {
 		t.Errorf("watch put %s back", vip2)
 	}
 }
+
+// Routes too: a keep-route dropped from a NAT config is removed by the
+// next apply --config, while the default route via the DIP stays; down
+// --all puts the routing table back as it was.
+func TestConfigDroppedKeepRouteIsRemoved(t *testing.T) {
+	rs, peer := nstest.New(t, "rs"), nstest.New(t, "gw")
+	rs.Must(t, "ip", "link", "set", "lo", "up")
+	nstest.Veth(t, rs, "eth0", "192.168.10.11/24", peer, "eth0", "192.168.10.254/24")
+	peer.Must(t, "ip", "addr", "add", natDIP+"/24", "dev", "eth0")
+	rs.Must(t, "ip", "route", "add", "default", "via", "192.168.10.254")
+	routes := func() string { return rs.Must(t, "ip", "route", "show", "table", "main") }
+	pristine := routes()
+	conf := filepath.Join(t.TempDir(), "rsprep.conf")
+	write := func(s string) {
+		if err := os.WriteFile(conf, []byte("[rsprep]\nmode = nat\ndip = "+natDIP+"\n"+s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("keep-route = " + natMgmt + "\n")
+	mustRun(t, rs, 0, "apply", "--config", conf)
+	if got := routes(); !strings.Contains(got, natMgmt+" via 192.168.10.254") || !strings.Contains(got, "default via "+natDIP) {
+		t.Fatalf("apply --config: routes\n%s", got)
+	}
+	write("")
+	r := mustRun(t, rs, 1, "verify", "--config", conf)
+	if !strings.Contains(r.Stdout, "FAIL own.undeclared route "+natMgmt) {
+		t.Errorf("verify does not report the dropped keep-route:\n%s", r.Stdout)
+	}
+	mustRun(t, rs, 0, "apply", "--config", conf)
+	if got := routes(); strings.Contains(got, natMgmt) || !strings.Contains(got, "default via "+natDIP) {
+		t.Errorf("apply --config after dropping the keep-route: routes\n%s", got)
+	}
+	mustRun(t, rs, 0, "verify", "--config", conf)
+	mustRun(t, rs, 0, "down", "--all", "--dry-run", "-o", "json")
+	mustRun(t, rs, 0, "down", "--all")
+	if got := routes(); got != pristine {
+		t.Errorf("after down --all: routes\n%s\nwant\n%s", got, pristine)
+	}
+}
