@@ -231,3 +231,27 @@ func TestConfigDroppedKeepRouteIsRemoved(t *testing.T) {
 		t.Errorf("after down --all: routes\n%s\nwant\n%s", got, pristine)
 	}
 }
+
+// Another mode's state is undeclared too: switching the config from dr to
+// nat removes the VIPs and restores the ARP sysctls dr needed.
+func TestConfigModeSwitchUndoesTheOldMode(t *testing.T) {
+	rs, pristine, conf := appliedFromConfig(t)
+	if err := os.WriteFile(conf, []byte("[rsprep]\nmode = nat\ndip = 10.0.0.1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, rs, 0, "apply", "--config", conf)
+	if hasVIP(t, rs, vip) || hasVIP(t, rs, vip2) {
+		t.Errorf("dr's VIPs stayed after the switch to nat:\n%s", rs.Must(t, "ip", "-o", "addr", "show", "dev", "lo"))
+	}
+	if got := sysctl(t, rs, "net.ipv4.conf.all.arp_ignore") + sysctl(t, rs, "net.ipv4.conf.all.arp_announce"); got != "00" {
+		t.Errorf("arp_ignore, arp_announce = %s after the switch to nat, want 0 and 0 as before dr", got)
+	}
+	if got := rs.Must(t, "ip", "route", "show", "default"); !strings.Contains(got, "via 10.0.0.1") {
+		t.Errorf("default route after the switch to nat: %s", got)
+	}
+	mustRun(t, rs, 0, "verify", "--config", conf)
+	mustRun(t, rs, 0, "down", "--all")
+	if after := rs.Snapshot(t); after != pristine {
+		t.Errorf("down --all after the switch:\n%s", diffLines(pristine, after))
+	}
+}
