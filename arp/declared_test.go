@@ -1,6 +1,8 @@
 package arp
 
 import (
+	"errors"
+	"net/netip"
 	"slices"
 	"strings"
 	"testing"
@@ -107,4 +109,23 @@ func observe(t *testing.T, h realserver.Host, rec *realserver.Record) *realserve
 		t.Fatal(err)
 	}
 	return v
+}
+
+// An apply that leaves a check it cannot fix failing (a director that does
+// not answer) still undoes what the config no longer declares.
+func TestConvergeUndoesEvenWhenACheckStillFails(t *testing.T) {
+	h := uplinkHost()
+	rec := &realserver.Record{Version: 1}
+	if _, err := engine(h, rec).Converge(declared(DR{VIPs: vips("192.168.79.180", "192.168.79.181")}), false); err != nil {
+		t.Fatal(err)
+	}
+	silent := DR{VIPs: vips("192.168.79.180"), DIP: netip.MustParseAddr("10.0.0.1")}
+	_, err := engine(h, rec).Converge(declared(silent), false)
+	var nc *realserver.NotConvergedError
+	if !errors.As(err, &nc) || nc.Failing[0].ID != "dip.reachable" {
+		t.Fatalf("converge with a silent director: %v, want dip.reachable failing", err)
+	}
+	if got := h.Render(); strings.Contains(got, "192.168.79.181") || !strings.Contains(got, "192.168.79.180") {
+		t.Errorf("after converge:\n%s", got)
+	}
 }

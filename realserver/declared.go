@@ -1,6 +1,7 @@
 package realserver
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -13,10 +14,9 @@ import (
 // nothing (DownAll). The command line adds instead (Apply): two
 // concurrent applies give the union.
 //
-// What invariants declare is found the way a dry run finds its plan: on a
-// Sim of the host with everything rsprep owns undone (where it is still
-// rsprep's), apply the invariants into an empty record; what that record
-// owns is declared. Anything else rsprep owns is not, whatever its kind: a
+// What invariants declare is found much as a dry run finds its plan: on a
+// Sim of the host with what rsprep owns undone (where it is still
+// rsprep's), check the invariants; what their fixes would own is declared. Anything else rsprep owns is not, whatever its kind: a
 // VIP dropped from the file, a pinned neighbour or keep-route whose option
 // was dropped, another mode's state, and the sysctls once nothing declared
 // needs them. It is undone with down's rules: only rsprep's own, and only
@@ -35,16 +35,22 @@ type Declared struct {
 
 // Converge is Apply, then the undoing of what rsprep owns here that d does
 // not declare. The VIPs go before the sysctls that suppress their ARP, as
-// in down. A failure rolls back the whole run.
+// in down. A failure rolls back the whole run; an apply that ran but left
+// a check failing (a director that does not answer) still undoes what is
+// not declared, and then reports the failing check.
 func (e *Engine) Converge(d Declared, dryRun bool) (Result, error) {
 	saved := e.Record.snapshot()
 	res, err := e.Apply(d.Invs, dryRun)
-	if err != nil {
+	var nc *NotConvergedError
+	if err != nil && !errors.As(err, &nc) {
 		return res, err
 	}
-	pruned, notes, err := e.prune(d, dryRun, res.Changes, saved)
+	pruned, notes, perr := e.prune(d, dryRun, res.Changes, saved)
 	res.Changes = append(res.Changes, pruned...)
 	res.Notes = append(res.Notes, notes...)
+	if perr != nil {
+		return res, perr
+	}
 	return res, err
 }
 
