@@ -70,16 +70,16 @@ func (e *Engine) DownAll(dryRun bool) (Result, error) {
 // and on failure rolls back prior (this run's earlier changes) and its own,
 // putting the record back to saved.
 func (e *Engine) prune(d Declared, dryRun bool, prior []Change, saved recordSnapshot) (plan []Change, notes []string, err error) {
-	if err := e.Record.decode(); err != nil {
-		return nil, nil, err
-	}
 	v := e.view()
-	drop, err := undeclared(v, e.Record, d)
+	drop, err := undeclared(v, e.Record, d) // reads a pending record's addresses without decoding them
 	if err != nil {
 		return nil, nil, &ObserveError{Err: err}
 	}
 	if len(drop) == 0 {
 		return nil, nil, nil
+	}
+	if err := e.Record.decode(); err != nil { // to disown what goes
+		return nil, nil, err
 	}
 	for _, c := range drop {
 		undo, note, err := undoIfStillOurs(v, c)
@@ -113,22 +113,28 @@ func (e *Engine) prune(d Declared, dryRun bool, prior []Change, saved recordSnap
 	return plan, notes, nil
 }
 
-// owned is what rsprep owns in v's namespace: rec's changes (decoded), and
-// the addresses that carry rsprep's mark but that rec does not name (as
-// additions of no mode: a lost record's). It shares rec's changes.
-func owned(v *View, rec *Record) ([]Change, error) {
+// owned is what rsprep owns in v's namespace: rec's changes, and the
+// addresses that carry rsprep's mark but that rec does not name (as
+// additions of no mode: a lost record's). Of a record whose changes are
+// still pending it leaves out, undecoded, the addresses declared says it
+// need not see.
+func owned(v *View, rec *Record, declared func(mode string, ip netip.Addr) bool) ([]Change, error) {
 	addrs, err := v.Addrs()
 	if err != nil {
 		return nil, err
 	}
 	var out []Change
 	if rec != nil {
-		if err := rec.decode(); err != nil {
-			return nil, err
+		var ok bool
+		out, ok = rec.skim(func(mode, _ string, p netip.Prefix) bool { return declared(mode, p.Addr()) })
+		if !ok {
+			if err := rec.decode(); err != nil {
+				return nil, err
+			}
+			out = rec.Changes
 		}
-		out = rec.Changes
 	}
-	listed := make(map[Addr]bool, len(out))
+	listed := map[Addr]bool{}
 	for _, c := range out {
 		if c.Kind == KindAddrAdd {
 			listed[Addr{Link: c.Addr.Link, Prefix: c.Addr.Prefix}] = true
@@ -136,7 +142,9 @@ func owned(v *View, rec *Record) ([]Change, error) {
 	}
 	var lost []Change
 	for _, a := range addrs {
-		if a.Ours() && !listed[Addr{Link: a.Link, Prefix: a.Prefix}] {
+		// A marked address the record may have left out above is
+		// declared also as a lost record's: no need to tell them apart.
+		if a.Ours() && !listed[Addr{Link: a.Link, Prefix: a.Prefix}] && !declared("", a.Prefix.Addr()) {
 			lost = append(lost, Change{Kind: KindAddrAdd, Addr: a})
 		}
 	}
@@ -155,21 +163,22 @@ func owned(v *View, rec *Record) ([]Change, error) {
 // invariants would own it on a Sim of the host where what rsprep owns and
 // d does not obviously keep is undone.
 func undeclared(v *View, rec *Record, d Declared) ([]Change, error) {
-	own, err := owned(v, rec)
-	if err != nil {
-		return nil, err
-	}
 	vips := make(map[netip.Addr]bool, len(d.VIPs))
 	for _, ip := range d.VIPs {
 		vips[ip] = true
+	}
+	declaredAddr := func(mode string, ip netip.Addr) bool { return vips[ip] && (mode == d.Mode || mode == "") }
+	own, err := owned(v, rec, declaredAddr)
+	if err != nil {
+		return nil, err
 	}
 	type undoing struct{ c, undo Change }
 	var cands []undoing
 	for _, c := range own {
 		var undo *Change
 		if c.Kind == KindAddrAdd {
-			if vips[c.Addr.Prefix.Addr()] && (c.Mode == d.Mode || c.Mode == "") {
-				continue // declared
+			if declaredAddr(c.Mode, c.Addr.Prefix.Addr()) {
+				continue
 			}
 			undo, err = addrUndo(v, c)
 		} else {

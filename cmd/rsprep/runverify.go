@@ -59,7 +59,7 @@ func (r *modeRun) observeAndCheck() (found []realserver.Finding, unlock func(), 
 // without it. It runs on another goroutine, so it names the namespace by
 // r.state, never by its own thread's.
 func (r *modeRun) readRecord() (*realserver.Record, error) {
-	rec, err := r.state.Load()
+	rec, err := r.state.LoadPending() // decoded only as far as verify needs it
 	if err != nil {
 		return nil, nil
 	}
