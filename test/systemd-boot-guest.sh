@@ -189,6 +189,15 @@ dr)
 	systemctl start rsprep.service
 	/usr/sbin/rsprep verify >/dev/null
 	check verify-after-live-install "[ $? = 0 ]"
+	# install with another VIP set rewrites the config and reloads the
+	# running unit, which converges to it: the dropped VIP goes, no restart.
+	/usr/sbin/rsprep install dr --vip $VIP4 --before vip-listener.service 2>/run/install3.log
+	check install-other-vips-exit-0 "[ $? = 0 ] && grep -q 'reloaded rsprep.service' /run/install3.log"
+	cat /run/install3.log
+	check install-other-vips-dropped "! ip -o addr show | grep -q ' $VIP6/128 ' && applied"
+	check install-other-vips-active "[ \"\$(state)\" = active ]"
+	/usr/sbin/rsprep verify >/dev/null
+	check install-other-vips-verify-0 "[ $? = 0 ]"
 	;;
 deb)
 	# Booted with rsprep from its .deb, installed by dpkg --root at image
