@@ -129,3 +129,30 @@ func TestConvergeUndoesEvenWhenACheckStillFails(t *testing.T) {
 		t.Errorf("after converge:\n%s", got)
 	}
 }
+
+// As down judges it: a VIP rsprep added, re-added since without its mark,
+// is somebody's; down --all leaves it, and keeps the sysctls it needs.
+func TestDownAllKeepsTheSysctlsAVIPLeftBoundNeeds(t *testing.T) {
+	h := uplinkHost()
+	rec := &realserver.Record{Version: 1}
+	d := DR{VIPs: vips("192.168.79.180")}
+	if _, err := engine(h, rec).Converge(declared(d), false); err != nil {
+		t.Fatal(err)
+	}
+	ours := realserver.VIPAddr(d.VIPs[0], "lo")
+	if err := h.DelAddr(ours); err != nil {
+		t.Fatal(err)
+	}
+	h.AddAddrRaw(realserver.Addr{Link: "lo", Prefix: ours.Prefix})
+	res, err := engine(h, rec).DownAll(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := h.Render()
+	if !strings.Contains(got, "192.168.79.180/32") || !strings.Contains(got, "all/arp_ignore=1") {
+		t.Errorf("down --all removed the re-added VIP or restored the sysctls it needs:\n%s", got)
+	}
+	if !slices.ContainsFunc(res.Notes, func(n string) bool { return strings.Contains(n, "kept the sysctls") }) {
+		t.Errorf("notes %q do not say why the sysctls stay", res.Notes)
+	}
+}

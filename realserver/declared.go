@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"slices"
 	"sort"
+	"strings"
 )
 
 // A config file declares the whole state of its namespace: whatever reads
@@ -71,23 +72,25 @@ func (e *Engine) DownAll(dryRun bool) (Result, error) {
 // putting the record back to saved.
 func (e *Engine) prune(d Declared, dryRun bool, prior []Change, saved recordSnapshot) (plan []Change, notes []string, err error) {
 	v := e.view()
-	drop, err := undeclared(v, e.Record, d) // reads a pending record's addresses without decoding them
+	drop, notes, err := undeclared(v, e.Record, d) // reads a pending record's addresses without decoding them
 	if err != nil {
 		return nil, nil, &ObserveError{Err: err}
 	}
 	if len(drop) == 0 {
-		return nil, nil, nil
+		return nil, notes, nil
 	}
 	if err := e.Record.decode(); err != nil { // to disown what goes
 		return nil, nil, err
 	}
+	addrs, err := v.Addrs()
+	if err != nil {
+		return nil, nil, &ObserveError{Err: err}
+	}
+	shown := showsProto(addrs)
 	for _, c := range drop {
 		undo, note, err := undoIfStillOurs(v, c)
-		if err != nil {
-			return nil, nil, &ObserveError{Err: err}
-		}
 		if c.Kind == KindAddrAdd {
-			undo, err = addrUndo(v, c)
+			undo, _, err = addrUndo(v, c, shown)
 		}
 		if err != nil {
 			return nil, nil, &ObserveError{Err: err}
@@ -155,14 +158,16 @@ func owned(v *View, rec *Record, declared func(mode string, ip netip.Addr) bool)
 }
 
 // undeclared is what rsprep owns here, still as rsprep left it, that d
-// does not declare. A thing somebody changed since rsprep, or that is
-// gone, is not counted: down leaves it alone too.
+// does not declare, with notes on what it keeps. A thing somebody changed
+// since rsprep, or that is gone, is not counted: down leaves it alone
+// too. As in down, while a VIP rsprep once added stays bound without its
+// mark (somebody re-added it), the sysctls stay: it needs ARP suppression.
 //
 // An address is declared if it is one of d's VIPs, added by d's mode (or
-// by no mode: a lost record's). Anything else is declared if applying d's
-// invariants would own it on a Sim of the host where what rsprep owns and
-// d does not obviously keep is undone.
-func undeclared(v *View, rec *Record, d Declared) ([]Change, error) {
+// by no mode: a lost record's). Anything else is declared if checking d's
+// invariants on a Sim of the host, where what rsprep owns and d does not
+// obviously keep is undone, wants it.
+func undeclared(v *View, rec *Record, d Declared) (drop []Change, notes []string, err error) {
 	vips := make(map[netip.Addr]bool, len(d.VIPs))
 	for _, ip := range d.VIPs {
 		vips[ip] = true
@@ -170,25 +175,41 @@ func undeclared(v *View, rec *Record, d Declared) ([]Change, error) {
 	declaredAddr := func(mode string, ip netip.Addr) bool { return vips[ip] && (mode == d.Mode || mode == "") }
 	own, err := owned(v, rec, declaredAddr)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	addrs, err := v.Addrs() // read already, by owned
+	if err != nil {
+		return nil, nil, err
+	}
+	shown := showsProto(addrs)
 	type undoing struct{ c, undo Change }
 	var cands []undoing
+	var held []string
 	for _, c := range own {
 		var undo *Change
 		if c.Kind == KindAddrAdd {
 			if declaredAddr(c.Mode, c.Addr.Prefix.Addr()) {
 				continue
 			}
-			undo, err = addrUndo(v, c)
+			var left string
+			if undo, left, err = addrUndo(v, c, shown); left != "" {
+				held = append(held, left)
+			}
 		} else {
 			undo, _, err = undoIfStillOurs(v, c)
 		}
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		if undo != nil { // else gone, or somebody else's value now
+		if undo != nil { // else gone, or somebody else's now
 			cands = append(cands, undoing{c, *undo})
+		}
+	}
+	if len(held) > 0 {
+		n := len(cands)
+		cands = slices.DeleteFunc(cands, func(u undoing) bool { return u.c.Kind == KindSysctl })
+		if len(cands) < n {
+			notes = append(notes, fmt.Sprintf("kept the sysctls rsprep set: %s stays bound (re-added without rsprep's mark: somebody's), and without them this host would answer ARP for it", strings.Join(held, ", ")))
 		}
 	}
 	if len(d.Invs) == 0 {
@@ -196,12 +217,12 @@ func undeclared(v *View, rec *Record, d Declared) ([]Change, error) {
 		for i, u := range cands {
 			drop[i] = u.c
 		}
-		return drop, nil
+		return drop, notes, nil
 	}
 	// Undone on the Sim in down's order, as down would.
 	sort.SliceStable(cands, func(i, j int) bool { return downPhase[cands[i].undo.Kind] < downPhase[cands[j].undo.Kind] })
 	sim := NewSim(v)
-	var drop, rest []Change
+	var rest []Change
 	for _, u := range cands {
 		switch {
 		case simUndo(sim, u.c, u.undo) != nil:
@@ -213,18 +234,18 @@ func undeclared(v *View, rec *Record, d Declared) ([]Change, error) {
 		}
 	}
 	if len(rest) == 0 {
-		return drop, nil
+		return drop, notes, nil
 	}
 	declared, err := declares(v, sim, d)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, c := range rest {
 		if !declared[c.ownerKey()] {
 			drop = append(drop, c)
 		}
 	}
-	return drop, nil
+	return drop, notes, nil
 }
 
 // simUndo runs undo on sim. An unpinned gateway's entry is learned again
@@ -240,18 +261,24 @@ func simUndo(sim *Sim, c, undo Change) error {
 	return nil
 }
 
-// addrUndo is the removal of the address c added, if it is still bound.
-func addrUndo(v *View, c Change) (*Change, error) {
+// addrUndo is the removal of the address c added, if it is still bound
+// and still rsprep's: a record's address re-added since without rsprep's
+// mark is somebody else's, as down judges it (then left names it).
+func addrUndo(v *View, c Change, shown bool) (undo *Change, left string, err error) {
 	present, err := v.AddrsOf(c.Addr.Prefix.Addr())
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	for _, a := range present {
-		if a.Link == c.Addr.Link && a.Prefix == c.Addr.Prefix {
-			return &Change{Kind: KindAddrDel, Mode: c.Mode, Addr: a}, nil
+		switch {
+		case a.Link != c.Addr.Link || a.Prefix != c.Addr.Prefix:
+		case unmarked(a, shown):
+			return nil, a.Prefix.String() + " on " + a.Link, nil
+		default:
+			return &Change{Kind: KindAddrDel, Mode: c.Mode, Addr: a}, "", nil
 		}
 	}
-	return nil, nil
+	return nil, "", nil
 }
 
 // declares checks d's invariants on sim (the host without what rsprep
@@ -278,7 +305,7 @@ func declares(v *View, sim *Sim, d Declared) (map[string]bool, error) {
 // root cannot read it) the marked addresses are all it can see.
 func UndeclaredFindings(v *View, d Declared) ([]Finding, error) {
 	rec, _ := v.record() // an unreadable record is none here, as for Recorded
-	drop, err := undeclared(v, rec, d)
+	drop, _, err := undeclared(v, rec, d)
 	if err != nil {
 		return nil, err
 	}

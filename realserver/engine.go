@@ -84,6 +84,10 @@ type Engine struct {
 	Record *Record
 	Mode   string
 	Log    *slog.Logger
+	// Undo is the mode as down runs it (Mode.ForDown), if the caller has
+	// it: down removes an address carrying rsprep's mark that no record
+	// names only from the mode's own VIP devices. Nil: from any device.
+	Undo Mode
 
 	first       *View               // the observation the run starts from (NewEngine); nil: observe afresh
 	answers     map[Question]Answer // the network's answers in this run, shared by its views (see view)

@@ -33,11 +33,15 @@ type Record struct {
 	// Never an empty array: a record without changes is not pending.
 	pending    []byte
 	loadedFrom string // the file pending came from, for decode's error
+
+	// absent: no record file was found (none written yet, or lost: a
+	// wiped /run). Down then says what only a record could restore.
+	absent bool
 }
 
 // Clone is a copy of r that is never saved (dry runs).
 func (r *Record) Clone() *Record {
-	return &Record{Version: r.Version, Netns: r.Netns, Changes: slices.Clone(r.Changes), Unproven: r.Unproven, pending: r.pending, loadedFrom: r.loadedFrom}
+	return &Record{Version: r.Version, Netns: r.Netns, Changes: slices.Clone(r.Changes), Unproven: r.Unproven, pending: r.pending, loadedFrom: r.loadedFrom, absent: r.absent}
 }
 
 // RecordError means a record exists but cannot be trusted.
@@ -75,6 +79,7 @@ func loadRecord(path, netns string) (*Record, error) {
 	r := &Record{Version: 1, Netns: netns, path: path}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
+		r.absent = true
 		return r, nil
 	}
 	if errors.Is(err, os.ErrPermission) {
@@ -149,6 +154,7 @@ func (r *Record) Save() error {
 	if err := persist.WriteRecord(r.path, data); err != nil {
 		return err
 	}
+	r.absent = false
 	if r.legacyPath != "" { // now saved under the cookie
 		os.Remove(r.legacyPath)
 		r.legacyPath = ""
@@ -164,11 +170,15 @@ func (r *Record) marshal() ([]byte, error) {
 // recordable reports whether down should ever undo c. Loading a module is
 // not undone (other users may need it); removing a VIP from an ARP-capable
 // interface is not undone (putting it back would steal the director's
-// traffic again).
+// traffic again); bringing lo up is not undone (lo was up when rsprep
+// came, and a down lo cuts off every local service: a re-apply or watch
+// bringing it up repairs somebody's change, it takes nothing over).
 func recordable(c Change) bool {
 	switch c.Kind {
 	case KindModule, KindAddrDel:
 		return false
+	case KindLinkUp:
+		return c.Link != "lo"
 	}
 	return true
 }

@@ -52,6 +52,9 @@ func (h *writeAhead) SetSysctl(k realserver.SysctlKey, v int) error {
 }
 
 func (h *writeAhead) SetLinkUp(l string, up bool) error {
+	if l == "lo" {
+		return h.Host.SetLinkUp(l, up) // never recorded: down never takes lo down
+	}
 	h.owned("setting "+l+" up", func(c realserver.Change) bool {
 		return c.Kind == realserver.KindLinkUp && c.Link == l && up
 	})

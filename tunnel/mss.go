@@ -108,6 +108,15 @@ func uplink(v *realserver.View, fam int) (realserver.Link, error) {
 	return l, err
 }
 
+// mssRules are the rules of the clamp: from each VIP to rsprep's table.
+func (s TUN) mssRules() []realserver.Rule {
+	var out []realserver.Rule
+	for _, ip := range s.VIPs {
+		out = append(out, realserver.Rule{Src: netip.PrefixFrom(ip, ip.BitLen()), Table: mssTable, Priority: mssPriority})
+	}
+	return out
+}
+
 // mssClamp is mss.clamp: a rule from each VIP to rsprep's table, and for
 // each family of VIPs the table holding every route of main of that
 // family, with advmss.
@@ -118,8 +127,8 @@ func (s TUN) mssClamp() realserver.Invariant {
 			return nil, err
 		}
 		var out []realserver.Finding
-		for _, ip := range s.VIPs {
-			r := realserver.Rule{Src: netip.PrefixFrom(ip, ip.BitLen()), Table: mssTable, Priority: mssPriority}
+		for _, r := range s.mssRules() {
+			ip := r.Src.Addr()
 			f := realserver.Finding{ID: "mss.clamp", Subject: ip.String(), Want: "ip rule " + r.String(), Got: "absent"}
 			if ip.Is6() {
 				f.Want = "ip -6 rule " + r.String()

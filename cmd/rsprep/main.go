@@ -82,7 +82,7 @@ The command line adds (two applies give the union); a config file declares
 the whole state. verify reports what rsprep owns beyond what it is given
 as drift (own.undeclared).
 
-Exit codes: 0 ok · 1 drift / not converged · 2 bad input (nothing changed) · 3 host not readable/writable.
+Exit codes: 0 ok · 1 drift / not converged / down without a record · 2 bad input (nothing changed) · 3 host not readable/writable.
 Run 'rsprep MODE --help' for a mode's flags.
 `
 
@@ -159,7 +159,7 @@ const (
 // exit codes; done reports that run should return code.
 func parseFlags(fs *pflag.FlagSet, args []string, stdout, stderr io.Writer) (code int, done bool) {
 	fs.SetOutput(io.Discard)
-	err := fs.Parse(args)
+	err := parseOnce(fs, args)
 	if errors.Is(err, pflag.ErrHelp) {
 		if c, ok := stdout.(flagCollector); ok {
 			c.collect(fs) // rsprep man and completion read the flags from here

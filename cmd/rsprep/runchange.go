@@ -36,6 +36,7 @@ func (r *modeRun) down() int {
 	if r.all || r.fromConfig {
 		res, err = eng.DownAll(r.o.dryRun)
 	} else {
+		eng.Undo = r.mode
 		res, err = eng.Down(r.mode.VIPList(), r.o.dryRun)
 	}
 	for _, n := range res.Notes {
