@@ -17,9 +17,10 @@ import (
 //
 // What invariants declare is found much as a dry run finds its plan: on a
 // Sim of the host with what rsprep owns undone (where it is still
-// rsprep's), check the invariants; what their fixes would own is declared. Anything else rsprep owns is not, whatever its kind: a
-// VIP dropped from the file, a pinned neighbour or keep-route whose option
-// was dropped, another mode's state, and the sysctls once nothing declared
+// rsprep's), check the invariants; what their fixes would own is
+// declared. Anything else rsprep owns is not, whatever its kind: a VIP
+// dropped from the file, a pinned neighbour or keep-route whose option was
+// dropped, another mode's state, and the sysctls once nothing declared
 // needs them. It is undone with down's rules: only rsprep's own, and only
 // while it is still the value rsprep wrote.
 
