@@ -231,16 +231,7 @@ func undoIfStillOurs(v *View, c Change) (*Change, string, error) {
 		}
 		return &inv, "", nil
 	case KindRouteAdd:
-		routes, err := v.TableRoutes(Family(c.Route.Dst.Addr()), c.Route.Table)
-		if err != nil {
-			return nil, "", err
-		}
-		for _, r := range routes {
-			if r.Dst == c.Route.Dst && r.Gw == c.Route.Gw && r.Metric == c.Route.Metric {
-				return &inv, "", nil
-			}
-		}
-		return nil, "", nil
+		return routeAddedUndo(v, c, inv)
 	case KindRouteReplace:
 		routes, err := v.Routes()
 		if err != nil {
@@ -254,15 +245,16 @@ func undoIfStillOurs(v *View, c Change) (*Change, string, error) {
 			}
 			if first == nil {
 				first = &routes[i]
+			} else {
+				prevBack = prevBack || (c.PrevRoute.Gw.IsValid() && r.Gw == c.PrevRoute.Gw)
 			}
-			prevBack = prevBack || (c.PrevRoute.Gw.IsValid() && r.Gw == c.PrevRoute.Gw && r != *first)
 		}
 		switch {
 		case first == nil:
-			return nil, fmt.Sprintf("left the default route alone: rsprep's route via %s is gone (it was via %s before rsprep)", c.Route.Gw, c.PrevRoute.Gw), nil
+			return nil, fmt.Sprintf("left the default route alone: rsprep's route via %s is gone (it was %s before rsprep)", c.Route.Gw, c.PrevRoute), nil
 		case first.Gw != c.Route.Gw:
-			return nil, fmt.Sprintf("left default route via %s alone: rsprep set it via %s, it has been changed since (it was via %s before rsprep)",
-				first.Gw, c.Route.Gw, c.PrevRoute.Gw), nil
+			return nil, fmt.Sprintf("left default route via %s alone: rsprep set it via %s, it has been changed since (it was %s before rsprep)",
+				first.Gw, c.Route.Gw, c.PrevRoute), nil
 		case prevBack:
 			// Somebody put the previous route back beside rsprep's (a
 			// network manager re-adding its own gateway appends it at the
@@ -318,4 +310,35 @@ func undoIfStillOurs(v *View, c Change) (*Change, string, error) {
 			c.Link, cur, TunnelMode(c.To), TunnelMode(c.From)), nil
 	}
 	return &inv, "", nil
+}
+
+// routeAddedUndo is undoIfStillOurs of a route rsprep added: it is removed
+// while it is as rsprep added it. In rsprep's own table everything is
+// rsprep's, so there only the next hop is compared and a route gone is no
+// news; in main (a keep-route, a default route where there was none) a
+// route gone or changed is left alone and said so.
+func routeAddedUndo(v *View, c, inv Change) (*Change, string, error) {
+	routes, err := v.TableRoutes(Family(c.Route.Dst.Addr()), c.Route.Table)
+	if err != nil {
+		return nil, "", err
+	}
+	var now *Route
+	for i, r := range routes {
+		if r.Dst != c.Route.Dst || r.Metric != c.Route.Metric {
+			continue
+		}
+		if c.Route.Table != 0 && r.Gw == c.Route.Gw || sameRoute(r, c.Route) {
+			return &inv, "", nil
+		}
+		if now == nil {
+			now = &routes[i]
+		}
+	}
+	switch {
+	case c.Route.Table != 0:
+		return nil, "", nil
+	case now == nil:
+		return nil, fmt.Sprintf("left route %s alone: rsprep added it as %s, it has been removed since", c.Route.Dst, c.Route), nil
+	}
+	return nil, fmt.Sprintf("left route %s alone: rsprep added it as %s, it has been changed since to %s", c.Route.Dst, c.Route, *now), nil
 }

@@ -258,6 +258,10 @@ func (e *Engine) logChange(c Change) {
 		r.AddAttrs(slog.String("sysctl", c.Sysctl.Dotted()), slog.Int("before", c.From), slog.Int("after", c.To))
 	case KindAddrAdd, KindAddrDel:
 		r.AddAttrs(slog.String("addr", c.Addr.Prefix.String()), slog.String("link", c.Addr.Link))
+	case KindRouteReplace, KindRouteUnshadow:
+		if c.PrevRoute.Dst.IsValid() {
+			r.AddAttrs(slog.String("replaced", c.PrevRoute.String()))
+		}
 	}
 	_ = h.Handle(ctx, r) // as Logger does: a log line that cannot be written stops nothing
 }

@@ -250,7 +250,15 @@ func (r *Record) Own(cs []Change) (changed bool) {
 			changed = changed || old.To != c.To
 			old.To = c.To
 		case KindRouteReplace:
-			changed = changed || old.Route != c.Route
+			// What down gives back is the route rsprep replaced last, unless
+			// that was rsprep's own (a new --dip): a gateway that DHCP or
+			// an operator moved since rsprep's first run is the one the
+			// network wants now, and the one rsprep first found is stale.
+			if c.PrevRoute.Gw != old.Route.Gw || c.PrevRoute.Link != old.Route.Link {
+				changed = changed || !old.PrevRoute.Equal(c.PrevRoute)
+				old.PrevRoute = c.PrevRoute
+			}
+			changed = changed || !old.Route.Equal(c.Route)
 			old.Route = c.Route
 		case KindNeighSet:
 			changed = true // a MAC is a slice: not worth comparing
@@ -258,11 +266,9 @@ func (r *Record) Own(cs []Change) (changed bool) {
 		case KindTunnelMode:
 			changed = changed || old.To != c.To
 			old.To = c.To
-		case KindRouteAdd:
-			if c.Route.Table != 0 { // a route of rsprep's own table, replaced
-				changed = changed || old.Route != c.Route
-				old.Route = c.Route
-			}
+		case KindRouteAdd: // a route rsprep added, replaced: nothing to put back
+			changed = changed || !old.Route.Equal(c.Route)
+			old.Route = c.Route
 		}
 	}
 	for _, gone := range stale {

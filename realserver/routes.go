@@ -67,12 +67,13 @@ func ReplaceIsDuplicate(routes []Route, r Route) bool {
 }
 
 // sameRoute is whether the kernel takes a and b, of one destination and
-// metric, for the same route: next hop, device and protocol (it compares
-// the whole route, of which rsprep sees these; rsprep writes a route with
-// no protocol as static). Replacing with another protocol is no duplicate
-// (seen on 6.18: a replace with proto boot took the place of the first).
+// metric, for the same route: every attribute (the kernel compares the
+// whole route; rsprep writes a route with no protocol as static).
+// Replacing with another protocol is no duplicate (seen on 6.18: a
+// replace with proto boot took the place of the first).
 func sameRoute(a, b Route) bool {
-	return a.Gw == b.Gw && a.Link == b.Link && staticIfNone(a.Protocol) == staticIfNone(b.Protocol)
+	a.Protocol, b.Protocol = staticIfNone(a.Protocol), staticIfNone(b.Protocol)
+	return a.Equal(b)
 }
 
 func staticIfNone(proto int) int {
