@@ -186,12 +186,13 @@ func wantsJSON(args []string) bool {
 func (n *NS) Snapshot(t testing.TB) string {
 	t.Helper()
 	var parts []string
-	links := n.Must(t, "ip", "-o", "link", "show")
+	// stderr apart: on a busy machine ip adds "Peer netns reference is
+	// invalid." while a veth peer's namespace id is settling, and merged
+	// into stdout it can split a link's line.
+	links := n.Sh(t, "ip -o link show 2>/dev/null")
 	for _, l := range strings.Split(strings.TrimSpace(links), "\n") {
 		// Keep name and flags; drop counters, qdisc state and the like,
-		// and any line that is not a link ("N: name: <flags>"): on a busy
-		// machine ip adds "Peer netns reference is invalid." (stderr,
-		// merged by Must) while a veth peer's namespace id is settling.
+		// and any line that is not a link ("N: name: <flags>").
 		f := strings.Fields(l)
 		if len(f) >= 3 && strings.HasSuffix(f[0], ":") {
 			parts = append(parts, "link "+f[1]+" "+f[2])
