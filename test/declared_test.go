@@ -255,3 +255,30 @@ func TestConfigModeSwitchUndoesTheOldMode(t *testing.T) {
 		t.Errorf("down --all after the switch:\n%s", diffLines(pristine, after))
 	}
 }
+
+// A drain (rsprep's policy rule failing the director's probe of a VIP) is
+// rsprep's too: verify reports the drain of a VIP the file no longer
+// declares, apply --config ends it and keeps the one of a VIP it does;
+// down --all ends every one.
+func TestConfigAndDownAllEndDrains(t *testing.T) {
+	rs, _, conf := appliedFromConfig(t)
+	drained := func(ip string) bool {
+		return strings.Contains(rs.Must(t, "ip", "rule", "show", "priority", "7300"), "from "+ip+" to 10.0.0.1 ")
+	}
+	for _, ip := range []string{vip, vip2} { // as rsprep drain writes it
+		rs.Must(t, "ip", "rule", "add", "from", ip, "to", "10.0.0.1", "ipproto", "tcp", "priority", "7300", "proto", "114", "unreachable")
+	}
+	writeConfig(t, conf, vip)
+	r := mustRun(t, rs, 1, "verify", "--config", conf)
+	if want := "FAIL own.undeclared drain " + vip2 + " to 10.0.0.1"; !strings.Contains(r.Stdout, want) || strings.Contains(r.Stdout, "drain "+vip+" ") {
+		t.Errorf("verify --config: want %q, and no finding on the drain of %s:\n%s", want, vip, r.Stdout)
+	}
+	mustRun(t, rs, 0, "apply", "--config", conf)
+	if !drained(vip) || drained(vip2) {
+		t.Errorf("after apply --config: the drain of %s kept=%v (want true), of the dropped %s kept=%v (want false)", vip, drained(vip), vip2, drained(vip2))
+	}
+	mustRun(t, rs, 0, "down", "--all")
+	if drained(vip) {
+		t.Errorf("down --all left the drain of %s", vip)
+	}
+}

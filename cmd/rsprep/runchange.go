@@ -15,6 +15,9 @@ func (r *modeRun) apply() int {
 	var res realserver.Result
 	if r.fromConfig {
 		res, err = eng.Converge(r.declared(), r.o.dryRun)
+		if err == nil && !r.o.dryRun {
+			err = r.endUndeclaredDrains()
+		}
 	} else {
 		res, err = eng.Apply(r.mode.Invariants(), r.o.dryRun)
 	}
@@ -41,6 +44,9 @@ func (r *modeRun) down() int {
 	}
 	for _, n := range res.Notes {
 		r.log.Warn(n)
+	}
+	if err == nil && !r.o.dryRun {
+		_, err = r.endDrain() // a drain of these VIPs ends with them
 	}
 	return r.finish(res, err)
 }

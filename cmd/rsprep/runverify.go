@@ -12,6 +12,11 @@ func (r *modeRun) verify() int {
 		return r.fail(err)
 	}
 	defer unlock()
+	drained, err := drainFindings(r.mode.VIPList())
+	if err != nil {
+		return r.fail(err)
+	}
+	found = append(found, drained...)
 	res := realserver.Result{Mode: r.name, OK: realserver.AllOK(found), Checks: found}
 	if err := writeResult(r.stdout, r.o.output, actVerify, res, false); err != nil {
 		return r.fail(err)
@@ -45,6 +50,10 @@ func (r *modeRun) observeAndCheck() (found []realserver.Finding, unlock func(), 
 		// drift too: an audit that says "all hold" must mean it.
 		undeclared, err := realserver.UndeclaredFindings(view, d)
 		found = append(found, undeclared...)
+		if err == nil {
+			undeclared, err = undeclaredDrains(d.VIPs)
+			found = append(found, undeclared...)
+		}
 		return err
 	})
 	if unlock == nil {

@@ -264,16 +264,22 @@ func (n *NS) MAC(t testing.TB, dev string) string {
 // read from inside it (the cookie belongs to a socket opened there).
 func (n *NS) Netns(t testing.TB) persist.Netns {
 	t.Helper()
-	type res struct {
-		id  persist.Netns
-		err error
+	var id persist.Netns
+	if err := n.In(func() (err error) { id, err = persist.CurrentNetns(); return err }); err != nil {
+		t.Fatalf("identifying namespace %s: %v", n.Name, err)
 	}
-	ch := make(chan res, 1)
+	return id
+}
+
+// In runs fn on a thread inside the namespace: what it opens (sockets)
+// belongs to the namespace.
+func (n *NS) In(fn func() error) error {
+	ch := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
 		orig, err := netns.Get()
 		if err != nil {
-			ch <- res{err: err}
+			ch <- err
 			return
 		}
 		defer orig.Close()
@@ -283,21 +289,17 @@ func (n *NS) Netns(t testing.TB) persist.Netns {
 			h.Close()
 		}
 		if err != nil {
-			ch <- res{err: err}
+			ch <- err
 			return
 		}
-		id, err := persist.CurrentNetns()
+		err = fn()
 		// Back home before the thread is unlocked: a thread (even the
 		// process's main one) left inside would make the test process one
 		// of the namespace's, which its cleanup kills.
 		if serr := netns.Set(orig); serr == nil {
 			runtime.UnlockOSThread()
 		}
-		ch <- res{id, err}
+		ch <- err
 	}()
-	r := <-ch
-	if r.err != nil {
-		t.Fatalf("identifying namespace %s: %v", n.Name, r.err)
-	}
-	return r.id
+	return <-ch
 }
