@@ -34,6 +34,7 @@ type options struct {
 	underlay      string
 	mss           string
 	dip           string
+	natDIPs       []string // nat's --dip: one per family
 	forwarding    string
 	keepRoutes    []string
 	pinGatewayARP bool

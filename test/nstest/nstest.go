@@ -125,6 +125,23 @@ func (n *NS) Must(t testing.TB, args ...string) string {
 	return out
 }
 
+// stdout runs a command inside the namespace and returns its standard
+// output alone, failing the test on error. A snapshot reads only this: on a
+// busy machine ip writes "Peer netns reference is invalid." to stderr while
+// a veth peer's namespace id settles, and merged output can put those words
+// in the middle of a line of stdout.
+func (n *NS) stdout(t testing.TB, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("ip", append([]string{"netns", "exec", n.Name}, args...)...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("in %s: %s: %v\n%s", n.Name, strings.Join(args, " "), err, stderr.String())
+	}
+	return string(out)
+}
+
 // Sh runs a shell snippet inside the namespace, failing the test on error.
 func (n *NS) Sh(t testing.TB, script string) string {
 	t.Helper()
@@ -186,10 +203,7 @@ func wantsJSON(args []string) bool {
 func (n *NS) Snapshot(t testing.TB) string {
 	t.Helper()
 	var parts []string
-	// stderr apart: on a busy machine ip adds "Peer netns reference is
-	// invalid." while a veth peer's namespace id is settling, and merged
-	// into stdout it can split a link's line.
-	links := n.Sh(t, "ip -o link show 2>/dev/null")
+	links := n.stdout(t, "ip", "-o", "link", "show")
 	for _, l := range strings.Split(strings.TrimSpace(links), "\n") {
 		// Keep name and flags; drop counters, qdisc state and the like,
 		// and any line that is not a link ("N: name: <flags>").
@@ -206,7 +220,7 @@ func (n *NS) Snapshot(t testing.TB) string {
 		{"route", []string{"ip", "route", "show", "table", "main"}},
 		{"neigh", []string{"ip", "neigh", "show", "nud", "permanent"}},
 	} {
-		out := n.Must(t, cmd.args...)
+		out := n.stdout(t, cmd.args...)
 		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
 			// Kernel-made fe80:: addresses are never rsprep's, and their
 			// DAD flags (tentative) change by themselves: leave them out.

@@ -19,6 +19,7 @@ jobs='
 tun  tun  tun.sh
 dr   dr   dr.sh
 nat  nat  nat.sh
+nat6 nat  nat6.sh
 enc  tun  tun-encap.sh
 fam  tun  tun-family.sh
 mss  tun  tun-mss.sh
