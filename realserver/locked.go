@@ -83,6 +83,16 @@ func (s State) observeFor(h Host, preflight func(*View) error) (*View, error) {
 // that verify, apply and down by hand keep working between repairs. With
 // s.Cache the record is read only when somebody else wrote it since.
 func (s State) ApplyLocked(host Host, mode string, invs []Invariant, log *slog.Logger, wait time.Duration) (Result, error) {
+	return s.runLocked(host, mode, log, wait, func(eng *Engine) (Result, error) { return eng.Apply(invs, false) })
+}
+
+// ConvergeLocked is ApplyLocked for a declared state (a config file's):
+// it also undoes what rsprep owns here that d does not declare.
+func (s State) ConvergeLocked(host Host, d Declared, log *slog.Logger, wait time.Duration) (Result, error) {
+	return s.runLocked(host, d.Mode, log, wait, func(eng *Engine) (Result, error) { return eng.Converge(d, false) })
+}
+
+func (s State) runLocked(host Host, mode string, log *slog.Logger, wait time.Duration, run func(*Engine) (Result, error)) (Result, error) {
 	unlock, err := s.Lock(wait)
 	if err != nil {
 		return Result{Mode: mode}, err
@@ -96,7 +106,7 @@ func (s State) ApplyLocked(host Host, mode string, invs []Invariant, log *slog.L
 	if err != nil {
 		return Result{Mode: mode}, err
 	}
-	res, err := eng.Apply(invs, false)
+	res, err := run(eng)
 	s.Cache.keep(s, eng.Record, err)
 	return res, err
 }

@@ -30,11 +30,11 @@ func (u UnitSpec) watchService() []*unit.UnitOption {
 		unit.NewUnitOption("Service", "Type", "notify"),
 		unit.NewUnitOption("Service", "NotifyAccess", "main"),
 		unit.NewUnitOption("Service", "ExecStart", watch),
-		// reload: SIGHUP re-reads the config; a bad one is refused, logged,
-		// and the old one kept.
+		// reload: SIGHUP re-reads the config and converges to it; a bad
+		// one is refused, logged, and the old one kept.
 		unit.NewUnitOption("Service", "ExecReload", "/bin/kill -HUP $MAINPID"),
 		unit.NewUnitOption("Service", "ExecStop", "-/bin/kill -TERM $MAINPID"),
-		unit.NewUnitOption("Service", "ExecStop", u.Binary+" down --config "+u.Config),
+		unit.NewUnitOption("Service", "ExecStop", u.downAll()),
 		unit.NewUnitOption("Service", "Restart", "on-failure"),
 		unit.NewUnitOption("Service", "RestartSec", "5s"),
 		unit.NewUnitOption("Service", "WatchdogSec", WatchdogSec),

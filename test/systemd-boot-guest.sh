@@ -73,6 +73,30 @@ nat) eventually journal-fields 'journal && grep -q "^    MODE=nat" /run/journal.
 esac
 grep -E '^    (MESSAGE|MODE|CHANGE|SYSCTL|BEFORE|AFTER|ADDR)=' /run/journal.txt | head -n 12
 
+# The config is the whole truth: a VIP removed from it goes at the next
+# reload (oneshot: apply --config again; watch: SIGHUP), without a restart,
+# and comes back when the file has it again.
+case $scenario in
+nat) ;;
+*)
+	conf=/etc/rsprep/rsprep.conf
+	cp -p $conf /run/rsprep.conf.orig
+	sed -i "/^vip *= *$VIP6 *\$/d" $conf
+	check edit-dropped-vip6 "! grep -q '$VIP6' $conf"
+	/usr/sbin/rsprep verify >/run/verify-edited.txt
+	check edit-verify-undeclared "[ $? = 1 ] && grep -q '^FAIL own.undeclared $VIP6/128 on ' /run/verify-edited.txt"
+	systemctl reload rsprep.service
+	check edit-reload-exit-0 "[ $? = 0 ]"
+	eventually edit-reload-removed-vip6 "! ip -o addr show | grep -q ' $VIP6/128 '"
+	check edit-reload-kept-vip4 "ip -o addr show | grep -qw '$VIP4/32'"
+	check edit-reload-active "[ \"\$(state)\" = active ]"
+	eventually edit-reload-verify-0 "/usr/sbin/rsprep verify >/dev/null"
+	cp -p /run/rsprep.conf.orig $conf
+	systemctl reload rsprep.service
+	eventually edit-restored-vip6 "ip -o addr show | grep -q ' $VIP6/128 '"
+	;;
+esac
+
 if [ "$scenario" = watch ]; then
 	. /usr/local/sbin/rsprep-boot-watch
 	echo DONE
@@ -165,6 +189,15 @@ dr)
 	systemctl start rsprep.service
 	/usr/sbin/rsprep verify >/dev/null
 	check verify-after-live-install "[ $? = 0 ]"
+	# install with another VIP set rewrites the config and reloads the
+	# running unit, which converges to it: the dropped VIP goes, no restart.
+	/usr/sbin/rsprep install dr --vip $VIP4 --before vip-listener.service 2>/run/install3.log
+	check install-other-vips-exit-0 "[ $? = 0 ] && grep -q 'reloaded rsprep.service' /run/install3.log"
+	cat /run/install3.log
+	check install-other-vips-dropped "! ip -o addr show | grep -q ' $VIP6/128 ' && applied"
+	check install-other-vips-active "[ \"\$(state)\" = active ]"
+	/usr/sbin/rsprep verify >/dev/null
+	check install-other-vips-verify-0 "[ $? = 0 ]"
 	;;
 deb)
 	# Booted with rsprep from its .deb, installed by dpkg --root at image

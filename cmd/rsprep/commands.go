@@ -29,6 +29,8 @@ type commandDef struct {
 	// modeWords: the modes are commands of their own ("rsprep dr" is
 	// "rsprep apply dr").
 	modeWords bool
+	// extra are forms beyond the modes' (down --all), with their flags.
+	extra func() []invocation
 	// modeExampleArgs are added to a mode's example that lacks them
 	// (drain needs --dip).
 	modeExampleArgs string
@@ -65,7 +67,8 @@ func commandTable() []commandDef {
 		}),
 		modeCommand(actDown, []synopsisLine{
 			{"down dr|tun|nat [flags]", "undo what rsprep did, and only that"},
-			{"down [--config FILE] [flags]", "the same, with the mode and its flags from FILE"},
+			{"down [--config FILE] [flags]", "the same, with the mode and its flags from FILE: all rsprep owns"},
+			{"down --all [--netns NAME]", "undo everything rsprep owns in the namespace, any mode"},
 		}),
 		modeCommand(actDrain, []synopsisLine{
 			{"drain dr|tun --dip DIP [flags]", "fail the director's probe of this host, wait until its connections have ended"},
@@ -147,13 +150,20 @@ type invocation struct {
 func (i invocation) name() string { return strings.Join(i.args, " ") }
 
 // form is how the man page names the invocation among its command's: the
-// mode, or "without a mode".
+// mode, "without a mode", or an extra form's flag (--all).
 func (i invocation) form() string {
+	if i.byFlag() {
+		return strings.Join(i.args, " ")
+	}
 	if len(i.args) > 1 {
 		return i.args[1]
 	}
 	return "without a mode"
 }
+
+// byFlag reports whether the invocation is a form named by a flag (down
+// --all): the completions add its flags to the command's own path.
+func (i invocation) byFlag() bool { return strings.HasPrefix(i.args[len(i.args)-1], "-") }
 
 // invocations are the command's forms: with each mode, and alone (when it
 // runs without a mode).
@@ -166,6 +176,9 @@ func (c commandDef) invocations() []invocation {
 	}
 	if c.modes != modeRequired {
 		out = append(out, invocation{[]string{c.name}, c.flagSet("")})
+	}
+	if c.extra != nil {
+		out = append(out, c.extra()...)
 	}
 	return out
 }

@@ -71,6 +71,10 @@ func completionDataFrom(cmds []commandDef) completionData {
 	}
 	for _, c := range cmds {
 		for _, in := range c.invocations() {
+			if in.byFlag() {
+				add(in.args[:len(in.args)-1], in.flags)
+				continue
+			}
 			add(in.args, in.flags)
 		}
 	}

@@ -4,27 +4,44 @@ import "github.com/rsprep/rsprep/realserver"
 
 // apply makes every invariant of the mode hold, records what it changed,
 // and rolls back on failure; with --dry-run it prints the plan instead.
+// From a config file it also undoes what rsprep owns that the file does
+// not declare; from the command line it only adds.
 func (r *modeRun) apply() int {
 	eng, unlock, err := r.startEngine()
 	if err != nil {
 		return r.fail(err)
 	}
 	defer unlock()
-	res, err := eng.Apply(r.mode.Invariants(), r.o.dryRun)
+	var res realserver.Result
+	if r.fromConfig {
+		res, err = eng.Converge(r.declared(), r.o.dryRun)
+		if err == nil && !r.o.dryRun {
+			err = r.endUndeclaredDrains()
+		}
+	} else {
+		res, err = eng.Apply(r.mode.Invariants(), r.o.dryRun)
+	}
 	logFailing(r.log, r.name, err)
 	return r.finish(res, err)
 }
 
 // down undoes what the record says rsprep did for the mode, and only that;
-// with --dry-run it prints the plan instead.
+// with --dry-run it prints the plan instead. With --all, or from a config
+// file (the unit's stop), it undoes everything rsprep owns here, whatever
+// the file declares now.
 func (r *modeRun) down() int {
 	eng, unlock, err := r.startEngine()
 	if err != nil {
 		return r.fail(err)
 	}
 	defer unlock()
-	eng.Undo = r.mode
-	res, err := eng.Down(r.mode.VIPList(), r.o.dryRun)
+	var res realserver.Result
+	if r.all || r.fromConfig {
+		res, err = eng.DownAll(r.o.dryRun)
+	} else {
+		eng.Undo = r.mode
+		res, err = eng.Down(r.mode.VIPList(), r.o.dryRun)
+	}
 	for _, n := range res.Notes {
 		r.log.Warn(n)
 	}
@@ -58,12 +75,12 @@ func (r *modeRun) startEngine() (eng *realserver.Engine, unlock func(), err erro
 	if r.o.dryRun {
 		unlock, err = asReader(r.state, r.o.lockWait, func() (err error) {
 			if view, err = r.state.Observe(r.host); err == nil {
-				err = r.mode.Preflight(view)
+				err = r.preflight(view)
 			}
 			return err
 		})
 	} else {
-		view, unlock, err = r.state.BeginWrite(r.host, r.mode.Preflight, r.o.lockWait)
+		view, unlock, err = r.state.BeginWrite(r.host, r.preflight, r.o.lockWait)
 	}
 	if err != nil {
 		return nil, nil, err
@@ -79,4 +96,17 @@ func (r *modeRun) startEngine() (eng *realserver.Engine, unlock func(), err erro
 		eng.Record = eng.Record.Clone()
 	}
 	return eng, unlock, nil
+}
+
+// preflight is the mode's; down --all has none.
+func (r *modeRun) preflight(v *realserver.View) error {
+	if r.mode == nil {
+		return nil
+	}
+	return r.mode.Preflight(v)
+}
+
+// declared is the whole state a config file declares: its mode's.
+func (r *modeRun) declared() realserver.Declared {
+	return realserver.Declared{Mode: r.name, VIPs: r.mode.VIPList(), Invs: r.mode.Invariants()}
 }

@@ -45,6 +45,10 @@ type Config struct {
 	// Reload re-reads the desired state (SIGHUP); nil when there is no
 	// config file to re-read.
 	Reload func() (Target, error)
+	// Declared: the target is a config file's, the whole desired state.
+	// The first apply and each SIGHUP's converge to it: they also undo
+	// what rsprep owns here beyond it.
+	Declared bool
 	// Publish receives the status whenever it changes and at each resync
 	// (the textfile); Notify sends one sd_notify message. Either may be nil.
 	Publish func(Status) error
@@ -153,7 +157,14 @@ func (w *watcher) apply() error {
 	if w.cfg.Report {
 		return w.start() // --on-drift report changes nothing, at the start neither
 	}
-	res, err := w.cfg.State.ApplyLocked(w.cfg.Host, w.target.Name, w.invs, w.cfg.Log, w.cfg.LockWait)
+	var res realserver.Result
+	var err error
+	if w.cfg.Declared {
+		d := realserver.Declared{Mode: w.target.Name, VIPs: w.target.Mode.VIPList(), Invs: w.invs}
+		res, err = w.cfg.State.ConvergeLocked(w.cfg.Host, d, w.cfg.Log, w.cfg.LockWait)
+	} else {
+		res, err = w.cfg.State.ApplyLocked(w.cfg.Host, w.target.Name, w.invs, w.cfg.Log, w.cfg.LockWait)
+	}
 	if err != nil {
 		var nc *realserver.NotConvergedError
 		if errors.As(err, &nc) {
