@@ -95,6 +95,14 @@ type Engine struct {
 // A failing change rolls back every change of this run. With dryRun it
 // returns the plan, every round of it, and changes nothing.
 func (e *Engine) Apply(invs []Invariant, dryRun bool) (Result, error) {
+	return e.ApplyContext(context.Background(), invs, dryRun)
+}
+
+// ApplyContext is Apply that ctx can stop at a safe point: between two
+// checks, two changes or two chunks of a batch. A stopped run rolls back
+// what it changed, as a failure half-way does, and returns an
+// *InterruptedError saying so.
+func (e *Engine) ApplyContext(ctx context.Context, invs []Invariant, dryRun bool) (Result, error) {
 	res := Result{Mode: e.Mode}
 	if err := e.dropStale(dryRun); err != nil {
 		return res, err
@@ -106,6 +114,9 @@ func (e *Engine) Apply(invs []Invariant, dryRun bool) (Result, error) {
 	var done []Change
 	var fs []Finding
 	for round := 0; ; round++ {
+		if err := interrupted(ctx); err != nil && !e.simulated {
+			return res, e.rollback(done, saved, err)
+		}
 		var err error
 		if fs, err = e.verify(invs); err != nil {
 			return res, e.rollback(done, saved, err)
@@ -129,7 +140,7 @@ func (e *Engine) Apply(invs []Invariant, dryRun bool) (Result, error) {
 			}
 			e.recordSaved = true
 		}
-		made, failed := runPlan(e.Host, plan, e.logChange)
+		made, failed := runPlan(ctx, e.Host, plan, e.logChange)
 		if len(done) == 0 {
 			done = slices.Clip(made) // usually the only round that changes anything
 		} else {

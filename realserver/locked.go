@@ -1,9 +1,13 @@
 package realserver
 
 import (
+	"context"
 	"errors"
 	"log/slog"
+	"net/netip"
 	"time"
+
+	"github.com/rsprep/rsprep/realserver/persist"
 )
 
 // BeginWrite starts a run that changes the namespace (apply, down): it
@@ -81,13 +85,51 @@ func (s State) observeFor(h Host, preflight func(*View) error) (*View, error) {
 // it: take the namespace's lock (waiting at most wait), observe, apply invs
 // through the Engine (record, rollback), and release the lock at once, so
 // that verify, apply and down by hand keep working between repairs. With
-// s.Cache the record is read only when somebody else wrote it since.
-func (s State) ApplyLocked(host Host, mode string, invs []Invariant, log *slog.Logger, wait time.Duration) (Result, error) {
+// s.Cache the record is read only when somebody else wrote it since. Like
+// apply by hand, it clears the downs' intents for mode and vips (see
+// persist.StandDown) unless it failed and rolled back.
+func (s State) ApplyLocked(ctx context.Context, host Host, mode string, vips []netip.Addr, invs []Invariant, log *slog.Logger, wait time.Duration) (Result, error) {
 	unlock, err := s.Lock(wait)
 	if err != nil {
 		return Result{Mode: mode}, err
 	}
 	defer unlock()
+	res, err := s.applyHeld(ctx, host, mode, invs, log)
+	var nc *NotConvergedError
+	if err == nil || errors.As(err, &nc) { // it changed what it could: rsprep's to keep
+		if cerr := s.ClearStandDown(mode, vips); cerr != nil && err == nil {
+			err = cerr
+		}
+	}
+	return res, err
+}
+
+// StoodDownError means a down ran in this namespace since the last apply:
+// a watcher must put nothing back (see persist.StandDown).
+type StoodDownError struct{ Down persist.StandDown }
+
+func (e *StoodDownError) Error() string {
+	return e.Down.String() + ": standing down (an apply or a new watch makes it rsprep's to keep again)"
+}
+
+// RepairLocked is ApplyLocked for a watcher's repair: under the lock, before
+// anything is observed, it honours a down's intent that covers mode or
+// one of vips and changes nothing (a *StoodDownError), so a down by hand
+// and a watch never fight.
+func (s State) RepairLocked(ctx context.Context, host Host, mode string, vips []netip.Addr, invs []Invariant, log *slog.Logger, wait time.Duration) (Result, error) {
+	unlock, err := s.Lock(wait)
+	if err != nil {
+		return Result{Mode: mode}, err
+	}
+	defer unlock()
+	if d, ok := s.StandDownFor(mode, vips); ok {
+		return Result{Mode: mode}, &StoodDownError{Down: d}
+	}
+	return s.applyHeld(ctx, host, mode, invs, log)
+}
+
+// applyHeld observes and applies invs; the caller holds the lock.
+func (s State) applyHeld(ctx context.Context, host Host, mode string, invs []Invariant, log *slog.Logger) (Result, error) {
 	v, err := s.Observe(host)
 	if err != nil {
 		return Result{Mode: mode}, err
@@ -96,7 +138,7 @@ func (s State) ApplyLocked(host Host, mode string, invs []Invariant, log *slog.L
 	if err != nil {
 		return Result{Mode: mode}, err
 	}
-	res, err := eng.Apply(invs, false)
+	res, err := eng.ApplyContext(ctx, invs, false)
 	s.Cache.keep(s, eng.Record, err)
 	return res, err
 }

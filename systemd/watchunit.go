@@ -17,10 +17,13 @@ const WatchdogSec = "30s"
 // (so Before= units start after the VIPs are bound, as with the oneshot),
 // and STATUS= a one-line summary.
 //
-// Stopping: ExecStop first sends SIGTERM (watch exits 0 at once, changing
-// nothing) and only then runs down; down alone would race the watcher,
-// which would repair what down removes. A failure (crash, watchdog)
-// restarts the watcher without down: the host keeps its VIPs meanwhile.
+// Stopping: ExecStop first sends SIGTERM (a repair in flight stops at a
+// safe point and rolls back, and watch exits 0), then runs down. down
+// waits for the lock a repair holds and records, under it, what it takes
+// down; a watcher still running honours that before any repair, so the
+// two never fight, whatever their order (persist.StandDown). A failure
+// (crash, watchdog) restarts the watcher without down: the host keeps its
+// VIPs meanwhile.
 func (u UnitSpec) watchService() []*unit.UnitOption {
 	watch := u.Binary + " watch --config " + u.Config
 	if len(u.WatchFlags) > 0 {

@@ -90,6 +90,12 @@ func (w *watcher) keep(i int, fs []realserver.Finding) {
 // recheck observes the checks s covers and repairs (or reports) their
 // drift. causes names the events behind it, per check ID ("*": all).
 func (w *watcher) recheck(s Scope, causes map[string][]string, resync bool) {
+	// A down's intent is final until an apply: stand down at once, even
+	// with nothing to repair (the lock makes it certain in repair).
+	if d, ok := w.cfg.State.StandDownFor(w.target.Name, w.target.Mode.VIPList()); ok {
+		w.stood = &realserver.StoodDownError{Down: d}
+		return
+	}
 	idx := w.selectInvs(s)
 	if resync {
 		clear(w.cfg.State.Answers) // ask the network afresh (see newWatcher)
@@ -150,15 +156,19 @@ func (w *watcher) failing(idx []int) []realserver.Finding {
 // another are not).
 func fightKey(f realserver.Finding) string { return f.ID + " " + f.Subject }
 
-// repair runs the engine on the drifted invariants, one locked apply for
-// all of them, except for subjects the damper holds back: the engine sees
-// those as holding, so it neither fixes them nor fails its postcondition.
+// repair runs the engine on the whole mode, one locked apply, except for
+// subjects the damper holds back: the engine sees those as holding, so it
+// neither fixes them nor fails its postcondition. The whole mode, not only
+// the drifted invariants: a VIP is re-bound only once the mode's ARP
+// sysctls are in place again (the engine orders sysctls before addresses),
+// whatever else undid them. A check with nothing to fix (the director not
+// answering yet) is an audit: it is reported, never fought over.
 func (w *watcher) repair(idx []int, drifted []realserver.Finding, causes map[string][]string) {
 	now := time.Now()
 	var fix []realserver.Finding
 	started := map[string][]string{} // check ID → subjects whose fight starts now
 	for _, f := range drifted {
-		if w.damper.Damped(fightKey(f), now) {
+		if len(f.Fix) == 0 || w.damper.Damped(fightKey(f), now) {
 			continue
 		}
 		ok, begins := w.damper.Allow(fightKey(f), now)
@@ -175,21 +185,23 @@ func (w *watcher) repair(idx []int, drifted []realserver.Finding, causes map[str
 	if len(fix) == 0 {
 		return
 	}
-	var invs []realserver.Invariant
-	for _, i := range idx {
-		if slices.ContainsFunc(w.results[i], func(f realserver.Finding) bool {
-			return !f.OK && !w.damper.Damped(fightKey(f), now)
-		}) {
-			invs = append(invs, w.forEngine(i, now))
-		}
+	invs := make([]realserver.Invariant, len(w.invs))
+	for i := range w.invs {
+		invs[i] = w.forEngine(i, now)
 	}
 	for _, f := range fix {
 		w.logFinding(slog.LevelWarn, "repairing drift", f, causes)
 		w.repairs[f.ID]++
 	}
-	_, err := w.cfg.State.ApplyLocked(w.cfg.Host, w.target.Name, invs, w.cfg.Log, w.cfg.LockWait)
+	_, err := w.cfg.State.RepairLocked(w.ctx, w.cfg.Host, w.target.Name, w.target.Mode.VIPList(), invs, w.cfg.Log, w.cfg.LockWait)
 	var nc *realserver.NotConvergedError
+	var sd *realserver.StoodDownError
+	var in *realserver.InterruptedError
 	switch {
+	case errors.As(err, &sd):
+		w.stood = sd
+	case errors.As(err, &in):
+		w.cfg.Log.Info("stopping during a repair: "+oneLine(err), "mode", w.target.Name)
 	case errors.As(err, &nc):
 		for _, f := range nc.Failing {
 			w.cfg.Log.Warn("repair did not converge", "mode", w.target.Name, "invariant", f.ID, "subject", f.Subject, "want", f.Want, "got", f.Got)

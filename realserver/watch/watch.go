@@ -1,6 +1,7 @@
 package watch
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -62,9 +63,14 @@ const (
 )
 
 // Run applies the target once, then keeps it true until SIGTERM or SIGINT
-// (then it returns nil and has changed nothing since its last repair). It
-// returns an error only when it cannot start: no netlink subscription, or
-// a first apply that fails (exit codes as apply's).
+// (then it returns nil: a repair in flight stops at a safe point and rolls
+// back what it changed, and nothing is changed after it), or until a down
+// in this namespace makes it stand down (nil too, see
+// realserver.StoodDownError). A first apply that cannot make everything
+// hold (the director not up yet) is no reason to stop: it says READY with
+// the failing checks in STATUS and keeps trying. It returns an error only
+// when it cannot start: no netlink subscription, or a first apply that
+// fails or is interrupted (exit codes as apply's).
 func Run(cfg Config) error {
 	if cfg.Debounce <= 0 {
 		cfg.Debounce = DefaultDebounce
@@ -86,11 +92,43 @@ func Run(cfg Config) error {
 	w := newWatcher(cfg)
 	defer func() { w.sub.close() }()
 	w.sub = sub
+	// A stop signal cancels the repair in flight (it rolls back at its
+	// next safe point) and then reaches the loop, which returns.
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	w.ctx = ctx
+	w.signals = relaySignals(cfg.Signals, cancel)
 	if err := w.apply(); err != nil {
-		return err
+		var nc *realserver.NotConvergedError
+		if !errors.As(err, &nc) {
+			return err
+		}
+		w.cfg.Log.Warn("not every check holds yet (a director not up yet?): watching anyway, repairing what can be repaired", "mode", w.target.Name, "failing", len(nc.Failing))
 	}
 	w.notify("READY=1")
-	return w.loop(ns)
+	err = w.loop(ns)
+	var sd *realserver.StoodDownError
+	if errors.As(err, &sd) {
+		w.cfg.Log.Info("standing down: " + sd.Down.String() + "; watch repairs nothing after it (a new watch or an apply keeps it again)")
+		w.notify("STOPPING=1")
+		return nil
+	}
+	return err
+}
+
+// relaySignals passes every signal on, and cancels the run with a stop
+// signal as its cause first.
+func relaySignals(in <-chan os.Signal, cancel context.CancelCauseFunc) <-chan os.Signal {
+	out := make(chan os.Signal, 4)
+	go func() {
+		for sig := range in {
+			if sig != syscall.SIGHUP {
+				cancel(realserver.SignalError{Signal: sig})
+			}
+			out <- sig
+		}
+	}()
+	return out
 }
 
 // watcher is the loop's state. Only the loop's goroutine touches it.
@@ -109,6 +147,9 @@ type watcher struct {
 	names   map[int]string      // ifindex → name, for the logs
 	resync  time.Time
 	sub     *subscription
+	ctx     context.Context  // cancelled by a stop signal
+	signals <-chan os.Signal // Config.Signals, relayed (see relaySignals)
+	stood   error            // a *realserver.StoodDownError once a down was seen
 
 	lastKey, lastSummary string
 }
@@ -134,6 +175,8 @@ func newWatcher(cfg Config) *watcher {
 		drift:   map[string]int{},
 		causes:  map[string][]string{},
 		names:   map[int]string{},
+		ctx:     context.Background(),
+		signals: cfg.Signals,
 	}
 	w.setTarget(cfg.Target)
 	return w
@@ -149,23 +192,22 @@ func (w *watcher) setTarget(t Target) {
 // apply makes the target true through the engine, then observes every
 // check: the first apply, and after a SIGHUP.
 func (w *watcher) apply() error {
-	res, err := w.cfg.State.ApplyLocked(w.cfg.Host, w.target.Name, w.invs, w.cfg.Log, w.cfg.LockWait)
-	if err != nil {
-		var nc *realserver.NotConvergedError
-		if errors.As(err, &nc) {
-			for _, f := range nc.Failing {
-				w.cfg.Log.Warn("still failing", "mode", w.target.Name, "invariant", f.ID, "subject", f.Subject, "want", f.Want, "got", f.Got)
-			}
+	res, err := w.cfg.State.ApplyLocked(w.ctx, w.cfg.Host, w.target.Name, w.target.Mode.VIPList(), w.invs, w.cfg.Log, w.cfg.LockWait)
+	var nc *realserver.NotConvergedError
+	if errors.As(err, &nc) {
+		for _, f := range nc.Failing {
+			w.cfg.Log.Warn("still failing", "mode", w.target.Name, "invariant", f.ID, "subject", f.Subject, "want", f.Want, "got", f.Got)
 		}
+	} else if err != nil {
 		return err
 	}
 	w.cfg.Log.Debug("applied", "mode", w.target.Name, "changes", len(res.Changes))
-	if err := w.observe(w.all()); err != nil {
-		return err
+	if oerr := w.observe(w.all()); oerr != nil {
+		return oerr
 	}
 	w.resync = time.Now()
 	w.publish(true)
-	return nil
+	return err
 }
 
 func (w *watcher) loop(ns netns.NsHandle) error {
@@ -189,15 +231,18 @@ func (w *watcher) loop(ns netns.NsHandle) error {
 		// repaired, even with events waiting (systemd's ExecStop runs
 		// down right after it).
 		select {
-		case sig := <-w.cfg.Signals:
+		case sig := <-w.signals:
 			if w.signal(sig) {
 				return nil
 			}
 			continue
 		default:
 		}
+		if w.stood != nil {
+			return w.stood
+		}
 		select {
-		case sig := <-w.cfg.Signals:
+		case sig := <-w.signals:
 			if w.signal(sig) {
 				return nil
 			}
