@@ -13,8 +13,9 @@ import (
 const WatchdogSec = "30s"
 
 // watchService is the [Service] of the watch unit: rsprep watch runs for
-// as long as the unit does, says READY=1 once its first apply converged
-// (so Before= units start after the VIPs are bound, as with the oneshot),
+// as long as the unit does, says READY=1 once its first apply did what it
+// could (so Before= units start after the VIPs are bound, as with the
+// oneshot; a director not up yet is a degraded STATUS=, not a failure),
 // and STATUS= a one-line summary.
 //
 // Stopping: ExecStop first sends SIGTERM (a repair in flight stops at a

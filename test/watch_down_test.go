@@ -2,6 +2,7 @@ package test
 
 import (
 	"os/exec"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -154,5 +155,34 @@ func TestWatchSetsTheSysctlsBeforeTheVIP(t *testing.T) {
 	repair := log[strings.Index(log, "repairing drift"):]
 	if s, a := strings.Index(repair, "net.ipv4.conf.all.arp_ignore=1"), strings.Index(repair, "ip addr add "+vip); s < 0 || a < s {
 		t.Errorf("the repair did not set arp_ignore before binding the VIP:\n%s", repair)
+	}
+}
+
+// A director not up yet (issue 28): watch with a silent --dip says READY
+// with a degraded STATUS, keeps what it can true (the VIP is bound and
+// repaired), and converges when the director answers, without a restart.
+func TestWatchStartsBeforeTheDirector(t *testing.T) {
+	rs, peer := realServer(t)
+	const dip = "10.0.0.77" // nobody yet
+	w := startWatch(t, rs, "dr", "--vip", vip, "--dip", dip, "--resync", "1s")
+	w.waitFor(t, "a degraded STATUS", 10*time.Second, func() bool {
+		return regexp.MustCompile(`STATUS=dr: degraded: 1 of \d+ checks fail \(dip.reachable ` + dip + `\)`).MatchString(w.notes.String())
+	})
+	if !hasVIP(t, rs, vip) {
+		t.Fatal("READY=1 without the VIP bound")
+	}
+	rs.Must(t, "ip", "addr", "del", vip+"/32", "dev", "lo")
+	w.waitFor(t, "the VIP back on lo", 30*time.Second, func() bool { return hasVIP(t, rs, vip) })
+	mustRun(t, rs, 1, "verify", "dr", "--vip", vip, "--dip", dip)
+
+	peer.Must(t, "ip", "addr", "add", dip+"/24", "dev", "eth0")
+	w.waitFor(t, "STATUS: every check holds", 60*time.Second, func() bool {
+		return strings.Contains(w.notes.String(), "STATUS=dr: all ")
+	})
+	mustRun(t, rs, 0, "verify", "dr", "--vip", vip, "--dip", dip)
+	for _, bad := range []string{"keeps undoing", "repair failed", "level=ERROR"} {
+		if strings.Contains(w.log.String(), bad) {
+			t.Errorf("watch logged %q while the director was away:\n%s", bad, w.log)
+		}
 	}
 }

@@ -25,17 +25,20 @@ func (s Status) IDs() []string { return slices.Sorted(maps.Keys(s.Repairs)) }
 
 // Summary is one line: systemd's STATUS=.
 func (s Status) Summary() string {
-	failing := 0
+	failing, first := 0, ""
 	for _, f := range s.Checks {
 		if !f.OK {
+			if failing == 0 {
+				first = f.ID + " " + f.Subject
+			}
 			failing++
 		}
 	}
 	var b strings.Builder
 	if failing == 0 {
 		fmt.Fprintf(&b, "%s: all %d checks hold", s.Mode, len(s.Checks))
-	} else {
-		fmt.Fprintf(&b, "%s: %d of %d checks fail", s.Mode, failing, len(s.Checks))
+	} else { // degraded: a director not up yet, a fight
+		fmt.Fprintf(&b, "%s: degraded: %d of %d checks fail (%s)", s.Mode, failing, len(s.Checks), first)
 	}
 	repairs := 0
 	for _, n := range s.Repairs {
