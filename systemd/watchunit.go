@@ -8,8 +8,11 @@ import (
 )
 
 // WatchdogSec is the watch unit's watchdog: rsprep watch sends WATCHDOG=1
-// at half of it from its event loop, so a loop stuck longer than this
-// (a repair waits at most --lock-wait, 10s by default) is restarted.
+// at half of it from its event loop, so a loop stuck longer than this is
+// restarted. It is watch.WatchdogFor the default --lock-wait (10s): a
+// repair may wait that long for the lock, plus 5s for the repair, an ARP
+// probe or resubscribing. A watcher given a longer --lock-wait raises
+// its own watchdog at start (sd_notify WATCHDOG_USEC=).
 const WatchdogSec = "30s"
 
 // watchService is the [Service] of the watch unit: rsprep watch runs for

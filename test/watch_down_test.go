@@ -171,6 +171,11 @@ func TestWatchStartsBeforeTheDirector(t *testing.T) {
 	if !hasVIP(t, rs, vip) {
 		t.Fatal("READY=1 without the VIP bound")
 	}
+	// The harness's WATCHDOG_USEC=2s is shorter than a repair may wait
+	// for the lock (--lock-wait 10s): watch raises it to 2×(10s+5s).
+	if !strings.Contains(w.notes.String(), "WATCHDOG_USEC=30000000\n") {
+		t.Errorf("the watchdog was not raised for --lock-wait:\n%s", w.notes)
+	}
 	rs.Must(t, "ip", "addr", "del", vip+"/32", "dev", "lo")
 	w.waitFor(t, "the VIP back on lo", 30*time.Second, func() bool { return hasVIP(t, rs, vip) })
 	mustRun(t, rs, 1, "verify", "dr", "--vip", vip, "--dip", dip)

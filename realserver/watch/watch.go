@@ -51,8 +51,25 @@ type Config struct {
 	Publish func(Status) error
 	Notify  func(state string)
 	// Watchdog is systemd's WatchdogSec (0: none): WATCHDOG=1 goes out at
-	// half of it.
+	// half of it. One shorter than WatchdogFor(LockWait) is raised to that
+	// (sd_notify WATCHDOG_USEC=), so a repair that waits its whole
+	// --lock-wait cannot trip it.
 	Watchdog time.Duration
+}
+
+// Blocking bounds: the longest the loop is away from its select, beside
+// a repair's --lock-wait: the repair itself and a silent gateway's or
+// director's ARP probe (1.5s), or resubscribing after lost events.
+const (
+	blockSlack       = 5 * time.Second
+	resubscribeTries = 5 // one a second; then watch exits 3 and systemd restarts it
+)
+
+// WatchdogFor is the shortest WatchdogSec a watcher with this --lock-wait
+// keeps: WATCHDOG=1 goes out at half of it, so the loop may be away for
+// just under half (the unit's 30s: the default --lock-wait 10s).
+func WatchdogFor(lockWait time.Duration) time.Duration {
+	return 2 * (lockWait + blockSlack)
 }
 
 // Defaults for the debounce: short enough for a median reaction well
@@ -106,6 +123,14 @@ func Run(cfg Config) error {
 		w.cfg.Log.Warn("not every check holds yet (a director not up yet?): watching anyway, repairing what can be repaired", "mode", w.target.Name, "failing", len(nc.Failing))
 	}
 	w.notify("READY=1")
+	if cfg.Watchdog > 0 {
+		if need := WatchdogFor(cfg.LockWait); cfg.Watchdog < need {
+			w.notify(fmt.Sprintf("WATCHDOG_USEC=%d", need.Microseconds()))
+			cfg.Log.Info("raised the watchdog: a repair may wait --lock-wait for the lock", "watchdog", cfg.Watchdog.String(), "now", need.String(), "lock-wait", cfg.LockWait.String())
+			w.cfg.Watchdog = need
+		}
+		w.notify("WATCHDOG=1")
+	}
 	err = w.loop(ns)
 	var sd *realserver.StoodDownError
 	if errors.As(err, &sd) {
@@ -249,7 +274,9 @@ func (w *watcher) loop(ns netns.NsHandle) error {
 		case ev := <-w.sub.events:
 			if ev.Kind == KindLost {
 				w.cfg.Log.Warn("netlink events lost: re-subscribing and re-checking everything", "why", ev.Err)
-				w.resubscribe(ns)
+				if err := w.resubscribe(ns); err != nil {
+					return err
+				}
 			}
 			w.name(&ev)
 			s := Affects(ev)
@@ -327,15 +354,22 @@ func (w *watcher) preflight(m realserver.Mode) error {
 	return m.Preflight(w.cfg.State.NewView(w.cfg.Host))
 }
 
-func (w *watcher) resubscribe(ns netns.NsHandle) {
+func (w *watcher) resubscribe(ns netns.NsHandle) error {
 	w.sub.close()
-	sub, err := subscribe(ns)
-	for err != nil { // rare (out of memory, fds): try again, never spin
-		w.cfg.Log.Error("subscribing to netlink events again", "err", err.Error())
+	var err error
+	for try := 1; ; try++ {
+		var sub *subscription
+		if sub, err = subscribe(ns); err == nil {
+			w.sub = sub
+			return nil
+		}
+		w.cfg.Log.Error("subscribing to netlink events again", "err", err.Error(), "try", try)
+		if try == resubscribeTries { // rare (out of memory, fds): let systemd start afresh
+			w.sub = &subscription{done: make(chan struct{})} // closed once more by Run
+			return fmt.Errorf("subscribing to netlink events again, %d times: %w", try, err)
+		}
 		time.Sleep(time.Second)
-		sub, err = subscribe(ns)
 	}
-	w.sub = sub
 }
 
 // name fills in an event's interface name, and keeps the index → name map
