@@ -17,7 +17,7 @@ import (
 // route via the DIP already stands behind the one in effect at its metric,
 // the fix removes the one ahead instead (see KindRouteUnshadow).
 func (n NAT) defaultRoute() realserver.Invariant {
-	return realserver.CheckFunc(func(v *realserver.View) ([]realserver.Finding, error) {
+	return realserver.OnEvents(realserver.CheckFunc(func(v *realserver.View) ([]realserver.Finding, error) {
 		f := realserver.Finding{ID: "route.default", Subject: "default", Want: "via " + n.DIP.String() + " (lowest metric)"}
 		cur, ok, err := realserver.DefaultRoute(v)
 		if err != nil {
@@ -56,7 +56,7 @@ func (n NAT) defaultRoute() realserver.Invariant {
 			f.Fix, f.Detail = nil, "the DIP is not on-link, so no route can go via it"
 		}
 		return []realserver.Finding{f}, nil
-	})
+	}), realserver.RouteEventIn(realserver.MainTable))
 }
 
 // keepRoutes is route.keep: each --keep-route destination has a route via
@@ -67,7 +67,7 @@ func (n NAT) defaultRoute() realserver.Invariant {
 // the DIP, is left alone and counts: rsprep never replaces an operator's
 // route (down would then delete it).
 func (n NAT) keepRoutes() realserver.Invariant {
-	return realserver.CheckFunc(func(v *realserver.View) ([]realserver.Finding, error) {
+	return realserver.OnEvents(realserver.CheckFunc(func(v *realserver.View) ([]realserver.Finding, error) {
 		if len(n.KeepRoutes) == 0 {
 			return nil, nil
 		}
@@ -104,7 +104,7 @@ func (n NAT) keepRoutes() realserver.Invariant {
 			out = append(out, f)
 		}
 		return out, nil
-	})
+	}), realserver.RouteEventIn(realserver.MainTable))
 }
 
 // previousDefault is the default route as it was before rsprep pointed it

@@ -191,3 +191,46 @@ func TestWatchStartsBeforeTheDirector(t *testing.T) {
 		}
 	}
 }
+
+// Every invariant a kernel event can break, broken by hand, is repaired
+// from its event, with the resync an hour away (issue 28): each one
+// declares its events (realserver.EventDriven). TUN's need a kernel with
+// ipip (the VM lab).
+func TestWatchRepairsEachInvariantFromItsEvent(t *testing.T) {
+	type breakCase struct {
+		id, breakIt, holds string // holds: a shell test that passes once repaired
+	}
+	for _, tc := range []struct {
+		name  string
+		setup string
+		args  []string
+		cases []breakCase
+	}{
+		{"dr", "ip route add default via 10.0.0.1", []string{"dr", "--vip", vip, "--pin-gateway-arp"}, []breakCase{
+			{"vip.bound", "ip addr del " + vip + "/32 dev lo", "ip -o addr show dev lo | grep -q ' " + vip + "/32 '"},
+			{"vip.exclusive", "ip addr add " + vip + "/32 dev eth0.100", "! ip -o addr show dev eth0.100 | grep -q ' " + vip + "/32 '"},
+			{"gw.pinned", "ip neigh del 10.0.0.1 dev eth0.100", "ip neigh show 10.0.0.1 dev eth0.100 | grep -q PERMANENT"},
+			{"link.up", "ip link set lo down", "ip -o link show lo | grep -q ',UP'"},
+		}},
+		{"nat", "ip route add default via 10.0.0.254", []string{"nat", "--dip", "10.0.0.1", "--keep-route", "10.20.0.0/16"}, []breakCase{
+			{"route.keep", "ip route del 10.20.0.0/16", "ip route show 10.20.0.0/16 | grep -q 'via 10.0.0.254'"},
+			{"route.default", "ip route del default via 10.0.0.1", "ip route show default | grep -q 'via 10.0.0.1'"},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rs, _ := realServer(t)
+			rs.Sh(t, tc.setup)
+			w := startWatch(t, rs, append(tc.args, "--resync", "1h")...)
+			for _, c := range tc.cases {
+				rs.Sh(t, c.breakIt)
+				w.waitFor(t, c.id+" repaired", 30*time.Second, func() bool {
+					_, err := rs.Exec("sh", "-c", c.holds)
+					return err == nil
+				})
+				w.waitFor(t, c.id+"'s repair logged with its event", 10*time.Second, func() bool {
+					return regexp.MustCompile(`msg="repairing drift" mode=` + tc.name + ` invariant=` + regexp.QuoteMeta(c.id) + ` .* cause="(address|route|neighbour|link) `).MatchString(w.log.String())
+				})
+			}
+		})
+	}
+}

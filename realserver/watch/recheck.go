@@ -22,23 +22,27 @@ func (w *watcher) all() []int {
 	return idx
 }
 
-// selectInvs is the invariants a scope covers: those that reported one of
-// its check IDs. An invariant that has reported nothing yet is checked
-// only by a full re-check.
+// selectInvs is the invariants a scope covers, in the mode's order.
 func (w *watcher) selectInvs(s Scope) []int {
 	if s.Full {
 		return w.all()
 	}
-	var idx []int
-	for i, ids := range w.ids {
-		for id := range ids {
-			if s.IDs[id] {
-				idx = append(idx, i)
-				break
-			}
+	return slices.Sorted(maps.Keys(s.Invs))
+}
+
+// causeKeys is what noteCause files an event under: the check IDs the
+// scope's invariants last reported, or "*" for everything.
+func (w *watcher) causeKeys(s Scope) []string {
+	if s.Full {
+		return []string{"*"}
+	}
+	var keys []string
+	for i := range s.Invs {
+		for id := range w.ids[i] {
+			keys = append(keys, id)
 		}
 	}
-	return idx
+	return keys
 }
 
 // observe checks the invariants idx on one fresh view and keeps their
@@ -81,8 +85,12 @@ func (w *watcher) observeOn(v *realserver.View, idx []int) error {
 func (w *watcher) keep(i int, fs []realserver.Finding) {
 	w.results[i] = fs
 	ids := make(map[string]bool, 1)
+	audit := realserver.IsAudit(w.invs[i])
 	for _, f := range fs {
 		ids[f.ID] = true
+		if audit {
+			w.audits[f.ID] = true
+		}
 	}
 	w.ids[i] = ids
 }
@@ -161,14 +169,14 @@ func fightKey(f realserver.Finding) string { return f.ID + " " + f.Subject }
 // neither fixes them nor fails its postcondition. The whole mode, not only
 // the drifted invariants: a VIP is re-bound only once the mode's ARP
 // sysctls are in place again (the engine orders sysctls before addresses),
-// whatever else undid them. A check with nothing to fix (the director not
-// answering yet) is an audit: it is reported, never fought over.
+// whatever else undid them. An audit (realserver.Audit: the director not
+// answering yet) is reported, never repaired or fought over.
 func (w *watcher) repair(idx []int, drifted []realserver.Finding, causes map[string][]string) {
 	now := time.Now()
 	var fix []realserver.Finding
 	started := map[string][]string{} // check ID → subjects whose fight starts now
 	for _, f := range drifted {
-		if len(f.Fix) == 0 || w.damper.Damped(fightKey(f), now) {
+		if w.audits[f.ID] || w.damper.Damped(fightKey(f), now) {
 			continue
 		}
 		ok, begins := w.damper.Allow(fightKey(f), now)

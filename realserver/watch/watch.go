@@ -50,6 +50,10 @@ type Config struct {
 	// (the textfile); Notify sends one sd_notify message. Either may be nil.
 	Publish func(Status) error
 	Notify  func(state string)
+	// Subscribe opens the kernel's events; nil: the netlink address, link,
+	// route and neighbour groups of this thread's network namespace. It is
+	// called again after events were lost (KindLost).
+	Subscribe func() (Source, error)
 	// Watchdog is systemd's WatchdogSec (0: none): WATCHDOG=1 goes out at
 	// half of it. One shorter than WatchdogFor(LockWait) is raised to that
 	// (sd_notify WATCHDOG_USEC=), so a repair that waits its whole
@@ -95,19 +99,22 @@ func Run(cfg Config) error {
 	if cfg.MaxDelay <= 0 {
 		cfg.MaxDelay = DefaultMaxDelay
 	}
-	ns, err := netns.Get() // the namespace of this (locked) thread: --netns was entered already
-	if err != nil {
-		return fmt.Errorf("opening this network namespace: %w", err)
+	if cfg.Subscribe == nil {
+		ns, err := netns.Get() // the namespace of this (locked) thread: --netns was entered already
+		if err != nil {
+			return fmt.Errorf("opening this network namespace: %w", err)
+		}
+		defer ns.Close()
+		cfg.Subscribe = func() (Source, error) { return subscribe(ns) }
 	}
-	defer ns.Close()
 	// Subscribe before the first apply, so that nothing undone between the
 	// apply and the subscription goes unseen.
-	sub, err := subscribe(ns)
+	sub, err := cfg.Subscribe()
 	if err != nil {
 		return fmt.Errorf("subscribing to netlink events: %w", err)
 	}
 	w := newWatcher(cfg)
-	defer func() { w.sub.close() }()
+	defer func() { w.sub.Close() }()
 	w.sub = sub
 	// A stop signal cancels the repair in flight (it rolls back at its
 	// next safe point) and then reaches the loop, which returns.
@@ -131,7 +138,7 @@ func Run(cfg Config) error {
 		}
 		w.notify("WATCHDOG=1")
 	}
-	err = w.loop(ns)
+	err = w.loop()
 	var sd *realserver.StoodDownError
 	if errors.As(err, &sd) {
 		w.cfg.Log.Info("standing down: " + sd.Down.String() + "; watch repairs nothing after it (a new watch or an apply keeps it again)")
@@ -140,6 +147,20 @@ func Run(cfg Config) error {
 	}
 	return err
 }
+
+// Source is a stream of kernel events: the namespace's netlink groups, or
+// a test's synthetic ones. After a KindLost event the loop closes it and
+// subscribes afresh.
+type Source interface {
+	Events() <-chan Event
+	Close()
+}
+
+// closed is a Source that was closed already.
+type closed struct{}
+
+func (closed) Events() <-chan Event { return nil }
+func (closed) Close()               {}
 
 // relaySignals passes every signal on, and cancels the run with a stop
 // signal as its cause first.
@@ -165,13 +186,14 @@ type watcher struct {
 	// reported, which is how an event's scope selects invariants.
 	results [][]realserver.Finding
 	ids     []map[string]bool
+	audits  map[string]bool // check IDs of audits: reported, never repaired
 	damper  Damper
 	repairs map[string]int
 	drift   map[string]int
 	causes  map[string][]string // per check ID: the events that last undid it
 	names   map[int]string      // ifindex → name, for the logs
 	resync  time.Time
-	sub     *subscription
+	sub     Source
 	ctx     context.Context  // cancelled by a stop signal
 	signals <-chan os.Signal // Config.Signals, relayed (see relaySignals)
 	stood   error            // a *realserver.StoodDownError once a down was seen
@@ -211,6 +233,7 @@ func (w *watcher) setTarget(t Target) {
 	w.target = t
 	w.invs = t.Mode.Invariants()
 	w.results = make([][]realserver.Finding, len(w.invs))
+	w.audits = map[string]bool{}
 	w.ids = make([]map[string]bool, len(w.invs))
 }
 
@@ -235,7 +258,7 @@ func (w *watcher) apply() error {
 	return err
 }
 
-func (w *watcher) loop(ns netns.NsHandle) error {
+func (w *watcher) loop() error {
 	resync := time.NewTicker(w.cfg.Resync)
 	defer resync.Stop()
 	var watchdog <-chan time.Time
@@ -271,19 +294,19 @@ func (w *watcher) loop(ns netns.NsHandle) error {
 			if w.signal(sig) {
 				return nil
 			}
-		case ev := <-w.sub.events:
+		case ev := <-w.sub.Events():
 			if ev.Kind == KindLost {
 				w.cfg.Log.Warn("netlink events lost: re-subscribing and re-checking everything", "why", ev.Err)
-				if err := w.resubscribe(ns); err != nil {
+				if err := w.resubscribe(); err != nil {
 					return err
 				}
 			}
 			w.name(&ev)
-			s := Affects(ev)
+			s := Affects(ev, w.invs, w.results)
 			if s.Empty() {
 				continue
 			}
-			noteCause(causes, s, ev)
+			noteCause(causes, w.causeKeys(s), ev)
 			now := time.Now()
 			if burst.Empty() {
 				burstStart = now
@@ -354,18 +377,18 @@ func (w *watcher) preflight(m realserver.Mode) error {
 	return m.Preflight(w.cfg.State.NewView(w.cfg.Host))
 }
 
-func (w *watcher) resubscribe(ns netns.NsHandle) error {
-	w.sub.close()
+func (w *watcher) resubscribe() error {
+	w.sub.Close()
 	var err error
 	for try := 1; ; try++ {
-		var sub *subscription
-		if sub, err = subscribe(ns); err == nil {
+		var sub Source
+		if sub, err = w.cfg.Subscribe(); err == nil {
 			w.sub = sub
 			return nil
 		}
 		w.cfg.Log.Error("subscribing to netlink events again", "err", err.Error(), "try", try)
 		if try == resubscribeTries { // rare (out of memory, fds): let systemd start afresh
-			w.sub = &subscription{done: make(chan struct{})} // closed once more by Run
+			w.sub = closed{} // Run closes it once more
 			return fmt.Errorf("subscribing to netlink events again, %d times: %w", try, err)
 		}
 		time.Sleep(time.Second)
@@ -391,15 +414,8 @@ func (w *watcher) name(e *Event) {
 // maxCauses bounds the events kept per check to name as a repair's cause.
 const maxCauses = 3
 
-// noteCause remembers e as a cause of the checks in s (key "*": all).
-func noteCause(causes map[string][]string, s Scope, e Event) {
-	keys := []string{"*"}
-	if !s.Full {
-		keys = keys[:0]
-		for id := range s.IDs {
-			keys = append(keys, id)
-		}
-	}
+// noteCause remembers e as a cause of the checks keys ("*": all).
+func noteCause(causes map[string][]string, keys []string, e Event) {
 	for _, k := range keys {
 		if len(causes[k]) >= maxCauses {
 			continue
