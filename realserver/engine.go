@@ -85,10 +85,11 @@ type Engine struct {
 	Mode   string
 	Log    *slog.Logger
 
-	first       *View               // the observation the run starts from (NewEngine); nil: observe afresh
-	answers     map[Question]Answer // the network's answers in this run, shared by its views (see view)
-	recordSaved bool                // Apply saved this run's plan to the record
-	simulated   bool                // Host is a Sim of the host: a dry run (see dryRun)
+	first         *View               // the observation the run starts from (NewEngine); nil: observe afresh
+	answers       map[Question]Answer // the network's answers in this run, shared by its views (see view)
+	recordSaved   bool                // Apply saved this run's plan to the record
+	recordSnapped bool                // Apply copied the record for a rollback before changing it
+	simulated     bool                // Host is a Sim of the host: a dry run (see dryRun)
 }
 
 // Apply makes every invariant true: check, fix each finding, check again.
@@ -110,7 +111,13 @@ func (e *Engine) ApplyContext(ctx context.Context, invs []Invariant, dryRun bool
 	if dryRun {
 		return e.dryRun(invs)
 	}
-	saved := e.Record.snapshot()
+	// The record as the run found it, for a rollback: copied only once
+	// the run is about to change it (at 10,000 VIPs a copy is 6 MB, and a
+	// watcher re-adding one VIP it owns changes nothing in it).
+	var saved recordSnapshot
+	if e.Record.pending != nil { // a copy of its bytes
+		saved = e.Record.snapshot()
+	}
 	var done []Change
 	var fs []Finding
 	for round := 0; ; round++ {
@@ -134,7 +141,11 @@ func (e *Engine) ApplyContext(ctx context.Context, invs []Invariant, dryRun bool
 		// A record that already owns the plan (watch re-adding a VIP
 		// someone removed) is not written again: at 10,000 VIPs that
 		// write is most of a repair.
-		if e.Record.Own(plan) {
+		owned := e.Record.OwnsAll(plan)
+		if !owned && !saved.taken {
+			saved = e.Record.snapshot()
+		}
+		if !owned && e.Record.Own(plan) {
 			if err := e.Record.Save(); err != nil {
 				return res, e.rollback(done, saved, err)
 			}

@@ -99,15 +99,6 @@ func (d eventDriven) BrokenBy(e Event, last []Finding) bool {
 	return false
 }
 
-// AddrEventOf is an address of ips added or removed, on any interface.
-func AddrEventOf(ips []netip.Addr) BreakFunc {
-	set := make(map[netip.Addr]bool, len(ips))
-	for _, ip := range ips {
-		set[ip] = true
-	}
-	return func(e Event, _ []Finding) bool { return e.Kind == EventAddr && set[e.Prefix.Addr()] }
-}
-
 // AddrEvent is any address added or removed but a kernel-made IPv6
 // link-local one: connected subnets come and go with addresses.
 func AddrEvent(e Event, _ []Finding) bool {
@@ -156,4 +147,45 @@ func (audit) isAudit() {}
 func IsAudit(inv Invariant) bool {
 	_, ok := inv.(interface{ isAudit() })
 	return ok
+}
+
+// Narrowable is an invariant over many VIPs, one finding each, whose event
+// names the VIP: a watcher re-checks (and repairs) only the VIPs the
+// events named, so its reaction does not grow with the VIP count.
+type Narrowable interface {
+	EventDriven
+	// Narrow is the invariant over those of ips that are its own.
+	Narrow(ips []netip.Addr) Invariant
+}
+
+// vipCheck is an invariant with one finding per VIP, broken by an event
+// of one of its VIPs' addresses.
+type vipCheck struct {
+	vips  []netip.Addr
+	set   map[netip.Addr]bool
+	check func(v *View, vips []netip.Addr) ([]Finding, error)
+}
+
+func newVIPCheck(vips []netip.Addr, check func(v *View, vips []netip.Addr) ([]Finding, error)) vipCheck {
+	set := make(map[netip.Addr]bool, len(vips))
+	for _, ip := range vips {
+		set[ip] = true
+	}
+	return vipCheck{vips: vips, set: set, check: check}
+}
+
+func (c vipCheck) Check(v *View) ([]Finding, error) { return c.check(v, c.vips) }
+
+func (c vipCheck) BrokenBy(e Event, _ []Finding) bool {
+	return e.Kind == EventAddr && c.set[e.Prefix.Addr()]
+}
+
+func (c vipCheck) Narrow(ips []netip.Addr) Invariant {
+	var sub []netip.Addr
+	for _, ip := range ips {
+		if c.set[ip] {
+			sub = append(sub, ip)
+		}
+	}
+	return vipCheck{vips: sub, set: c.set, check: c.check}
 }

@@ -112,11 +112,14 @@ func (e *StoodDownError) Error() string {
 	return e.Down.String() + ": standing down (an apply or a new watch makes it rsprep's to keep again)"
 }
 
-// RepairLocked is ApplyLocked for a watcher's repair: under the lock, before
-// anything is observed, it honours a down's intent that covers mode or
-// one of vips and changes nothing (a *StoodDownError), so a down by hand
-// and a watch never fight.
-func (s State) RepairLocked(ctx context.Context, host Host, mode string, vips []netip.Addr, invs []Invariant, log *slog.Logger, wait time.Duration) (Result, error) {
+// RepairLocked is a watcher's re-check and repair in one turn of the lock.
+// Under the lock, before anything is observed, it honours a down's intent
+// that covers mode or one of vips and changes nothing (a *StoodDownError),
+// so a down by hand and a watch never fight. Then it observes, and decide
+// looks at that observation and returns the invariants to apply (nil:
+// nothing to repair); the repair starts from the same observation.
+func (s State) RepairLocked(ctx context.Context, host Host, mode string, vips []netip.Addr, log *slog.Logger, wait time.Duration,
+	decide func(*View) ([]Invariant, error)) (Result, error) {
 	unlock, err := s.Lock(wait)
 	if err != nil {
 		return Result{Mode: mode}, err
@@ -125,7 +128,16 @@ func (s State) RepairLocked(ctx context.Context, host Host, mode string, vips []
 	if d, ok := s.StandDownFor(mode, vips); ok {
 		return Result{Mode: mode}, &StoodDownError{Down: d}
 	}
-	return s.applyHeld(ctx, host, mode, invs, log)
+	v, err := s.Observe(host)
+	if err != nil {
+		return Result{Mode: mode}, err
+	}
+	invs, err := decide(v)
+	if err != nil || invs == nil {
+		v.record() // its read is done before another starts (s.Cache is not for concurrent use)
+		return Result{Mode: mode, OK: err == nil}, err
+	}
+	return s.engineRun(ctx, v, mode, invs, log)
 }
 
 // applyHeld observes and applies invs; the caller holds the lock.
@@ -134,6 +146,11 @@ func (s State) applyHeld(ctx context.Context, host Host, mode string, invs []Inv
 	if err != nil {
 		return Result{Mode: mode}, err
 	}
+	return s.engineRun(ctx, v, mode, invs, log)
+}
+
+// engineRun applies invs from the observation v; the caller holds the lock.
+func (s State) engineRun(ctx context.Context, v *View, mode string, invs []Invariant, log *slog.Logger) (Result, error) {
 	eng, err := NewEngine(v, mode, log)
 	if err != nil {
 		return Result{Mode: mode}, err

@@ -33,6 +33,7 @@ func TestRepairLockedHonoursADown(t *testing.T) {
 	if err := h.DelAddr(vip); err != nil { // what the down did (its record aside)
 		t.Fatal(err)
 	}
+	all := func(*realserver.View) ([]realserver.Invariant, error) { return dr.Invariants(), nil }
 	down := func(d persist.StandDown) {
 		unlock, err := s.Lock(time.Second)
 		if err != nil {
@@ -44,7 +45,7 @@ func TestRepairLockedHonoursADown(t *testing.T) {
 		}
 	}
 	down(persist.StandDown{Mode: "dr", VIPs: vips("10.208.1.9"), PID: 1, At: time.Now()})
-	if _, err := s.RepairLocked(ctx, h, "dr", dr.VIPs, dr.Invariants(), log, time.Second); err != nil {
+	if _, err := s.RepairLocked(ctx, h, "dr", dr.VIPs, log, time.Second, all); err != nil {
 		t.Fatalf("a down of another VIP stood the repair down: %v", err)
 	}
 	if err := h.DelAddr(vip); err != nil {
@@ -52,7 +53,7 @@ func TestRepairLockedHonoursADown(t *testing.T) {
 	}
 	down(persist.StandDown{Mode: "tun", VIPs: vips("10.208.1.1"), PID: 2, At: time.Now()})
 	writes := h.Writes()
-	_, err := s.RepairLocked(ctx, h, "dr", dr.VIPs, dr.Invariants(), log, time.Second)
+	_, err := s.RepairLocked(ctx, h, "dr", dr.VIPs, log, time.Second, all)
 	var sd *realserver.StoodDownError
 	if !errors.As(err, &sd) || sd.Down.PID != 2 {
 		t.Fatalf("a repair after a down of its VIP: %v, want a *StoodDownError naming pid 2", err)
@@ -63,7 +64,7 @@ func TestRepairLockedHonoursADown(t *testing.T) {
 	if _, err := s.ApplyLocked(ctx, h, "dr", dr.VIPs, dr.Invariants(), log, time.Second); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.RepairLocked(ctx, h, "dr", dr.VIPs, dr.Invariants(), log, time.Second); err != nil {
+	if _, err := s.RepairLocked(ctx, h, "dr", dr.VIPs, log, time.Second, all); err != nil {
 		t.Errorf("a repair after an apply: %v", err)
 	}
 	if d, ok := s.StandDownFor("dr", vips("10.208.1.9")); !ok || d.PID != 1 {

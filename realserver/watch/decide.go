@@ -2,6 +2,7 @@ package watch
 
 import (
 	"maps"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -10,10 +11,12 @@ import (
 )
 
 // Scope is which invariants (by index in the mode's list) a burst of
-// events can have broken, or everything.
+// events can have broken, or everything. An invariant's set is nil for
+// the whole of it, or the VIPs the events named (realserver.Narrowable):
+// a removed VIP is re-checked alone, not with the 9,999 others.
 type Scope struct {
 	Full bool
-	Invs map[int]bool
+	Invs map[int]map[netip.Addr]bool
 }
 
 // FullScope is a re-check of everything: at a resync, when an interface
@@ -46,11 +49,15 @@ func Affects(e Event, invs []realserver.Invariant, last [][]realserver.Finding) 
 		if i < len(last) {
 			l = last[i]
 		}
-		if d.BrokenBy(e, l) {
-			if s.Invs == nil {
-				s.Invs = map[int]bool{}
-			}
-			s.Invs[i] = true
+		if !d.BrokenBy(e, l) {
+			continue
+		}
+		if s.Invs == nil {
+			s.Invs = map[int]map[netip.Addr]bool{}
+		}
+		s.Invs[i] = nil
+		if _, ok := inv.(realserver.Narrowable); ok && e.Kind == KindAddr {
+			s.Invs[i] = map[netip.Addr]bool{e.Prefix.Addr(): true}
 		}
 	}
 	return s
@@ -66,16 +73,38 @@ func (s *Scope) Add(o Scope) {
 		return
 	}
 	if s.Invs == nil {
-		s.Invs = map[int]bool{}
+		s.Invs = map[int]map[netip.Addr]bool{}
 	}
-	maps.Copy(s.Invs, o.Invs)
+	for i, ips := range o.Invs {
+		cur, had := s.Invs[i]
+		switch {
+		case !had:
+			s.Invs[i] = maps.Clone(ips)
+		case cur == nil || ips == nil:
+			s.Invs[i] = nil // the whole invariant
+		default:
+			maps.Copy(cur, ips)
+		}
+	}
+}
+
+// narrowed is the VIPs of invariant i the scope re-checks, sorted; nil
+// for the whole invariant.
+func (s Scope) narrowed(i int) []netip.Addr {
+	if s.Full || s.Invs[i] == nil {
+		return nil
+	}
+	return slices.SortedFunc(maps.Keys(s.Invs[i]), netip.Addr.Compare)
 }
 
 // Empty reports that nothing needs a re-check.
 func (s Scope) Empty() bool { return !s.Full && len(s.Invs) == 0 }
 
-// Has reports whether the scope covers invariant i.
-func (s Scope) Has(i int) bool { return s.Full || s.Invs[i] }
+// Has reports whether the scope covers invariant i (or some of it).
+func (s Scope) Has(i int) bool {
+	_, ok := s.Invs[i]
+	return s.Full || ok
+}
 
 func (s Scope) String() string {
 	if s.Full {

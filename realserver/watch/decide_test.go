@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/rsprep/rsprep/realserver"
 )
 
 // ids is the check IDs of the invariants a scope covers (as the
@@ -102,5 +104,46 @@ func TestNoteCauseKeepsAFewDistinct(t *testing.T) {
 	noteCause(causes, []string{"*"}, Event{Kind: KindLink, Link: "veth1"})
 	if got := causeOf(causes, "arp.ignore"); len(got) != 1 || got[0] != "link veth1 appeared or changed" {
 		t.Fatalf("a full-scope cause: %q", got)
+	}
+}
+
+// An address event narrows the VIP checks to the VIP it names: the
+// re-check and the repair see that VIP alone, and the findings of the
+// others are kept as they were.
+func TestAddressEventNarrowsToItsVIP(t *testing.T) {
+	w, h, _ := pinnedDRWatcher(t)
+	vip := netip.MustParseAddr("192.168.79.180")
+	s := Affects(Event{Kind: KindAddr, Gone: true, Link: "lo", Prefix: netip.PrefixFrom(vip, 32)}, w.invs, w.results)
+	if len(s.Invs) != 2 {
+		t.Fatalf("scope %v, want the two VIP checks", s)
+	}
+	for i := range s.Invs {
+		if got := s.narrowed(i); len(got) != 1 || got[0] != vip {
+			t.Errorf("invariant %d narrowed to %v, want [%v]", i, got, vip)
+		}
+	}
+	total := func() (n int) {
+		for _, fs := range w.results {
+			n += len(fs)
+		}
+		return n
+	}
+	before := total()
+	if err := h.DelAddr(realserver.VIPAddr(vip, "lo")); err != nil {
+		t.Fatal(err)
+	}
+	w.recheck(s, map[string][]string{}, false)
+	if got := total(); got != before {
+		t.Errorf("%d findings after a narrowed re-check, want the %d there were", got, before)
+	}
+	if w.repairs["vip.bound"] != 1 {
+		t.Errorf("repairs %v, want vip.bound once", w.repairs)
+	}
+	for _, fs := range w.results {
+		for _, f := range fs {
+			if !f.OK {
+				t.Errorf("still failing after the repair: %+v", f)
+			}
+		}
 	}
 }

@@ -186,7 +186,9 @@ type watcher struct {
 	// reported, which is how an event's scope selects invariants.
 	results [][]realserver.Finding
 	ids     []map[string]bool
-	audits  map[string]bool // check IDs of audits: reported, never repaired
+	at      []map[string]int // per invariant: subject → index in results, for merge (nil until needed)
+	audits  map[string]bool  // check IDs of audits: reported, never repaired
+	echoes  map[echoKey]bool // addresses the last repair added, whose events are its own (see echo)
 	damper  Damper
 	repairs map[string]int
 	drift   map[string]int
@@ -222,6 +224,7 @@ func newWatcher(cfg Config) *watcher {
 		drift:   map[string]int{},
 		causes:  map[string][]string{},
 		names:   map[int]string{},
+		echoes:  map[echoKey]bool{},
 		ctx:     context.Background(),
 		signals: cfg.Signals,
 	}
@@ -233,6 +236,7 @@ func (w *watcher) setTarget(t Target) {
 	w.target = t
 	w.invs = t.Mode.Invariants()
 	w.results = make([][]realserver.Finding, len(w.invs))
+	w.at = make([]map[string]int, len(w.invs))
 	w.audits = map[string]bool{}
 	w.ids = make([]map[string]bool, len(w.invs))
 }
@@ -250,7 +254,7 @@ func (w *watcher) apply() error {
 		return err
 	}
 	w.cfg.Log.Debug("applied", "mode", w.target.Name, "changes", len(res.Changes))
-	if oerr := w.observe(w.all()); oerr != nil {
+	if oerr := w.observe(FullScope()); oerr != nil {
 		return oerr
 	}
 	w.resync = time.Now()
@@ -302,6 +306,9 @@ func (w *watcher) loop() error {
 				}
 			}
 			w.name(&ev)
+			if w.echo(ev) {
+				continue
+			}
 			s := Affects(ev, w.invs, w.results)
 			if s.Empty() {
 				continue
