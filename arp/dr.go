@@ -41,11 +41,18 @@ func (s DR) Validate() error {
 	return nil
 }
 
-// Preflight rejects a VIP that is one of this host's own addresses, a DIP
+// Preflight rejects a VIP that is one of this host's own addresses or in its path
+// (a gateway, a subnet's network or broadcast address), a DIP
 // that is not on this host's L2 segment, and a gateway to pin that cannot
 // be found.
 func (s DR) Preflight(v *realserver.View) error {
 	if err := realserver.CheckNotLocalRIP(v, s.VIPs); err != nil {
+		return err
+	}
+	if err := realserver.CheckVIPsOffPath(v, s.VIPs); err != nil {
+		return err
+	}
+	if err := realserver.CheckNoForeignPrefix(v, s.VIPs, []string{"lo"}); err != nil {
 		return err
 	}
 	if s.DIP.IsValid() {
@@ -64,8 +71,16 @@ func (s DR) Preflight(v *realserver.View) error {
 // (down removes the entry rsprep recorded, whatever --gateway says).
 func (s DR) ForDown() realserver.Mode {
 	s.DIP, s.Pin = netip.Addr{}, nil
-	return s
+	return undo{s}
 }
+
+// undo is DR as down runs it: a VIP that is in the host's path (a
+// gateway, a broadcast address), refused by apply, may still have been
+// bound by hand or by an older rsprep, and down must be able to remove it.
+type undo struct{ DR }
+
+// Preflight still refuses a VIP that is the host's own address.
+func (s undo) Preflight(v *realserver.View) error { return realserver.CheckNotLocalRIP(v, s.VIPs) }
 
 // Modules implements realserver.Mode: DR's devices need no module.
 func (DR) Modules() []string { return nil }
@@ -105,7 +120,7 @@ func hasIPv6(ips []netip.Addr) bool {
 // Footprint implements the footprint doctor asks for: the VIPs on lo, ARP
 // suppression, and a host that is not a router.
 func (s DR) Footprint() realserver.Footprint {
-	return realserver.Footprint{
+	return s.Pin.Footprint(realserver.Footprint{
 		Sysctls:    realserver.EffectiveSysctls(s.Invariants()),
 		VIPs:       s.VIPs,
 		VIPDevices: []string{"lo"},
@@ -113,5 +128,5 @@ func (s DR) Footprint() realserver.Footprint {
 		NotARouter: true,
 		// With --forwarding off, ip.forward is this mode's invariant.
 		ForwardingOwned: s.ForwardingOff,
-	}
+	})
 }

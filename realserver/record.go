@@ -33,11 +33,15 @@ type Record struct {
 	// Never an empty array: a record without changes is not pending.
 	pending    []byte
 	loadedFrom string // the file pending came from, for decode's error
+
+	// absent: no record file was found (none written yet, or lost: a
+	// wiped /run). Down then says what only a record could restore.
+	absent bool
 }
 
 // Clone is a copy of r that is never saved (dry runs).
 func (r *Record) Clone() *Record {
-	return &Record{Version: r.Version, Netns: r.Netns, Changes: slices.Clone(r.Changes), Unproven: r.Unproven, pending: r.pending, loadedFrom: r.loadedFrom}
+	return &Record{Version: r.Version, Netns: r.Netns, Changes: slices.Clone(r.Changes), Unproven: r.Unproven, pending: r.pending, loadedFrom: r.loadedFrom, absent: r.absent}
 }
 
 // RecordError means a record exists but cannot be trusted.
@@ -75,6 +79,7 @@ func loadRecord(path, netns string) (*Record, error) {
 	r := &Record{Version: 1, Netns: netns, path: path}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
+		r.absent = true
 		return r, nil
 	}
 	if errors.Is(err, os.ErrPermission) {
@@ -149,6 +154,7 @@ func (r *Record) Save() error {
 	if err := persist.WriteRecord(r.path, data); err != nil {
 		return err
 	}
+	r.absent = false
 	if r.legacyPath != "" { // now saved under the cookie
 		os.Remove(r.legacyPath)
 		r.legacyPath = ""
@@ -164,11 +170,15 @@ func (r *Record) marshal() ([]byte, error) {
 // recordable reports whether down should ever undo c. Loading a module is
 // not undone (other users may need it); removing a VIP from an ARP-capable
 // interface is not undone (putting it back would steal the director's
-// traffic again).
+// traffic again); bringing lo up is not undone (lo was up when rsprep
+// came, and a down lo cuts off every local service: a re-apply or watch
+// bringing it up repairs somebody's change, it takes nothing over).
 func recordable(c Change) bool {
 	switch c.Kind {
 	case KindModule, KindAddrDel:
 		return false
+	case KindLinkUp:
+		return c.Link != "lo"
 	}
 	return true
 }
@@ -249,16 +259,21 @@ func (r *Record) own(cs []Change, write bool) (changed bool) {
 			continue
 		}
 		old := &r.Changes[i]
+		// What down gives back is the route rsprep replaced last, unless
+		// that was rsprep's own (a new --dip): a gateway that DHCP or an
+		// operator moved since rsprep's first run is the one the network
+		// wants now, and the one rsprep first found is stale.
+		newPrev := c.Kind == KindRouteReplace && (c.PrevRoute.Gw != old.Route.Gw || c.PrevRoute.Link != old.Route.Link)
 		var differs bool
 		switch c.Kind {
 		case KindSysctl, KindTunnelMode:
 			differs = old.To != c.To
 		case KindRouteReplace:
-			differs = old.Route != c.Route
+			differs = newPrev && !old.PrevRoute.Equal(c.PrevRoute) || !old.Route.Equal(c.Route)
 		case KindNeighSet:
 			differs = true // a MAC is a slice: not worth comparing
-		case KindRouteAdd:
-			differs = c.Route.Table != 0 && old.Route != c.Route // a route of rsprep's own table, replaced
+		case KindRouteAdd: // a route rsprep added, replaced: nothing to put back
+			differs = !old.Route.Equal(c.Route)
 		}
 		if !differs {
 			continue
@@ -270,7 +285,12 @@ func (r *Record) own(cs []Change, write bool) (changed bool) {
 		switch c.Kind {
 		case KindSysctl, KindTunnelMode:
 			old.To = c.To
-		case KindRouteReplace, KindRouteAdd:
+		case KindRouteReplace:
+			if newPrev {
+				old.PrevRoute = c.PrevRoute
+			}
+			old.Route = c.Route
+		case KindRouteAdd:
 			old.Route = c.Route
 		case KindNeighSet:
 			old.Neigh = c.Neigh

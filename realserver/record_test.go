@@ -52,6 +52,9 @@ func (h *writeAhead) SetSysctl(k realserver.SysctlKey, v int) error {
 }
 
 func (h *writeAhead) SetLinkUp(l string, up bool) error {
+	if l == "lo" {
+		return h.Host.SetLinkUp(l, up) // never recorded: down never takes lo down
+	}
 	h.owned("setting "+l+" up", func(c realserver.Change) bool {
 		return c.Kind == realserver.KindLinkUp && c.Link == l && up
 	})
@@ -60,7 +63,7 @@ func (h *writeAhead) SetLinkUp(l string, up bool) error {
 
 func (h *writeAhead) AddRoute(r realserver.Route) error {
 	h.owned("setting route "+r.String(), func(c realserver.Change) bool {
-		return (c.Kind == realserver.KindRouteAdd || c.Kind == realserver.KindRouteReplace) && c.Route == r
+		return (c.Kind == realserver.KindRouteAdd || c.Kind == realserver.KindRouteReplace) && c.Route.Equal(r)
 	})
 	return h.Host.AddRoute(r)
 }
@@ -263,5 +266,54 @@ func TestOwnReportsChange(t *testing.T) {
 	sysctl.From, sysctl.To = 1, 2
 	if !r.Own([]realserver.Change{sysctl}) || r.Changes[1].From != 0 || r.Changes[1].To != 2 {
 		t.Fatalf("a new value written reported no change, or lost the prior value: %+v", r.Changes[1])
+	}
+}
+
+// A default route that DHCP or an operator put in place of rsprep's is
+// what the network wants now: replacing it again, rsprep records it as the
+// route to give back. Replacing its own (a new --dip) keeps the one from
+// before rsprep.
+func TestOwnRecordsTheRouteReplacedLast(t *testing.T) {
+	gw := func(s string) realserver.Route {
+		return realserver.Route{Dst: realserver.DefaultDst, Gw: netip.MustParseAddr(s), Link: "eth0"}
+	}
+	replace := func(prev, now string) realserver.Change {
+		return realserver.Change{Kind: realserver.KindRouteReplace, Mode: "nat", Route: gw(now), PrevRoute: gw(prev)}
+	}
+	rec := &realserver.Record{Version: 1}
+	rec.Own([]realserver.Change{replace("10.0.0.254", "10.0.0.1")})
+	for _, step := range []struct {
+		c        realserver.Change
+		wantPrev string
+	}{
+		{replace("10.0.0.253", "10.0.0.1"), "10.0.0.253"}, // DHCP moved the gateway
+		{replace("10.0.0.1", "10.0.0.2"), "10.0.0.253"},   // a new --dip: rsprep's own route
+	} {
+		if !rec.Own([]realserver.Change{step.c}) {
+			t.Errorf("Own(%s) did not change the record", step.c)
+		}
+		if got := rec.Changes[0].PrevRoute.Gw.String(); len(rec.Changes) != 1 || got != step.wantPrev {
+			t.Errorf("after %s (replacing %s) down would restore via %s, want %s", step.c, step.c.PrevRoute, got, step.wantPrev)
+		}
+	}
+}
+
+// A record written before routes kept their attributes loads, and its
+// routes are what they were: no attribute.
+func TestRecordWithoutRouteAttributesLoads(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "record.json")
+	old := `{"version":1,"netns":"` + testNetns + `","changes":[{"kind":"route-replace","mode":"nat",` +
+		`"route":{"Dst":"0.0.0.0/0","Gw":"10.0.0.1","Link":"eth0","Metric":0,"Protocol":4},` +
+		`"prev_route":{"Dst":"0.0.0.0/0","Gw":"10.0.0.254","Link":"eth0","Metric":0,"Protocol":3}}]}`
+	if err := os.WriteFile(path, []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := realserver.LoadRecord(path, testNetns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := realserver.Route{Dst: realserver.DefaultDst, Gw: netip.MustParseAddr("10.0.0.254"), Link: "eth0", Protocol: 3}
+	if got := rec.Changes[0].PrevRoute; !got.Equal(want) {
+		t.Errorf("the old record's previous route reads as %s, want %s", got, want)
 	}
 }

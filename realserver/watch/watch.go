@@ -83,7 +83,8 @@ const (
 	DefaultMaxDelay = time.Second
 )
 
-// Run applies the target once, then keeps it true until SIGTERM or SIGINT
+// Run applies the target once (with Report it only checks it), then keeps
+// it true (Report: logs and counts its drift) until SIGTERM or SIGINT
 // (then it returns nil: a repair in flight stops at a safe point and rolls
 // back what it changed, and nothing is changed after it), or until a down
 // in this namespace makes it stand down (nil too, see
@@ -242,8 +243,13 @@ func (w *watcher) setTarget(t Target) {
 }
 
 // apply makes the target true through the engine, then observes every
-// check: the first apply, and after a SIGHUP.
+// check: the first apply, and after a SIGHUP. A first apply that cannot
+// make everything hold returns its *NotConvergedError once it has
+// observed: the caller goes on watching.
 func (w *watcher) apply() error {
+	if w.cfg.Report {
+		return w.start() // --on-drift report changes nothing, at the start neither
+	}
 	res, err := w.cfg.State.ApplyLocked(w.ctx, w.cfg.Host, w.target.Name, w.target.Mode.VIPList(), w.invs, w.cfg.Log, w.cfg.LockWait)
 	var nc *realserver.NotConvergedError
 	if errors.As(err, &nc) {
@@ -254,12 +260,28 @@ func (w *watcher) apply() error {
 		return err
 	}
 	w.cfg.Log.Debug("applied", "mode", w.target.Name, "changes", len(res.Changes))
-	if oerr := w.observe(FullScope()); oerr != nil {
-		return oerr
+	if serr := w.start(); serr != nil {
+		return serr
+	}
+	return err
+}
+
+// start observes every check: the state the loop keeps from here on.
+// With --on-drift report it is the first reading, and the drift it finds
+// is logged and counted as drift found later is.
+func (w *watcher) start() error {
+	if err := w.observe(FullScope()); err != nil {
+		return err
+	}
+	if w.cfg.Report {
+		for _, f := range w.failing(w.all()) {
+			w.drift[f.ID]++
+			w.logFinding(slog.LevelWarn, "drift (--on-drift report: not repairing)", f, map[string][]string{"*": {"found at start"}})
+		}
 	}
 	w.resync = time.Now()
 	w.publish(true)
-	return err
+	return nil
 }
 
 func (w *watcher) loop() error {
