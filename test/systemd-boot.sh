@@ -76,7 +76,7 @@ echo 5b1f0e2c7d4a4e0f9a3c8b6d2e1f0a9b >"$root/etc/machine-id"
 
 # The tunnel modules (and dummy, for the stand-in uplink) with what they
 # need, as the kernel package has them.
-for m in $(modprobe -a -d "$cache/kernel" -S "$kver" --show-depends ipip ip6_tunnel dummy | awk '{print $2}'); do
+for m in $(modprobe -a -d "$cache/kernel" -S "$kver" --show-depends ipip ip6_tunnel fou fou6 ip_gre ip6_gre dummy | awk '{print $2}'); do
 	install -D -m 0644 "$m" "$root/${m#"$cache/kernel/"}"
 done
 cp "$cache/kernel/lib/modules/$kver"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$kver/"
