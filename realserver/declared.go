@@ -1,6 +1,7 @@
 package realserver
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -41,8 +42,14 @@ type Declared struct {
 // a check failing (a director that does not answer) still undoes what is
 // not declared, and then reports the failing check.
 func (e *Engine) Converge(d Declared, dryRun bool) (Result, error) {
+	return e.ConvergeContext(context.Background(), d, dryRun)
+}
+
+// ConvergeContext is Converge that ctx can stop at a safe point, as
+// ApplyContext.
+func (e *Engine) ConvergeContext(ctx context.Context, d Declared, dryRun bool) (Result, error) {
 	saved := e.Record.snapshot()
-	res, err := e.Apply(d.Invs, dryRun)
+	res, err := e.ApplyContext(ctx, d.Invs, dryRun)
 	var nc *NotConvergedError
 	if err != nil && !errors.As(err, &nc) {
 		return res, err
@@ -108,7 +115,7 @@ func (e *Engine) prune(d Declared, dryRun bool, prior []Change, saved recordSnap
 		return plan, notes, nil
 	}
 	e.Record.Disown(drop)
-	if done, err := runPlan(e.Host, plan, e.logChange); err != nil {
+	if done, err := runPlan(context.Background(), e.Host, plan, e.logChange); err != nil { // as down: once begun, it finishes
 		return plan, notes, e.rollback(append(slices.Clone(prior), done...), saved, err)
 	}
 	if err := e.Record.Save(); err != nil {

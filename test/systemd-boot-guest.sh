@@ -9,6 +9,7 @@ scenario=$(sed -n 's/.*rsprep\.scenario=\([a-z]*\).*/\1/p' /proc/cmdline)
 mode=$scenario # deb: dr, installed from the package
 [ "$scenario" = deb ] && mode=dr
 [ "$scenario" = watch ] && mode=dr # rsprep watch keeping DR true
+[ "$scenario" = tungue ] && mode=tun # GUE, IPv6 underlay, --mss
 check() { # name, then a shell condition, run in this shell: it may use
 	# the functions below (a "sh -c" would not see them, and "! applied"
 	# would pass on "applied: not found")
@@ -59,6 +60,12 @@ grep 'Overall exposure' /run/security.txt
 check applied-while-active applied
 case $scenario in
 nat) check keep-route-while-active 'ip route show | grep -q "^10.20.0.0/16 via 192.168.10.254 "' ;;
+tungue)
+	check gue-port-6080 'ip -6 fou show | grep -q "port 6080 gue"'
+	check ip6tnl0-mode-any 'ip -6 -d link show ip6tnl0 | grep -q "ip6tnl any"'
+	check vip-on-ip6tnl0 'ip -o addr show dev ip6tnl0 | grep -qw "192.168.79.180/32"'
+	check mss-rule 'ip rule show | grep -q "from 192.168.79.180 lookup 7301"'
+	;;
 esac
 
 /usr/sbin/rsprep verify -o json >/run/verify.json

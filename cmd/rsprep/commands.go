@@ -310,7 +310,7 @@ func writeUsage(w io.Writer) {
 	for _, e := range topExamples {
 		fmt.Fprintf(w, "  %s\n", e)
 	}
-	fmt.Fprint(w, "\nExit codes: 0 ok · 1 drift / not converged / down without a record · 2 bad input (nothing changed) · 3 host not readable/writable.\n")
+	fmt.Fprint(w, "\nExit codes: 0 ok · 1 drift / not converged / down without a record · 2 bad input (nothing changed) · 3 host not readable/writable · 130/143 stopped by SIGINT/SIGTERM, rolled back.\n")
 	fmt.Fprint(w, "Run 'rsprep help COMMAND' (or 'rsprep COMMAND --help') for a command's flags, and 'man rsprep' for all of them.\n")
 }
 

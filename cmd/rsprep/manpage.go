@@ -72,6 +72,8 @@ var exitDocs = []struct {
 	{exitDrift, "drift found (verify), or apply ran but could not reach the desired state, or down found no record and left what only a record could restore."},
 	{exitUsage, "bad input or usage; nothing was changed."},
 	{exitHost, "the host could not be read or written (permissions, a kernel feature missing)."},
+	{130, "stopped by SIGINT (Ctrl-C): apply or down stopped at a safe point and rolled back what it had changed."},
+	{143, "stopped by SIGTERM, likewise."},
 }
 
 // writeManPage prints rsprep(8) as roff.

@@ -156,10 +156,13 @@ func newLogger(w io.Writer, verbose bool) *slog.Logger {
 func exitCode(err error) int {
 	var in *input.Error
 	var nc *realserver.NotConvergedError
+	var sig realserver.SignalError
 	var ur *realserver.UnrecordedError
 	switch {
 	case errors.As(err, &in):
 		return exitUsage
+	case errors.As(err, &sig):
+		return sig.ExitCode()
 	case errors.As(err, &nc), errors.As(err, &ur):
 		return exitDrift
 	}
