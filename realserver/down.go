@@ -7,12 +7,15 @@ import (
 	"net/netip"
 	"slices"
 	"sort"
+	"time"
 )
 
 // downPhase orders a teardown: VIPs go first, so the host never answers ARP
-// for a VIP after its suppression is lifted; sysctls are restored last.
+// for a VIP after its suppression is lifted (one rsprep took from an
+// ARP-capable interface goes back there as the VIP leaves lo); sysctls
+// are restored last.
 var downPhase = map[Kind]int{
-	KindAddrDel: 0, KindRuleDel: 1, KindRouteReplace: 1, KindRouteDel: 2, KindNeighSet: 3, KindNeighDel: 3,
+	KindAddrDel: 0, KindAddrAdd: 0, KindRuleDel: 1, KindRouteReplace: 1, KindRouteDel: 2, KindNeighSet: 3, KindNeighDel: 3,
 	KindLinkDown: 4, KindFouDel: 4, KindTunnelMode: 4, KindSysctl: 5,
 }
 
@@ -83,9 +86,9 @@ func (e *Engine) Down(vips []netip.Addr, dryRun bool) (Result, error) {
 	return res, e.Record.Save()
 }
 
-// downAddrs plans the removal of the VIPs rsprep added. It returns the
-// deletions, the record entries they settle (by ownerKey), and notes on
-// VIPs it leaves.
+// downAddrs plans the removal of the VIPs rsprep added, and gives back
+// those it took from an ARP-capable interface. It returns the changes, the
+// record entries they settle (by ownerKey), and notes on VIPs it leaves.
 func (e *Engine) downAddrs(v *View, vips []netip.Addr) (plan []Change, disown map[string]bool, notes []string, err error) {
 	want := make(map[netip.Addr]bool, len(vips))
 	for _, ip := range vips {
@@ -123,12 +126,36 @@ func (e *Engine) downAddrs(v *View, vips []netip.Addr) (plan []Change, disown ma
 			switch {
 			case a.Ours():
 				del(a) // rsprep's tag or label: ours even if this boot's record was lost
-			case !owned[ip]:
+			case !owned[ip] && !taken(e.Record, a):
 				notes = append(notes, fmt.Sprintf("left %s on %s alone: rsprep did not add it", a.Prefix, a.Link))
 			}
 		}
 	}
+	for _, c := range e.Record.Changes {
+		if c.Kind != KindAddrTake || c.Mode != e.Mode || !want[c.Addr.Prefix.Addr()] {
+			continue
+		}
+		disown[c.ownerKey()] = true
+		back, note, err := undoIfStillOurs(v, c)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if note != "" {
+			notes = append(notes, note)
+		}
+		if back != nil {
+			plan = append(plan, *back)
+		}
+	}
 	return plan, disown, notes, nil
+}
+
+// taken reports whether rec says rsprep took a from where it is (so it is
+// back already, not somebody else's).
+func taken(rec *Record, a Addr) bool {
+	return slices.ContainsFunc(rec.Changes, func(c Change) bool {
+		return c.Kind == KindAddrTake && c.Addr.Link == a.Link && c.Addr.Prefix == a.Prefix
+	})
 }
 
 // undoIfStillOurs returns the change that undoes c, if what c made is still
@@ -139,6 +166,28 @@ func undoIfStillOurs(v *View, c Change) (*Change, string, error) {
 		return nil, "", nil
 	}
 	switch c.Kind {
+	case KindAddrTake:
+		// Given back as it was: label, scope, flags, and what is left of
+		// its lifetimes. One that would have expired meanwhile is not.
+		if c.Addr.Expired(time.Now()) {
+			return nil, fmt.Sprintf("did not give %s back to %s: its valid lifetime ran out while rsprep held it", c.Addr.Prefix, c.Addr.Link), nil
+		}
+		if _, exists, err := v.Link(c.Addr.Link); err != nil || !exists {
+			if err == nil {
+				return nil, fmt.Sprintf("did not give %s back to %s: the interface is gone", c.Addr.Prefix, c.Addr.Link), nil
+			}
+			return nil, "", err
+		}
+		present, err := v.AddrsOf(c.Addr.Prefix.Addr())
+		if err != nil {
+			return nil, "", err
+		}
+		for _, a := range present {
+			if a.Link == c.Addr.Link && a.Prefix == c.Addr.Prefix {
+				return nil, "", nil // somebody put it back already
+			}
+		}
+		return &inv, "", nil
 	case KindSysctl:
 		if c.Sysctl.PerInterface() {
 			if _, exists, err := v.Link(c.Sysctl.Iface); err != nil {

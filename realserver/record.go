@@ -162,9 +162,10 @@ func (r *Record) marshal() ([]byte, error) {
 }
 
 // recordable reports whether down should ever undo c. Loading a module is
-// not undone (other users may need it); removing a VIP from an ARP-capable
-// interface is not undone (putting it back would steal the director's
-// traffic again).
+// not undone (other users may need it); nor is removing a shorter prefix
+// of a VIP from its device (it made a whole subnet local). A VIP taken
+// from an ARP-capable interface (KindAddrTake) is recorded: down gives it
+// back.
 func recordable(c Change) bool {
 	switch c.Kind {
 	case KindModule, KindAddrDel:
@@ -181,6 +182,8 @@ func (c Change) ownerKey() string {
 		return "sysctl " + c.Sysctl.Path()
 	case KindAddrAdd:
 		return "addr " + c.Addr.Link + " " + c.Addr.Prefix.String()
+	case KindAddrTake:
+		return "taken " + c.Addr.Link + " " + c.Addr.Prefix.String()
 	case KindRouteReplace, KindRouteUnshadow:
 		return fmt.Sprintf("default metric %d", c.Route.Metric)
 	case KindRouteAdd:

@@ -33,6 +33,8 @@ type TUN struct {
 	// ForwardingOff is --forwarding off: the host routes nothing (ip.forward).
 	// False: forwarding is left as it is (Docker and Kubernetes need it).
 	ForwardingOff bool
+	// HeldVIPs: as in arp.DR.
+	HeldVIPs realserver.HeldVIPs
 }
 
 // Name implements realserver.Mode.
@@ -64,10 +66,11 @@ func (s TUN) Validate() error {
 	return nil
 }
 
-// Preflight rejects a VIP that is one of this host's own addresses, a DIP
+// Preflight rejects a VIP that is one of this host's own addresses (or,
+// with RefuseHeldVIPs, on an ARP-capable interface), a DIP
 // this host has no route to, and a gateway to pin that cannot be found.
 func (s TUN) Preflight(v *realserver.View) error {
-	if err := realserver.CheckNotLocalRIP(v, s.VIPs); err != nil {
+	if err := realserver.CheckVIPsPlace(v, s.VIPs, s.HeldVIPs); err != nil {
 		return err
 	}
 	if s.DIP.IsValid() {
@@ -86,6 +89,7 @@ func (s TUN) Preflight(v *realserver.View) error {
 // the entry rsprep recorded, whatever --gateway says).
 func (s TUN) ForDown() realserver.Mode {
 	s.DIP, s.Pin = netip.Addr{}, nil
+	s.HeldVIPs = max(s.HeldVIPs, realserver.ReportHeldVIPs) // as in arp.DR
 	return s
 }
 
@@ -123,7 +127,7 @@ func (s TUN) Invariants() []realserver.Invariant {
 	if s.ForwardingOff {
 		invs = append(invs, arp.ForwardingOff(s.has(6)))
 	}
-	invs = append(invs, realserver.VIPBound(s.VIPs, s.decap(4).dev, s.decap(6).dev), realserver.VIPExclusive(s.VIPs))
+	invs = append(invs, realserver.VIPBound(s.VIPs, s.decap(4).dev, s.decap(6).dev), realserver.VIPExclusive(s.VIPs, s.HeldVIPs))
 	if s.MSS != 0 {
 		invs = append(invs, s.mssClamp())
 	}
