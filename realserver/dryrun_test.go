@@ -1,7 +1,6 @@
 package realserver_test
 
 import (
-	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -33,10 +32,7 @@ func TestDryRunIsWhatApplyDoes(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "record.json")
 			h := c.seed(t, path)
 			host, writes := h.Render(), h.Writes()
-			record, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
+			record := readFile(t, path)
 
 			dry, err := quietEngine(h, loadRecord(t, path), c.mode).Apply(c.invs, true)
 			if err != nil {
@@ -45,7 +41,7 @@ func TestDryRunIsWhatApplyDoes(t *testing.T) {
 			if h.Writes() != writes || h.Render() != host {
 				t.Fatalf("the dry run changed the host (%d writes):\n%s", h.Writes()-writes, h.Render())
 			}
-			if after, _ := os.ReadFile(path); string(after) != string(record) {
+			if after := readFile(t, path); after != record {
 				t.Fatalf("the dry run changed the record:\n%s", after)
 			}
 			if realserver.AllOK(dry.Checks) {

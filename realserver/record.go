@@ -134,7 +134,10 @@ func (r *Record) mustBeDecoded() {
 }
 
 // Save writes the record atomically: a temporary file in the same
-// directory, synced, then renamed over the old one.
+// directory, synced, then renamed over the old one. A record that owns
+// nothing (down undid the last of it) is removed instead: a missing record
+// is an empty one, and nothing is left behind in the state directory but
+// the namespace's lock file (see persist.Files.Lock).
 func (r *Record) Save() error {
 	if r.path == "" {
 		return nil // an in-memory record (tests, dry runs)
@@ -142,11 +145,11 @@ func (r *Record) Save() error {
 	if err := r.decode(); err != nil {
 		return err
 	}
-	data, err := r.marshal()
-	if err != nil {
-		return err
-	}
-	if err := persist.WriteRecord(r.path, data); err != nil {
+	if len(r.Changes) == 0 {
+		if err := persist.RemoveRecord(r.path); err != nil {
+			return err
+		}
+	} else if err := r.saveChanges(); err != nil {
 		return err
 	}
 	if r.legacyPath != "" { // now saved under the cookie
@@ -154,6 +157,15 @@ func (r *Record) Save() error {
 		r.legacyPath = ""
 	}
 	return nil
+}
+
+// saveChanges writes the record's file.
+func (r *Record) saveChanges() error {
+	data, err := r.marshal()
+	if err != nil {
+		return err
+	}
+	return persist.WriteRecord(r.path, data)
 }
 
 // marshal is the record file's bytes (see persist.MarshalRecord).

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rsprep/rsprep/arp"
 	"github.com/rsprep/rsprep/realserver"
 	"github.com/rsprep/rsprep/realserver/fake"
 )
@@ -263,5 +264,28 @@ func TestOwnReportsChange(t *testing.T) {
 	sysctl.From, sysctl.To = 1, 2
 	if !r.Own([]realserver.Change{sysctl}) || r.Changes[1].From != 0 || r.Changes[1].To != 2 {
 		t.Fatalf("a new value written reported no change, or lost the prior value: %+v", r.Changes[1])
+	}
+}
+
+// A down that undoes the last of what rsprep owns leaves no record behind
+// (a record that owns nothing is no file); one that leaves something owned
+// keeps it.
+func TestDownOfTheLastVIPRemovesTheRecord(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "net-1.json")
+	h := fake.New()
+	h.AddLink(realserver.Link{Name: "eth0", Type: "veth", Up: true})
+	if _, err := quietEngine(h, loadRecord(t, path), "dr").Apply(arp.DR{VIPs: vips("192.0.2.1", "192.0.2.2")}.Invariants(), false); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct {
+		vip    string
+		exists bool
+	}{{"192.0.2.1", true}, {"192.0.2.2", false}} {
+		if _, err := quietEngine(h, loadRecord(t, path), "dr").Down(vips(step.vip), false); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(path); (err == nil) != step.exists {
+			t.Errorf("after down of %s: record exists %v, want %v", step.vip, err == nil, step.exists)
+		}
 	}
 }

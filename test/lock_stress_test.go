@@ -103,5 +103,8 @@ func TestConcurrentRunsLoseNothing(t *testing.T) {
 		if after := rs.Snapshot(t); after != pristine {
 			t.Fatalf("round %d: the final down left the namespace changed:\n%s", round, diffLines(pristine, after))
 		}
+		if left, _ := filepath.Glob(filepath.Join(rs.StateDir, "*.json")); len(left) != 0 {
+			t.Fatalf("round %d: the final down left a record that owns nothing: %v", round, left)
+		}
 	}
 }
