@@ -59,7 +59,7 @@ func TestTakenVIPIsGivenBackAsItWas(t *testing.T) {
 		t.Fatalf("the VIPs are still on eth0.100 after apply:\n%s", on)
 	}
 	mustRun(t, rs, 0, "verify", "dr", "--vip", vip+","+vip6)
-	if st := mustRun(t, rs, 0, "status"); !strings.Contains(st.Stdout, "dr took "+vip+"/32 from eth0.100") {
+	if st := mustRun(t, rs, 0, "status", "-o", "json"); !strings.Contains(st.Stdout, "dr took "+vip+"/32 from eth0.100") {
 		t.Errorf("status does not say what rsprep took:\n%s", st.Stdout)
 	}
 	mustRun(t, rs, 0, "dr", "--vip", vip+","+vip6, "--take-vip-from-arp-interface") // a no-op: the record keeps what was taken
