@@ -83,7 +83,7 @@ func (s Files) takeTurn(f *os.File, wait time.Duration) (unlock func(), last Tur
 	if content == "" { // created, and no writer had a turn yet
 		last = Turn{known: true}
 	}
-	mine := last.n + 1
+	mine := highestCount(content) + 1
 	if err := rewrite(f, lockContent(os.Getpid(), mine)); err != nil {
 		f.Close()
 		return nil, Turn{}, fmt.Errorf("writing %s: %w", f.Name(), err)

@@ -86,3 +86,28 @@ func TestLockFileNamesTheHolderAndCountsTurns(t *testing.T) {
 		}
 	}
 }
+
+// A writer killed half-way through rewriting the lock file leaves its
+// count with the end of the content before: the next turn is unknown (its
+// run observes again under the lock) and counts on from the highest count
+// there, never again from 1.
+func TestATornLockFileCountsOn(t *testing.T) {
+	s := Files{Dir: t.TempDir(), Netns: Netns{Cookie: 4096, Inode: 4026532177}}
+	for range 7 {
+		turn(t, s)
+	}
+	if err := os.WriteFile(s.lockPath(), []byte("turn 7\nn 7\n"), 0o600); err != nil { // "4242\nturn 7\n" cut short of its truncate
+		t.Fatal(err)
+	}
+	unlock, found, err := s.LockTurn(time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock()
+	if found.known {
+		t.Errorf("the turn under a torn lock file is %+v, want unknown", found)
+	}
+	if got := s.LastTurn(); got != (Turn{known: true, n: 8}) {
+		t.Errorf("after the torn file's turn: %+v, want turn 8", got)
+	}
+}

@@ -50,6 +50,23 @@ func parseLock(data string) (pid int, t Turn) {
 	return pid, t
 }
 
+// highestCount is the highest count of turns in a lock file's content,
+// whatever else it holds: a writer killed between the two steps of
+// rewrite leaves its count followed by the end of the longer content
+// before. The next count is higher than every count ever written, so no
+// waiter can mistake it for the one it saw.
+func highestCount(data string) uint64 {
+	var high uint64
+	for _, line := range strings.Split(data, "\n") {
+		if num, ok := strings.CutPrefix(line, "turn "); ok {
+			if n, err := strconv.ParseUint(num, 10, 64); err == nil {
+				high = max(high, n)
+			}
+		}
+	}
+	return high
+}
+
 // readLock reads the lock file's content through f.
 func readLock(f *os.File) string {
 	data, _ := io.ReadAll(io.NewSectionReader(f, 0, 4096))
