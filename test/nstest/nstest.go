@@ -186,12 +186,16 @@ func wantsJSON(args []string) bool {
 func (n *NS) Snapshot(t testing.TB) string {
 	t.Helper()
 	var parts []string
-	links := n.Must(t, "ip", "-o", "link", "show")
-	for _, l := range strings.Split(strings.TrimSpace(links), "\n") {
+	// Stdout alone: on a busy machine ip also says "Peer netns reference
+	// is invalid." (stderr) while a veth peer's namespace id is settling,
+	// and merged into stdout that can land in the middle of a line.
+	links, err := exec.Command("ip", "netns", "exec", n.Name, "ip", "-o", "link", "show").Output()
+	if err != nil {
+		t.Fatalf("in %s: ip -o link show: %v", n.Name, err)
+	}
+	for _, l := range strings.Split(strings.TrimSpace(string(links)), "\n") {
 		// Keep name and flags; drop counters, qdisc state and the like,
-		// and any line that is not a link ("N: name: <flags>"): on a busy
-		// machine ip adds "Peer netns reference is invalid." (stderr,
-		// merged by Must) while a veth peer's namespace id is settling.
+		// and any line that is not a link ("N: name: <flags>").
 		f := strings.Fields(l)
 		if len(f) >= 3 && strings.HasSuffix(f[0], ":") {
 			parts = append(parts, "link "+f[1]+" "+f[2])
