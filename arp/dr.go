@@ -46,12 +46,14 @@ func (s DR) Validate() error {
 	return nil
 }
 
-// Preflight rejects a VIP that is one of this host's own addresses (or,
-// with RefuseHeldVIPs, on an ARP-capable interface), a DIP
+// Preflight rejects a VIP that is one of this host's own addresses, a DIP
 // that is not on this host's L2 segment, and a gateway to pin that cannot
 // be found.
 func (s DR) Preflight(v *realserver.View) error {
-	if err := realserver.CheckVIPsPlace(v, s.VIPs, s.HeldVIPs); err != nil {
+	if err := realserver.CheckNotLocalRIP(v, s.VIPs); err != nil {
+		return err
+	}
+	if err := realserver.CheckVIPsHeld(v, s.VIPs, s.HeldVIPs); err != nil {
 		return err
 	}
 	if s.DIP.IsValid() {

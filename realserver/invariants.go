@@ -148,17 +148,6 @@ func VIPAddr(ip netip.Addr, dev string) Addr {
 	return a
 }
 
-// HeldVIPs is what a run does with a VIP found on an ARP-capable
-// interface: that is where the director, or keepalived's VRRP, holds it,
-// and taking it away would be an outage.
-type HeldVIPs int
-
-const (
-	RefuseHeldVIPs HeldVIPs = iota // apply: bad input (exit 2) before anything changes
-	ReportHeldVIPs                 // verify, down: vip.exclusive fails, with no fix
-	TakeHeldVIPs                   // --take-vip-from-arp-interface: move it (KindAddrTake); down gives it back
-)
-
 // VIPExclusive checks that no VIP is on an interface that answers ARP (or
 // neighbour solicitations): it would take the director's traffic. Only
 // with TakeHeldVIPs is one found there removed (KindAddrTake: recorded,
@@ -329,16 +318,11 @@ func UpARPCapable(v *View) ([]string, error) {
 	return out, nil
 }
 
-// TakeVIPFlag is the flag that lets apply move a VIP off an ARP-capable
-// interface (and down give it back).
-const TakeVIPFlag = "--take-vip-from-arp-interface"
-
-// CheckVIPsPlace rejects a VIP that is one of this host's own interface
+// CheckNotLocalRIP rejects a VIP that is one of this host's own interface
 // addresses with a subnet (a RIP): binding it as a VIP would take the
-// address away from the interface. With RefuseHeldVIPs it also rejects a
-// VIP found as a host address (/32, /128) on an ARP-capable interface
-// (see HeldVIPs).
-func CheckVIPsPlace(v *View, vips []netip.Addr, held HeldVIPs) error {
+// address away from the interface. A /32 or /128 on an ARP-capable
+// interface is not a RIP but a misplaced VIP, which vip.exclusive fixes.
+func CheckNotLocalRIP(v *View, vips []netip.Addr) error {
 	links, err := v.Links()
 	if err != nil {
 		return &ObserveError{Err: err}
@@ -353,13 +337,8 @@ func CheckVIPsPlace(v *View, vips []netip.Addr, held HeldVIPs) error {
 			return &ObserveError{Err: err}
 		}
 		for _, a := range present {
-			switch {
-			case !arpCapable[a.Link]:
-			case a.Prefix.Bits() < ip.BitLen():
+			if arpCapable[a.Link] && a.Prefix.Bits() < ip.BitLen() {
 				return input.Errorf("VIP %s is this host's own address (%s on %s): a VIP must not be a real server's address", ip, a.Prefix, a.Link)
-			case held == RefuseHeldVIPs:
-				return input.Errorf("VIP %s is on %s, which answers ARP for it: this host looks like the director or its VRRP peer (keepalived), and taking the VIP away would be an outage; rsprep changed nothing. Run rsprep on the real servers, remove %s from %s first, or pass %s to move it (down gives it back)",
-					ip, a.Link, a.Prefix, a.Link, TakeVIPFlag)
 			}
 		}
 	}

@@ -66,11 +66,13 @@ func (s TUN) Validate() error {
 	return nil
 }
 
-// Preflight rejects a VIP that is one of this host's own addresses (or,
-// with RefuseHeldVIPs, on an ARP-capable interface), a DIP
+// Preflight rejects a VIP that is one of this host's own addresses, a DIP
 // this host has no route to, and a gateway to pin that cannot be found.
 func (s TUN) Preflight(v *realserver.View) error {
-	if err := realserver.CheckVIPsPlace(v, s.VIPs, s.HeldVIPs); err != nil {
+	if err := realserver.CheckNotLocalRIP(v, s.VIPs); err != nil {
+		return err
+	}
+	if err := realserver.CheckVIPsHeld(v, s.VIPs, s.HeldVIPs); err != nil {
 		return err
 	}
 	if s.DIP.IsValid() {
