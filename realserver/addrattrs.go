@@ -39,6 +39,6 @@ func (a Addr) Lifetimes(now time.Time) (valid, preferred uint32) {
 	return valid, min(preferred, valid)
 }
 
-// Expired reports whether a's valid lifetime has run out at now: the
+// expired reports whether a's valid lifetime has run out at now: the
 // kernel would have removed it by then.
-func (a Addr) Expired(now time.Time) bool { return a.ValidUntil != 0 && now.Unix() >= a.ValidUntil }
+func (a Addr) expired(now time.Time) bool { return a.ValidUntil != 0 && now.Unix() >= a.ValidUntil }

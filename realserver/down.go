@@ -169,7 +169,7 @@ func undoIfStillOurs(v *View, c Change) (*Change, string, error) {
 	case KindAddrTake:
 		// Given back as it was: label, scope, flags, and what is left of
 		// its lifetimes. One that would have expired meanwhile is not.
-		if c.Addr.Expired(time.Now()) {
+		if c.Addr.expired(time.Now()) {
 			return nil, fmt.Sprintf("did not give %s back to %s: its valid lifetime ran out while rsprep held it", c.Addr.Prefix, c.Addr.Link), nil
 		}
 		if _, exists, err := v.Link(c.Addr.Link); err != nil || !exists {
