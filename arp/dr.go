@@ -46,11 +46,18 @@ func (s DR) Validate() error {
 	return nil
 }
 
-// Preflight rejects a VIP that is one of this host's own addresses, a DIP
+// Preflight rejects a VIP that is one of this host's own addresses or in its path
+// (a gateway, a subnet's network or broadcast address), a DIP
 // that is not on this host's L2 segment, and a gateway to pin that cannot
 // be found.
 func (s DR) Preflight(v *realserver.View) error {
 	if err := realserver.CheckNotLocalRIP(v, s.VIPs); err != nil {
+		return err
+	}
+	if err := realserver.CheckVIPsOffPath(v, s.VIPs); err != nil {
+		return err
+	}
+	if err := realserver.CheckNoForeignPrefix(v, s.VIPs, []string{"lo"}); err != nil {
 		return err
 	}
 	if err := realserver.CheckVIPsHeld(v, s.VIPs, s.HeldVIPs); err != nil {
@@ -73,8 +80,16 @@ func (s DR) Preflight(v *realserver.View) error {
 func (s DR) ForDown() realserver.Mode {
 	s.DIP, s.Pin = netip.Addr{}, nil
 	s.HeldVIPs = max(s.HeldVIPs, realserver.ReportHeldVIPs) // down gives back what it took; it never refuses
-	return s
+	return undo{s}
 }
+
+// undo is DR as down runs it: a VIP that is in the host's path (a
+// gateway, a broadcast address), refused by apply, may still have been
+// bound by hand or by an older rsprep, and down must be able to remove it.
+type undo struct{ DR }
+
+// Preflight still refuses a VIP that is the host's own address.
+func (s undo) Preflight(v *realserver.View) error { return realserver.CheckNotLocalRIP(v, s.VIPs) }
 
 // Modules implements realserver.Mode: DR's devices need no module.
 func (DR) Modules() []string { return nil }
@@ -114,7 +129,7 @@ func hasIPv6(ips []netip.Addr) bool {
 // Footprint implements the footprint doctor asks for: the VIPs on lo, ARP
 // suppression, and a host that is not a router.
 func (s DR) Footprint() realserver.Footprint {
-	return realserver.Footprint{
+	return s.Pin.Footprint(realserver.Footprint{
 		Sysctls:    realserver.EffectiveSysctls(s.Invariants()),
 		VIPs:       s.VIPs,
 		VIPDevices: []string{"lo"},
@@ -122,5 +137,5 @@ func (s DR) Footprint() realserver.Footprint {
 		NotARouter: true,
 		// With --forwarding off, ip.forward is this mode's invariant.
 		ForwardingOwned: s.ForwardingOff,
-	}
+	})
 }

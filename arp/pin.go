@@ -15,11 +15,20 @@ import (
 // forged or flapping ARP reply cannot redirect the host's outgoing traffic.
 type Pin struct {
 	// Gateway is --gateway; when invalid it is the next hop of the default
-	// route the kernel uses (NAT sets it to the DIP).
+	// route as the host has it apart from rsprep (realserver.HostDefaultRoute:
+	// NAT's route via the DIP is not DR's gateway). NAT sets it to the DIP.
 	Gateway netip.Addr
 	// MAC is --gateway-mac; when nil it is what the gateway answers to an
 	// ARP probe, else what its live neighbour entry holds.
 	MAC net.HardwareAddr
+}
+
+// Footprint adds the pinned neighbour entry to a mode's footprint.
+func (p *Pin) Footprint(fp realserver.Footprint) realserver.Footprint {
+	if p != nil {
+		fp.PinsGateway, fp.PinnedGateway = true, p.Gateway
+	}
+	return fp
 }
 
 // Validate rejects a gateway that cannot be an IPv4 router address.
@@ -65,7 +74,7 @@ func (p Pin) Preflight(v *realserver.View) error {
 func (p Pin) target(v *realserver.View) (gw netip.Addr, link string, err error) {
 	gw = p.Gateway
 	if !gw.IsValid() {
-		r, ok, err := realserver.DefaultRoute(v)
+		r, ok, err := realserver.HostDefaultRoute(v)
 		if err != nil {
 			return gw, "", err
 		}

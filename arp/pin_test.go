@@ -35,6 +35,7 @@ func mustMAC(s string) net.HardwareAddr {
 // routedHost is a DR real server whose default route goes via gw.
 func routedHost() *fake.Host {
 	h := fake.New()
+	h.SetLinkUp("lo", true) // as on any host that runs a service: down never takes lo down
 	h.AddLink(realserver.Link{Name: "eth0", Type: "veth", Up: true})
 	h.AddAddrRaw(realserver.Addr{Link: "eth0", Prefix: netip.MustParsePrefix("192.168.10.2/24")})
 	h.AddRouteRaw(realserver.Route{Dst: netip.MustParsePrefix("0.0.0.0/0"), Gw: gw, Link: "eth0"})

@@ -108,7 +108,13 @@ func (n NAT) pin() arp.Pin {
 }
 
 // Footprint is what doctor asks of the mode: the default route via the DIP
-// (and the keep-routes beside it); no VIP, no sysctl.
+// and the keep-routes beside it, the pinned gateway entry; no VIP, no
+// sysctl.
 func (n NAT) Footprint() realserver.Footprint {
-	return realserver.Footprint{DefaultVia: n.DIP}
+	fp := realserver.Footprint{DefaultVia: n.DIP, KeepRoutes: n.KeepRoutes}
+	if n.Pin != nil {
+		p := n.pin()
+		return p.Footprint(fp)
+	}
+	return fp
 }

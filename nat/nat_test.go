@@ -252,7 +252,7 @@ func TestRollbackPutsTheManagersRouteBackInEffect(t *testing.T) {
 	if _, err := engine(h, rec).Apply(n.Invariants(), false); err == nil || !strings.Contains(err.Error(), "rolled back the 1 change") {
 		t.Fatalf("apply: %v, want the pin to fail and the route rolled back", err)
 	}
-	if cur, _, _ := realserver.DefaultRoute(realserver.NewView(h)); cur != manager {
+	if cur, _, _ := realserver.DefaultRoute(realserver.NewView(h)); !cur.Equal(manager) {
 		t.Errorf("after the rollback the default route in effect is %s, want the manager's\n%s", cur, routes(h))
 	}
 	if !reflect.DeepEqual(rec.Changes, saved.Changes) {

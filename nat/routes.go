@@ -82,7 +82,10 @@ func (n NAT) keepRoutes() realserver.Invariant {
 		out := make([]realserver.Finding, 0, len(n.KeepRoutes))
 		for _, dst := range n.KeepRoutes {
 			f := realserver.Finding{ID: "route.keep", Subject: dst.String(), Want: "not via the DIP", Got: "absent"}
-			keep := realserver.Route{Dst: dst, Gw: prev.Gw, Link: prev.Link, Protocol: unix.RTPROT_STATIC}
+			// Every path of the previous default, with its source and
+			// metrics: management traffic goes on exactly as before.
+			keep := prev.Attributes()
+			keep.Dst, keep.Protocol = dst, unix.RTPROT_STATIC
 			if known {
 				f.Want = keep.String() + " (the previous default gateway)"
 			}
@@ -91,7 +94,15 @@ func (n NAT) keepRoutes() realserver.Invariant {
 			case found && have.Gw != n.DIP:
 				f.OK, f.Got = true, have.String()
 				if known && (have.Gw != prev.Gw || have.Link != prev.Link) {
-					f.Detail = "kept by a route rsprep did not add"
+					if ours, err := addedByRsprep(v, have); err != nil {
+						return nil, err
+					} else if ours {
+						// rsprep's, via the gateway before the last one
+						// (DHCP or an operator moved it): follow it.
+						f.OK, f.Fix = false, []realserver.Change{{Kind: realserver.KindRouteAdd, Route: keep}}
+					} else {
+						f.Detail = "kept by a route rsprep did not add"
+					}
 				}
 			case found:
 				f.Got = have.String()
@@ -108,10 +119,11 @@ func (n NAT) keepRoutes() realserver.Invariant {
 }
 
 // previousDefault is the default route as it was before rsprep pointed it
-// at the DIP: from the record once rsprep has replaced it (the record keeps
-// the oldest prior value, so a second apply does not take the DIP for the
-// previous gateway), else the current default route while it is not yet
-// via the DIP.
+// at the DIP: from the record once rsprep has replaced it (the route rsprep
+// last replaced that was not its own, so a second apply does not take the
+// DIP for the previous gateway, and a gateway DHCP moved since is
+// followed), else the current default route while it is not yet via the
+// DIP.
 func previousDefault(v *realserver.View, dip netip.Addr) (realserver.Route, bool, error) {
 	recorded, err := v.Recorded()
 	if err != nil {
@@ -139,4 +151,19 @@ func routeTo(routes []realserver.Route, dst netip.Prefix) (realserver.Route, boo
 		}
 	}
 	return best, found
+}
+
+// addedByRsprep reports whether r is a route rsprep's record says it
+// added, as it added it.
+func addedByRsprep(v *realserver.View, r realserver.Route) (bool, error) {
+	recorded, err := v.Recorded()
+	if err != nil {
+		return false, err
+	}
+	for _, c := range recorded {
+		if c.Kind == realserver.KindRouteAdd && c.Route.Dst == r.Dst && c.Route.Metric == r.Metric && c.Route.Gw == r.Gw {
+			return true, nil
+		}
+	}
+	return false, nil
 }

@@ -5,7 +5,6 @@ import (
 	"net/netip"
 	"slices"
 	"sort"
-	"strings"
 )
 
 // Kind names one sort of kernel change.
@@ -206,34 +205,6 @@ func ipOf(ip netip.Addr) string {
 		return "ip -6 "
 	}
 	return "ip "
-}
-
-func (r Route) ip() string { return ipOf(r.Dst.Addr()) }
-
-// String renders a route the way `ip route` does.
-func (r Route) String() string {
-	var b strings.Builder
-	if r.IsDefault() {
-		b.WriteString("default")
-	} else {
-		b.WriteString(r.Dst.String())
-	}
-	if r.Gw.IsValid() {
-		b.WriteString(" via " + r.Gw.String())
-	}
-	if r.Link != "" {
-		b.WriteString(" dev " + r.Link)
-	}
-	if r.Metric != 0 {
-		fmt.Fprintf(&b, " metric %d", r.Metric)
-	}
-	if r.Table != 0 {
-		fmt.Fprintf(&b, " table %d", r.Table)
-	}
-	if r.AdvMSS != 0 {
-		fmt.Fprintf(&b, " advmss %d", r.AdvMSS)
-	}
-	return b.String()
 }
 
 // identity is what makes two planned changes the same change: two findings

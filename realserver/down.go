@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -35,12 +36,16 @@ func (e *Engine) Down(vips []netip.Addr, dryRun bool) (Result, error) {
 	v := e.view()
 	saved := e.Record.snapshot()
 
-	addrPlan, disown, notes, err := e.downAddrs(v, vips)
+	addrs, err := e.downAddrs(v, vips)
 	if err != nil {
 		return res, &ObserveError{Err: err}
 	}
-	res.Notes = notes
-	e.Record.disown(disown)
+	res.Notes = addrs.notes
+	e.Record.disown(addrs.disown)
+	lost, err := e.unrecorded(v, addrs.plan)
+	if err != nil {
+		return res, &ObserveError{Err: err}
+	}
 
 	var restores []Change
 	modeAddrs, anyAddrs := 0, 0
@@ -52,14 +57,19 @@ func (e *Engine) Down(vips []netip.Addr, dryRun bool) (Result, error) {
 			}
 		}
 	}
+	shared := anyAddrs > 0 // the sysctls stay while a VIP needs them
+	if !shared && len(addrs.held) > 0 && slices.ContainsFunc(e.Record.Changes, func(c Change) bool { return c.Kind == KindSysctl }) {
+		shared = true // a VIP left bound needs ARP suppression, whoever's it is
+		res.Notes = append(res.Notes, fmt.Sprintf("kept the sysctls rsprep set: %s stays bound (left alone, see above), and without them this host would answer ARP for it; down restores them once no VIP is left", strings.Join(addrs.held, ", ")))
+	}
 	for _, c := range e.Record.Changes {
 		switch {
-		case c.Kind == KindAddrAdd:
-		case c.Kind == KindSysctl && anyAddrs == 0, c.Kind != KindSysctl && c.Mode == e.Mode && modeAddrs == 0:
+		case c.Kind == KindAddrAdd, !recordable(c):
+		case c.Kind == KindSysctl && !shared, c.Kind != KindSysctl && c.Mode == e.Mode && modeAddrs == 0:
 			restores = append(restores, c)
 		}
 	}
-	plan := slices.Grow(addrPlan, len(restores)) // at 10,000 VIPs, one 4 MB slice is enough
+	plan := slices.Grow(addrs.plan, len(restores)) // at 10,000 VIPs, one 4 MB slice is enough
 	for _, c := range restores {
 		undo, note, err := undoIfStillOurs(v, c)
 		if err != nil {
@@ -76,6 +86,7 @@ func (e *Engine) Down(vips []netip.Addr, dryRun bool) (Result, error) {
 	e.Record.Disown(restores)
 	sort.SliceStable(plan, func(i, j int) bool { return downPhase[plan[i].Kind] < downPhase[plan[j].Kind] })
 	res.Changes = plan
+	res.Notes = append(res.Notes, lost...)
 	if dryRun {
 		e.Record.restore(saved)
 		return res, nil
@@ -83,79 +94,126 @@ func (e *Engine) Down(vips []netip.Addr, dryRun bool) (Result, error) {
 	if done, err := runPlan(e.Host, plan, e.logChange); err != nil {
 		return res, e.rollback(done, saved, err)
 	}
+	if len(lost) > 0 {
+		res.OK = false
+		// Not saved: an empty record written now would make the next
+		// down as silent as this one must not be.
+		return res, &UnrecordedError{Mode: e.Mode, Left: len(lost)}
+	}
 	return res, e.Record.Save()
 }
 
-// downAddrs plans the removal of the VIPs rsprep added, and gives back
-// those it took from an ARP-capable interface. It returns the changes, the
-// record entries they settle (by ownerKey), and notes on VIPs it leaves.
-func (e *Engine) downAddrs(v *View, vips []netip.Addr) (plan []Change, disown map[string]bool, notes []string, err error) {
+// addrsDown is down's plan for the VIP addresses: the deletions, the
+// record entries they settle (by ownerKey), notes on the addresses it
+// leaves, and those of them on the mode's VIP devices (held: they still
+// need the ARP sysctls).
+type addrsDown struct {
+	plan   []Change
+	disown map[string]bool
+	notes  []string
+	held   []string
+}
+
+// downAddrs plans the removal of the VIPs this mode added. An address is
+// this mode's to remove if the mode's record names it and it still
+// carries rsprep's mark, or, when no record names it (a lost record), if
+// it carries the mark on one of the mode's VIP devices. Another mode's
+// VIP is that mode's to remove.
+func (e *Engine) downAddrs(v *View, vips []netip.Addr) (addrsDown, error) {
 	want := make(map[netip.Addr]bool, len(vips))
 	for _, ip := range vips {
 		want[ip] = true
 	}
-	if _, err := v.Addrs(); err != nil {
-		return nil, nil, nil, err
+	all, err := v.Addrs()
+	if err != nil {
+		return addrsDown{}, err
 	}
-	plan, disown = make([]Change, 0, len(vips)), make(map[string]bool, len(vips))
-	planned := make(map[Addr]bool, len(vips)) // by link and prefix
-	del := func(a Addr) {
-		k := Addr{Link: a.Link, Prefix: a.Prefix}
-		if !planned[k] {
-			planned[k] = true
-			plan = append(plan, Change{Kind: KindAddrDel, Mode: e.Mode, Addr: a})
-		}
-	}
-	owned := make(map[netip.Addr]bool, len(vips))
+	d := addrsDown{plan: make([]Change, 0, len(vips)), disown: make(map[string]bool, len(vips))}
+	own := addrOwners{whose: make(map[Addr]string, len(vips)), mode: e.Mode, shown: showsProto(all)}
 	for _, c := range e.Record.Changes {
-		if c.Kind != KindAddrAdd || c.Mode != e.Mode || !want[c.Addr.Prefix.Addr()] {
+		if c.Kind != KindAddrAdd || !want[c.Addr.Prefix.Addr()] {
 			continue
 		}
-		owned[c.Addr.Prefix.Addr()] = true
-		disown[c.ownerKey()] = true
-		present, _ := v.AddrsOf(c.Addr.Prefix.Addr())
-		for _, a := range present {
-			if a.Link == c.Addr.Link && a.Prefix == c.Addr.Prefix {
-				del(a)
-			}
+		own.whose[Addr{Link: c.Addr.Link, Prefix: c.Addr.Prefix}] = c.Mode
+		if c.Mode == e.Mode {
+			d.disown[c.ownerKey()] = true
 		}
 	}
+	if e.Undo != nil {
+		own.devices = e.Undo.Footprint().VIPDevices
+	}
+	planned := make(map[Addr]bool, len(vips))
 	for _, ip := range vips {
 		present, _ := v.AddrsOf(ip)
 		for _, a := range present {
+			k := Addr{Link: a.Link, Prefix: a.Prefix}
+			remove, note := own.leave(a)
 			switch {
-			case a.Ours():
-				del(a) // rsprep's tag or label: ours even if this boot's record was lost
-			case !owned[ip] && !taken(e.Record, a):
-				notes = append(notes, fmt.Sprintf("left %s on %s alone: rsprep did not add it", a.Prefix, a.Link))
+			case remove && !planned[k]:
+				planned[k] = true
+				d.plan = append(d.plan, Change{Kind: KindAddrDel, Mode: e.Mode, Addr: a})
+			case note != "":
+				d.notes = append(d.notes, note)
+				if slices.Contains(own.devices, a.Link) {
+					d.held = append(d.held, a.Prefix.String()+" on "+a.Link)
+				}
 			}
 		}
 	}
+	return d, e.giveBack(v, want, &d)
+}
+
+// giveBack plans giving back, as they were, the VIPs of this mode and
+// these VIPs that rsprep took from an ARP-capable interface
+// (--take-vip-from-arp-interface), and settles their record entries.
+func (e *Engine) giveBack(v *View, want map[netip.Addr]bool, d *addrsDown) error {
 	for _, c := range e.Record.Changes {
 		if c.Kind != KindAddrTake || c.Mode != e.Mode || !want[c.Addr.Prefix.Addr()] {
 			continue
 		}
-		disown[c.ownerKey()] = true
+		d.disown[c.ownerKey()] = true
 		back, note, err := undoIfStillOurs(v, c)
 		if err != nil {
-			return nil, nil, nil, err
+			return err
 		}
 		if note != "" {
-			notes = append(notes, note)
+			d.notes = append(d.notes, note)
 		}
 		if back != nil {
-			plan = append(plan, *back)
+			d.plan = append(d.plan, *back)
 		}
 	}
-	return plan, disown, notes, nil
+	return nil
 }
 
-// taken reports whether rec says rsprep took a from where it is (so it is
-// back already, not somebody else's).
-func taken(rec *Record, a Addr) bool {
-	return slices.ContainsFunc(rec.Changes, func(c Change) bool {
-		return c.Kind == KindAddrTake && c.Addr.Link == a.Link && c.Addr.Prefix == a.Prefix
-	})
+// addrOwners is what down of mode knows of whose the present VIP
+// addresses are.
+type addrOwners struct {
+	mode    string
+	whose   map[Addr]string // by link and prefix: the mode whose record added it
+	devices []string        // the mode's VIP devices; nil: any
+	shown   bool            // the kernel shows IFA_PROTO (see unmarked)
+}
+
+// leave says whether down of o.mode removes the present address a, and
+// if not, why (a note).
+func (o addrOwners) leave(a Addr) (remove bool, note string) {
+	mode, recorded := o.whose[Addr{Link: a.Link, Prefix: a.Prefix}]
+	switch {
+	case recorded && mode != o.mode:
+		return false, fmt.Sprintf("left %s on %s alone: rsprep %s added it (rsprep down %s removes it)", a.Prefix, a.Link, mode, mode)
+	case recorded && unmarked(a, o.shown):
+		// As verify judges it: a VIP re-added by hand without the mark
+		// is somebody else's now, whatever the record remembers.
+		return false, fmt.Sprintf("left %s on %s alone: rsprep added it, but it was re-added since without rsprep's tag or label", a.Prefix, a.Link)
+	case recorded:
+		return true, ""
+	case !a.Ours():
+		return false, fmt.Sprintf("left %s on %s alone: rsprep did not add it", a.Prefix, a.Link)
+	case o.devices != nil && !slices.Contains(o.devices, a.Link):
+		return false, fmt.Sprintf("left %s on %s alone: it carries rsprep's mark but no record names it, and %s binds no VIP on %s", a.Prefix, a.Link, o.mode, a.Link)
+	}
+	return true, "" // rsprep's mark on this mode's device: ours even if the record was lost
 }
 
 // undoIfStillOurs returns the change that undoes c, if what c made is still
@@ -221,16 +279,7 @@ func undoIfStillOurs(v *View, c Change) (*Change, string, error) {
 		}
 		return &inv, "", nil
 	case KindRouteAdd:
-		routes, err := v.TableRoutes(Family(c.Route.Dst.Addr()), c.Route.Table)
-		if err != nil {
-			return nil, "", err
-		}
-		for _, r := range routes {
-			if r.Dst == c.Route.Dst && r.Gw == c.Route.Gw && r.Metric == c.Route.Metric {
-				return &inv, "", nil
-			}
-		}
-		return nil, "", nil
+		return routeAddedUndo(v, c, inv)
 	case KindRouteReplace:
 		routes, err := v.Routes()
 		if err != nil {
@@ -244,15 +293,16 @@ func undoIfStillOurs(v *View, c Change) (*Change, string, error) {
 			}
 			if first == nil {
 				first = &routes[i]
+			} else {
+				prevBack = prevBack || (c.PrevRoute.Gw.IsValid() && r.Gw == c.PrevRoute.Gw)
 			}
-			prevBack = prevBack || (c.PrevRoute.Gw.IsValid() && r.Gw == c.PrevRoute.Gw && r != *first)
 		}
 		switch {
 		case first == nil:
-			return nil, fmt.Sprintf("left the default route alone: rsprep's route via %s is gone (it was via %s before rsprep)", c.Route.Gw, c.PrevRoute.Gw), nil
+			return nil, fmt.Sprintf("left the default route alone: rsprep's route via %s is gone (it was %s before rsprep)", c.Route.Gw, c.PrevRoute), nil
 		case first.Gw != c.Route.Gw:
-			return nil, fmt.Sprintf("left default route via %s alone: rsprep set it via %s, it has been changed since (it was via %s before rsprep)",
-				first.Gw, c.Route.Gw, c.PrevRoute.Gw), nil
+			return nil, fmt.Sprintf("left default route via %s alone: rsprep set it via %s, it has been changed since (it was %s before rsprep)",
+				first.Gw, c.Route.Gw, c.PrevRoute), nil
 		case prevBack:
 			// Somebody put the previous route back beside rsprep's (a
 			// network manager re-adding its own gateway appends it at the
@@ -308,4 +358,35 @@ func undoIfStillOurs(v *View, c Change) (*Change, string, error) {
 			c.Link, cur, TunnelMode(c.To), TunnelMode(c.From)), nil
 	}
 	return &inv, "", nil
+}
+
+// routeAddedUndo is undoIfStillOurs of a route rsprep added: it is removed
+// while it is as rsprep added it. In rsprep's own table everything is
+// rsprep's, so there only the next hop is compared and a route gone is no
+// news; in main (a keep-route, a default route where there was none) a
+// route gone or changed is left alone and said so.
+func routeAddedUndo(v *View, c, inv Change) (*Change, string, error) {
+	routes, err := v.TableRoutes(Family(c.Route.Dst.Addr()), c.Route.Table)
+	if err != nil {
+		return nil, "", err
+	}
+	var now *Route
+	for i, r := range routes {
+		if r.Dst != c.Route.Dst || r.Metric != c.Route.Metric {
+			continue
+		}
+		if c.Route.Table != 0 && r.Gw == c.Route.Gw || sameRoute(r, c.Route) {
+			return &inv, "", nil
+		}
+		if now == nil {
+			now = &routes[i]
+		}
+	}
+	switch {
+	case c.Route.Table != 0:
+		return nil, "", nil
+	case now == nil:
+		return nil, fmt.Sprintf("left route %s alone: rsprep added it as %s, it has been removed since", c.Route.Dst, c.Route), nil
+	}
+	return nil, fmt.Sprintf("left route %s alone: rsprep added it as %s, it has been changed since to %s", c.Route.Dst, c.Route, *now), nil
 }

@@ -84,6 +84,10 @@ type Engine struct {
 	Record *Record
 	Mode   string
 	Log    *slog.Logger
+	// Undo is the mode as down runs it (Mode.ForDown), if the caller has
+	// it: down removes an address carrying rsprep's mark that no record
+	// names only from the mode's own VIP devices. Nil: from any device.
+	Undo Mode
 
 	first       *View               // the observation the run starts from (NewEngine); nil: observe afresh
 	answers     map[Question]Answer // the network's answers in this run, shared by its views (see view)
@@ -254,6 +258,10 @@ func (e *Engine) logChange(c Change) {
 		r.AddAttrs(slog.String("sysctl", c.Sysctl.Dotted()), slog.Int("before", c.From), slog.Int("after", c.To))
 	case KindAddrAdd, KindAddrDel, KindAddrTake:
 		r.AddAttrs(slog.String("addr", c.Addr.Prefix.String()), slog.String("link", c.Addr.Link))
+	case KindRouteReplace, KindRouteUnshadow:
+		if c.PrevRoute.Dst.IsValid() {
+			r.AddAttrs(slog.String("replaced", c.PrevRoute.String()))
+		}
 	}
 	_ = h.Handle(ctx, r) // as Logger does: a log line that cannot be written stops nothing
 }

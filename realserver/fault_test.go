@@ -46,12 +46,10 @@ func loadRecord(t *testing.T, path string) *realserver.Record {
 	return rec
 }
 
-// readFile is the record file at path; none (a record that owns nothing is
-// no file) reads as "".
 func readFile(t *testing.T, path string) string {
 	t.Helper()
 	data, err := os.ReadFile(path)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err != nil {
 		t.Fatal(err)
 	}
 	return string(data)
@@ -70,8 +68,8 @@ var drVIPs = vips("192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4", "2001:db8:
 // drHost is a host an earlier rsprep run prepared for 198.51.100.1 and that
 // drifted since, so that the run under test must write every kind of DR
 // change: sysctls it already owns and new ones, lo up, a VIP moved off the
-// uplink (TakeHeldVIPs), a /24 on lo replaced by the
-// /32, new VIPs of both families.
+// uplink (TakeHeldVIPs), a /24 on lo replaced by the /32, new VIPs of
+// both families.
 func drHost(t *testing.T, path string) *fake.Host {
 	h := fake.New()
 	h.AddLink(realserver.Link{Name: "eth0.100", Type: "vlan", Up: true})

@@ -20,6 +20,22 @@ type Footprint struct {
 	// DIP); invalid when the mode leaves routes alone. The interface whose
 	// subnet holds it is the uplink.
 	DefaultVia netip.Addr
+	// KeepRoutes are the main table's routes the mode adds beside the
+	// default (NAT's --keep-route, via the gateway the default had).
+	KeepRoutes []netip.Prefix
+	// Rules are the policy rules the mode adds (TUN's --mss: from each
+	// VIP to its table); Tables the routing tables whose every route is
+	// the mode's (--mss's copy of main with advmss), on the links main's
+	// routes use.
+	Rules  []Rule
+	Tables []int
+	// FouPorts are the GUE receive ports the mode opens.
+	FouPorts []FouPort
+	// PinsGateway: the mode keeps a permanent neighbour entry for the
+	// gateway (--pin-gateway-arp), PinnedGateway (invalid: the default
+	// route's next hop, known only on the host).
+	PinsGateway   bool
+	PinnedGateway netip.Addr
 	// NotARouter: with forwarding on, a packet for a VIP that is missing
 	// is routed back out instead of dropped (dr, tun; issue 19).
 	NotARouter bool

@@ -237,18 +237,6 @@ func (k SysctlKey) Dotted() string {
 	return "net." + k.family() + ".conf." + string(iface) + "." + k.Name
 }
 
-// Route is a unicast route, of the main table unless Table says; IPv4
-// unless Dst is IPv6.
-type Route struct {
-	Dst      netip.Prefix // 0.0.0.0/0 or ::/0 for a default route (never left invalid)
-	Gw       netip.Addr   // invalid for a directly connected route
-	Link     string
-	Metric   int
-	Protocol int // rtnetlink protocol (kernel, boot, static, dhcp…); kept on restore
-	Table    int `json:",omitempty"` // 0: main
-	AdvMSS   int `json:",omitempty"` // the MSS TCP advertises on connections using the route (0: from the MTU)
-}
-
 // Rule is a policy routing rule: packets from Src look up Table first.
 type Rule struct {
 	Src      netip.Prefix `json:"src"`
@@ -274,9 +262,6 @@ func Family(ip netip.Addr) int {
 	}
 	return 6
 }
-
-// IsDefault reports whether r is a default route.
-func (r Route) IsDefault() bool { return r.Dst.Bits() == 0 }
 
 // NeighState is the part of the kernel's NUD state rsprep cares about.
 type NeighState string

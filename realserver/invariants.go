@@ -121,21 +121,29 @@ func VIPBound(vips []netip.Addr, dev4, dev6 string) Invariant {
 }
 
 // notRspreps reports whether a carries no rsprep mark where the kernel
-// would show one: IPv4 always (the label), IPv6 only on a kernel that
-// reports IFA_PROTO, seen by any address carrying one (≥ 5.18 tags lo's
-// own addresses as the kernel's).
+// would show one (see unmarked).
 func notRspreps(v *View, a Addr) (bool, error) {
 	if a.Ours() {
 		return false, nil
-	}
-	if a.Prefix.Addr().Is4() {
-		return true, nil
 	}
 	all, err := v.Addrs()
 	if err != nil {
 		return false, err
 	}
-	return slices.ContainsFunc(all, func(x Addr) bool { return x.Proto != 0 }), nil
+	return unmarked(a, showsProto(all)), nil
+}
+
+// unmarked reports whether a carries no rsprep mark where the kernel would
+// show one: IPv4 always (the label), IPv6 only on a kernel that reports
+// IFA_PROTO (shown: see showsProto).
+func unmarked(a Addr, shown bool) bool {
+	return !a.Ours() && (a.Prefix.Addr().Is4() || shown)
+}
+
+// showsProto reports whether the kernel reports IFA_PROTO, seen by any
+// address carrying one (≥ 5.18 tags lo's own addresses as the kernel's).
+func showsProto(addrs []Addr) bool {
+	return slices.ContainsFunc(addrs, func(x Addr) bool { return x.Proto != 0 })
 }
 
 // VIPAddr is how rsprep binds a VIP: host prefix, rsprep's IFA_PROTO tag,
@@ -154,13 +162,9 @@ func VIPAddr(ip netip.Addr, dev string) Addr {
 // and given back by down); otherwise it is reported and left.
 func VIPExclusive(vips []netip.Addr, held HeldVIPs) Invariant {
 	return CheckFunc(func(v *View) ([]Finding, error) {
-		links, err := v.Links()
+		arpCapable, err := arpCapableLinks(v)
 		if err != nil {
 			return nil, err
-		}
-		arpCapable := map[string]bool{}
-		for _, l := range links {
-			arpCapable[l.Name] = l.ARPCapable()
 		}
 		out := make([]Finding, 0, len(vips))
 		for _, ip := range vips {
@@ -323,24 +327,56 @@ func UpARPCapable(v *View) ([]string, error) {
 // address away from the interface. A /32 or /128 on an ARP-capable
 // interface is not a RIP but a misplaced VIP, which vip.exclusive fixes.
 func CheckNotLocalRIP(v *View, vips []netip.Addr) error {
-	links, err := v.Links()
+	arpCapable, err := arpCapableLinks(v)
 	if err != nil {
 		return &ObserveError{Err: err}
 	}
-	arpCapable := map[string]bool{}
-	for _, l := range links {
-		arpCapable[l.Name] = l.ARPCapable()
-	}
+	return checkPresent(v, vips, func(ip netip.Addr, a Addr) error {
+		if arpCapable[a.Link] && a.Prefix.Bits() < ip.BitLen() {
+			return input.Errorf("VIP %s is this host's own address (%s on %s): a VIP must not be a real server's address", ip, a.Prefix, a.Link)
+		}
+		return nil
+	})
+}
+
+// CheckNoForeignPrefix rejects a VIP that somebody else holds with a
+// subnet on one of the mode's VIP devices (192.168.79.180/24 on lo):
+// vip.bound would replace it with the /32, and that address is not
+// rsprep's to delete, nor could down put it back as it was.
+func CheckNoForeignPrefix(v *View, vips []netip.Addr, devices []string) error {
+	return checkPresent(v, vips, func(ip netip.Addr, a Addr) error {
+		if slices.Contains(devices, a.Link) && a.Prefix.Bits() < ip.BitLen() && !a.Ours() {
+			return input.Errorf("VIP %s is on %s as %s, which rsprep did not add: binding the VIP would replace that address; remove it first (ip addr del %s dev %s), or choose another VIP", ip, a.Link, a.Prefix, a.Prefix, a.Link)
+		}
+		return nil
+	})
+}
+
+// checkPresent calls check for each address that holds one of vips.
+func checkPresent(v *View, vips []netip.Addr, check func(netip.Addr, Addr) error) error {
 	for _, ip := range vips {
 		present, err := v.AddrsOf(ip)
 		if err != nil {
 			return &ObserveError{Err: err}
 		}
 		for _, a := range present {
-			if arpCapable[a.Link] && a.Prefix.Bits() < ip.BitLen() {
-				return input.Errorf("VIP %s is this host's own address (%s on %s): a VIP must not be a real server's address", ip, a.Prefix, a.Link)
+			if err := check(ip, a); err != nil {
+				return err
 			}
 		}
 	}
 	return nil
+}
+
+// arpCapableLinks maps each interface's name to whether it answers ARP.
+func arpCapableLinks(v *View) (map[string]bool, error) {
+	links, err := v.Links()
+	if err != nil {
+		return nil, err
+	}
+	arpCapable := make(map[string]bool, len(links))
+	for _, l := range links {
+		arpCapable[l.Name] = l.ARPCapable()
+	}
+	return arpCapable, nil
 }

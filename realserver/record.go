@@ -33,11 +33,15 @@ type Record struct {
 	// Never an empty array: a record without changes is not pending.
 	pending    []byte
 	loadedFrom string // the file pending came from, for decode's error
+
+	// absent: no record file was found (none written yet, or lost: a
+	// wiped /run). Down then says what only a record could restore.
+	absent bool
 }
 
 // Clone is a copy of r that is never saved (dry runs).
 func (r *Record) Clone() *Record {
-	return &Record{Version: r.Version, Netns: r.Netns, Changes: slices.Clone(r.Changes), Unproven: r.Unproven, pending: r.pending, loadedFrom: r.loadedFrom}
+	return &Record{Version: r.Version, Netns: r.Netns, Changes: slices.Clone(r.Changes), Unproven: r.Unproven, pending: r.pending, loadedFrom: r.loadedFrom, absent: r.absent}
 }
 
 // RecordError means a record exists but cannot be trusted.
@@ -75,6 +79,7 @@ func loadRecord(path, netns string) (*Record, error) {
 	r := &Record{Version: 1, Netns: netns, path: path}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
+		r.absent = true
 		return r, nil
 	}
 	if errors.Is(err, os.ErrPermission) {
@@ -135,9 +140,9 @@ func (r *Record) mustBeDecoded() {
 
 // Save writes the record atomically: a temporary file in the same
 // directory, synced, then renamed over the old one. A record that owns
-// nothing (down undid the last of it) is removed instead: a missing record
-// is an empty one, and nothing is left behind in the state directory but
-// the namespace's lock file (see persist.Files.Lock).
+// nothing (down undid the last of it) is saved too, empty: it is how a
+// later down or status tells "rsprep undid all it did here" from "the
+// record was lost" (absent, see Engine.unrecorded).
 func (r *Record) Save() error {
 	if r.path == "" {
 		return nil // an in-memory record (tests, dry runs)
@@ -145,27 +150,19 @@ func (r *Record) Save() error {
 	if err := r.decode(); err != nil {
 		return err
 	}
-	if len(r.Changes) == 0 {
-		if err := persist.RemoveRecord(r.path); err != nil {
-			return err
-		}
-	} else if err := r.saveChanges(); err != nil {
+	data, err := r.marshal()
+	if err != nil {
 		return err
 	}
+	if err := persist.WriteRecord(r.path, data); err != nil {
+		return err
+	}
+	r.absent = false
 	if r.legacyPath != "" { // now saved under the cookie
 		os.Remove(r.legacyPath)
 		r.legacyPath = ""
 	}
 	return nil
-}
-
-// saveChanges writes the record's file.
-func (r *Record) saveChanges() error {
-	data, err := r.marshal()
-	if err != nil {
-		return err
-	}
-	return persist.WriteRecord(r.path, data)
 }
 
 // marshal is the record file's bytes (see persist.MarshalRecord).
@@ -175,13 +172,17 @@ func (r *Record) marshal() ([]byte, error) {
 
 // recordable reports whether down should ever undo c. Loading a module is
 // not undone (other users may need it); nor is removing a shorter prefix
-// of a VIP from its device (it made a whole subnet local). A VIP taken
-// from an ARP-capable interface (KindAddrTake) is recorded: down gives it
-// back.
+// of a VIP from its device (it made a whole subnet local); bringing lo up
+// is not undone (lo was up when rsprep came, and a down lo cuts off every
+// local service: a re-apply or watch bringing it up repairs somebody's
+// change, it takes nothing over). A VIP taken from an ARP-capable
+// interface (KindAddrTake) is recorded: down gives it back.
 func recordable(c Change) bool {
 	switch c.Kind {
 	case KindModule, KindAddrDel:
 		return false
+	case KindLinkUp:
+		return c.Link != "lo"
 	}
 	return true
 }
@@ -255,7 +256,15 @@ func (r *Record) Own(cs []Change) (changed bool) {
 			changed = changed || old.To != c.To
 			old.To = c.To
 		case KindRouteReplace:
-			changed = changed || old.Route != c.Route
+			// What down gives back is the route rsprep replaced last, unless
+			// that was rsprep's own (a new --dip): a gateway that DHCP or
+			// an operator moved since rsprep's first run is the one the
+			// network wants now, and the one rsprep first found is stale.
+			if c.PrevRoute.Gw != old.Route.Gw || c.PrevRoute.Link != old.Route.Link {
+				changed = changed || !old.PrevRoute.Equal(c.PrevRoute)
+				old.PrevRoute = c.PrevRoute
+			}
+			changed = changed || !old.Route.Equal(c.Route)
 			old.Route = c.Route
 		case KindNeighSet:
 			changed = true // a MAC is a slice: not worth comparing
@@ -263,11 +272,9 @@ func (r *Record) Own(cs []Change) (changed bool) {
 		case KindTunnelMode:
 			changed = changed || old.To != c.To
 			old.To = c.To
-		case KindRouteAdd:
-			if c.Route.Table != 0 { // a route of rsprep's own table, replaced
-				changed = changed || old.Route != c.Route
-				old.Route = c.Route
-			}
+		case KindRouteAdd: // a route rsprep added, replaced: nothing to put back
+			changed = changed || !old.Route.Equal(c.Route)
+			old.Route = c.Route
 		}
 	}
 	for _, gone := range stale {

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rsprep/rsprep/arp"
 	"github.com/rsprep/rsprep/realserver"
 	"github.com/rsprep/rsprep/realserver/fake"
 )
@@ -53,6 +52,9 @@ func (h *writeAhead) SetSysctl(k realserver.SysctlKey, v int) error {
 }
 
 func (h *writeAhead) SetLinkUp(l string, up bool) error {
+	if l == "lo" {
+		return h.Host.SetLinkUp(l, up) // never recorded: down never takes lo down
+	}
 	h.owned("setting "+l+" up", func(c realserver.Change) bool {
 		return c.Kind == realserver.KindLinkUp && c.Link == l && up
 	})
@@ -61,7 +63,7 @@ func (h *writeAhead) SetLinkUp(l string, up bool) error {
 
 func (h *writeAhead) AddRoute(r realserver.Route) error {
 	h.owned("setting route "+r.String(), func(c realserver.Change) bool {
-		return (c.Kind == realserver.KindRouteAdd || c.Kind == realserver.KindRouteReplace) && c.Route == r
+		return (c.Kind == realserver.KindRouteAdd || c.Kind == realserver.KindRouteReplace) && c.Route.Equal(r)
 	})
 	return h.Host.AddRoute(r)
 }
@@ -267,25 +269,51 @@ func TestOwnReportsChange(t *testing.T) {
 	}
 }
 
-// A down that undoes the last of what rsprep owns leaves no record behind
-// (a record that owns nothing is no file); one that leaves something owned
-// keeps it.
-func TestDownOfTheLastVIPRemovesTheRecord(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "net-1.json")
-	h := fake.New()
-	h.AddLink(realserver.Link{Name: "eth0", Type: "veth", Up: true})
-	if _, err := quietEngine(h, loadRecord(t, path), "dr").Apply(arp.DR{VIPs: vips("192.0.2.1", "192.0.2.2")}.Invariants(), false); err != nil {
+// A default route that DHCP or an operator put in place of rsprep's is
+// what the network wants now: replacing it again, rsprep records it as the
+// route to give back. Replacing its own (a new --dip) keeps the one from
+// before rsprep.
+func TestOwnRecordsTheRouteReplacedLast(t *testing.T) {
+	gw := func(s string) realserver.Route {
+		return realserver.Route{Dst: realserver.DefaultDst, Gw: netip.MustParseAddr(s), Link: "eth0"}
+	}
+	replace := func(prev, now string) realserver.Change {
+		return realserver.Change{Kind: realserver.KindRouteReplace, Mode: "nat", Route: gw(now), PrevRoute: gw(prev)}
+	}
+	rec := &realserver.Record{Version: 1}
+	rec.Own([]realserver.Change{replace("10.0.0.254", "10.0.0.1")})
+	for _, step := range []struct {
+		c        realserver.Change
+		wantPrev string
+	}{
+		{replace("10.0.0.253", "10.0.0.1"), "10.0.0.253"}, // DHCP moved the gateway
+		{replace("10.0.0.1", "10.0.0.2"), "10.0.0.253"},   // a new --dip: rsprep's own route
+	} {
+		if !rec.Own([]realserver.Change{step.c}) {
+			t.Errorf("Own(%s) did not change the record", step.c)
+		}
+		if got := rec.Changes[0].PrevRoute.Gw.String(); len(rec.Changes) != 1 || got != step.wantPrev {
+			t.Errorf("after %s (replacing %s) down would restore via %s, want %s", step.c, step.c.PrevRoute, got, step.wantPrev)
+		}
+	}
+}
+
+// A record written before routes kept their attributes loads, and its
+// routes are what they were: no attribute.
+func TestRecordWithoutRouteAttributesLoads(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "record.json")
+	old := `{"version":1,"netns":"` + testNetns + `","changes":[{"kind":"route-replace","mode":"nat",` +
+		`"route":{"Dst":"0.0.0.0/0","Gw":"10.0.0.1","Link":"eth0","Metric":0,"Protocol":4},` +
+		`"prev_route":{"Dst":"0.0.0.0/0","Gw":"10.0.0.254","Link":"eth0","Metric":0,"Protocol":3}}]}`
+	if err := os.WriteFile(path, []byte(old), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	for _, step := range []struct {
-		vip    string
-		exists bool
-	}{{"192.0.2.1", true}, {"192.0.2.2", false}} {
-		if _, err := quietEngine(h, loadRecord(t, path), "dr").Down(vips(step.vip), false); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := os.Stat(path); (err == nil) != step.exists {
-			t.Errorf("after down of %s: record exists %v, want %v", step.vip, err == nil, step.exists)
-		}
+	rec, err := realserver.LoadRecord(path, testNetns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := realserver.Route{Dst: realserver.DefaultDst, Gw: netip.MustParseAddr("10.0.0.254"), Link: "eth0", Protocol: 3}
+	if got := rec.Changes[0].PrevRoute; !got.Equal(want) {
+		t.Errorf("the old record's previous route reads as %s, want %s", got, want)
 	}
 }

@@ -24,6 +24,28 @@ func DefaultRoute(v *View) (r Route, ok bool, err error) {
 	return r, ok, nil
 }
 
+// HostDefaultRoute is the default route as the host has it apart from
+// rsprep: the one the kernel uses, unless rsprep's record says rsprep put
+// it there (NAT's default via the DIP), then the one rsprep replaced. A
+// mode that pins "the default gateway" pins this one, so another mode's
+// route change is never read as a new gateway.
+func HostDefaultRoute(v *View) (Route, bool, error) {
+	r, ok, err := DefaultRoute(v)
+	if err != nil || !ok {
+		return r, ok, err
+	}
+	recorded, err := v.Recorded()
+	if err != nil {
+		return Route{}, false, err
+	}
+	for _, c := range recorded {
+		if c.Kind == KindRouteReplace && c.Route.IsDefault() && c.Route.Gw == r.Gw && c.Route.Metric == r.Metric && c.PrevRoute.Dst.IsValid() {
+			return c.PrevRoute, true, nil
+		}
+	}
+	return r, true, nil
+}
+
 // ReplaceIsDuplicate reports whether replacing the first route of r's
 // table, destination and metric with r is what the kernel refuses as a
 // duplicate (EEXIST): a route it takes for r stands further on among them
@@ -45,12 +67,13 @@ func ReplaceIsDuplicate(routes []Route, r Route) bool {
 }
 
 // sameRoute is whether the kernel takes a and b, of one destination and
-// metric, for the same route: next hop, device and protocol (it compares
-// the whole route, of which rsprep sees these; rsprep writes a route with
-// no protocol as static). Replacing with another protocol is no duplicate
-// (seen on 6.18: a replace with proto boot took the place of the first).
+// metric, for the same route: every attribute (the kernel compares the
+// whole route; rsprep writes a route with no protocol as static).
+// Replacing with another protocol is no duplicate (seen on 6.18: a
+// replace with proto boot took the place of the first).
 func sameRoute(a, b Route) bool {
-	return a.Gw == b.Gw && a.Link == b.Link && staticIfNone(a.Protocol) == staticIfNone(b.Protocol)
+	a.Protocol, b.Protocol = staticIfNone(a.Protocol), staticIfNone(b.Protocol)
+	return a.Equal(b)
 }
 
 func staticIfNone(proto int) int {
@@ -143,4 +166,62 @@ func DescribeConnected(conn []Route) string {
 		parts = append(parts, r.Link+" "+r.Dst.String())
 	}
 	return "connected: " + strings.Join(parts, ", ")
+}
+
+// CheckVIPsOffPath rejects a VIP the host's own traffic must reach on the
+// wire: the next hop of a configured route (the default gateway among
+// them), or the network or broadcast address of a directly connected
+// subnet. Bound on lo or a tunnel it would be local (`ip route get` says
+// `local … dev lo`): the host would stop reaching its gateway. A VIP
+// already on the host is local already and is not checked, so a no-op
+// apply or verify reads no route for it.
+func CheckVIPsOffPath(v *View, vips []netip.Addr) error {
+	var absent []netip.Addr
+	for _, ip := range vips {
+		if present, err := v.AddrsOf(ip); err != nil {
+			return &ObserveError{Err: err}
+		} else if len(present) == 0 {
+			absent = append(absent, ip)
+		}
+	}
+	hops, err := nextHops(v, absent)
+	if err != nil {
+		return &ObserveError{Err: err}
+	}
+	for _, ip := range absent {
+		if r, ok := hops[ip]; ok {
+			return input.Errorf("VIP %s is the next hop of the route %s: bound on this host it would make its own gateway local", ip, r)
+		}
+		if !ip.Is4() {
+			continue
+		}
+		if err := CheckHostOnLink(v, "VIP", ip); err != nil {
+			return KeepInput(err)
+		}
+	}
+	return nil
+}
+
+// nextHops maps the next hops of the main table's routes to a route via
+// each, reading only the families of ips.
+func nextHops(v *View, ips []netip.Addr) (map[netip.Addr]Route, error) {
+	hops := map[netip.Addr]Route{}
+	read := map[int]bool{}
+	for _, ip := range ips {
+		fam := Family(ip)
+		if read[fam] {
+			continue
+		}
+		read[fam] = true
+		routes, err := v.TableRoutes(fam, 0)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range routes {
+			if r.Gw.IsValid() {
+				hops[r.Gw] = r
+			}
+		}
+	}
+	return hops, nil
 }

@@ -24,11 +24,11 @@ func (s *Sim) connected(fam int) []Route {
 			(fam == 4 && (a.Prefix.Bits() == 32 || s.links[i].Loopback)) || ip == netip.IPv6Loopback() {
 			continue
 		}
-		r := Route{Dst: a.Prefix.Masked(), Link: a.Link, Protocol: unix.RTPROT_KERNEL}
+		r := Route{Dst: a.Prefix.Masked(), Link: a.Link, Protocol: unix.RTPROT_KERNEL, Src: ip}
 		if fam == 6 {
-			r.Metric = 256
+			r.Metric, r.Src = 256, netip.Addr{}
 		}
-		if !slices.Contains(out, r) {
+		if !slices.ContainsFunc(out, func(x Route) bool { return x.Dst == r.Dst && x.Link == r.Link }) {
 			out = append(out, r)
 		}
 	}
@@ -84,8 +84,10 @@ func (s *Sim) onLink(gw netip.Addr, dev string) (string, bool) {
 }
 
 // AddRoute implements Host: replace semantics on (dst, metric), and, as
-// the kernel does, a gateway must be reachable on-link, and an IPv6 route
-// without a metric gets 1024 (IP6_RT_PRIO_USER).
+// the kernel does, a gateway must be reachable on-link unless the next hop
+// says onlink (then it needs its device), each path of a multipath route
+// names its device, and an IPv6 route without a metric gets 1024
+// (IP6_RT_PRIO_USER).
 func (s *Sim) AddRoute(r Route) error {
 	fam := Family(r.Dst.Addr())
 	if err := s.loadRoutes(fam, r.Table); err != nil {
@@ -94,16 +96,36 @@ func (s *Sim) AddRoute(r Route) error {
 	if fam == 6 && r.Metric == 0 {
 		r.Metric = 1024
 	}
-	if r.Gw.IsValid() {
-		link, ok := s.onLink(r.Gw, r.Link)
-		if !ok || (r.Link != "" && r.Link != link) {
-			return fmt.Errorf("route %s: %w", r, syscall.ENETUNREACH)
+	hops := slices.Clone(r.Nexthops)
+	if len(hops) < 2 {
+		hops = []Nexthop{{Gw: r.Gw, Link: r.Link, OnLink: r.OnLink}}
+	}
+	for i, h := range hops {
+		if r.NhID != 0 {
+			break // the fake keeps no nexthop objects: it takes the paths as read
 		}
-		r.Link = link
+		if h.Gw.IsValid() && !h.OnLink {
+			link, ok := s.onLink(h.Gw, h.Link)
+			if !ok || (h.Link != "" && h.Link != link) {
+				return fmt.Errorf("route %s: %w", r, syscall.ENETUNREACH)
+			}
+			hops[i].Link = link
+		}
+		if (h.OnLink || len(hops) > 1) && hops[i].Link == "" {
+			return fmt.Errorf("route %s: a next hop needs a device: %w", r, syscall.EINVAL)
+		}
+		if hops[i].Link != "" && s.findLink(hops[i].Link) < 0 {
+			return fmt.Errorf("route %s: %w", r, syscall.ENODEV)
+		}
 	}
-	if r.Link != "" && s.findLink(r.Link) < 0 {
-		return fmt.Errorf("route %s: %w", r, syscall.ENODEV)
+	if len(r.Nexthops) >= 2 {
+		r.Nexthops = hops
+		for i := range r.Nexthops {
+			r.Nexthops[i].Weight = max(r.Nexthops[i].Weight, 1)
+		}
+		hops = r.Nexthops
 	}
+	r.Gw, r.Link, r.OnLink = hops[0].Gw, hops[0].Link, hops[0].OnLink
 	// Like the kernel's replace: the first route of that destination and
 	// metric is replaced, unless the same route stands further on (then it
 	// is a duplicate: EEXIST).

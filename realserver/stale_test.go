@@ -103,9 +103,9 @@ func TestInodeRecordInPlaceIsAdoptedUnderTheCookie(t *testing.T) {
 	if v, _ := h.Sysctl(realserver.SysctlKey{Iface: "all", Name: "arp_ignore"}); v != 0 {
 		t.Errorf("down left conf/all/arp_ignore=%d, want 0 (the record was this namespace's)", v)
 	}
-	// Adopted, then emptied by down: no record is left, under either key.
-	if files, _ := filepath.Glob(filepath.Join(dir, "*.json")); len(files) != 0 {
-		t.Errorf("records: %v, want none (down undid all the adopted record owned)", files)
+	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	if len(files) != 1 || filepath.Base(files[0]) != "netns-4096-4026532177.json" {
+		t.Errorf("records: %v, want only netns-4096-4026532177.json", files)
 	}
 	if _, err := os.Stat(old.RecordPath()); !os.IsNotExist(err) {
 		t.Errorf("the inode-keyed record is still there: %v", err)

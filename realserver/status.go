@@ -84,6 +84,8 @@ func Ownership(v *View, rec *Record) (Owned, error) {
 	switch {
 	case rec == nil:
 		out.Notes = append(out.Notes, "the record is unreadable (needs root): only addresses marked as rsprep's are listed")
+	case rec.absent:
+		out.Notes = append(out.Notes, "no record here: rsprep knows only the addresses marked as its own; if a record was lost, rsprep down MODE names what it cannot restore")
 	case rec.Unproven:
 		in, err := rec.anyInPlace(v)
 		if err != nil {

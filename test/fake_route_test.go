@@ -76,3 +76,39 @@ func TestFakeRouteReplaceFollowsTheKernel(t *testing.T) {
 		})
 	}
 }
+
+// The fake takes and refuses a route with paths as the kernel does: a
+// gateway outside the connected subnets only with onlink (and a device),
+// and each path of a multipath route on-link.
+func TestFakeRoutePathsFollowTheKernel(t *testing.T) {
+	ip := netip.MustParseAddr
+	for _, tc := range []struct {
+		ip string
+		r  realserver.Route
+	}{
+		{"nexthop via 10.0.0.254 dev eth0.100 weight 3 nexthop via 10.0.2.254 dev a2",
+			realserver.Route{Nexthops: []realserver.Nexthop{{Gw: ip("10.0.0.254"), Link: "eth0.100", Weight: 3}, {Gw: ip("10.0.2.254"), Link: "a2"}}}},
+		{"nexthop via 10.0.0.254 dev eth0.100 nexthop via 10.9.9.9 dev a2",
+			realserver.Route{Nexthops: []realserver.Nexthop{{Gw: ip("10.0.0.254"), Link: "eth0.100"}, {Gw: ip("10.9.9.9"), Link: "a2"}}}},
+		{"nexthop via 10.0.0.254 dev eth0.100 nexthop via 10.9.9.9 dev a2 onlink",
+			realserver.Route{Nexthops: []realserver.Nexthop{{Gw: ip("10.0.0.254"), Link: "eth0.100"}, {Gw: ip("10.9.9.9"), Link: "a2", OnLink: true}}}},
+		{"via 10.9.9.9 dev eth0.100 onlink", realserver.Route{Gw: ip("10.9.9.9"), Link: "eth0.100", OnLink: true}},
+		{"via 10.9.9.9 dev eth0.100", realserver.Route{Gw: ip("10.9.9.9"), Link: "eth0.100"}},
+		{"via 10.0.2.254 dev eth0.100", realserver.Route{Gw: ip("10.0.2.254"), Link: "eth0.100"}},
+	} {
+		t.Run(tc.ip, func(t *testing.T) {
+			rs := natUplinks(t)
+			h := fake.New()
+			for _, a := range []string{"eth0.100 10.0.0.2/24", "a2 10.0.2.2/24"} {
+				link, prefix, _ := strings.Cut(a, " ")
+				h.AddLink(realserver.Link{Name: link, Type: "veth", Up: true})
+				h.AddAddrRaw(realserver.Addr{Link: link, Prefix: netip.MustParsePrefix(prefix)})
+			}
+			tc.r.Dst = netip.MustParsePrefix("10.99.0.0/24")
+			out, kerr := rs.Exec(append([]string{"ip", "route", "add", "10.99.0.0/24"}, strings.Fields(tc.ip)...)...)
+			if err := h.AddRoute(tc.r); (kerr != nil) != (err != nil) {
+				t.Errorf("kernel: %v %q; fake: %v", kerr, out, err)
+			}
+		})
+	}
+}

@@ -24,7 +24,12 @@ func TestDownWithoutRecordRemovesOnlyTaggedIPv6(t *testing.T) {
 			t.Errorf("verify marks the wrong VIP as not rsprep's: %s", line)
 		}
 	}
-	mustRun(t, rs, 0, "down", "dr", "--vip", "2001:db8::80,2001:db8::81")
+	// Exit 1: the sysctls rsprep set stay, only the lost record knew
+	// their previous values (see TestLostRecordIsNotSilent).
+	d := mustRun(t, rs, 1, "down", "dr", "--vip", "2001:db8::80,2001:db8::81")
+	if !strings.Contains(d.Stderr, "no record: removed 2001:db8::80/128 from lo by rsprep's mark alone") {
+		t.Errorf("down does not say it removed the VIP by its mark:\n%s", d.Stderr)
+	}
 	lo := rs.Must(t, "ip", "-o", "addr", "show", "dev", "lo")
 	if strings.Contains(lo, "2001:db8::80/128") {
 		t.Errorf("down left rsprep's 2001:db8::80/128 without the record:\n%s", lo)

@@ -17,14 +17,14 @@ import (
 // as on a real director) and two real servers, each with many RIPs so that
 // one run probes 100 of them. rs1 offers MSS 1234 (advmss on its route).
 type probeCluster struct {
-	director, rs1, rs2 *nstest.NS
-	rips1, rips2       []string
+	sw, director, rs1, rs2 *nstest.NS
+	rips1, rips2           []string
 }
 
 func newProbeCluster(t *testing.T) probeCluster {
 	sw := nstest.New(t, "sw")
 	sw.Sh(t, "ip link add br0 type bridge && ip link set br0 up")
-	c := probeCluster{director: nstest.New(t, "dir"), rs1: nstest.New(t, "rs1"), rs2: nstest.New(t, "rs2")}
+	c := probeCluster{sw: sw, director: nstest.New(t, "dir"), rs1: nstest.New(t, "rs1"), rs2: nstest.New(t, "rs2")}
 	for i, m := range []struct {
 		ns   *nstest.NS
 		addr string

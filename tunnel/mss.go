@@ -22,8 +22,11 @@ const MSSAuto MSS = -1
 // family again, each with advmss. TCP takes the MSS it advertises in a
 // SYN-ACK from the route of the reply (dst_metric_advmss, IPv4 and IPv6
 // alike), so connections to the VIPs advertise the clamped MSS and nothing
-// else on the host does. Should the table miss a destination, the lookup
-// falls through to main: unclamped, never cut off.
+// else on the host does. Each copy carries its route's attributes, and the
+// check wants the table to mirror main: apply brings it in step, watch
+// re-checks it on main's route events, verify names a stale copy (a VIP's
+// replies follow the copy, not main). Should the table miss a destination,
+// the lookup falls through to main.
 const (
 	mssTable    = 7301 // rsprep's table: everything in it is rsprep's
 	mssPriority = 7301 // before main (32766); ip and ip -6 rules apart
@@ -108,6 +111,15 @@ func uplink(v *realserver.View, fam int) (realserver.Link, error) {
 	return l, err
 }
 
+// mssRules are the rules of the clamp: from each VIP to rsprep's table.
+func (s TUN) mssRules() []realserver.Rule {
+	var out []realserver.Rule
+	for _, ip := range s.VIPs {
+		out = append(out, realserver.Rule{Src: netip.PrefixFrom(ip, ip.BitLen()), Table: mssTable, Priority: mssPriority})
+	}
+	return out
+}
+
 // mssClamp is mss.clamp: a rule from each VIP to rsprep's table, and for
 // each family of VIPs the table holding every route of main of that
 // family, with advmss.
@@ -118,8 +130,8 @@ func (s TUN) mssClamp() realserver.Invariant {
 			return nil, err
 		}
 		var out []realserver.Finding
-		for _, ip := range s.VIPs {
-			r := realserver.Rule{Src: netip.PrefixFrom(ip, ip.BitLen()), Table: mssTable, Priority: mssPriority}
+		for _, r := range s.mssRules() {
+			ip := r.Src.Addr()
 			f := realserver.Finding{ID: "mss.clamp", Subject: ip.String(), Want: "ip rule " + r.String(), Got: "absent"}
 			if ip.Is6() {
 				f.Want = "ip -6 rule " + r.String()
@@ -178,33 +190,50 @@ func (s TUN) mssTable(v *realserver.View, fam, n int) (realserver.Finding, error
 	if err != nil {
 		return f, err
 	}
-	key := func(r realserver.Route) string { return fmt.Sprintf("%s %s %s %d", r.Dst, r.Gw, r.Link, r.Metric) }
+	// A copy is replaced in place when only its attributes differ (same
+	// destination, metric and paths), so those are its key: removing the
+	// old one by them would remove the new.
+	key := func(r realserver.Route) string {
+		return fmt.Sprintf("%s %s %s %d %v", r.Dst, r.Gw, r.Link, r.Metric, r.Nexthops)
+	}
 	want := map[string]bool{}
 	for _, r := range main {
-		twin := realserver.Route{Dst: r.Dst, Gw: r.Gw, Link: r.Link, Metric: r.Metric, Table: mssTable, AdvMSS: n}
+		twin := r.Attributes()
+		twin.Dst, twin.Metric, twin.Table, twin.AdvMSS = r.Dst, r.Metric, mssTable, n
 		want[key(twin)] = true
 		if !containsRoute(have, twin) {
 			f.Fix = append(f.Fix, realserver.Change{Kind: realserver.KindRouteAdd, Route: twin})
 		}
 	}
+	var stale []string
 	for _, r := range have {
 		if !want[key(r)] {
 			f.Fix = append(f.Fix, realserver.Change{Kind: realserver.KindRouteDel, Route: r})
+			stale = append(stale, r.String())
 		}
 	}
 	f.OK = len(f.Fix) == 0
 	f.Got = fmt.Sprintf("%d of %d routes", len(main)-countAdds(f.Fix), len(main))
-	if len(have) == 0 {
+	switch {
+	case len(have) == 0:
 		f.Got = "empty"
-	} else if f.OK {
+	case f.OK:
 		f.Got = f.Want
+	case len(stale) > 0:
+		// main changed since the copy was made (a new default gateway):
+		// VIP replies still take the old way.
+		f.Got += "; stale copy: " + strings.Join(stale, ", ")
+		f.Detail = "main's routes changed since rsprep copied them: VIP replies still follow the stale copy"
 	}
 	return f, nil
 }
 
+// containsRoute reports whether rs holds want, attribute for attribute
+// (rsprep writes no protocol as static).
 func containsRoute(rs []realserver.Route, want realserver.Route) bool {
 	for _, r := range rs {
-		if r.Dst == want.Dst && r.Gw == want.Gw && r.Link == want.Link && r.Metric == want.Metric && r.AdvMSS == want.AdvMSS {
+		r.Protocol = want.Protocol
+		if r.Equal(want) {
 			return true
 		}
 	}

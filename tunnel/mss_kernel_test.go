@@ -3,15 +3,20 @@ package tunnel
 import (
 	"log/slog"
 	"net/netip"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/vishvananda/netns"
 
 	"github.com/rsprep/rsprep/realserver"
 	"github.com/rsprep/rsprep/realserver/kernel"
+	"github.com/rsprep/rsprep/realserver/persist"
+	"github.com/rsprep/rsprep/realserver/watch"
 	"github.com/rsprep/rsprep/test/nstest"
 )
 
@@ -150,5 +155,98 @@ ip -6 route add fd00:77:1::100/128 via fd00:77::2`)
 	}
 	if got := mss("[fd00:77:1::100]:80"); got != 1428 {
 		t.Errorf("after down, snd_mss through the IPv6 VIP is %d, want 1428", got)
+	}
+}
+
+// mssOnly is TUN with the clamp alone, for a kernel without tunnel modules.
+type mssOnly struct{ TUN }
+
+func (m mssOnly) Invariants() []realserver.Invariant { return []realserver.Invariant{m.mssClamp()} }
+func (mssOnly) Modules() []string                    { return nil }
+func (m mssOnly) ForDown() realserver.Mode           { return m }
+func (mssOnly) Preflight(*realserver.View) error     { return nil }
+
+// --mss's copy of main follows main: a client off the subnet reaches a VIP
+// only if the reply takes main's default route. The gateway rsprep copied
+// (.9) is dead and main moves to a live one (.1): without watch the copy
+// is stale, verify names it, and the VIP's replies are cut off; under
+// watch the route event brings the copy in step and the client is
+// answered.
+func TestMSSCopyFollowsMainsDefaultRoute(t *testing.T) {
+	rs, gw, far := nstest.New(t, "rs"), nstest.New(t, "gw"), nstest.New(t, "far")
+	nstest.Veth(t, rs, "eth0", "10.77.0.2/24", gw, "eth0", "10.77.0.1/24")
+	nstest.Veth(t, far, "eth0", "10.88.0.2/24", gw, "eth1", "10.88.0.1/24")
+	rs.Sh(t, `ip link set lo up
+ip addr add 10.77.1.100/32 dev lo
+ip route add default via 10.77.0.9`)
+	gw.Sh(t, `sysctl -qw net.ipv4.ip_forward=1
+ip route add 10.77.1.100/32 via 10.77.0.2`)
+	far.Must(t, "ip", "route", "add", "default", "via", "10.88.0.1")
+	rs.Serve(t, "rs")
+	answered := func() bool { return far.Get(t, "http://10.77.1.100/", 1)[0] == "rs" }
+	copyOf := func() string { return rs.Must(t, "ip", "route", "show", "table", "7301", "default") }
+
+	mode := mssOnly{TUN{VIPs: []netip.Addr{netip.MustParseAddr("10.77.1.100")}, MSS: 1400}}
+	invs := mode.Invariants()
+	inNetns(t, rs, func(h *kernel.Host) {
+		eng := &realserver.Engine{Host: h, Record: &realserver.Record{Version: 1}, Mode: "tun", Log: slog.New(slog.DiscardHandler)}
+		if _, err := eng.Apply(invs, false); err != nil {
+			t.Errorf("apply: %v", err)
+		}
+	})
+	rs.Must(t, "ip", "route", "replace", "default", "via", "10.77.0.1")
+	inNetns(t, rs, func(h *kernel.Host) {
+		fs, err := realserver.Verify(h, invs)
+		if err != nil {
+			t.Errorf("verify: %v", err)
+			return
+		}
+		for _, f := range fs {
+			if f.Subject == "table 7301" && (f.OK || !strings.Contains(f.Got, "stale copy: default via 10.77.0.9 dev eth0 table 7301 advmss 1400")) {
+				t.Errorf("verify of the stale copy: %+v, want it failing and naming the copy via 10.77.0.9", f)
+			}
+		}
+	})
+	if answered() {
+		t.Fatalf("the VIP answered through a stale copy (table 7301: %q): this test proves nothing", copyOf())
+	}
+
+	rs.Must(t, "ip", "route", "replace", "default", "via", "10.77.0.9")
+	sigs := make(chan os.Signal, 1)
+	ready, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		inNetns(t, rs, func(h *kernel.Host) {
+			err := watch.Run(watch.Config{
+				Host: h, State: realserver.State{Files: persist.Files{Dir: t.TempDir(), Netns: persist.Netns{Inode: 1}}},
+				Target: watch.Target{Name: "tun", Mode: mode}, Log: slog.New(slog.DiscardHandler), LockWait: 10 * time.Second,
+				Resync: time.Hour, MaxRepairs: 5, RepairWindow: time.Minute, Signals: sigs,
+				Notify: func(s string) {
+					if s == "READY=1" {
+						close(ready)
+					}
+				},
+			})
+			if err != nil {
+				t.Errorf("watch: %v", err)
+			}
+		})
+	}()
+	defer func() { sigs <- syscall.SIGTERM; <-done }()
+	select {
+	case <-ready:
+	case <-done:
+		t.FailNow()
+	}
+	moved := time.Now()
+	rs.Must(t, "ip", "route", "replace", "default", "via", "10.77.0.1")
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(copyOf(), "via 10.77.0.1 "); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("under watch, table 7301's default route is still %q after main's moved to 10.77.0.1", copyOf())
+		}
+	}
+	t.Logf("the copy followed main %v after the change", time.Since(moved).Round(time.Millisecond))
+	if !answered() {
+		t.Errorf("under watch, the VIP is not answered once main's default route is live (table 7301: %q)", copyOf())
 	}
 }

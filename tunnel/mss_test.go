@@ -40,7 +40,7 @@ func TestMSSClampsTheVIPsRepliesOnly(t *testing.T) {
 	eng := applyTwice(t, h, spec)
 	hasLines(t, h,
 		"rule from 192.168.79.180/32 lookup 7301 pref 7301",
-		"route 192.168.10.0/24 dev eth0 table 7301 advmss 1400",
+		"route 192.168.10.0/24 dev eth0 src 192.168.10.2 table 7301 advmss 1400",
 		"route default via 192.168.10.1 dev eth0 table 7301 advmss 1400",
 	)
 	// Main, which every other connection uses, is as it was: no advmss.
@@ -83,6 +83,11 @@ func TestMSSTableFollowsMain(t *testing.T) {
 	}
 	if realserver.AllOK(fs) {
 		t.Fatal("main's default route changed, yet every check holds")
+	}
+	for _, f := range fs {
+		if f.Subject == "table 7301" && !strings.Contains(f.Got, "stale copy: default via 192.168.10.1 dev eth0 table 7301 advmss 1400") {
+			t.Errorf("the table's finding does not name the stale copy: got %q", f.Got)
+		}
 	}
 	if _, err := eng.Apply(spec.Invariants(), false); err != nil {
 		t.Fatal(err)
@@ -159,7 +164,7 @@ func TestMSSClampsAnIPv6VIPsRepliesOnly(t *testing.T) {
 	if v4, _ := h.TableRoutes(4, 7301); len(v4) != 0 {
 		t.Errorf("an IPv6 VIP filled the IPv4 side of table 7301: %v", v4)
 	}
-	if after, _ := h.Routes(); !slices.Equal(after, main4) {
+	if after, _ := h.Routes(); !slices.EqualFunc(after, main4, realserver.Route.Equal) {
 		t.Errorf("main's IPv4 routes changed: %v, were %v", after, main4)
 	}
 	after6, _ := h.TableRoutes(6, 0)

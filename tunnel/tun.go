@@ -66,10 +66,17 @@ func (s TUN) Validate() error {
 	return nil
 }
 
-// Preflight rejects a VIP that is one of this host's own addresses, a DIP
+// Preflight rejects a VIP that is one of this host's own addresses or in its path
+// (a gateway, a subnet's network or broadcast address), a DIP
 // this host has no route to, and a gateway to pin that cannot be found.
 func (s TUN) Preflight(v *realserver.View) error {
 	if err := realserver.CheckNotLocalRIP(v, s.VIPs); err != nil {
+		return err
+	}
+	if err := realserver.CheckVIPsOffPath(v, s.VIPs); err != nil {
+		return err
+	}
+	if err := realserver.CheckNoForeignPrefix(v, s.VIPs, s.Footprint().VIPDevices); err != nil {
 		return err
 	}
 	if err := realserver.CheckVIPsHeld(v, s.VIPs, s.HeldVIPs); err != nil {
@@ -92,8 +99,16 @@ func (s TUN) Preflight(v *realserver.View) error {
 func (s TUN) ForDown() realserver.Mode {
 	s.DIP, s.Pin = netip.Addr{}, nil
 	s.HeldVIPs = max(s.HeldVIPs, realserver.ReportHeldVIPs) // as in arp.DR
-	return s
+	return undo{s}
 }
+
+// undo is TUN as down runs it: a VIP that is in the host's path (a
+// gateway, a broadcast address), refused by apply, may still have been
+// bound by hand or by an older rsprep, and down must be able to remove it.
+type undo struct{ TUN }
+
+// Preflight still refuses a VIP that is the host's own address.
+func (s undo) Preflight(v *realserver.View) error { return realserver.CheckNotLocalRIP(v, s.VIPs) }
 
 // Invariants, in the order apply needs them: for each device a packet
 // comes out on, the modules that create it (and fou's port for GUE), the
@@ -223,6 +238,12 @@ func (s TUN) Footprint() realserver.Footprint {
 	}
 	for _, d := range s.decaps() {
 		fp.VIPDevices = append(fp.VIPDevices, d.dev)
+		if s.encap() == EncapGUE {
+			fp.FouPorts = append(fp.FouPorts, realserver.FouPort{Family: s.underlay(d.inner), Port: s.Port, GUE: true})
+		}
 	}
-	return fp
+	if s.MSS != 0 {
+		fp.Rules, fp.Tables = s.mssRules(), []int{mssTable}
+	}
+	return s.Pin.Footprint(fp)
 }

@@ -24,15 +24,18 @@ Without a mode, the mode and its flags come from FILE (default
 /etc/rsprep/rsprep.conf, under --root when given).
 
 --root DIR reads configuration files (sysctl.d, systemd-networkd,
-NetworkManager, cloud-init, netplan, the boot unit's wants link) under DIR
-instead of /. Interfaces, live sysctl values and running processes still
-come from this host (or --netns).
+NetworkManager, ifupdown, cloud-init, netplan, the wants links that enable
+networkd, NetworkManager and the boot unit) under DIR instead of /.
+Interfaces, live sysctl values and running processes still come from this
+host (or --netns): without an interface on the DIP's subnet, NAT's uplink
+checks cannot run, and doctor says so (uplink.unknown).
 
 Examples:
   rsprep doctor dr --vip 192.168.79.180
   rsprep doctor --root /srv/image -o json
 
-Exit codes: 0 no risk found · 1 risks found · 2 bad input · 3 cannot read.
+Exit codes: 0 no risk found · 1 risks found (a file that cannot be read or
+parsed is one) · 2 bad input · 3 the host cannot be read.
 `
 
 // runDoctor is `rsprep doctor`: it builds the mode as apply would (the

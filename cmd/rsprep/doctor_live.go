@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/vishvananda/netlink"
+
 	"github.com/rsprep/rsprep/realserver"
 	"github.com/rsprep/rsprep/realserver/kernel"
 	"github.com/rsprep/rsprep/systemd/doctor"
@@ -35,6 +37,7 @@ func liveFacts(fp realserver.Footprint) (doctor.Facts, error) {
 	var f doctor.Facts
 	for _, l := range links {
 		dl := doctor.Link{Name: l.Name, Type: l.Type, Up: l.Up, ARPCapable: l.ARPCapable()}
+		matchFacts(&dl, l.Index)
 		for _, a := range addrs {
 			if a.Link == l.Name {
 				dl.Addrs = append(dl.Addrs, a.Prefix)
@@ -57,6 +60,40 @@ func liveFacts(fp realserver.Footprint) (doctor.Facts, error) {
 	}
 	f.Running, err = runningProcesses(doctor.Processes())
 	return f, err
+}
+
+// matchFacts adds what networkd's [Match] looks at: the hardware type and
+// MAC from netlink, and from sysfs udev's DEVTYPE and the driver — only
+// when sysfs shows this namespace's link of that name (same ifindex: after
+// --netns, /sys may still be the host's). What cannot be read stays
+// unknown, and doctor says it assumed a match.
+func matchFacts(l *doctor.Link, index int) {
+	if nl, err := netlink.LinkByIndex(index); err == nil {
+		l.HWType = nl.Attrs().EncapType
+		switch l.HWType { // netlink's names where networkd's differ
+		case "ipip":
+			l.HWType = "tunnel"
+		case "gre":
+			l.HWType = "ipgre"
+		}
+		if mac := nl.Attrs().HardwareAddr; len(mac) == 6 {
+			l.MAC = mac.String()
+		}
+	}
+	dir := filepath.Join("/sys/class/net", l.Name)
+	if data, err := os.ReadFile(filepath.Join(dir, "ifindex")); err != nil || strings.TrimSpace(string(data)) != strconv.Itoa(index) {
+		return
+	}
+	if data, err := os.ReadFile(filepath.Join(dir, "uevent")); err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			if v, ok := strings.CutPrefix(line, "DEVTYPE="); ok {
+				l.DevType = v
+			}
+		}
+	}
+	if drv, err := os.Readlink(filepath.Join(dir, "device/driver")); err == nil {
+		l.Driver = filepath.Base(drv)
+	}
 }
 
 // runningProcesses is the subset of names that some process's comm

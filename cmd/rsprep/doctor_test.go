@@ -102,15 +102,15 @@ func TestDoctorRootConfigAndBoot(t *testing.T) {
 }
 
 // A file doctor must read but cannot (a directory where a sysctl.d file
-// belongs) is exit 3, not "no risk".
-func TestDoctorCannotReadExits3(t *testing.T) {
+// belongs) is a finding, exit 1, never "no risk".
+func TestDoctorCannotReadIsAFinding(t *testing.T) {
 	root := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(root, "etc/sysctl.d/90-x.conf"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	var out, errb bytes.Buffer
 	code := run([]string{"doctor", "dr", "--vip", "192.168.79.180", "--root", root}, &out, &errb)
-	if code != exitHost || !strings.Contains(errb.String(), "90-x.conf") {
-		t.Errorf("exit %d, stderr %q; want 3 naming the file", code, errb.String())
+	if code != exitDrift || !strings.Contains(out.String(), "file.unreadable /etc/sysctl.d/90-x.conf: could not read it") {
+		t.Errorf("exit %d, stdout %q, stderr %q; want 1 and file.unreadable naming the file", code, out.String(), errb.String())
 	}
 }

@@ -67,6 +67,9 @@ func enterNetns(name string) error {
 	if name == "" || strings.ContainsAny(name, "/") || name == "." || name == ".." {
 		return input.Errorf("--netns %q is not a namespace name", name)
 	}
+	if len(name) > unix.NAME_MAX {
+		return input.Errorf("--netns %.20s…: %d bytes, a namespace name (a file in /run/netns) has at most %d", name, len(name), unix.NAME_MAX)
+	}
 	h, err := netns.GetFromName(name)
 	if errors.Is(err, os.ErrNotExist) {
 		return input.Errorf("--netns %s: no such network namespace (see ip netns list)", name)

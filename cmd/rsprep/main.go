@@ -75,7 +75,7 @@ Examples:
   rsprep install dr --vip 192.168.79.180
   rsprep verify -o prometheus
 
-Exit codes: 0 ok · 1 drift / not converged · 2 bad input (nothing changed) · 3 host not readable/writable.
+Exit codes: 0 ok · 1 drift / not converged / down without a record · 2 bad input (nothing changed) · 3 host not readable/writable.
 Run 'rsprep MODE --help' for a mode's flags.
 `
 
@@ -149,7 +149,7 @@ const (
 // exit codes; done reports that run should return code.
 func parseFlags(fs *pflag.FlagSet, args []string, stdout, stderr io.Writer) (code int, done bool) {
 	fs.SetOutput(io.Discard)
-	err := fs.Parse(args)
+	err := parseOnce(fs, args)
 	if errors.Is(err, pflag.ErrHelp) {
 		if c, ok := stdout.(flagCollector); ok {
 			c.collect(fs) // rsprep man and completion read the flags from here

@@ -37,7 +37,7 @@ var exitDocs = []struct {
 	text string
 }{
 	{exitOK, "success; for verify, every invariant holds."},
-	{exitDrift, "drift found (verify), or apply ran but could not reach the desired state."},
+	{exitDrift, "drift found (verify), or apply ran but could not reach the desired state, or down found no record and left what only a record could restore."},
 	{exitUsage, "bad input or usage; nothing was changed."},
 	{exitHost, "the host could not be read or written (permissions, a kernel feature missing)."},
 }

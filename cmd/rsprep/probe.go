@@ -46,6 +46,7 @@ type probeOptions struct {
 	iface      string
 	output     string
 	netns      string
+	verbose    bool
 }
 
 // runProbe is `rsprep probe`.
@@ -63,6 +64,7 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.iface, "interface", "", "send (dr) and listen only on this interface")
 	fs.StringVarP(&o.output, "output", "o", "text", "output format: text, json or prometheus (node_exporter textfile)")
 	fs.StringVar(&o.netns, "netns", "", "probe from inside the named network namespace")
+	fs.BoolVarP(&o.verbose, "verbose", "v", false, "log debug detail (the capture socket's counters)")
 	fs.Usage = func() { fmt.Fprint(fs.Output(), probeUsage+fs.FlagUsages()) }
 	if code, done := parseFlags(fs, args, stdout, stderr); done {
 		return code
@@ -87,6 +89,7 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 			return fail(err)
 		}
 	}
+	cfg.Log = newLogger(stderr, o.verbose)
 	results, err := probe.Run(cfg)
 	if err != nil {
 		return fail(err)

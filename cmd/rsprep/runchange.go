@@ -23,6 +23,7 @@ func (r *modeRun) down() int {
 		return r.fail(err)
 	}
 	defer unlock()
+	eng.Undo = r.mode
 	res, err := eng.Down(r.mode.VIPList(), r.o.dryRun)
 	for _, n := range res.Notes {
 		r.log.Warn(n)

@@ -150,10 +150,11 @@ func newLogger(w io.Writer, verbose bool) *slog.Logger {
 func exitCode(err error) int {
 	var in *input.Error
 	var nc *realserver.NotConvergedError
+	var ur *realserver.UnrecordedError
 	switch {
 	case errors.As(err, &in):
 		return exitUsage
-	case errors.As(err, &nc):
+	case errors.As(err, &nc), errors.As(err, &ur):
 		return exitDrift
 	}
 	return exitHost

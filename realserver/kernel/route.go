@@ -2,7 +2,6 @@ package kernel
 
 import (
 	"fmt"
-	"net"
 	"net/netip"
 
 	"github.com/vishvananda/netlink"
@@ -15,52 +14,49 @@ import (
 func (h *Host) Routes() ([]realserver.Route, error) { return h.TableRoutes(4, 0) }
 
 // TableRoutes implements realserver.Host: unicast routes of one family of
-// a table.
+// a table, attribute for attribute (see routemsg.go).
 func (h *Host) TableRoutes(fam, table int) ([]realserver.Route, error) {
 	if table == 0 {
 		table = unix.RT_TABLE_MAIN
 	}
-	nlFam, dflt := netlink.FAMILY_V4, realserver.DefaultDst
+	family := uint8(unix.AF_INET)
 	if fam == 6 {
-		nlFam, dflt = netlink.FAMILY_V6, realserver.DefaultDst6
+		family = unix.AF_INET6
 	}
-	filter := &netlink.Route{Table: table}
-	nl, err := h.nl()
-	if err != nil {
-		return nil, err
-	}
-	rs, err := retryDump("route", func() ([]netlink.Route, error) {
+	// Links are named once the dump is read (see Addrs).
+	var links [][]int
+	out, err := retryDump("route", func() ([]realserver.Route, error) {
 		h.dumpsSent["route"]++
-		return nl.RouteListFiltered(nlFam, filter, netlink.RT_FILTER_TABLE)
+		var out []realserver.Route
+		links = links[:0]
+		req := appendMsg(nil, unix.RTM_GETROUTE, unix.NLM_F_DUMP, family, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+		err := h.rtnl.dump(req, unix.RTM_NEWROUTE, func(body []byte) {
+			if r, t, l, ok := parseRoute(body); ok && t == table {
+				if t != unix.RT_TABLE_MAIN {
+					r.Table = t
+				}
+				out, links = append(out, r), append(links, l)
+			}
+		})
+		return out, err
 	})
 	if err != nil {
 		return nil, err
 	}
 	names := h.namer()
-	out := make([]realserver.Route, 0, len(rs))
-	for _, r := range rs {
-		if r.Type != unix.RTN_UNICAST {
-			continue
+	for i := range out {
+		r := &out[i]
+		for j := range r.Nexthops {
+			r.Nexthops[j].Link = names.name(links[i][j])
 		}
-		// Newer netlink versions give a default route Dst 0.0.0.0/0, older
-		// ones nil: both are the default route.
-		dst := dflt
-		if r.Dst != nil {
-			ip, _ := netip.AddrFromSlice(r.Dst.IP)
-			ones, _ := r.Dst.Mask.Size()
-			dst = netip.PrefixFrom(ip.Unmap(), ones)
+		if len(r.Nexthops) > 0 {
+			r.Gw, r.Link, r.OnLink = r.Nexthops[0].Gw, r.Nexthops[0].Link, r.Nexthops[0].OnLink
+		} else {
+			r.Link = names.name(links[i][0])
 		}
-		gw, _ := netip.AddrFromSlice(r.Gw)
-		link := r.LinkIndex
-		if gw == (netip.Addr{}) && len(r.MultiPath) > 0 {
-			gw, _ = netip.AddrFromSlice(r.MultiPath[0].Gw)
-			link = r.MultiPath[0].LinkIndex
+		if len(r.Nexthops) < 2 {
+			r.Nexthops = nil // one path: as Gw and Link
 		}
-		rt := realserver.Route{Dst: dst, Gw: gw.Unmap(), Link: names.name(link), Metric: r.Priority, Protocol: int(r.Protocol), AdvMSS: r.AdvMSS}
-		if table != unix.RT_TABLE_MAIN {
-			rt.Table = table
-		}
-		out = append(out, rt)
 	}
 	if names.err != nil {
 		return nil, names.err
@@ -68,45 +64,33 @@ func (h *Host) TableRoutes(fam, table int) ([]realserver.Route, error) {
 	return out, nil
 }
 
-func (h *Host) toNetlinkRoute(r realserver.Route) (*netlink.Route, error) {
-	nr := &netlink.Route{Table: unix.RT_TABLE_MAIN, Priority: r.Metric, Protocol: netlink.RouteProtocol(r.Protocol), Scope: netlink.SCOPE_UNIVERSE, AdvMSS: r.AdvMSS}
-	if r.Table != 0 {
-		nr.Table = r.Table
-	}
-	// An IPv6 default route names its destination, ::/0, so that the
-	// request is IPv6 even without a gateway.
-	if !r.IsDefault() || r.Dst.Addr().Is6() {
-		nr.Dst = &net.IPNet{IP: r.Dst.Addr().AsSlice(), Mask: net.CIDRMask(r.Dst.Bits(), r.Dst.Addr().BitLen())}
-	}
-	if r.Gw.IsValid() {
-		nr.Gw = r.Gw.AsSlice()
-	} else {
-		nr.Scope = netlink.SCOPE_LINK
-	}
-	if r.Link != "" {
-		l, err := h.link(r.Link)
-		if err != nil {
-			return nil, err
+// routeRequest sends one route request for r.
+func (h *Host) routeRequest(typ, flags uint16, r realserver.Route) error {
+	hops := []string{r.Link}
+	if len(r.Nexthops) >= 2 {
+		hops = hops[:0]
+		for _, n := range r.Nexthops {
+			hops = append(hops, n.Link)
 		}
-		nr.LinkIndex = l.Attrs().Index
 	}
-	if nr.Protocol == 0 {
-		nr.Protocol = unix.RTPROT_STATIC
+	links := make([]int, len(hops))
+	for i, name := range hops {
+		if name == "" {
+			continue
+		}
+		l, err := h.link(name)
+		if err != nil {
+			return err
+		}
+		links[i] = l.Attrs().Index
 	}
-	return nr, nil
+	encode := func(_ int, b []byte) []byte { return appendRouteRequest(b, typ, flags, r, links) }
+	return h.rtnl.do(1, encode, func(_ int, err error) error { return err })[0]
 }
 
 // AddRoute implements realserver.Host with replace semantics.
 func (h *Host) AddRoute(r realserver.Route) error {
-	nr, err := h.toNetlinkRoute(r)
-	if err != nil {
-		return err
-	}
-	nl, err := h.nl()
-	if err == nil {
-		err = nl.RouteReplace(nr)
-	}
-	if err != nil {
+	if err := h.routeRequest(unix.RTM_NEWROUTE, unix.NLM_F_CREATE|unix.NLM_F_REPLACE, r); err != nil {
 		return fmt.Errorf("setting route %s: %w", r, err)
 	}
 	return nil
@@ -114,18 +98,7 @@ func (h *Host) AddRoute(r realserver.Route) error {
 
 // DelRoute implements realserver.Host.
 func (h *Host) DelRoute(r realserver.Route) error {
-	nr, err := h.toNetlinkRoute(r)
-	if err != nil {
-		if isGone(err) {
-			return nil
-		}
-		return err
-	}
-	nl, err := h.nl()
-	if err == nil {
-		err = nl.RouteDel(nr)
-	}
-	if err != nil && !isGone(err) {
+	if err := h.routeRequest(unix.RTM_DELROUTE, 0, r); err != nil && !isGone(err) {
 		return fmt.Errorf("removing route %s: %w", r, err)
 	}
 	return nil

@@ -38,10 +38,9 @@ func holder(path string) int {
 // Taking the lock also removes the files of namespaces that no longer
 // exist (see removeDead): only a writer changes the state directory.
 //
-// The lock file stays when the run ends, though a record that owns
-// nothing does not (Record.Save): it holds the count of writers' turns
-// (see Turn), and a lock file removed while another run has it open would
-// give the next run a lock of its own, beside that one.
+// The lock file stays when the run ends: it holds the count of writers'
+// turns (see Turn), and a lock file removed while another run has it open
+// would give the next run a lock of its own, beside that one.
 func (s Files) Lock(wait time.Duration) (unlock func(), err error) {
 	unlock, _, err = s.LockTurn(wait)
 	return unlock, err

@@ -49,16 +49,6 @@ func WriteRecord(path string, data []byte) error {
 	return atomicfile.Write(path, data, 0o600)
 }
 
-// RemoveRecord removes the record file at path, if there is one: a record
-// that owns nothing. The caller holds the namespace's lock.
-func RemoveRecord(path string) error {
-	removeStaleTemps(path)
-	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
-	}
-	return nil
-}
-
 // removeStaleTemps removes what a kill -9 during an earlier save left: that
 // save's temporary file. Records are saved under the namespace's lock, so
 // nobody else is writing one now: whatever is there is stale.

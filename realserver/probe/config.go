@@ -6,6 +6,7 @@ package probe
 
 import (
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"time"
 )
@@ -30,6 +31,9 @@ type Config struct {
 	Count     int    // probes per real server and VIP
 	Timeout   time.Duration
 	Interface string // send (DR) and capture only here; "" = as routed
+	// Log gets the capture's counters (debug) and a warning when the
+	// kernel dropped captured packets; nil logs nothing.
+	Log *slog.Logger
 }
 
 // InputError is bad input: nothing was sent.

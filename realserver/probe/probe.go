@@ -1,6 +1,8 @@
 package probe
 
 import (
+	"cmp"
+	"log/slog"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -62,7 +64,7 @@ func Run(c Config) ([]Result, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	capt, err := openCapture(c.Interface)
+	capt, err := openCapture(c.Interface, c.VIPs)
 	if err != nil {
 		return nil, err
 	}
@@ -88,11 +90,20 @@ func Run(c Config) ([]Result, error) {
 			}
 		}
 	}
-	r := runner{Config: c, capt: capt, snd: snd, port: uint16(32768 + rand.IntN(28000))}
+	r := runner{Config: c, capt: capt, snd: snd, port: uint16(portFirst + rand.IntN(portSpan))}
 	for range c.Count {
 		if err := r.round(targets); err != nil {
 			return nil, err
 		}
+	}
+	st, err := capt.stats()
+	if err != nil {
+		return nil, err
+	}
+	log := cmp.Or(c.Log, slog.New(slog.DiscardHandler))
+	log.Debug("capture", "received", st.Received, "dropped", st.Dropped)
+	if st.Dropped > 0 {
+		log.Warn("the capture socket's buffer overflowed: answers may have been lost", "dropped", st.Dropped, "received", st.Received)
 	}
 	out := make([]Result, len(targets))
 	for i, t := range targets {

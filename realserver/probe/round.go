@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"time"
 )
 
@@ -20,15 +21,26 @@ type runner struct {
 // probe (and real server) by port alone.
 func (r *runner) nextPort() uint16 {
 	r.port++
-	if r.port < 32768 || r.port > 60999 {
-		r.port = 32768
+	if r.port < portFirst || r.port > portLast {
+		r.port = portFirst
 	}
 	return r.port
 }
 
-// round sends one SYN to every reachable target and collects the answers
-// until each has one or the timeout ends.
+// round probes every target once, in waves of at most portSpan targets:
+// within a wave every probe has its own source port.
 func (r *runner) round(targets []*target) error {
+	for wave := range slices.Chunk(targets, portSpan) {
+		if err := r.wave(wave); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// wave sends one SYN to every reachable target and collects the answers
+// until each has one or the timeout ends.
+func (r *runner) wave(targets []*target) error {
 	inflight := map[uint16]*probe{}
 	for _, t := range targets {
 		if t.err != nil {

@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net"
@@ -30,14 +31,22 @@ func openErr(what string, err error) error {
 
 func htons(v uint16) uint16 { return v<<8 | v>>8 }
 
-// capture reads every packet this host receives, below IP: the answers
-// come from the VIP, which the director holds itself, so its IP stack
-// drops them as martians before any TCP or raw IP socket sees them. It
-// must be open before the first probe goes out.
+// capture reads the answers to the probes below IP: they come from the
+// VIP, which the director holds itself, so its IP stack drops them as
+// martians before any TCP or raw IP socket sees them. It must be open
+// before the first probe goes out.
 type capture struct{ fd int }
 
-func openCapture(iface string) (*capture, error) {
-	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, int(htons(unix.ETH_P_ALL)))
+// openCapture opens the packet socket for the probes to vips. The socket
+// is opened for no protocol (it receives nothing), filtered, then bound
+// to every protocol: no packet reaches it unfiltered, and whatever was
+// queued in between is read away before the first probe.
+func openCapture(iface string, vips []netip.AddrPort) (*capture, error) {
+	filter, err := answersOnly(vips)
+	if err != nil {
+		return nil, err
+	}
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, openErr("a packet socket", err)
 	}
@@ -47,53 +56,55 @@ func openCapture(iface string) (*capture, error) {
 	if unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, 8<<20) != nil {
 		_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 8<<20)
 	}
-	if err := unix.SetsockoptSockFprog(fd, unix.SOL_SOCKET, unix.SO_ATTACH_FILTER, answersOnly()); err != nil {
+	if err := unix.SetsockoptSockFprog(fd, unix.SOL_SOCKET, unix.SO_ATTACH_FILTER, filter); err != nil {
 		c.close()
 		return nil, fmt.Errorf("filtering the packet socket: %w", err)
 	}
+	ifindex := 0 // every interface
 	if iface != "" {
 		ifi, err := net.InterfaceByName(iface)
 		if err != nil {
 			c.close()
 			return nil, inputf("--interface %s: %v", iface, err)
 		}
-		if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: ifi.Index}); err != nil {
-			c.close()
-			return nil, fmt.Errorf("binding the packet socket to %s: %w", iface, err)
-		}
+		ifindex = ifi.Index
+	}
+	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: ifindex}); err != nil {
+		c.close()
+		return nil, fmt.Errorf("binding the packet socket to %s: %w", cmp.Or(iface, "every interface"), err)
+	}
+	c.drain()
+	if _, err := c.stats(); err != nil { // from zero: what the probes' time brings
+		c.close()
+		return nil, err
 	}
 	return c, nil
 }
 
-// answersOnly is a classic BPF program that lets only what can answer a
-// probe reach the capture socket (a busy director receives much else):
-// incoming IPv4 TCP or ICMP, IPv6 TCP or ICMPv6. With SOCK_DGRAM the
-// packet starts at the IP header.
-func answersOnly() *unix.SockFprog {
-	const (
-		ldW                   = unix.BPF_LD | unix.BPF_W | unix.BPF_ABS
-		ldB                   = unix.BPF_LD | unix.BPF_B | unix.BPF_ABS
-		jeq                   = unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K
-		ret                   = unix.BPF_RET | unix.BPF_K
-		adOff                 = 0xfffff000 // SKF_AD_OFF: ancillary data, not packet bytes
-		adProtocol, adPktType = 0, 4       // SKF_AD_PROTOCOL, SKF_AD_PKTTYPE
-	)
-	prog := []unix.SockFilter{
-		{Code: ldW, K: adOff + adPktType},
-		{Code: jeq, K: unix.PACKET_OUTGOING, Jt: 9}, // → drop
-		{Code: ldW, K: adOff + adProtocol},
-		{Code: jeq, K: etherIPv4, Jf: 3},
-		{Code: ldB, K: 9},               // IPv4 protocol
-		{Code: jeq, K: protoTCP, Jt: 6}, // → keep
-		{Code: jeq, K: protoICMP, Jt: 5, Jf: 4},
-		{Code: jeq, K: etherIPv6, Jf: 3},
-		{Code: ldB, K: 6}, // IPv6 next header
-		{Code: jeq, K: protoTCP, Jt: 2},
-		{Code: jeq, K: protoICMPv6, Jt: 1},
-		{Code: ret, K: 0},      // drop
-		{Code: ret, K: 0xffff}, // keep, up to 64 KiB
+// drain reads away whatever is queued.
+func (c *capture) drain() {
+	buf := make([]byte, 2048)
+	for {
+		if _, _, err := unix.Recvfrom(c.fd, buf, unix.MSG_DONTWAIT|unix.MSG_TRUNC); err != nil && err != unix.EINTR {
+			return
+		}
 	}
-	return &unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
+}
+
+// CaptureStats are the capture socket's counters over a run: packets the
+// filter let through, and how many of them the kernel dropped because the
+// socket's buffer was full (an answer may have been among them).
+type CaptureStats struct {
+	Received, Dropped uint32
+}
+
+// stats reads and resets the socket's counters.
+func (c *capture) stats() (CaptureStats, error) {
+	s, err := unix.GetsockoptTpacketStats(c.fd, unix.SOL_PACKET, unix.PACKET_STATISTICS)
+	if err != nil {
+		return CaptureStats{}, fmt.Errorf("reading the packet socket's counters: %w", err)
+	}
+	return CaptureStats{Received: s.Packets, Dropped: s.Drops}, nil
 }
 
 func (c *capture) close() { unix.Close(c.fd) }

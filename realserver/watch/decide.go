@@ -37,9 +37,11 @@ func scopeOf(ids ...string) Scope {
 //     sysctl.d wildcards from udev; its up state and ARP capability change
 //     the subjects of the arp.*, rp.filter, link.* and vip.* checks.
 //   - A route of the main table: the default route via the DIP, the
-//     keep-routes, and the pinned gateway (it is the default route's next
-//     hop). Routes of other tables (the local table changes with every
-//     address) are not rsprep's.
+//     keep-routes, the pinned gateway (it is the default route's next
+//     hop), and --mss's copy of main (mss.clamp), which must follow main
+//     or VIP replies keep going to an old gateway.
+//   - A route of another table but local: mss.clamp (rsprep's own table).
+//     The local table changes with every address and is not rsprep's.
 //   - A neighbour entry: the pinned gateway.
 //   - Lost events: everything.
 func Affects(e Event) Scope {
@@ -50,10 +52,13 @@ func Affects(e Event) Scope {
 		}
 		return scopeOf("vip.bound", "vip.exclusive")
 	case KindRoute:
-		if e.Table != mainTable {
+		switch e.Table {
+		case mainTable:
+			return scopeOf("route.default", "route.keep", "gw.pinned", "mss.clamp")
+		case localTable:
 			return Scope{}
 		}
-		return scopeOf("route.default", "route.keep", "gw.pinned")
+		return scopeOf("mss.clamp")
 	case KindNeigh:
 		return scopeOf("gw.pinned")
 	case KindLink, KindLost:

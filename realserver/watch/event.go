@@ -35,9 +35,13 @@ type Event struct {
 	Err       string       // KindLost: why
 }
 
-// mainTable is the kernel's main routing table (RT_TABLE_MAIN), the only
-// one rsprep's route checks read.
-const mainTable = 254
+// mainTable is the kernel's main routing table (RT_TABLE_MAIN), which
+// rsprep's route checks read; localTable (RT_TABLE_LOCAL) holds the
+// kernel's routes of local addresses, never rsprep's.
+const (
+	mainTable  = 254
+	localTable = 255
+)
 
 // String is the event as a log reads it: the cause of a repair.
 func (e Event) String() string {

@@ -61,7 +61,8 @@ const (
 	DefaultMaxDelay = time.Second
 )
 
-// Run applies the target once, then keeps it true until SIGTERM or SIGINT
+// Run applies the target once (with Report it only checks it), then keeps
+// it true (Report: logs and counts its drift) until SIGTERM or SIGINT
 // (then it returns nil and has changed nothing since its last repair). It
 // returns an error only when it cannot start: no netlink subscription, or
 // a first apply that fails (exit codes as apply's).
@@ -149,6 +150,9 @@ func (w *watcher) setTarget(t Target) {
 // apply makes the target true through the engine, then observes every
 // check: the first apply, and after a SIGHUP.
 func (w *watcher) apply() error {
+	if w.cfg.Report {
+		return w.start() // --on-drift report changes nothing, at the start neither
+	}
 	res, err := w.cfg.State.ApplyLocked(w.cfg.Host, w.target.Name, w.invs, w.cfg.Log, w.cfg.LockWait)
 	if err != nil {
 		var nc *realserver.NotConvergedError
@@ -160,8 +164,21 @@ func (w *watcher) apply() error {
 		return err
 	}
 	w.cfg.Log.Debug("applied", "mode", w.target.Name, "changes", len(res.Changes))
+	return w.start()
+}
+
+// start observes every check: the state the loop keeps from here on.
+// With --on-drift report it is the first reading, and the drift it finds
+// is logged and counted as drift found later is.
+func (w *watcher) start() error {
 	if err := w.observe(w.all()); err != nil {
 		return err
+	}
+	if w.cfg.Report {
+		for _, f := range w.failing(w.all()) {
+			w.drift[f.ID]++
+			w.logFinding(slog.LevelWarn, "drift (--on-drift report: not repairing)", f, map[string][]string{"*": {"found at start"}})
+		}
 	}
 	w.resync = time.Now()
 	w.publish(true)

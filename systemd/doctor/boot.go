@@ -9,18 +9,13 @@ import (
 
 // boot: a config file says what this host must be, but no unit is enabled
 // to apply it at boot, so a reboot silently undoes the host.
-func (d *doctor) boot() error {
+func (d *doctor) boot() {
 	if !d.t.exists(systemd.ConfigPath) {
-		return nil
+		return
 	}
-	wants := path.Dir(systemd.WantsPath)
-	names, err := d.t.list(wants, ".service")
-	if err != nil {
-		return err
-	}
-	for _, n := range names {
+	for _, n := range d.t.list(path.Dir(systemd.WantsPath), ".service") {
 		if n == systemd.UnitName || strings.HasPrefix(n, "rsprep-") {
-			return nil // rsprep.service, or another rsprep unit (the watcher)
+			return // rsprep.service, or another rsprep unit (the watcher)
 		}
 	}
 	d.add(Finding{
@@ -28,5 +23,4 @@ func (d *doctor) boot() error {
 		What: "a config exists but " + systemd.UnitName + " is not enabled: boot will not apply it, and the host comes up as a plain host",
 		Fix:  "systemctl enable " + systemd.UnitName + " (or rsprep install MODE …, which writes and enables it)",
 	})
-	return nil
 }

@@ -13,6 +13,7 @@ package doctor
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 
 	"github.com/rsprep/rsprep/realserver"
@@ -48,24 +49,26 @@ type Input struct {
 }
 
 // Run reads the configuration under in.Root and returns every risk it
-// finds. An error means a file exists but cannot be read.
+// finds. A file that exists but cannot be read or parsed is a finding
+// (file.unreadable), never a silent pass.
 func Run(in Input) (Report, error) {
-	t := tree{root: cmp.Or(in.Root, "/")}
+	t := newTree(cmp.Or(in.Root, "/"))
 	d := &doctor{in: in, t: t, facts: in.Facts}
-	checks := []func() error{
+	checks := []func(){
 		d.sysctls,
 		d.networkd,
 		d.networkManager,
 		d.cloudInit,
 		d.netplan,
+		d.ifupdown,
 		d.arp,
 		d.boot,
+		d.uplinkKnown,
 	}
 	for _, c := range checks {
-		if err := c(); err != nil {
-			return Report{}, err
-		}
+		c()
 	}
+	d.out = append(d.out, *t.unread...)
 	slices.SortStableFunc(d.out, func(a, b Finding) int {
 		return cmp.Or(cmp.Compare(a.ID, b.ID), cmp.Compare(a.Source, b.Source), cmp.Compare(a.Subject, b.Subject))
 	})
@@ -93,6 +96,21 @@ func (d *doctor) uplink() string {
 }
 
 func (d *doctor) add(f Finding) { d.out = append(d.out, f) }
+
+// uplinkKnown: NAT's checks of the uplink (networkd, NetworkManager,
+// netplan, ifupdown, accept_ra) need to know which interface it is; when
+// no interface here holds the DIP's subnet (an image audited with --root
+// on another host, or a DIP not on-link) they could not run, and doctor
+// says so instead of passing.
+func (d *doctor) uplinkKnown() {
+	if via := d.in.Footprint.DefaultVia; via.IsValid() && d.uplink() == "" {
+		d.add(Finding{
+			ID: "uplink.unknown", Source: "this host's interfaces", Subject: via.String(),
+			What: fmt.Sprintf("no interface here has an address in the subnet of the DIP %s, so the uplink is unknown and its checks (DHCP and router advertisements in networkd, NetworkManager, netplan, ifupdown; networkd's foreign routes; accept_ra) did not run", via),
+			Fix:  "run doctor where the uplink is (on the real server, or with --netns), or check that the DIP is on-link (rsprep nat refuses a DIP that is not)",
+		})
+	}
+}
 
 func nonNil(fs []Finding) []Finding {
 	if fs == nil {

@@ -27,6 +27,13 @@ type Link struct {
 	Up         bool           `json:"up"`
 	ARPCapable bool           `json:"arp"`
 	Addrs      []netip.Prefix `json:"addrs,omitempty"`
+	// What networkd's [Match] looks at, when known: the hardware type as
+	// networkd names it (ether, loopback, tunnel, tunnel6, ipgre, none…),
+	// udev's DEVTYPE (wlan, bridge, vlan…), the MAC address, the driver.
+	HWType  string `json:"hwtype,omitempty"`
+	DevType string `json:"devtype,omitempty"`
+	MAC     string `json:"mac,omitempty"`
+	Driver  string `json:"driver,omitempty"`
 }
 
 // The process names (as /proc/PID/comm shows them, at most 15 bytes)

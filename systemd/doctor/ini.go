@@ -18,18 +18,44 @@ type iniFile struct {
 	data []byte
 }
 
-func (t tree) readINI(p string) (*iniFile, bool, error) {
-	data, ok, err := t.read(p)
-	if err != nil || !ok {
-		return nil, ok, err
+// readINI reads and parses one file; ok is false when it is missing, or
+// could not be read or parsed (recorded: a file doctor cannot see into is
+// not one without risk).
+func (t tree) readINI(p string) (*iniFile, bool) {
+	data, ok := t.read(p)
+	if !ok {
+		return nil, false
 	}
 	opts, err := unit.DeserializeOptions(bytes.NewReader(data))
 	if err != nil {
-		// Not ours to judge: the service that owns the file reports it.
-		// A file doctor cannot parse is one it cannot see into.
-		return &iniFile{path: p, data: data}, true, nil
+		source := p
+		if n := badINILine(data); n > 0 {
+			source = fmt.Sprintf("%s:%d", p, n)
+		}
+		t.cannotRead(source, err)
+		return nil, false
 	}
-	return &iniFile{path: p, opts: opts, data: data}, true, nil
+	return &iniFile{path: p, opts: opts, data: data}, true
+}
+
+// badINILine is the first line that is neither blank, a comment, a
+// [section] nor an assignment (0 when every line looks right: the parser
+// then failed on a continuation or a quote, and the file is named alone).
+func badINILine(data []byte) int {
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for n := 1; sc.Scan(); n++ {
+		l := strings.TrimSpace(sc.Text())
+		switch {
+		case l == "", l[0] == '#', l[0] == ';':
+		case l[0] == '[':
+			if !strings.HasSuffix(l, "]") {
+				return n
+			}
+		case !strings.Contains(l, "="):
+			return n
+		}
+	}
+	return 0
 }
 
 // last is the value of the last section/name option (systemd: a later

@@ -18,11 +18,8 @@ var netplanKinds = []string{"ethernets", "bonds", "bridges", "vlans", "wifis", "
 // uplink without use-routes: false takes the router's default route.
 // Devices are matched by their key only: match: and set-name: are not
 // evaluated.
-func (d *doctor) netplan() error {
-	files, err := d.t.confFiles(".yaml", netplanDirs...)
-	if err != nil {
-		return err
-	}
+func (d *doctor) netplan() {
+	files := d.t.confFiles(".yaml", netplanDirs...)
 	fp, uplink := d.in.Footprint, d.uplink()
 	type dhcp struct {
 		on, source string
@@ -30,14 +27,11 @@ func (d *doctor) netplan() error {
 	}
 	last := map[string]*dhcp{} // "dhcp4" / "dhcp6" on the uplink, merged across files
 	for _, f := range files {
-		data, ok, err := d.t.read(f)
-		if err != nil {
-			return err
-		}
+		y, ok := d.t.readYAML(f)
 		if !ok {
 			continue
 		}
-		net := parseYAML(data).child("network")
+		net := y.child("network")
 		for _, kind := range netplanKinds {
 			for _, dev := range net.child(kind).children() {
 				if slices.Contains(fp.VIPDevices, dev.key) {
@@ -77,5 +71,4 @@ func (d *doctor) netplan() error {
 			Fix:  fmt.Sprintf("add %s-overrides: {use-routes: false} to %s in that file", fam, uplink),
 		})
 	}
-	return nil
 }

@@ -1,9 +1,9 @@
 package doctor
 
 import (
+	"cmp"
 	"fmt"
 	"path"
-	"path/filepath"
 	"strings"
 )
 
@@ -20,40 +20,36 @@ var networkdConfDirs = []string{"/etc/systemd/networkd.conf.d", "/run/systemd/ne
 //     reconfiguring the link can drop the addresses it did not configure (the VIPs);
 //   - NAT: with ManageForeignRoutes (default yes) on the uplink it
 //     manages, the default route via the DIP and the keep-routes are
-//     deleted; DHCP (or RA) without UseGateway=no replaces the default.
+//     deleted; DHCP (or RA) without UseGateway=no replaces the default;
+//   - TUN --mss: ManageForeignRoutingPolicyRules deletes its rules, and
+//     ManageForeignRoutes its table's routes on the links it manages;
+//   - TUN GUE: a .netdev of its own on the fou port.
 //
 // Drop-ins (foo.network.d/*.conf) are read for KeepConfiguration only.
-// Not handled: [Match] keys other than Name= (they are assumed to match,
-// and the finding says so).
-func (d *doctor) networkd() error {
+// [Match] is evaluated as networkd does for Name=, Type=, Kind=,
+// MACAddress=, PermanentMACAddress= and Driver= against the link's facts;
+// other keys, or a fact not known, are assumed to match, and the finding
+// says so.
+func (d *doctor) networkd() {
 	source, active := d.networkdActive()
 	if !active {
-		return nil
+		return
 	}
-	files, err := d.t.confFiles(".network", networkDirs...)
-	if err != nil {
-		return err
-	}
+	files := d.t.confFiles(".network", networkDirs...)
 	var nets []*iniFile
 	for _, f := range files {
-		nf, ok, err := d.t.readINI(f)
-		if err != nil {
-			return err
-		}
+		nf, ok := d.t.readINI(f)
 		if ok {
 			nets = append(nets, nf)
 		}
 	}
 	fp := d.in.Footprint
 	for _, dev := range fp.VIPDevices {
-		nf, caveat := matchNetwork(nets, dev)
+		nf, caveat := matchNetwork(nets, d.linkOrDevice(dev))
 		if nf == nil {
 			continue
 		}
-		keep, err := d.withDropIns(nf, "Network", "KeepConfiguration")
-		if err != nil {
-			return err
-		}
+		keep := d.withDropIns(nf, "Network", "KeepConfiguration")
 		switch strings.ToLower(keep) {
 		case "static", "yes", "true", "on", "1":
 			continue
@@ -64,49 +60,44 @@ func (d *doctor) networkd() error {
 			Fix:  fmt.Sprintf("add KeepConfiguration=static to [Network] in %s", nf.path),
 		})
 	}
+	d.foreignRules()
+	d.foreignTables(nets)
+	d.foreignNeighbors(nets)
+	d.fouNetdevs()
 	if !fp.DefaultVia.IsValid() {
-		return nil
+		return
 	}
 	up, ok := d.facts.uplink(fp.DefaultVia)
 	if !ok {
-		return nil
+		return
 	}
-	nf, caveat := matchNetwork(nets, up.Name)
+	nf, caveat := matchNetwork(nets, up)
 	if nf == nil {
-		return nil // networkd does not manage the uplink
+		return // networkd does not manage the uplink
 	}
-	if err := d.foreignRoutes(nf, up.Name, caveat); err != nil {
-		return err
-	}
+	d.foreignRoutes(nf, up.Name, caveat)
 	d.networkdDHCP(nf, up.Name, caveat)
-	return nil
 }
 
 // withDropIns is a .network's value of section/name after its drop-ins
 // (foo.network.d/*.conf in every network directory, in name order; a
 // later assignment wins).
-func (d *doctor) withDropIns(nf *iniFile, section, name string) (string, error) {
+func (d *doctor) withDropIns(nf *iniFile, section, name string) string {
 	v, _ := nf.last(section, name)
 	var dirs []string
 	for _, dir := range networkDirs {
 		dirs = append(dirs, path.Join(dir, path.Base(nf.path)+".d"))
 	}
-	files, err := d.t.confFiles(".conf", dirs...)
-	if err != nil {
-		return "", err
-	}
+	files := d.t.confFiles(".conf", dirs...)
 	for _, f := range files {
-		c, ok, err := d.t.readINI(f)
-		if err != nil {
-			return "", err
-		}
+		c, ok := d.t.readINI(f)
 		if ok {
 			if dv, set := c.last(section, name); set {
 				v = dv
 			}
 		}
 	}
-	return v, nil
+	return v
 }
 
 // networkdActive: systemd-networkd runs now (a live fact), or is enabled
@@ -115,109 +106,92 @@ func (d *doctor) networkdActive() (string, bool) {
 	if d.facts.running(procNetworkd) {
 		return "systemd-networkd running", true
 	}
-	links, _ := filepath.Glob(filepath.Join(d.t.root, "/etc/systemd/system/*.wants/systemd-networkd.service"))
-	if len(links) > 0 {
+	if d.t.enabled("systemd-networkd.service") {
 		return "systemd-networkd enabled", true
 	}
 	return "", false
 }
 
-func (d *doctor) foreignRoutes(nf *iniFile, uplink, caveat string) error {
-	files, err := d.t.confFiles(".conf", networkdConfDirs...)
-	if err != nil {
-		return err
-	}
-	source, manage := "networkd.conf default (ManageForeignRoutes=yes)", true
-	for _, f := range append([]string{"/etc/systemd/networkd.conf"}, files...) {
-		c, ok, err := d.t.readINI(f)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			continue
-		}
-		if v, set := c.last("Network", "ManageForeignRoutes"); set {
-			source, manage = c.where("Network", "ManageForeignRoutes"), isTrue(v)
-		}
-	}
-	if !manage {
-		return nil
-	}
-	d.add(Finding{
-		ID: "networkd.foreign-routes", Source: source, Subject: uplink,
-		What: fmt.Sprintf("systemd-networkd manages the uplink %s (%s) and removes routes it did not make: at its next restart the default route via the DIP and the keep-routes are deleted%s", uplink, path.Base(nf.path), caveat),
-		Fix:  "set ManageForeignRoutes=no in [Network] of /etc/systemd/networkd.conf.d/rsprep.conf, or configure the default route via the DIP in " + nf.path,
-	})
-	return nil
-}
-
 // networkdDHCP: a lease (or a router advertisement) on the uplink installs
 // the router's default route over the one via the DIP.
 func (d *doctor) networkdDHCP(nf *iniFile, uplink, caveat string) {
+	fixIn := d.generatedFrom(nf, uplink)
 	dhcp, _ := nf.last("Network", "DHCP")
 	dhcp = strings.ToLower(dhcp)
 	if isTrue(dhcp) || dhcp == "ipv4" || dhcp == "both" {
-		useGW, set := nf.last("DHCPv4", "UseGateway")
+		// [DHCP] is the section's old name, which netplan still writes.
+		useGW, set := lastOf(nf, "UseGateway", "DHCPv4", "DHCP")
 		if !set {
-			useGW, set = nf.last("DHCPv4", "UseRoutes")
+			useGW, set = lastOf(nf, "UseRoutes", "DHCPv4", "DHCP")
 		}
 		if !set || isTrue(useGW) {
+			fix := "add [DHCPv4] UseGateway=no to " + nf.path
+			if fixIn != "" {
+				fix = fmt.Sprintf("add dhcp4-overrides: {use-routes: false} to %s in %s (netplan generates %s from it)", uplink, fixIn, nf.path)
+			}
 			d.add(Finding{
 				ID: "networkd.dhcp-gateway", Source: nf.where("Network", "DHCP"), Subject: uplink,
 				What: fmt.Sprintf("DHCPv4 on the uplink %s without UseGateway=no: a lease renewal installs the router's default route over the one via the DIP%s", uplink, caveat),
-				Fix:  "add [DHCPv4] UseGateway=no to " + nf.path,
+				Fix:  fix,
 			})
 		}
 	}
-	if ra, set := nf.last("Network", "IPv6AcceptRA"); set && isTrue(ra) {
-		if gw, set := nf.last("IPv6AcceptRA", "UseGateway"); !set || isTrue(gw) {
-			d.add(Finding{
-				ID: "networkd.dhcp-gateway", Source: nf.where("Network", "IPv6AcceptRA"), Subject: uplink,
-				What: fmt.Sprintf("IPv6AcceptRA=yes on the uplink %s without UseGateway=no: a router advertisement installs an IPv6 default route that bypasses the director%s", uplink, caveat),
-				Fix:  "add [IPv6AcceptRA] UseGateway=no to " + nf.path,
-			})
+	// networkd's own default: router advertisements are accepted unless
+	// the link forwards or has no IPv6 link-local address (the kernel's
+	// accept_ra, which networkd sets to 0 and handles itself, says nothing).
+	ra, set := nf.last("Network", "IPv6AcceptRA")
+	source := nf.where("Network", "IPv6AcceptRA")
+	if !set {
+		ll, _ := nf.last("Network", "LinkLocalAddressing")
+		fwd, _ := lastOf(nf, "IPv6Forwarding", "Network")
+		ipf, _ := nf.last("Network", "IPForward")
+		if ll := strings.ToLower(ll); ll == "ipv4" || (ll != "" && !isTrue(ll) && ll != "ipv6" && ll != "both") || isTrue(fwd) || isTrue(ipf) || strings.EqualFold(ipf, "ipv6") {
+			return
 		}
+		ra, source = "yes", nf.path+" (no IPv6AcceptRA=: networkd's default is yes)"
+	}
+	if !isTrue(ra) {
+		return
+	}
+	if gw, set := nf.last("IPv6AcceptRA", "UseGateway"); !set || isTrue(gw) {
+		fix := "add [IPv6AcceptRA] UseGateway=no to " + nf.path
+		if fixIn != "" {
+			fix = fmt.Sprintf("add accept-ra: false (or ra-overrides: {use-routes: false}) to %s in %s (netplan generates %s from it)", uplink, fixIn, nf.path)
+		}
+		d.add(Finding{
+			ID: "networkd.dhcp-gateway", Source: source, Subject: uplink,
+			What: fmt.Sprintf("networkd accepts router advertisements on the uplink %s (IPv6AcceptRA=%s, no UseGateway=no): one installs an IPv6 default route that bypasses the director%s", uplink, ra, caveat),
+			Fix:  fix,
+		})
 	}
 }
 
-// matchNetwork is the .network systemd-networkd applies to the link name:
-// the first, in file-name order, whose [Match] matches. Name= is a list
-// of shell globs, inverted by a leading "!"; Type= is evaluated for lo
-// (loopback). A file whose [Match] also has keys doctor does not
-// evaluate is assumed to match, and caveat says so.
-func matchNetwork(nets []*iniFile, name string) (nf *iniFile, caveat string) {
-	for _, n := range nets {
-		pats := n.all("Match", "Name")
-		if len(pats) > 0 && !matchNames(pats, name) {
-			continue
+// lastOf is the last value of name in the first of sections that sets it.
+func lastOf(nf *iniFile, name string, sections ...string) (string, bool) {
+	for _, s := range sections {
+		if v, ok := nf.last(s, name); ok {
+			return v, true
 		}
-		if types := n.all("Match", "Type"); name == "lo" && len(types) > 0 && !matchNames(types, "loopback") {
-			continue // lo's type is loopback: a file for ether, wlan, … is not for it
-		}
-		var other []string
-		for _, o := range n.opts {
-			if strings.EqualFold(o.Section, "Match") && o.Name != "Name" && !(o.Name == "Type" && name == "lo") {
-				other = append(other, o.Name+"=")
+	}
+	return "", false
+}
+
+// generatedFrom is the netplan file that configures dev, when nf is one
+// netplan generated (/run/systemd/network/10-netplan-*): a fix belongs in
+// the source, which the next `netplan generate` writes over nf from.
+func (d *doctor) generatedFrom(nf *iniFile, dev string) string {
+	if path.Dir(nf.path) != "/run/systemd/network" || !strings.HasPrefix(path.Base(nf.path), "10-netplan-") {
+		return ""
+	}
+	src := ""
+	for _, f := range d.t.confFiles(".yaml", netplanDirs...) {
+		if y, ok := d.t.readYAML(f); ok {
+			for _, kind := range netplanKinds {
+				if y.path("network", kind, dev) != nil {
+					src = f
+				}
 			}
 		}
-		if len(other) > 0 {
-			caveat = fmt.Sprintf(" (assuming [Match] %s matches too: doctor does not evaluate it)", strings.Join(other, " "))
-		}
-		return n, caveat
 	}
-	return nil, ""
-}
-
-func matchNames(pats []string, name string) bool {
-	invert := strings.HasPrefix(pats[0], "!")
-	hit := false
-	for i, p := range pats {
-		if i == 0 && invert {
-			p = p[1:]
-		}
-		if ok, _ := path.Match(p, name); ok {
-			hit = true
-		}
-	}
-	return hit != invert
+	return cmp.Or(src, "/etc/netplan/*.yaml")
 }

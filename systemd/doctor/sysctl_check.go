@@ -19,12 +19,8 @@ const laterIface = "\x01"
 
 // sysctls reads sysctl.d and reports each assignment that, re-applied,
 // breaks one of the mode's effective values.
-func (d *doctor) sysctls() error {
-	sd, err := readSysctlD(d.t)
-	if err != nil {
-		return err
-	}
-	d.sd = sd
+func (d *doctor) sysctls() {
+	d.sd = readSysctlD(d.t)
 	blamed := map[string]*blame{}
 	for _, s := range d.in.Footprint.Sysctls {
 		d.effective(s, blamed)
@@ -34,7 +30,6 @@ func (d *doctor) sysctls() error {
 	}
 	d.forwarding()
 	d.acceptRA()
-	return nil
 }
 
 // blame is one sysctl.d line and what it breaks.
@@ -61,6 +56,9 @@ func (b *blame) finding() Finding {
 			}
 			fix += "; an explicit key beats any glob, so " + strings.Join(lines, " and ") + " in /etc/sysctl.d/" + keep
 		}
+	}
+	if b.inv.ID == "rp.filter" && b.inv.Want == 0 && b.a.Value == "2" {
+		fix += "; or keep it and run tun with --rp-filter loose (2 lets decapsulated packets in, as long as no line sets 1)"
 	}
 	return Finding{
 		ID:      "sysctl.override",
@@ -121,9 +119,10 @@ func (d *doctor) effective(s realserver.EffectiveSysctl, blamed map[string]*blam
 			b.keys = append(b.keys, k)
 		}
 	}
-	// blameWrong names the file lines among as that push the effective
-	// value off Want: those above it when it is too high, those below it
-	// when too low.
+	// blameWrong names every file line among set that keeps the effective
+	// value off Want: all those above it when it is too high (the
+	// effective value is their max, so fixing one alone leaves the next),
+	// those below it when too low.
 	blameWrong := func(eff int, subject string, set map[string]*Assignment) {
 		if eff == s.Want {
 			return
@@ -134,7 +133,7 @@ func (d *doctor) effective(s realserver.EffectiveSysctl, blamed map[string]*blam
 				continue
 			}
 			v, _ := strconv.Atoi(a.Value)
-			if (eff > s.Want && v == eff) || (eff < s.Want && v < s.Want) {
+			if (eff > s.Want && v > s.Want) || (eff < s.Want && v < s.Want) {
 				note(a, subject, k)
 			}
 		}

@@ -44,24 +44,23 @@ type SysctlD struct {
 	byKey map[string]*Assignment // latest assignment per key (or glob)
 }
 
-// readSysctlD reads the files under t's root in systemd's order.
-func readSysctlD(t tree) (*SysctlD, error) {
-	files, err := t.confFiles(".conf", sysctlDirs...)
-	if err != nil {
-		return nil, err
-	}
-	files = append(files, sysctlConf)
+// readSysctlD reads the files under t's root in systemd's order; each
+// assignment's source is its file's path after symlinks.
+func readSysctlD(t tree) *SysctlD {
+	files := append(t.confFiles(".conf", sysctlDirs...), sysctlConf)
 	s := &SysctlD{byKey: map[string]*Assignment{}}
 	for _, f := range files {
-		data, ok, err := t.read(f)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
+		if data, ok := t.read(f); ok {
+			// Named by the path the file really has: a link (Debian's
+			// /etc/sysctl.d/99-sysctl.conf → ../sysctl.conf) is not where
+			// a fix goes.
+			if real, err := t.resolve(f); err == nil {
+				f = real
+			}
 			s.parse(f, data)
 		}
 	}
-	return s, nil
+	return s
 }
 
 // parse adds one file's assignments. Lines that are not assignments are

@@ -26,7 +26,7 @@ func writeTree(t *testing.T, files map[string]string) tree {
 			t.Fatal(err)
 		}
 	}
-	return tree{root: root}
+	return newTree(root)
 }
 
 // systemd-sysctl's precedence, one rule per row: the key asked about, and
@@ -99,10 +99,7 @@ func TestSysctlDPrecedence(t *testing.T) {
 			all, "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			sd, err := readSysctlD(writeTree(t, tc.files))
-			if err != nil {
-				t.Fatal(err)
-			}
+			sd := readSysctlD(writeTree(t, tc.files))
 			a, ok := sd.Final(tc.key)
 			if a.Value != tc.want || a.Source != tc.from || ok != (tc.want != "") {
 				t.Errorf("Final(%s) = %q from %q (set %v), want %q from %q", tc.key, a.Value, a.Source, ok, tc.want, tc.from)
@@ -112,10 +109,11 @@ func TestSysctlDPrecedence(t *testing.T) {
 }
 
 // A sysctl.d entry that cannot be read (here a directory where a file
-// belongs) is "cannot read", not "no risk".
-func TestUnreadableFileIsAnError(t *testing.T) {
+// belongs) is "could not read", not "no risk".
+func TestUnreadableFileIsAFinding(t *testing.T) {
 	tr := writeTree(t, map[string]string{"/etc/sysctl.d/a.conf/x": ""})
-	if _, err := readSysctlD(tr); err == nil {
-		t.Fatal("no error for an unreadable sysctl.d entry")
+	readSysctlD(tr)
+	if len(*tr.unread) != 1 || (*tr.unread)[0].Source != "/etc/sysctl.d/a.conf" {
+		t.Fatalf("unreadable sysctl.d entry: %+v", *tr.unread)
 	}
 }

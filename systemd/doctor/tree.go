@@ -11,33 +11,53 @@ import (
 	"strings"
 )
 
-// tree reads configuration files under a root directory. A symlink's
-// absolute target is taken inside the root too (an image's links point at
-// its own /), and one to /dev/null masks the file, as systemd reads it.
-// Only the last component's symlinks are re-rooted; a directory symlink
-// such as /lib → usr/lib works when relative, as Debian ships it.
-type tree struct{ root string }
+// tree reads configuration files under a root directory, the way a
+// process chrooted there would see them: every component of a path is
+// resolved inside the root, so a symlink's absolute target (an image's
+// links point at its own /) and any ".." stay inside it. A link to
+// /dev/null masks the file, as systemd reads it.
+//
+// A file or directory that exists but cannot be read (or parsed) is never
+// skipped in silence: it becomes a file.unreadable finding, since doctor
+// cannot tell what it does.
+type tree struct {
+	root   string
+	unread *[]Finding
+}
+
+func newTree(root string) tree { return tree{root: root, unread: &[]Finding{}} }
+
+// cannotRead records that source (file or file:line) could not be read.
+func (t tree) cannotRead(source string, err error) {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err // the host path says nothing the source does not
+	}
+	*t.unread = append(*t.unread, Finding{
+		ID: "file.unreadable", Source: source,
+		What: fmt.Sprintf("could not read it (%v): doctor cannot tell what it does, so it cannot report no risk", err),
+		Fix:  "make it readable (or fix its syntax, as the program that reads it expects), then run doctor again",
+	})
+}
 
 // errMasked is a file linked to /dev/null.
 var errMasked = errors.New("masked")
 
-// read returns a file's content; a missing or masked file is (nil, nil)
-// with ok false, and a file that exists but cannot be read an error.
-func (t tree) read(p string) (data []byte, ok bool, err error) {
+// read returns a file's content; ok is false for a missing or masked
+// file, and for one that exists but cannot be read (recorded).
+func (t tree) read(p string) (data []byte, ok bool) {
 	real, err := t.resolve(p)
-	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, errMasked) {
-		return nil, false, nil
-	}
 	if err == nil {
-		data, err = os.ReadFile(real)
+		data, err = os.ReadFile(t.host(real))
 	}
 	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil, false, nil
+	case errors.Is(err, fs.ErrNotExist) || errors.Is(err, errMasked):
+		return nil, false
 	case err != nil:
-		return nil, false, fmt.Errorf("reading %s: %w", p, err)
+		t.cannotRead(p, err)
+		return nil, false
 	}
-	return data, true, nil
+	return data, true
 }
 
 // exists reports whether p exists (after symlinks) under the root.
@@ -46,68 +66,97 @@ func (t tree) exists(p string) bool {
 	if err != nil {
 		return false
 	}
-	_, err = os.Stat(real)
+	_, err = os.Stat(t.host(real))
 	return err == nil
 }
 
+// host is the host path of a resolved path inside the root.
+func (t tree) host(p string) string { return filepath.Join(t.root, p) }
+
+// maxLinks is the kernel's limit of symlinks followed in one lookup.
+const maxLinks = 40
+
+// resolve walks p one component at a time inside the root and returns
+// the path (inside the root, absolute, without symlinks) it names. ".."
+// at the root stays at the root; an absolute link target starts again at
+// the root. The last component need not exist only when ENOENT is what
+// the caller wants to see: a missing component is fs.ErrNotExist.
 func (t tree) resolve(p string) (string, error) {
-	for range 16 {
-		real := filepath.Join(t.root, p)
-		fi, err := os.Lstat(real)
+	todo := strings.Split(p, "/")
+	cur, links := "/", 0
+	for len(todo) > 0 {
+		c := todo[0]
+		todo = todo[1:]
+		switch c {
+		case "", ".":
+			continue
+		case "..":
+			cur = path.Dir(cur)
+			continue
+		}
+		next := path.Join(cur, c)
+		fi, err := os.Lstat(t.host(next))
 		if err != nil {
 			return "", err
 		}
 		if fi.Mode()&fs.ModeSymlink == 0 {
-			return real, nil
+			cur = next
+			continue
 		}
-		target, err := os.Readlink(real)
+		if links++; links > maxLinks {
+			return "", fmt.Errorf("%s: too many levels of symbolic links", p)
+		}
+		target, err := os.Readlink(t.host(next))
 		if err != nil {
 			return "", err
 		}
-		if !path.IsAbs(target) {
-			target = path.Join(path.Dir(p), target)
+		if path.IsAbs(target) {
+			if len(todo) == 0 && path.Clean(target) == "/dev/null" {
+				return "", errMasked
+			}
+			cur = "/"
 		}
-		if target == "/dev/null" {
-			return "", errMasked
-		}
-		p = target
+		todo = append(strings.Split(target, "/"), todo...)
 	}
-	return "", fmt.Errorf("%s: too many symlinks", p)
+	if cur == "/dev/null" {
+		return "", errMasked
+	}
+	return cur, nil
 }
 
 // list returns the names in dir that end in suffix, sorted; a missing
-// directory is empty.
-func (t tree) list(dir, suffix string) ([]string, error) {
-	entries, err := os.ReadDir(filepath.Join(t.root, dir))
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil
+// directory is empty, and one that cannot be read is recorded.
+func (t tree) list(dir, suffix string) []string {
+	real, err := t.resolve(dir)
+	if err == nil {
+		var entries []os.DirEntry
+		entries, err = os.ReadDir(t.host(real))
+		if err == nil {
+			var names []string
+			for _, e := range entries {
+				if strings.HasSuffix(e.Name(), suffix) && !strings.HasPrefix(e.Name(), ".") {
+					names = append(names, e.Name())
+				}
+			}
+			slices.Sort(names)
+			return names
 		}
-		return nil, fmt.Errorf("listing %s: %w", dir, err)
 	}
-	var names []string
-	for _, e := range entries {
-		if strings.HasSuffix(e.Name(), suffix) && !strings.HasPrefix(e.Name(), ".") {
-			names = append(names, e.Name())
-		}
+	if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, errMasked) {
+		t.cannotRead(dir, err)
 	}
-	slices.Sort(names)
-	return names, nil
+	return nil
 }
 
 // confFiles lists the files with suffix in dirs the way systemd's
 // conf_files_list does: sorted by file name across all dirs, and a name
 // in an earlier dir masks the same name in a later one. It returns full
 // paths (inside the root).
-func (t tree) confFiles(suffix string, dirs ...string) ([]string, error) {
+func (t tree) confFiles(suffix string, dirs ...string) []string {
 	byName := map[string]string{}
 	var names []string
 	for _, dir := range dirs {
-		list, err := t.list(dir, suffix)
-		if err != nil {
-			return nil, err
-		}
-		for _, n := range list {
+		for _, n := range t.list(dir, suffix) {
 			if _, seen := byName[n]; !seen {
 				byName[n] = path.Join(dir, n)
 				names = append(names, n)
@@ -119,5 +168,21 @@ func (t tree) confFiles(suffix string, dirs ...string) ([]string, error) {
 	for i, n := range names {
 		out[i] = byName[n]
 	}
-	return out, nil
+	return out
+}
+
+// enabled reports whether unit is enabled for boot: a link to it in some
+// /etc/systemd/system/*.wants directory (the link itself: its target is
+// often outside an image's tree).
+func (t tree) enabled(unit string) bool {
+	for _, w := range t.list("/etc/systemd/system", ".wants") {
+		dir, err := t.resolve(path.Join("/etc/systemd/system", w))
+		if err != nil {
+			continue
+		}
+		if _, err := os.Lstat(t.host(path.Join(dir, unit))); err == nil {
+			return true
+		}
+	}
+	return false
 }

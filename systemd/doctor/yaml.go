@@ -1,65 +1,117 @@
 package doctor
 
 import (
-	"bufio"
 	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
 	"strings"
+
+	"gopkg.in/yaml.v3"
 )
 
-// ynode is one "key: value" of a YAML document, with its block children.
+// ynode is one "key: value" of a YAML document, with its children: a
+// mapping's entries, or a sequence's items (key "-").
 //
-// This is a minimal reader for the shapes cloud-init and netplan files
-// use for what doctor asks (nested block mappings of scalars, and a
-// one-level flow mapping such as `network: {config: disabled}`); no YAML
-// library is allowed. It does not handle: anchors and aliases, multi-line
-// or block scalars (| >), flow sequences and nested flow mappings, tabs
-// for indentation, multiple documents, and keys inside sequence items
-// ("- name: …" is kept as an item whose children are not looked into).
+// Documents are parsed by gopkg.in/yaml.v3, so every YAML form netplan
+// and cloud-init accept (flow and block collections, anchors, aliases and
+// merge keys, block scalars) reads the same as in those programs; a file
+// that does not parse is recorded as unreadable, never taken as empty.
+// Scalars keep their text: YAML 1.1 booleans are judged by yamlTrue.
 type ynode struct {
 	key, value string
 	line       int
 	kids       []*ynode
 }
 
-func parseYAML(data []byte) *ynode {
-	root := &ynode{}
-	type open struct {
-		indent int
-		n      *ynode
+// readYAML reads and parses one file; ok is false when it is missing or
+// could not be read or parsed (recorded, with the line when the parser
+// gives one).
+func (t tree) readYAML(p string) (*ynode, bool) {
+	data, ok := t.read(p)
+	if !ok {
+		return nil, false
 	}
-	stack := []open{{-1, root}}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for n := 1; sc.Scan(); n++ {
-		raw := stripComment(sc.Text())
-		content := strings.TrimSpace(raw)
-		if content == "" || content == "---" {
-			continue
+	y, line, err := parseYAML(data)
+	if err != nil {
+		source := p
+		if line > 0 {
+			source = fmt.Sprintf("%s:%d", p, line)
 		}
-		indent := len(raw) - len(strings.TrimLeft(raw, " "))
-		for stack[len(stack)-1].indent >= indent {
-			stack = stack[:len(stack)-1]
+		t.cannotRead(source, err)
+		return nil, false
+	}
+	return y, true
+}
+
+// yamlLine is the line a yaml.v3 error names ("yaml: line 3: …").
+var yamlLine = regexp.MustCompile(`line (\d+)`)
+
+// parseYAML parses the first document of data (netplan and cloud-init
+// read one); line is where the parser's error is, when it says.
+func parseYAML(data []byte) (root *ynode, line int, err error) {
+	var doc yaml.Node
+	err = yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc)
+	if errors.Is(err, io.EOF) {
+		return &ynode{}, 0, nil // an empty file
+	}
+	if err != nil {
+		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+			line, _ = strconv.Atoi(m[1])
 		}
-		parent := stack[len(stack)-1].n
-		node := &ynode{line: n}
-		if strings.HasPrefix(content, "-") {
-			node.key = "-"
-		} else {
-			k, v, _ := strings.Cut(content, ":")
-			node.key, node.value = unquote(k), strings.TrimSpace(v)
-			if strings.HasPrefix(node.value, "{") && strings.HasSuffix(node.value, "}") {
-				for _, kv := range strings.Split(strings.Trim(node.value, "{}"), ",") {
-					fk, fv, _ := strings.Cut(kv, ":")
-					node.kids = append(node.kids, &ynode{key: unquote(fk), value: unquote(fv), line: n})
+		return nil, line, err
+	}
+	root = &ynode{}
+	if len(doc.Content) > 0 {
+		fill(root, doc.Content[0], 0)
+	}
+	return root, 0, nil
+}
+
+// fill gives y the content of n: a scalar's text, a mapping's entries (a
+// merge key "<<" brings its mappings' entries in first, so that the
+// file's own keys win), a sequence's items. Aliases read as what they
+// name; depth bounds alias chains (yaml.v3 refuses recursive ones).
+func fill(y *ynode, n *yaml.Node, depth int) {
+	if depth > 64 {
+		return
+	}
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	switch n.Kind {
+	case yaml.ScalarNode:
+		y.value = n.Value
+	case yaml.SequenceNode:
+		for _, item := range n.Content {
+			k := &ynode{key: "-", line: item.Line}
+			fill(k, item, depth+1)
+			y.kids = append(y.kids, k)
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key, val := n.Content[i], n.Content[i+1]
+			if key.Tag == "!!merge" {
+				merged := &ynode{}
+				fill(merged, val, depth+1)
+				var pre []*ynode // a later entry wins: the first mapping listed goes last
+				if len(merged.kids) > 0 && merged.kids[0].key == "-" {
+					for i := len(merged.kids) - 1; i >= 0; i-- {
+						pre = append(pre, merged.kids[i].kids...)
+					}
+				} else {
+					pre = merged.kids
 				}
-				node.value = ""
-			} else {
-				node.value = unquote(node.value)
+				y.kids = append(pre, y.kids...)
+				continue
 			}
+			k := &ynode{key: key.Value, line: key.Line}
+			fill(k, val, depth+1)
+			y.kids = append(y.kids, k)
 		}
-		parent.kids = append(parent.kids, node)
-		stack = append(stack, open{indent, node})
 	}
-	return root
 }
 
 // child is the last child named key (a later key wins), or nil.
@@ -113,30 +165,4 @@ func yamlFalse(y *ynode) bool {
 		return true
 	}
 	return false
-}
-
-// stripComment drops a " #" comment outside quotes.
-func stripComment(s string) string {
-	quote := rune(0)
-	for i, r := range s {
-		switch {
-		case quote != 0:
-			if r == quote {
-				quote = 0
-			}
-		case r == '"' || r == '\'':
-			quote = r
-		case r == '#' && (i == 0 || s[i-1] == ' ' || s[i-1] == '\t'):
-			return s[:i]
-		}
-	}
-	return s
-}
-
-func unquote(s string) string {
-	s = strings.TrimSpace(s)
-	if len(s) >= 2 && (s[0] == '"' || s[0] == '\'') && s[len(s)-1] == s[0] {
-		return s[1 : len(s)-1]
-	}
-	return s
 }
