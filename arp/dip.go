@@ -17,7 +17,7 @@ import (
 // that would route every reply into the host itself: both are bad input,
 // and the message names what the host does have.
 func DIPLink(v *realserver.View, dip netip.Addr) (string, error) {
-	own, err := v.AddrsOf(dip)
+	own, err := v.AddrsOf(dip.WithZone(""))
 	if err != nil {
 		return "", err
 	}
@@ -31,7 +31,7 @@ func DIPLink(v *realserver.View, dip netip.Addr) (string, error) {
 	if err != nil || ok {
 		return link, err
 	}
-	conn, err := realserver.Connected(v)
+	conn, err := realserver.ConnectedOf(v, realserver.Family(dip))
 	if err != nil {
 		return "", err
 	}

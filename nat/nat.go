@@ -1,6 +1,7 @@
 // Package nat is NAT mode (ipvsadm -m): the director rewrites addresses, so
 // the real server's replies must go back through it to be rewritten again.
 // The real server's default route points at the DIP; no VIP is bound.
+// Dual stack: one IPv4 and one IPv6 DIP, each family's default via its own.
 package nat
 
 import (
@@ -13,11 +14,35 @@ import (
 
 // NAT is the desired state of a NAT real server.
 type NAT struct {
-	DIP netip.Addr
-	// KeepRoutes keep going via the default gateway as it was before
-	// rsprep, so that management access from those subnets survives.
+	DIP  netip.Addr // the IPv4 DIP; invalid when only an IPv6 one is given
+	DIP6 netip.Addr // the IPv6 DIP (fe80::1%eth0 when link-local); invalid when only an IPv4 one is given
+	// KeepRoutes keep going via the default gateway of their family as it
+	// was before rsprep, so that management access from those subnets
+	// survives.
 	KeepRoutes []netip.Prefix
-	Pin        *arp.Pin // --pin-gateway-arp: the DIP's entry, unless --gateway
+	Pin        *arp.Pin // --pin-gateway-arp: the IPv4 DIP's entry, unless --gateway
+}
+
+// DIPs are the DIPs given, IPv4 first.
+func (n NAT) DIPs() []netip.Addr {
+	var out []netip.Addr
+	for _, d := range []netip.Addr{n.DIP, n.DIP6} {
+		if d.IsValid() {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// keepRoutesOf are the keep-routes of dip's family.
+func (n NAT) keepRoutesOf(dip netip.Addr) []netip.Prefix {
+	var out []netip.Prefix
+	for _, p := range n.KeepRoutes {
+		if p.Addr().Is4() == dip.Is4() {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // Name implements realserver.Mode.
@@ -28,20 +53,27 @@ func (NAT) VIPList() []netip.Addr { return nil }
 
 // Validate rejects bad input before the host is read.
 func (n NAT) Validate() error {
-	if !n.DIP.IsValid() {
+	if !n.DIP.IsValid() && !n.DIP6.IsValid() {
 		return input.Errorf("nat needs --dip (the director's address on this host's subnet)")
 	}
-	if !n.DIP.Is4() {
-		return input.Errorf("--dip %s: NAT mode handles an IPv4 DIP only", n.DIP)
+	if n.DIP.IsValid() && !n.DIP.Is4() {
+		return input.Errorf("--dip %q: the IPv4 DIP is not IPv4", n.DIP.String())
 	}
-	if err := input.CheckUnicast("DIP", n.DIP); err != nil {
-		return err
+	if n.DIP.IsValid() {
+		if err := input.CheckUnicast("DIP", n.DIP); err != nil {
+			return err
+		}
+	}
+	if n.DIP6.IsValid() {
+		if err := checkDIP6(n.DIP6); err != nil {
+			return err
+		}
 	}
 	seen := map[netip.Prefix]bool{}
 	for _, p := range n.KeepRoutes {
 		switch {
-		case !p.Addr().Is4():
-			return input.Errorf("--keep-route %s: only IPv4 routes are kept", p)
+		case p.Addr().Is4() && !n.DIP.IsValid(), p.Addr().Is6() && !n.DIP6.IsValid():
+			return input.Errorf("--keep-route %s: there is no --dip of its family, so its default route does not move", p)
 		case p.Bits() == 0:
 			return input.Errorf("--keep-route %s would keep every destination on the previous gateway: nothing would go back through the director", p)
 		case seen[p]:
@@ -50,20 +82,45 @@ func (n NAT) Validate() error {
 		seen[p] = true
 	}
 	if n.Pin != nil {
+		if !n.DIP.IsValid() && !n.Pin.Gateway.IsValid() {
+			return input.Errorf("--pin-gateway-arp pins an IPv4 neighbour over ARP: give an IPv4 --dip or --gateway")
+		}
 		return n.pin().Validate()
 	}
 	return nil
+}
+
+// checkDIP6 rejects an IPv6 DIP that cannot be a next hop: a link-local
+// one must name its interface (fe80::1%eth0), and only a link-local one
+// may.
+func checkDIP6(ip netip.Addr) error {
+	bare := ip.WithZone("")
+	switch {
+	case bare.IsLinkLocalUnicast() && ip.Zone() == "":
+		return input.Errorf("--dip %s is link-local: name its interface, e.g. %s%%eth0", ip, ip)
+	case bare.IsLinkLocalUnicast():
+		return nil
+	case ip.Zone() != "":
+		return input.Errorf("--dip %q: only a link-local DIP names its interface", ip.String())
+	}
+	return input.CheckUnicast("--dip", ip)
 }
 
 // Preflight checks, before anything changes, that the DIP can be a next
 // hop here, that each keep-route really is a route the default carries,
 // and that the gateway to pin can be found.
 func (n NAT) Preflight(v *realserver.View) error {
-	if _, err := arp.DIPLink(v, n.DIP); err != nil {
-		return realserver.KeepInput(err)
-	}
-	if err := n.checkKeepRoutes(v); err != nil {
-		return realserver.KeepInput(err)
+	for _, dip := range n.DIPs() {
+		link, err := arp.DIPLink(v, dip)
+		if err == nil && dip.Is6() {
+			err = checkNotRouter6(v, dip, link)
+		}
+		if err == nil {
+			err = n.checkKeepRoutes(v, dip)
+		}
+		if err != nil {
+			return realserver.KeepInput(err)
+		}
 	}
 	if n.Pin != nil {
 		return n.pin().Preflight(v)
@@ -88,10 +145,18 @@ func (undo) Preflight(*realserver.View) error { return nil }
 // Modules implements realserver.Mode: NAT loads no module.
 func (NAT) Modules() []string { return nil }
 
-// Invariants: dip.onlink, route.keep (before the default moves),
-// route.default, and gw.pinned with Pin.
+// Invariants, per DIP: dip.onlink, route.keep (before the default
+// moves), ra.defrtr for the IPv6 one, route.default; and gw.pinned with
+// Pin.
 func (n NAT) Invariants() []realserver.Invariant {
-	invs := []realserver.Invariant{arp.DIPOnLink(n.DIP, arp.DIPLink), n.keepRoutes(), n.defaultRoute()}
+	var invs []realserver.Invariant
+	for _, dip := range n.DIPs() {
+		invs = append(invs, arp.DIPOnLink(dip, arp.DIPLink), n.keepRoutes(dip))
+		if dip.Is6() {
+			invs = append(invs, raDefrtr(dip))
+		}
+		invs = append(invs, defaultRoute(dip))
+	}
 	if n.Pin != nil {
 		invs = append(invs, n.pin().Invariant())
 	}
@@ -107,11 +172,11 @@ func (n NAT) pin() arp.Pin {
 	return p
 }
 
-// Footprint is what doctor asks of the mode: the default route via the DIP
-// and the keep-routes beside it, the pinned gateway entry; no VIP, no
+// Footprint is what doctor asks of the mode: the default routes via the
+// DIPs and the keep-routes beside them, the pinned gateway entry; no VIP, no
 // sysctl.
 func (n NAT) Footprint() realserver.Footprint {
-	fp := realserver.Footprint{DefaultVia: n.DIP, KeepRoutes: n.KeepRoutes}
+	fp := realserver.Footprint{DefaultVia: n.DIP, DefaultVia6: n.DIP6, KeepRoutes: n.KeepRoutes}
 	if n.Pin != nil {
 		p := n.pin()
 		return p.Footprint(fp)

@@ -331,16 +331,33 @@ func TestInputThatContradictsTheHostIsRejectedBeforeAnyChange(t *testing.T) {
 
 func TestBadInputIsRejected(t *testing.T) {
 	for name, n := range map[string]NAT{
-		"no DIP":           {},
-		"IPv6 DIP":         {DIP: netip.MustParseAddr("2001:db8::1")},
-		"multicast DIP":    {DIP: netip.MustParseAddr("224.0.0.1")},
-		"keep every route": {DIP: dip, KeepRoutes: []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0")}},
-		"keep-route twice": {DIP: dip, KeepRoutes: []netip.Prefix{mgmt, mgmt}},
-		"IPv6 keep-route":  {DIP: dip, KeepRoutes: []netip.Prefix{netip.MustParsePrefix("2001:db8::/32")}},
+		"no DIP":                               {},
+		"IPv6 DIP":                             {DIP: netip.MustParseAddr("2001:db8::1")},
+		"multicast DIP":                        {DIP: netip.MustParseAddr("224.0.0.1")},
+		"keep every route":                     {DIP: dip, KeepRoutes: []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0")}},
+		"keep-route twice":                     {DIP: dip, KeepRoutes: []netip.Prefix{mgmt, mgmt}},
+		"IPv6 keep-route without an IPv6 DIP":  {DIP: dip, KeepRoutes: []netip.Prefix{netip.MustParsePrefix("2001:db8::/32")}},
+		"IPv4 keep-route without an IPv4 DIP":  {DIP6: netip.MustParseAddr("2001:db8::1"), KeepRoutes: []netip.Prefix{mgmt}},
+		"link-local DIP without its interface": {DIP6: netip.MustParseAddr("fe80::1")},
+		"zone on a global DIP":                 {DIP6: netip.MustParseAddr("2001:db8::1%eth0")},
+		"multicast IPv6 DIP":                   {DIP6: netip.MustParseAddr("ff02::1")},
+		"ARP pin without an IPv4 DIP":          {DIP6: netip.MustParseAddr("2001:db8::1"), Pin: &arp.Pin{}},
 	} {
 		var in *input.Error
 		if err := n.Validate(); !errors.As(err, &in) {
 			t.Errorf("%s: err = %v, want bad input", name, err)
+		}
+	}
+}
+
+func TestDualStackInputIsAccepted(t *testing.T) {
+	for name, n := range map[string]NAT{
+		"IPv6 alone":               {DIP6: netip.MustParseAddr("2001:db8::1")},
+		"link-local with its zone": {DIP6: netip.MustParseAddr("fe80::1%eth0")},
+		"dual stack, keep-routes":  {DIP: dip, DIP6: netip.MustParseAddr("2001:db8::1"), KeepRoutes: []netip.Prefix{mgmt, netip.MustParsePrefix("2001:db8:99::/48")}},
+	} {
+		if err := n.Validate(); err != nil {
+			t.Errorf("%s: %v", name, err)
 		}
 	}
 }

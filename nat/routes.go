@@ -16,27 +16,38 @@ import (
 // down puts back; with no default route at all it adds one. When the
 // route via the DIP already stands behind the one in effect at its metric,
 // the fix removes the one ahead instead (see KindRouteUnshadow).
-func (n NAT) defaultRoute() realserver.Invariant {
+//
+// An IPv6 DIP's route is added at the kernel's own default metric (1024,
+// where router advertisements put theirs); a link-local DIP's zone names
+// the route's device.
+func defaultRoute(dip netip.Addr) realserver.Invariant {
+	fam, gw := realserver.Family(dip), dip.WithZone("")
 	return realserver.CheckFunc(func(v *realserver.View) ([]realserver.Finding, error) {
-		f := realserver.Finding{ID: "route.default", Subject: "default", Want: "via " + n.DIP.String() + " (lowest metric)"}
-		cur, ok, err := realserver.DefaultRoute(v)
+		f := realserver.Finding{ID: "route.default", Subject: defaultSubject(dip), Want: "via " + dip.String() + " (lowest metric)"}
+		cur, ok, err := realserver.DefaultRouteOf(v, fam)
 		if err != nil {
 			return nil, err
 		}
-		link, onLink, err := realserver.OnLink(v, n.DIP)
+		link, onLink, err := realserver.OnLink(v, dip)
 		if err != nil {
 			return nil, err
 		}
-		want := realserver.Route{Dst: realserver.DefaultDst, Gw: n.DIP, Link: link, Protocol: unix.RTPROT_STATIC}
+		want := realserver.Route{Dst: realserver.DefaultDst, Gw: gw, Link: link, Protocol: unix.RTPROT_STATIC}
+		if fam == 6 {
+			want.Dst, want.Metric = realserver.DefaultDst6, ip6DefaultMetric
+		}
 		switch {
-		case ok && cur.Gw == n.DIP:
+		case ok && cur.Gw == gw && (fam == 4 || cur.Link == link) && len(cur.Nexthops) < 2:
+			// One path: a multipath route whose first hop is the DIP
+			// (IPv6 makes one of a route appended at its metric) sends
+			// part of the replies around the director.
 			f.OK, f.Got = true, cur.String()
 			return []realserver.Finding{f}, nil
 		case ok:
 			f.Got = cur.String()
 			want.Metric = cur.Metric
 			fix := realserver.Change{Kind: realserver.KindRouteReplace, Route: want, PrevRoute: cur}
-			routes, err := v.Routes()
+			routes, err := v.TableRoutes(fam, 0)
 			if err != nil {
 				return nil, err
 			}
@@ -66,32 +77,36 @@ func (n NAT) defaultRoute() realserver.Invariant {
 // A route rsprep does not own that already covers the destination, not via
 // the DIP, is left alone and counts: rsprep never replaces an operator's
 // route (down would then delete it).
-func (n NAT) keepRoutes() realserver.Invariant {
+func (n NAT) keepRoutes(dip netip.Addr) realserver.Invariant {
+	keeps, gw := n.keepRoutesOf(dip), dip.WithZone("")
 	return realserver.CheckFunc(func(v *realserver.View) ([]realserver.Finding, error) {
-		if len(n.KeepRoutes) == 0 {
+		if len(keeps) == 0 {
 			return nil, nil
 		}
-		prev, known, err := previousDefault(v, n.DIP)
+		prev, known, err := previousDefault(v, dip)
 		if err != nil {
 			return nil, err
 		}
-		routes, err := v.Routes()
+		routes, err := v.TableRoutes(realserver.Family(dip), 0)
 		if err != nil {
 			return nil, err
 		}
-		out := make([]realserver.Finding, 0, len(n.KeepRoutes))
-		for _, dst := range n.KeepRoutes {
+		out := make([]realserver.Finding, 0, len(keeps))
+		for _, dst := range keeps {
 			f := realserver.Finding{ID: "route.keep", Subject: dst.String(), Want: "not via the DIP", Got: "absent"}
 			// Every path of the previous default, with its source and
 			// metrics: management traffic goes on exactly as before.
 			keep := prev.Attributes()
 			keep.Dst, keep.Protocol = dst, unix.RTPROT_STATIC
+			if dst.Addr().Is6() {
+				keep.Metric = ip6DefaultMetric // as the kernel would make it: down finds it so
+			}
 			if known {
 				f.Want = keep.String() + " (the previous default gateway)"
 			}
 			have, found := routeTo(routes, dst)
 			switch {
-			case found && have.Gw != n.DIP:
+			case found && have.Gw != gw:
 				f.OK, f.Got = true, have.String()
 				if known && (have.Gw != prev.Gw || have.Link != prev.Link) {
 					if ours, err := addedByRsprep(v, have); err != nil {
@@ -125,16 +140,17 @@ func (n NAT) keepRoutes() realserver.Invariant {
 // followed), else the current default route while it is not yet via the
 // DIP.
 func previousDefault(v *realserver.View, dip netip.Addr) (realserver.Route, bool, error) {
+	dip = dip.WithZone("")
 	recorded, err := v.Recorded()
 	if err != nil {
 		return realserver.Route{}, false, err
 	}
 	for _, c := range recorded {
-		if c.Kind == realserver.KindRouteReplace && c.Route.IsDefault() && c.PrevRoute.Dst.IsValid() && c.PrevRoute.Gw != dip {
+		if c.Kind == realserver.KindRouteReplace && c.Route.IsDefault() && c.Route.Dst.Addr().Is4() == dip.Is4() && c.PrevRoute.Dst.IsValid() && c.PrevRoute.Gw != dip {
 			return c.PrevRoute, true, nil
 		}
 	}
-	cur, ok, err := realserver.DefaultRoute(v)
+	cur, ok, err := realserver.DefaultRouteOf(v, realserver.Family(dip))
 	if err != nil || !ok || cur.Gw == dip {
 		return realserver.Route{}, false, err
 	}
@@ -166,4 +182,17 @@ func addedByRsprep(v *realserver.View, r realserver.Route) (bool, error) {
 		}
 	}
 	return false, nil
+}
+
+// ip6DefaultMetric is the metric the kernel gives an IPv6 route added
+// without one, and router advertisements their default routes.
+const ip6DefaultMetric = 1024
+
+// defaultSubject names a family's default route in findings: "default"
+// for IPv4 (as before dual stack), "default6" for IPv6.
+func defaultSubject(dip netip.Addr) string {
+	if dip.Is4() {
+		return "default"
+	}
+	return "default6"
 }

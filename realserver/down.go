@@ -281,7 +281,7 @@ func undoIfStillOurs(v *View, c Change) (*Change, string, error) {
 	case KindRouteAdd:
 		return routeAddedUndo(v, c, inv)
 	case KindRouteReplace:
-		routes, err := v.Routes()
+		routes, err := v.TableRoutes(Family(c.Route.Dst.Addr()), 0)
 		if err != nil {
 			return nil, "", err
 		}

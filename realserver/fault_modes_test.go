@@ -101,12 +101,28 @@ func withoutLines(render string, prefixes []string) string {
 	return strings.Join(out, "")
 }
 
+// natDualHost is natHost with IPv6 on the uplink as a host on an IPv6 LAN
+// has it: an RA-learnt default route and RAs taken, so a dual-stack NAT
+// replaces both defaults and sets accept_ra_defrtr.
+func natDualHost(t *testing.T, path string) *fake.Host {
+	h := natHost(t, path)
+	h.AddAddrRaw(realserver.Addr{Link: "eth0.100", Prefix: netip.MustParsePrefix("fd00:10::2/64")})
+	h.AddRouteRaw(realserver.Route{Dst: realserver.DefaultDst6, Gw: netip.MustParseAddr("fe80::fe"), Link: "eth0.100", Metric: 1024, Protocol: 9, Pref: 1, Expires: 600})
+	for name, v := range map[string]int{"accept_ra": 1, "accept_ra_defrtr": 1, "forwarding": 0} {
+		h.SetSysctlKeyRaw(realserver.SysctlKey{Family: "ipv6", Iface: "eth0.100", Name: name}, v)
+	}
+	return h
+}
+
 func moreFaultCases() []faultCase {
 	pin := &arp.Pin{}
 	tun := tunnel.TUN{VIPs: tunVIPs, Pin: pin}
 	n := nat.NAT{DIP: netip.MustParseAddr("10.0.0.254"), KeepRoutes: []netip.Prefix{netip.MustParsePrefix("172.16.0.0/12"), netip.MustParsePrefix("192.168.0.0/16")}, Pin: pin}
+	dual := n
+	dual.DIP6, dual.KeepRoutes = netip.MustParseAddr("fd00:10::1"), append(slices.Clone(n.KeepRoutes), netip.MustParsePrefix("fd00:99::/64"))
 	return []faultCase{
 		{name: "tun", seed: tunHost, invs: tun.Invariants(), vips: tunVIPs, mode: "tun", kept: modulesKept(tunHost)},
 		{name: "nat", seed: natHost, invs: n.Invariants(), mode: "nat"},
+		{name: "nat dual stack", seed: natDualHost, invs: dual.Invariants(), mode: "nat"},
 	}
 }

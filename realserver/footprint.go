@@ -20,6 +20,9 @@ type Footprint struct {
 	// DIP); invalid when the mode leaves routes alone. The interface whose
 	// subnet holds it is the uplink.
 	DefaultVia netip.Addr
+	// DefaultVia6 is DefaultVia of IPv6 (NAT's IPv6 DIP), apart so that a
+	// dual-stack run names both.
+	DefaultVia6 netip.Addr
 	// KeepRoutes are the main table's routes the mode adds beside the
 	// default (NAT's --keep-route, via the gateway the default had).
 	KeepRoutes []netip.Prefix

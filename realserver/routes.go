@@ -8,11 +8,15 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// DefaultRoute returns the default route the kernel uses: of several, the
-// one with the lowest metric (on a tie, the first listed, which is the one
-// the kernel picks). ok is false when there is no default route.
-func DefaultRoute(v *View) (r Route, ok bool, err error) {
-	routes, err := v.Routes()
+// DefaultRoute returns the IPv4 default route the kernel uses: of
+// several, the one with the lowest metric (on a tie, the first listed,
+// which is the one the kernel picks). ok is false when there is no default
+// route.
+func DefaultRoute(v *View) (r Route, ok bool, err error) { return DefaultRouteOf(v, 4) }
+
+// DefaultRouteOf is DefaultRoute of family fam (4 or 6).
+func DefaultRouteOf(v *View, fam int) (r Route, ok bool, err error) {
+	routes, err := v.TableRoutes(fam, 0)
 	if err != nil {
 		return Route{}, false, err
 	}
@@ -86,8 +90,12 @@ func staticIfNone(proto int) int {
 // Connected lists the directly connected IPv4 subnets of up interfaces:
 // the gateway-less routes of the main table, which is what the kernel
 // requires a gateway to be inside.
-func Connected(v *View) ([]Route, error) {
-	routes, err := v.Routes()
+func Connected(v *View) ([]Route, error) { return ConnectedOf(v, 4) }
+
+// ConnectedOf is Connected of family fam (4 or 6); IPv6's include each
+// interface's fe80::/64.
+func ConnectedOf(v *View, fam int) ([]Route, error) {
+	routes, err := v.TableRoutes(fam, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -108,14 +116,20 @@ func Connected(v *View) ([]Route, error) {
 }
 
 // OnLink finds the up interface whose directly connected subnet holds ip
-// (the longest such prefix, as the kernel's lookup would).
+// (the longest such prefix, as the kernel's lookup would), of ip's family.
+// A zoned address (fe80::1%eth0) is on-link only on its zone's interface.
 func OnLink(v *View, ip netip.Addr) (link string, ok bool, err error) {
-	conn, err := Connected(v)
+	conn, err := ConnectedOf(v, Family(ip))
 	if err != nil {
 		return "", false, err
 	}
+	zone := ip.Zone()
+	ip = ip.WithZone("")
 	best := -1
 	for _, r := range conn {
+		if zone != "" && r.Link != zone {
+			continue
+		}
 		if r.Dst.Contains(ip) && r.Dst.Bits() > best {
 			link, best = r.Link, r.Dst.Bits()
 		}
@@ -127,8 +141,11 @@ func OnLink(v *View, ip netip.Addr) (link string, ok bool, err error) {
 // network or the broadcast address of its directly connected subnet: no
 // host has it, a route via the broadcast address fails, and one via the
 // network address black-holes everything. /31 and /32 subnets have no such
-// addresses.
+// addresses, nor has IPv6 (whose subnets are not checked).
 func CheckHostOnLink(v *View, what string, ip netip.Addr) error {
+	if !ip.Is4() {
+		return nil
+	}
 	conn, err := Connected(v)
 	if err != nil {
 		return err
@@ -159,7 +176,7 @@ func lastAddr(p netip.Prefix) netip.Addr {
 // operator sees what the host does have: "eth0 192.168.10.0/24, eth1 …".
 func DescribeConnected(conn []Route) string {
 	if len(conn) == 0 {
-		return "no up interface has a connected IPv4 subnet"
+		return "no up interface has a connected subnet of that family"
 	}
 	parts := make([]string, 0, len(conn))
 	for _, r := range conn {

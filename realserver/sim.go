@@ -154,7 +154,12 @@ func (s *Sim) SeedAddr(a Addr) {
 
 // SeedSysctl sets a sysctl as if written explicitly (no propagation).
 func (s *Sim) SeedSysctl(iface, name string, v int) {
-	p := SysctlKey{Iface: iface, Name: name}.Path()
+	s.SeedSysctlKey(SysctlKey{Iface: iface, Name: name}, v)
+}
+
+// SeedSysctlKey is SeedSysctl of any key (an IPv6 one: accept_ra).
+func (s *Sim) SeedSysctlKey(k SysctlKey, v int) {
+	p := k.Path()
 	s.sysctls[p] = v
 	s.ownSet[p] = true
 }

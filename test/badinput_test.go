@@ -235,7 +235,8 @@ func badModes() []badInput {
 	add("nat without --dip", "nat needs --dip", "nat")
 	add("nat --dip garbage", `--dip "ten.0.0.1"`, "nat", "--dip", "ten.0.0.1")
 	add("nat --dip with prefix", `--dip "10.0.0.1/24"`, "nat", "--dip", "10.0.0.1/24")
-	add("nat --dip IPv6", "IPv4 DIP only", "nat", "--dip", "2001:db8::1")
+	add("nat --dip IPv6 off-link", "--dip 2001:db8::1 is not on-link", "nat", "--dip", "2001:db8::1")
+	add("nat two IPv4 DIPs", "--dip 10.0.0.1 and --dip 10.0.0.3 are of one family", "nat", "--dip", "10.0.0.1", "--dip", "10.0.0.3")
 	add("nat --dip loopback", "is a loopback address", "nat", "--dip", "127.0.0.1")
 	add("nat --dip multicast", "is a multicast address", "nat", "--dip", "224.0.0.1")
 	add("nat --dip unspecified", "is the unspecified address", "nat", "--dip", "0.0.0.0")
@@ -249,7 +250,7 @@ func badModes() []badInput {
 		{"172.16.0.1/12", "has host bits set"},
 		{"172.16.0.0/33", `--keep-route "172.16.0.0/33"`},
 		{"0.0.0.0/0", "would keep every destination"},
-		{"2001:db8::/32", "only IPv4 routes are kept"},
+		{"2001:db8::/32", "there is no --dip of its family"},
 		{"172.16.0.0/12,172.16.0.0/12", "is given twice"},
 		{"10.0.0.0/25", "directly connected"},
 	} {

@@ -182,7 +182,7 @@ func TestNATBadInputChangesNothing(t *testing.T) {
 		{"--keep-route 0.0.0.0/0 would keep every destination", "nat --dip 10.0.0.1 --keep-route 0.0.0.0/0"},
 		{"nat needs --dip", "nat"},
 		{`--dip "10.0.0" is not an IP address`, "nat --dip 10.0.0"},
-		{"NAT mode handles an IPv4 DIP only", "nat --dip 2001:db8::1"},
+		{"--dip 2001:db8::1 is not on-link", "nat --dip 2001:db8::1"},
 		{"unknown flag: --vip", "nat --dip 10.0.0.1 --vip " + vip},
 		{"--dip 10.9.9.1 is not on-link", "verify nat --dip 10.9.9.1"},
 		{`--keep-route "x" is not a CIDR`, "down nat --dip 10.0.0.1 --keep-route x"},

@@ -196,7 +196,9 @@ func TestWatchReportChangesNothingAtStart(t *testing.T) {
 // read.
 func TestRepeatedFlagsAndALongNetnsAreBadInput(t *testing.T) {
 	rs, _ := ownerHost(t)
-	mustReject(t, rs, `"--dip" flag: given twice (first "10.0.0.1")`, "nat", "--dip", "10.0.0.1", "--dip", "10.0.0.254")
+	mustReject(t, rs, `"--dip" flag: given twice (first "10.0.0.1")`, "dr", "--vip", vip, "--dip", "10.0.0.1", "--dip", "10.0.0.254")
+	// nat's --dip takes one DIP of each family (dual stack), not two of one.
+	mustReject(t, rs, "--dip 10.0.0.1 and --dip 10.0.0.254 are of one family", "nat", "--dip", "10.0.0.1", "--dip", "10.0.0.254")
 	mustReject(t, rs, `"-o, --output" flag: given twice (first "json")`, "dr", "--vip", vip, "-o", "json", "-o", "text")
 	mustReject(t, rs, `"--netns" flag: given twice (first "`+rs.Name+`")`, "dr", "--vip", vip, "--netns", rs.Name) // the helper gives --netns too
 	long := strings.Repeat("n", 300)

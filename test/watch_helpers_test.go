@@ -125,6 +125,20 @@ func (w *watchProc) stop(t *testing.T, sig syscall.Signal) int {
 	return 0
 }
 
+// stopClean fails the test if the log holds any of bad, then stops the
+// watcher with SIGTERM and wants exit 0.
+func (w *watchProc) stopClean(t *testing.T, bad ...string) {
+	t.Helper()
+	for _, b := range bad {
+		if strings.Contains(w.log.String(), b) {
+			t.Errorf("watch logged %q:\n%s", b, w.log)
+		}
+	}
+	if code := w.stop(t, syscall.SIGTERM); code != 0 {
+		t.Errorf("SIGTERM: exit %d", code)
+	}
+}
+
 // metric reads one sample of the textfile (-1 when absent).
 func (w *watchProc) metric(t *testing.T, series string) float64 {
 	t.Helper()

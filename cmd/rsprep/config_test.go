@@ -206,6 +206,7 @@ func TestConfigRoundTrip(t *testing.T) {
 		{"dr", []string{"--vip", "192.168.79.180,2001:db8::80", "--vip=10.1.2.3"}},
 		{"tun", []string{"--vip", "192.168.79.180", "--encap", "gue", "--encap-port", "6080", "--underlay", "ipv6", "--mss", "1400"}},
 		{"tun", []string{"--vip", "192.168.79.180", "--encap=gre", "--mss=auto"}},
+		{"nat", []string{"--dip", "192.168.10.1", "--dip", "fe80::1%eth0", "--keep-route", "10.99.0.0/24,fd00:99::/64"}},
 	} {
 		var o options
 		def := modeDefs()[tc.mode]
@@ -231,5 +232,24 @@ func TestConfigRoundTrip(t *testing.T) {
 			t.Errorf("%s %v: read back %+v (%v), want %+v\n%s", tc.mode, tc.args, got, err, want, data)
 		}
 		var _ realserver.Mode = got
+	}
+}
+
+// nat's dip is a list key of at most one value per family: a dual-stack
+// file holds one of each, two of one family are refused on the line of
+// the second.
+func TestConfigNATDualStack(t *testing.T) {
+	def := modeDefs()["nat"]
+	for _, tc := range []struct{ body, want string }{
+		{"[rsprep]\nmode=nat\ndip=192.168.10.1\ndip=fd00:10::1\n", ""},
+		{"[rsprep]\nmode=nat\ndip=fd00:10::1\ndip=fd00:10::2\n", "f:4: --dip fd00:10::1 and --dip fd00:10::2 are of one family"},
+	} {
+		c, err := parseModeConfig("f", []byte(tc.body))
+		if err == nil {
+			err = c.applyTo(ownFlags(def, &options{}), def)
+		}
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.HasPrefix(err.Error(), tc.want)) {
+			t.Errorf("%q: got %v, want %q", tc.body, err, tc.want)
+		}
 	}
 }

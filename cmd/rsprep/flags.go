@@ -20,6 +20,11 @@ type options struct {
 	lockWait time.Duration
 	verbose  bool
 
+	// drain's own
+	drainTimeout time.Duration
+	drainQuiet   time.Duration
+	probeFrom    []string
+
 	// the modes' own flags: each mode's file (flags_dr.go, flags_tun.go,
 	// flags_nat.go) names its flags and builds its mode from them;
 	// flags_director.go and flags_pin.go are flags more than one mode takes
@@ -31,6 +36,7 @@ type options struct {
 	underlay      string
 	mss           string
 	dip           string
+	natDIPs       []string // nat's --dip: one per family
 	forwarding    string
 	keepRoutes    []string
 	pinGatewayARP bool
@@ -101,7 +107,12 @@ func newFlagSet(act action, name string, def modeDef, o *options) *pflag.FlagSet
 	o.act = act
 	fs.SortFlags = false
 	def.flags(fs, o)
-	if act != actVerify {
+	if act == actDrain {
+		fs.DurationVar(&o.drainTimeout, "timeout", 10*time.Minute, "give up waiting after this long (exit 1 naming the connections still open; the host stays drained); 0: no bound")
+		fs.DurationVar(&o.drainQuiet, "quiet", 5*time.Second, "the director has stopped once no new connection came for this long: more than its delay_loop plus the check's timeout")
+		listVar(fs, &o.probeFrom, "probe-from", "another address the director's probes come from, besides --dip: the other director of a VRRP pair, the director's IPv6 address for IPv6 VIPs (repeatable, comma-separated)")
+	}
+	if act == actApply || act == actDown {
 		fs.BoolVar(&o.dryRun, "dry-run", false, "print the plan (the changes it would make) and change nothing")
 	}
 	fs.StringVarP(&o.output, "output", "o", "text", "output format: text or json; for verify also prometheus (node_exporter textfile)")
@@ -135,6 +146,10 @@ func actionSummary(act action, def modeDef) string {
 		return "audit: " + def.summary
 	case actDown:
 		return "undo what rsprep did for: " + def.summary
+	case actDrain:
+		return "take this real server out of the director's rotation without a failed request (needs --dip): " + def.summary
+	case actUndrain:
+		return "put a drained real server back in the director's rotation: " + def.summary
 	}
 	return def.summary
 }
@@ -143,5 +158,9 @@ func exampleFor(act action, def modeDef) string {
 	if act == actApply {
 		return def.example
 	}
-	return "rsprep " + string(act) + def.example[len("rsprep"):]
+	ex := "rsprep " + string(act) + def.example[len("rsprep"):]
+	if act == actDrain && !strings.Contains(ex, "--dip") {
+		ex += " --dip 10.0.0.1"
+	}
+	return ex
 }

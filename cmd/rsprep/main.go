@@ -66,6 +66,11 @@ Usage:
   rsprep status [-o json]             what rsprep owns in this namespace (read-only)
   rsprep doctor [MODE [flags]]        read-only: what on this host will undo it (file:line, unit, process)
   rsprep probe --rip RIP --vip VIP:PORT  from the director: does VIP:PORT answer through each real server?
+  rsprep drain dr|tun --dip DIP [flags] | drain [--config FILE]
+                                      fail the director's probe of this host, wait until its
+                                      connections have ended; undrain reverses it, down ends it
+  rsprep undrain dr|tun [flags] | undrain [--config FILE]
+                                      put a drained real server back in the director's rotation
   rsprep version
 
 Examples:
@@ -93,7 +98,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "version", "--version":
 		fmt.Fprintln(stdout, "rsprep", versionString())
 		return exitOK
-	case "verify", "down":
+	case "verify", "down", "drain", "undrain":
 		if len(rest) == 0 || strings.HasPrefix(rest[0], "-") {
 			if len(rest) > 0 && (rest[0] == "-h" || rest[0] == "--help") {
 				fmt.Fprint(stdout, usage)
@@ -140,9 +145,11 @@ func versionString() string {
 type action string
 
 const (
-	actApply  action = "apply"
-	actVerify action = "verify"
-	actDown   action = "down"
+	actApply   action = "apply"
+	actVerify  action = "verify"
+	actDown    action = "down"
+	actDrain   action = "drain"
+	actUndrain action = "undrain"
 )
 
 // parseFlags parses args into fs, printing help and mapping errors to

@@ -100,7 +100,7 @@ func TestManInvariantIDs(t *testing.T) {
 			{"--vip", "192.168.79.180", "--underlay", "ipv6"},
 			{"--vip", "2001:db8::80", "--underlay", "ipv4"},
 		},
-		"nat": {{"--dip", "192.168.10.1", "--keep-route", "10.20.0.0/16", "--pin-gateway-arp", "--gateway-mac", "02:00:00:00:00:01"}},
+		"nat": {{"--dip", "192.168.10.1", "--dip", "fd00:10::1", "--keep-route", "10.20.0.0/16", "--pin-gateway-arp", "--gateway-mac", "02:00:00:00:00:01"}},
 	}
 	for _, name := range modeNames() {
 		def := modeDefs()[name]

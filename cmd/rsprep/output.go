@@ -116,6 +116,8 @@ func writeChecks(w io.Writer, r realserver.Result) {
 // for verify (it is an audit's result).
 func checkOutput(act action, format string) error {
 	switch {
+	case (act == actDrain || act == actUndrain) && format != "text":
+		return input.Errorf("--output %q: %s prints text only", format, act)
 	case format == "text" || format == "json":
 		return nil
 	case format == "prometheus" && act == actVerify:

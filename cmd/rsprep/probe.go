@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"log/syslog"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,7 +34,11 @@ Examples:
   rsprep probe --rip 2001:db8::11 --vip [2001:db8::180]:443 --encap gue --encap-port 6080
 
 Exit codes: 0 every real server open · 1 any closed, unreachable or lost ·
-2 bad input · 3 cannot send (needs CAP_NET_RAW).
+2 bad input · 3 cannot send (needs CAP_NET_RAW). With --error-exit N, a
+probe that could not run (2 or 3) exits N instead and says why on syslog
+too: a health checker such as keepalived drops a check's stderr. As
+keepalived's MISC_CHECK with misc_dynamic, N = the real server's weight + 2
+keeps the weight while the probe cannot tell (see rsprep(8), MAINTENANCE).
 
 Flags:
 `
@@ -65,17 +72,34 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 	fs.StringVarP(&o.output, "output", "o", "text", "output format: text, json or prometheus (node_exporter textfile)")
 	fs.StringVar(&o.netns, "netns", "", "probe from inside the named network namespace")
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "log debug detail (the capture socket's counters)")
+	fs.Int("error-exit", 0, "exit with this code (2 to 255) instead of 2 or 3 when the probe could not run, and log why to syslog: for keepalived's misc_dynamic, the real server's weight + 2")
 	fs.Usage = func() { fmt.Fprint(fs.Output(), probeUsage+fs.FlagUsages()) }
+	errExit, err := errorExitArg(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "rsprep: %s\n", oneLine(err))
+		return exitUsage
+	}
+	var said bytes.Buffer // what a probe that could not run said, for syslog
+	if errExit != 0 {
+		stderr = io.MultiWriter(stderr, &said)
+	}
+	cannotRun := func(code int) int {
+		if errExit == 0 || code == exitOK {
+			return code
+		}
+		logCannotRun(said.String(), errExit)
+		return errExit
+	}
 	if code, done := parseFlags(fs, args, stdout, stderr); done {
-		return code
+		return cannotRun(code)
 	}
 	fail := func(err error) int {
 		fmt.Fprintf(stderr, "rsprep: %s\n", oneLine(err))
 		var in *probe.InputError
 		if errors.As(err, &in) {
-			return exitUsage
+			return cannotRun(exitUsage)
 		}
-		return exitCode(err)
+		return cannotRun(exitCode(err))
 	}
 	cfg, err := o.config(fs)
 	if err == nil {
@@ -166,4 +190,46 @@ func parseVIPPort(s string) (netip.AddrPort, error) {
 		return ap, err
 	}
 	return ap, nil
+}
+
+// errorExitArg reads --error-exit from args before they are parsed: a
+// probe whose other flags cannot be parsed must exit with it too.
+func errorExitArg(args []string) (int, error) {
+	val, given := "", false
+	for i, a := range args {
+		switch {
+		case a == "--":
+			return 0, nil
+		case a == "--error-exit" && i+1 < len(args):
+			val, given = args[i+1], true
+		case strings.HasPrefix(a, "--error-exit="):
+			val, given = strings.TrimPrefix(a, "--error-exit="), true
+		}
+	}
+	if !given {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(val)
+	if err != nil || n < 2 || n > 255 {
+		return 0, input.Errorf("--error-exit %q: want an exit code from 2 to 255 (0 and 1 are the probe's verdicts)", val)
+	}
+	return n, nil
+}
+
+// logCannotRun says on syslog why a probe run as a health check could not
+// run, and what exit code the checker got instead: keepalived sends a
+// check's stdout and stderr to /dev/null, while journald files a syslog
+// line from its check under keepalived's own unit (journalctl -u
+// keepalived). Without a syslog socket, stderr has said it already.
+func logCannotRun(said string, code int) {
+	w, err := syslog.New(syslog.LOG_WARNING|syslog.LOG_DAEMON, "rsprep")
+	if err != nil {
+		return
+	}
+	defer w.Close()
+	msg := strings.TrimPrefix(strings.TrimSpace(said), "rsprep: ")
+	if msg == "" {
+		msg = "(no message)"
+	}
+	w.Warning(fmt.Sprintf("probe could not run: %s; exit %d (--error-exit) instead of a verdict", strings.Join(strings.Fields(msg), " "), code))
 }

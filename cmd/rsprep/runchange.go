@@ -28,6 +28,9 @@ func (r *modeRun) down() int {
 	for _, n := range res.Notes {
 		r.log.Warn(n)
 	}
+	if err == nil && !r.o.dryRun {
+		_, err = r.endDrain() // a drain of these VIPs ends with them
+	}
 	return r.finish(res, err)
 }
 

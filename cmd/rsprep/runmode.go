@@ -35,6 +35,10 @@ func runMode(act action, name string, args []string, stdout, stderr io.Writer) i
 		return r.verify()
 	case actDown:
 		return r.down()
+	case actDrain:
+		return r.drain()
+	case actUndrain:
+		return r.undrain()
 	}
 	return r.apply()
 }

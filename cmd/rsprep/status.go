@@ -49,6 +49,7 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 	}
 	defer host.Close()
 	var owned realserver.Owned
+	var drained []drainedJSON
 	// As a reader, like verify: never half-way through another rsprep's run.
 	unlock, err := asReader(state, statusLockWait, func() error {
 		rec, err := state.Load()
@@ -62,7 +63,8 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 		if owned, err = realserver.Ownership(realserver.NewView(host), rec); err != nil {
 			return &realserver.ObserveError{Err: err}
 		}
-		return nil
+		drained, err = drainedNow()
+		return err
 	})
 	if unlock != nil {
 		unlock()
@@ -76,13 +78,17 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 		doc := struct {
 			Schema int `json:"schema"`
 			realserver.Owned
-		}{schema.Version, owned}
+			Drained []drainedJSON `json:"drained,omitempty"`
+		}{schema.Version, owned, drained}
 		if err := enc.Encode(doc); err != nil {
 			return fail(err)
 		}
 		return exitOK
 	}
 	writeOwned(stdout, owned)
+	for _, d := range drained {
+		fmt.Fprintf(stdout, "drained: %s (the director's probes from %s fail; rsprep undrain ends it)\n", d.VIP, d.DIP)
+	}
 	return exitOK
 }
 

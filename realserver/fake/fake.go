@@ -46,6 +46,9 @@ func (h *Host) AddAddrRaw(a realserver.Addr) { h.sim.SeedAddr(a) }
 // SetSysctlRaw seeds a sysctl as if written explicitly (no propagation).
 func (h *Host) SetSysctlRaw(iface, name string, v int) { h.sim.SeedSysctl(iface, name, v) }
 
+// SetSysctlKeyRaw is SetSysctlRaw of any key (an IPv6 one).
+func (h *Host) SetSysctlKeyRaw(k realserver.SysctlKey, v int) { h.sim.SeedSysctlKey(k, v) }
+
 // AddRouteRaw seeds a route.
 func (h *Host) AddRouteRaw(r realserver.Route) { h.sim.SeedRoute(r) }
 

@@ -39,7 +39,9 @@ func scopeOf(ids ...string) Scope {
 //   - A route of the main table: the default route via the DIP, the
 //     keep-routes, the pinned gateway (it is the default route's next
 //     hop), and --mss's copy of main (mss.clamp), which must follow main
-//     or VIP replies keep going to an old gateway.
+//     or VIP replies keep going to an old gateway. And ra.defrtr: an
+//     RA's default route showing up means RAs give default routers again
+//     (the sysctl itself sends no event).
 //   - A route of another table but local: mss.clamp (rsprep's own table).
 //     The local table changes with every address and is not rsprep's.
 //   - A neighbour entry: the pinned gateway.
@@ -54,7 +56,7 @@ func Affects(e Event) Scope {
 	case KindRoute:
 		switch e.Table {
 		case mainTable:
-			return scopeOf("route.default", "route.keep", "gw.pinned", "mss.clamp")
+			return scopeOf("route.default", "route.keep", "gw.pinned", "mss.clamp", "ra.defrtr")
 		case localTable:
 			return Scope{}
 		}

@@ -18,7 +18,7 @@ func TestAffects(t *testing.T) {
 		{"kernel-made link-local address", Event{Kind: KindAddr, Prefix: netip.MustParsePrefix("fe80::1/64")}, ""},
 		{"new interface", Event{Kind: KindLink, Link: "veth1"}, "everything"},
 		{"interface removed", Event{Kind: KindLink, Gone: true, Link: "tunl0"}, "everything"},
-		{"default route replaced", Event{Kind: KindRoute, Table: mainTable, Prefix: netip.MustParsePrefix("0.0.0.0/0")}, "gw.pinned,mss.clamp,route.default,route.keep"},
+		{"default route replaced", Event{Kind: KindRoute, Table: mainTable, Prefix: netip.MustParsePrefix("0.0.0.0/0")}, "gw.pinned,mss.clamp,ra.defrtr,route.default,route.keep"},
 		{"local-table route of an address", Event{Kind: KindRoute, Table: 255, Prefix: vip}, ""},
 		{"route of --mss's table removed", Event{Kind: KindRoute, Gone: true, Table: 7301, Prefix: netip.MustParsePrefix("0.0.0.0/0")}, "mss.clamp"},
 		{"neighbour changed", Event{Kind: KindNeigh, IP: netip.MustParseAddr("10.0.0.1")}, "gw.pinned"},

@@ -14,6 +14,7 @@ package doctor
 import (
 	"cmp"
 	"fmt"
+	"net/netip"
 	"slices"
 
 	"github.com/rsprep/rsprep/realserver"
@@ -85,14 +86,21 @@ type doctor struct {
 }
 
 // uplink is the interface NAT's default route leaves by (its subnet
-// holds the DIP); "" in dr and tun, or when no interface holds it.
+// holds the DIP, the IPv4 one of a dual-stack run); "" in dr and tun, or
+// when no interface holds it.
 func (d *doctor) uplink() string {
-	if via := d.in.Footprint.DefaultVia; via.IsValid() {
-		if up, ok := d.facts.uplink(via); ok {
-			return up.Name
+	up, _ := d.uplinkLink()
+	return up.Name
+}
+
+// uplinkLink is uplink's interface.
+func (d *doctor) uplinkLink() (Link, bool) {
+	for _, via := range []netip.Addr{d.in.Footprint.DefaultVia, d.in.Footprint.DefaultVia6} {
+		if up, ok := d.facts.uplink(via); via.IsValid() && ok {
+			return up, true
 		}
 	}
-	return ""
+	return Link{}, false
 }
 
 func (d *doctor) add(f Finding) { d.out = append(d.out, f) }
@@ -103,7 +111,7 @@ func (d *doctor) add(f Finding) { d.out = append(d.out, f) }
 // on another host, or a DIP not on-link) they could not run, and doctor
 // says so instead of passing.
 func (d *doctor) uplinkKnown() {
-	if via := d.in.Footprint.DefaultVia; via.IsValid() && d.uplink() == "" {
+	if via := cmp.Or(d.in.Footprint.DefaultVia, d.in.Footprint.DefaultVia6); via.IsValid() && d.uplink() == "" {
 		d.add(Finding{
 			ID: "uplink.unknown", Source: "this host's interfaces", Subject: via.String(),
 			What: fmt.Sprintf("no interface here has an address in the subnet of the DIP %s, so the uplink is unknown and its checks (DHCP and router advertisements in networkd, NetworkManager, netplan, ifupdown; networkd's foreign routes; accept_ra) did not run", via),

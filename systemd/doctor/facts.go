@@ -69,9 +69,16 @@ func (f Facts) sysctl(key string) (int, bool) {
 	return v, ok
 }
 
-// uplink is the interface whose subnet holds ip (NAT's DIP).
+// uplink is the interface whose subnet holds ip (NAT's DIP); a zoned
+// link-local DIP's is its zone.
 func (f Facts) uplink(ip netip.Addr) (Link, bool) {
 	for _, l := range f.Links {
+		if ip.Zone() != "" {
+			if l.Name == ip.Zone() {
+				return l, true
+			}
+			continue
+		}
 		for _, p := range l.Addrs {
 			if p.Bits() < p.Addr().BitLen() && p.Masked().Contains(ip) {
 				return l, true

@@ -89,7 +89,15 @@ func (c goldenCase) input(t *testing.T, dir string) Input {
 		for _, k := range c.Keep {
 			keep = append(keep, netip.MustParsePrefix(k))
 		}
-		fp = nat.NAT{DIP: netip.MustParseAddr(c.DIP), KeepRoutes: keep}.Footprint()
+		n := nat.NAT{KeepRoutes: keep}
+		for _, s := range strings.Split(c.DIP, ",") { // dual stack: "IPv4,IPv6"
+			if ip := netip.MustParseAddr(s); ip.Is4() {
+				n.DIP = ip
+			} else {
+				n.DIP6 = ip
+			}
+		}
+		fp = n.Footprint()
 	default:
 		t.Fatalf("case mode %q", c.Mode)
 	}

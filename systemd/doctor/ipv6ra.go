@@ -8,7 +8,10 @@ import "fmt"
 // with forwarding off on that interface, and takes their default router
 // unless accept_ra_defrtr is 0.
 func (d *doctor) acceptRA() {
-	dip := d.in.Footprint.DefaultVia
+	dip := d.in.Footprint.DefaultVia6 // the IPv6 DIP's uplink, else the IPv4 one's
+	if !dip.IsValid() {
+		dip = d.in.Footprint.DefaultVia
+	}
 	if !dip.IsValid() {
 		return
 	}

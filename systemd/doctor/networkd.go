@@ -64,10 +64,7 @@ func (d *doctor) networkd() {
 	d.foreignTables(nets)
 	d.foreignNeighbors(nets)
 	d.fouNetdevs()
-	if !fp.DefaultVia.IsValid() {
-		return
-	}
-	up, ok := d.facts.uplink(fp.DefaultVia)
+	up, ok := d.uplinkLink()
 	if !ok {
 		return
 	}

@@ -125,6 +125,23 @@ func (n *NS) Must(t testing.TB, args ...string) string {
 	return out
 }
 
+// stdout runs a command inside the namespace and returns its standard
+// output alone, failing the test on error. A snapshot reads only this: on a
+// busy machine ip writes "Peer netns reference is invalid." to stderr while
+// a veth peer's namespace id settles, and merged output can put those words
+// in the middle of a line of stdout.
+func (n *NS) stdout(t testing.TB, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("ip", append([]string{"netns", "exec", n.Name}, args...)...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("in %s: %s: %v\n%s", n.Name, strings.Join(args, " "), err, stderr.String())
+	}
+	return string(out)
+}
+
 // Sh runs a shell snippet inside the namespace, failing the test on error.
 func (n *NS) Sh(t testing.TB, script string) string {
 	t.Helper()
@@ -186,14 +203,8 @@ func wantsJSON(args []string) bool {
 func (n *NS) Snapshot(t testing.TB) string {
 	t.Helper()
 	var parts []string
-	// Stdout alone: on a busy machine ip also says "Peer netns reference
-	// is invalid." (stderr) while a veth peer's namespace id is settling,
-	// and merged into stdout that can land in the middle of a line.
-	links, err := exec.Command("ip", "netns", "exec", n.Name, "ip", "-o", "link", "show").Output()
-	if err != nil {
-		t.Fatalf("in %s: ip -o link show: %v", n.Name, err)
-	}
-	for _, l := range strings.Split(strings.TrimSpace(string(links)), "\n") {
+	links := n.stdout(t, "ip", "-o", "link", "show")
+	for _, l := range strings.Split(strings.TrimSpace(links), "\n") {
 		// Keep name and flags; drop counters, qdisc state and the like,
 		// and any line that is not a link ("N: name: <flags>").
 		f := strings.Fields(l)
@@ -209,7 +220,7 @@ func (n *NS) Snapshot(t testing.TB) string {
 		{"route", []string{"ip", "route", "show", "table", "main"}},
 		{"neigh", []string{"ip", "neigh", "show", "nud", "permanent"}},
 	} {
-		out := n.Must(t, cmd.args...)
+		out := n.stdout(t, cmd.args...)
 		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
 			// Kernel-made fe80:: addresses are never rsprep's, and their
 			// DAD flags (tentative) change by themselves: leave them out.
@@ -267,16 +278,22 @@ func (n *NS) MAC(t testing.TB, dev string) string {
 // read from inside it (the cookie belongs to a socket opened there).
 func (n *NS) Netns(t testing.TB) persist.Netns {
 	t.Helper()
-	type res struct {
-		id  persist.Netns
-		err error
+	var id persist.Netns
+	if err := n.In(func() (err error) { id, err = persist.CurrentNetns(); return err }); err != nil {
+		t.Fatalf("identifying namespace %s: %v", n.Name, err)
 	}
-	ch := make(chan res, 1)
+	return id
+}
+
+// In runs fn on a thread inside the namespace: what it opens (sockets)
+// belongs to the namespace.
+func (n *NS) In(fn func() error) error {
+	ch := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
 		orig, err := netns.Get()
 		if err != nil {
-			ch <- res{err: err}
+			ch <- err
 			return
 		}
 		defer orig.Close()
@@ -286,23 +303,19 @@ func (n *NS) Netns(t testing.TB) persist.Netns {
 			h.Close()
 		}
 		if err != nil {
-			ch <- res{err: err}
+			ch <- err
 			return
 		}
-		id, err := persist.CurrentNetns()
+		err = fn()
 		// Back home before the thread is unlocked: a thread (even the
 		// process's main one) left inside would make the test process one
 		// of the namespace's, which its cleanup kills.
 		if serr := netns.Set(orig); serr == nil {
 			runtime.UnlockOSThread()
 		}
-		ch <- res{id, err}
+		ch <- err
 	}()
-	r := <-ch
-	if r.err != nil {
-		t.Fatalf("identifying namespace %s: %v", n.Name, r.err)
-	}
-	return r.id
+	return <-ch
 }
 
 // Main runs a test package's tests with rsprep's state directory

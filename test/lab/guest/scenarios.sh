@@ -19,14 +19,21 @@ jobs='
 tun  tun  tun.sh
 dr   dr   dr.sh
 nat  nat  nat.sh
+nat6 nat  nat6.sh
 enc  tun  tun-encap.sh
 fam  tun  tun-family.sh
 mss  tun  tun-mss.sh
 enc6 tun  tun-encap6.sh
+drd  dr   drain-dr.sh
+drt  tun  drain-tun.sh
+kac  dr   probe-keepalived.sh
 '
 . /lab/lib.sh
 modes=$(sed -n 's/.*lab\.modes=\([a-z,]*\).*/\1/p' /proc/cmdline | tr , ' ')
 modes=${modes:-dr tun nat}
+only=$(sed -n 's/.*lab\.jobs=\([a-z0-9,]*\).*/\1/p' /proc/cmdline | tr , ' ')   # LAB_JOBS: these jobs only
+# Without tun.sh nothing opens the tunnel modules' gate: open it at once.
+[ -z "$only" ] || case " $only " in *" tun "*) ;; *) modules_checked ;; esac
 
 # run_job NAME MODE FILE...: the files in order, then "TIME NAME SECONDS" on
 # fd 3 (the host prints each job's time).
@@ -61,6 +68,7 @@ pids=
 while read -r _name _mode _files; do
 	[ -n "$_name" ] || continue
 	case " $modes " in *" $_mode "*) ;; *) continue ;; esac
+	[ -z "$only" ] || case " $only " in *" $_name "*) ;; *) continue ;; esac
 	run_job "$_name" "$_mode" $_files &
 	pids="$pids $!:$_name"
 done <<EOF
