@@ -75,7 +75,7 @@ func DIPOnLink(dip netip.Addr, find func(*realserver.View, netip.Addr) (string, 
 // when it does not hold (the same lookup preflight rejects with): verify
 // reports that input error as what it got.
 func DIPCheck(id string, dip netip.Addr, want string, look func(*realserver.View) (got string, err error)) realserver.Invariant {
-	return realserver.CheckFunc(func(v *realserver.View) ([]realserver.Finding, error) {
+	return realserver.OnEvents(realserver.CheckFunc(func(v *realserver.View) ([]realserver.Finding, error) {
 		f := realserver.Finding{ID: id, Subject: dip.String(), Want: want}
 		got, err := look(v)
 		var in *input.Error
@@ -88,7 +88,7 @@ func DIPCheck(id string, dip netip.Addr, want string, look func(*realserver.View
 			f.OK, f.Got = true, got
 		}
 		return []realserver.Finding{f}, nil
-	})
+	}), realserver.AddrEvent, realserver.RouteEventIn(realserver.MainTable))
 }
 
 // ValidateDIP rejects, before the host is read, a --dip that cannot be

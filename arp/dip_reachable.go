@@ -31,7 +31,7 @@ type Hop struct {
 // every round of an apply reads (see realserver.View.ARPAnswer), and a
 // new one for each run, each of watch's passes included.
 func DIPReachable(dip netip.Addr, hop func(*realserver.View) (Hop, error)) realserver.Invariant {
-	return realserver.CheckFunc(func(v *realserver.View) ([]realserver.Finding, error) {
+	return realserver.Audit(realserver.OnEvents(realserver.CheckFunc(func(v *realserver.View) ([]realserver.Finding, error) {
 		f := realserver.Finding{ID: "dip.reachable", Subject: dip.String(), Want: "the director answers"}
 		h, err := hop(v)
 		var in *input.Error
@@ -70,5 +70,5 @@ func DIPReachable(dip netip.Addr, hop func(*realserver.View) (Hop, error)) reals
 		f.Got += "; " + probeErr.Error()
 		f.Detail = "audit only, rsprep changes nothing for it: check that the director is up and holds " + dip.String()
 		return []realserver.Finding{f}, nil
-	})
+	}), realserver.NeighEventOfSubject, realserver.RouteEventIn(realserver.MainTable)))
 }

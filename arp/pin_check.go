@@ -34,9 +34,9 @@ import (
 // every round of an apply reads (see realserver.View.ARPAnswer), and a
 // new one for each run, each of watch's passes included.
 func (p Pin) Invariant() realserver.Invariant {
-	return realserver.CheckFunc(func(v *realserver.View) ([]realserver.Finding, error) {
+	return realserver.OnEvents(realserver.CheckFunc(func(v *realserver.View) ([]realserver.Finding, error) {
 		return p.check(v, v.ARPAnswer)
-	})
+	}), realserver.RouteEventIn(realserver.MainTable), realserver.NeighEventOfSubject)
 }
 
 func (p Pin) check(v *realserver.View, resolve func(string, netip.Addr) (net.HardwareAddr, error)) ([]realserver.Finding, error) {

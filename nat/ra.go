@@ -21,9 +21,10 @@ func raKey(link, name string) realserver.SysctlKey {
 // accept_ra_defrtr is 0. The fix sets accept_ra_defrtr to 0 and leaves
 // accept_ra alone, so SLAAC addresses and on-link prefixes stay. It runs
 // in the sysctl phase, before the default route moves, so no RA puts the
-// router's route back in between.
+// router's route back in between. The sysctl sends no event; an RA's
+// default route showing up in main does.
 func raDefrtr(dip netip.Addr) realserver.Invariant {
-	return realserver.CheckFunc(func(v *realserver.View) ([]realserver.Finding, error) {
+	return realserver.OnEvents(realserver.CheckFunc(func(v *realserver.View) ([]realserver.Finding, error) {
 		f := realserver.Finding{ID: "ra.defrtr", Subject: dip.String(), Want: "accept_ra_defrtr = 0, or RAs not accepted (accept_ra = 0)"}
 		link, ok, err := realserver.OnLink(v, dip)
 		if err != nil {
@@ -48,7 +49,7 @@ func raDefrtr(dip netip.Addr) realserver.Invariant {
 			f.Fix = []realserver.Change{{Kind: realserver.KindSysctl, Sysctl: raKey(link, "accept_ra_defrtr"), From: defrtr, To: 0}}
 		}
 		return []realserver.Finding{f}, nil
-	})
+	}), realserver.RouteEventIn(realserver.MainTable))
 }
 
 // checkNotRouter6 rejects an IPv6 DIP on a host that forwards IPv6: a

@@ -22,7 +22,7 @@ import (
 // the route's device.
 func defaultRoute(dip netip.Addr) realserver.Invariant {
 	fam, gw := realserver.Family(dip), dip.WithZone("")
-	return realserver.CheckFunc(func(v *realserver.View) ([]realserver.Finding, error) {
+	return realserver.OnEvents(realserver.CheckFunc(func(v *realserver.View) ([]realserver.Finding, error) {
 		f := realserver.Finding{ID: "route.default", Subject: defaultSubject(dip), Want: "via " + dip.String() + " (lowest metric)"}
 		cur, ok, err := realserver.DefaultRouteOf(v, fam)
 		if err != nil {
@@ -67,7 +67,7 @@ func defaultRoute(dip netip.Addr) realserver.Invariant {
 			f.Fix, f.Detail = nil, "the DIP is not on-link, so no route can go via it"
 		}
 		return []realserver.Finding{f}, nil
-	})
+	}), realserver.RouteEventIn(realserver.MainTable))
 }
 
 // keepRoutes is route.keep: each --keep-route destination has a route via
@@ -79,7 +79,7 @@ func defaultRoute(dip netip.Addr) realserver.Invariant {
 // route (down would then delete it).
 func (n NAT) keepRoutes(dip netip.Addr) realserver.Invariant {
 	keeps, gw := n.keepRoutesOf(dip), dip.WithZone("")
-	return realserver.CheckFunc(func(v *realserver.View) ([]realserver.Finding, error) {
+	return realserver.OnEvents(realserver.CheckFunc(func(v *realserver.View) ([]realserver.Finding, error) {
 		if len(keeps) == 0 {
 			return nil, nil
 		}
@@ -130,7 +130,7 @@ func (n NAT) keepRoutes(dip netip.Addr) realserver.Invariant {
 			out = append(out, f)
 		}
 		return out, nil
-	})
+	}), realserver.RouteEventIn(realserver.MainTable))
 }
 
 // previousDefault is the default route as it was before rsprep pointed it

@@ -2,6 +2,7 @@ package realserver
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -91,7 +92,7 @@ func (e *Engine) Down(vips []netip.Addr, dryRun bool) (Result, error) {
 		e.Record.restore(saved)
 		return res, nil
 	}
-	if done, err := runPlan(e.Host, plan, e.logChange); err != nil {
+	if done, err := runPlan(context.Background(), e.Host, plan, e.logChange); err != nil {
 		return res, e.rollback(done, saved, err)
 	}
 	if len(lost) > 0 {

@@ -89,16 +89,25 @@ type Engine struct {
 	// names only from the mode's own VIP devices. Nil: from any device.
 	Undo Mode
 
-	first       *View               // the observation the run starts from (NewEngine); nil: observe afresh
-	answers     map[Question]Answer // the network's answers in this run, shared by its views (see view)
-	recordSaved bool                // Apply saved this run's plan to the record
-	simulated   bool                // Host is a Sim of the host: a dry run (see dryRun)
+	first         *View               // the observation the run starts from (NewEngine); nil: observe afresh
+	answers       map[Question]Answer // the network's answers in this run, shared by its views (see view)
+	recordSaved   bool                // Apply saved this run's plan to the record
+	recordSnapped bool                // Apply copied the record for a rollback before changing it
+	simulated     bool                // Host is a Sim of the host: a dry run (see dryRun)
 }
 
 // Apply makes every invariant true: check, fix each finding, check again.
 // A failing change rolls back every change of this run. With dryRun it
 // returns the plan, every round of it, and changes nothing.
 func (e *Engine) Apply(invs []Invariant, dryRun bool) (Result, error) {
+	return e.ApplyContext(context.Background(), invs, dryRun)
+}
+
+// ApplyContext is Apply that ctx can stop at a safe point: between two
+// checks, two changes or two chunks of a batch. A stopped run rolls back
+// what it changed, as a failure half-way does, and returns an
+// *InterruptedError saying so.
+func (e *Engine) ApplyContext(ctx context.Context, invs []Invariant, dryRun bool) (Result, error) {
 	res := Result{Mode: e.Mode}
 	if err := e.dropStale(dryRun); err != nil {
 		return res, err
@@ -106,10 +115,19 @@ func (e *Engine) Apply(invs []Invariant, dryRun bool) (Result, error) {
 	if dryRun {
 		return e.dryRun(invs)
 	}
-	saved := e.Record.snapshot()
+	// The record as the run found it, for a rollback: copied only once
+	// the run is about to change it (at 10,000 VIPs a copy is 6 MB, and a
+	// watcher re-adding one VIP it owns changes nothing in it).
+	var saved recordSnapshot
+	if e.Record.pending != nil { // a copy of its bytes
+		saved = e.Record.snapshot()
+	}
 	var done []Change
 	var fs []Finding
 	for round := 0; ; round++ {
+		if err := interrupted(ctx); err != nil && !e.simulated {
+			return res, e.rollback(done, saved, err)
+		}
 		var err error
 		if fs, err = e.verify(invs); err != nil {
 			return res, e.rollback(done, saved, err)
@@ -127,13 +145,17 @@ func (e *Engine) Apply(invs []Invariant, dryRun bool) (Result, error) {
 		// A record that already owns the plan (watch re-adding a VIP
 		// someone removed) is not written again: at 10,000 VIPs that
 		// write is most of a repair.
-		if e.Record.Own(plan) {
+		owned := e.Record.OwnsAll(plan)
+		if !owned && !saved.taken {
+			saved = e.Record.snapshot()
+		}
+		if !owned && e.Record.Own(plan) {
 			if err := e.Record.Save(); err != nil {
 				return res, e.rollback(done, saved, err)
 			}
 			e.recordSaved = true
 		}
-		made, failed := runPlan(e.Host, plan, e.logChange)
+		made, failed := runPlan(ctx, e.Host, plan, e.logChange)
 		if len(done) == 0 {
 			done = slices.Clip(made) // usually the only round that changes anything
 		} else {

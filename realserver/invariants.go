@@ -56,7 +56,7 @@ func LinkUp(id, link string) Invariant {
 // VIPBound checks that each VIP sits on its device as a host route: /32 for
 // IPv4 (with rsprep's label) on dev4, /128 for IPv6 on dev6.
 func VIPBound(vips []netip.Addr, dev4, dev6 string) Invariant {
-	return CheckFunc(func(v *View) ([]Finding, error) {
+	return newVIPCheck(vips, func(v *View, vips []netip.Addr) ([]Finding, error) {
 		out := make([]Finding, 0, len(vips))
 		var b []byte
 		_, has4, err := v.Link(dev4) // once, not once a VIP
@@ -161,7 +161,7 @@ func VIPAddr(ip netip.Addr, dev string) Addr {
 // with TakeHeldVIPs is one found there removed (KindAddrTake: recorded,
 // and given back by down); otherwise it is reported and left.
 func VIPExclusive(vips []netip.Addr, held HeldVIPs) Invariant {
-	return CheckFunc(func(v *View) ([]Finding, error) {
+	return newVIPCheck(vips, func(v *View, vips []netip.Addr) ([]Finding, error) {
 		arpCapable, err := arpCapableLinks(v)
 		if err != nil {
 			return nil, err

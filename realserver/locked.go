@@ -1,9 +1,13 @@
 package realserver
 
 import (
+	"context"
 	"errors"
 	"log/slog"
+	"net/netip"
 	"time"
+
+	"github.com/rsprep/rsprep/realserver/persist"
 )
 
 // BeginWrite starts a run that changes the namespace (apply, down): it
@@ -15,9 +19,10 @@ import (
 // even a lock file. The lock serializes rsprep's writers, and only them:
 // if no other rsprep had a turn since the observation (the lock file's
 // count of turns is as it was, see persist.Turn), the observation stands,
-// record included; otherwise the host is observed again under the lock. Other agents are never
-// serialized: the engine's writes take the kernel's "exists" and "gone"
-// as success, and its last check is the postcondition.
+// record included; otherwise the host is observed again under the lock.
+// Other agents are never serialized: the engine's writes take the
+// kernel's "exists" and "gone" as success, and its last check is the
+// postcondition.
 //
 // If the tables kept changing under every dump, which is what another
 // rsprep writing looks like, it waits for the lock first (up to wait, as
@@ -81,8 +86,22 @@ func (s State) observeFor(h Host, preflight func(*View) error) (*View, error) {
 // it: take the namespace's lock (waiting at most wait), observe, apply invs
 // through the Engine (record, rollback), and release the lock at once, so
 // that verify, apply and down by hand keep working between repairs. With
-// s.Cache the record is read only when somebody else wrote it since.
-func (s State) ApplyLocked(host Host, mode string, invs []Invariant, log *slog.Logger, wait time.Duration) (Result, error) {
+// s.Cache the record is read only when somebody else wrote it since. Like
+// apply by hand, it clears the downs' intents for mode and vips (see
+// persist.StandDown) unless it failed and rolled back.
+func (s State) ApplyLocked(ctx context.Context, host Host, mode string, vips []netip.Addr, invs []Invariant, log *slog.Logger, wait time.Duration) (Result, error) {
+	return s.keepLocked(host, mode, vips, log, wait, func(eng *Engine) (Result, error) { return eng.ApplyContext(ctx, invs, false) })
+}
+
+// ConvergeLocked is ApplyLocked for a declared state (a config file's):
+// it also undoes what rsprep owns here that d does not declare.
+func (s State) ConvergeLocked(ctx context.Context, host Host, d Declared, log *slog.Logger, wait time.Duration) (Result, error) {
+	return s.keepLocked(host, d.Mode, d.VIPs, log, wait, func(eng *Engine) (Result, error) { return eng.ConvergeContext(ctx, d, false) })
+}
+
+// keepLocked takes the lock, observes, runs and, unless the run failed and
+// rolled back, makes mode and vips rsprep's to keep again.
+func (s State) keepLocked(host Host, mode string, vips []netip.Addr, log *slog.Logger, wait time.Duration, run func(*Engine) (Result, error)) (Result, error) {
 	unlock, err := s.Lock(wait)
 	if err != nil {
 		return Result{Mode: mode}, err
@@ -92,11 +111,60 @@ func (s State) ApplyLocked(host Host, mode string, invs []Invariant, log *slog.L
 	if err != nil {
 		return Result{Mode: mode}, err
 	}
+	res, err := s.engineRun(v, mode, log, run)
+	var nc *NotConvergedError
+	if err == nil || errors.As(err, &nc) { // it changed what it could: rsprep's to keep
+		if cerr := s.ClearStandDown(mode, vips); cerr != nil && err == nil {
+			err = cerr
+		}
+	}
+	return res, err
+}
+
+// StoodDownError means a down ran in this namespace since the last apply:
+// a watcher must put nothing back (see persist.StandDown).
+type StoodDownError struct{ Down persist.StandDown }
+
+func (e *StoodDownError) Error() string {
+	return e.Down.String() + ": standing down (an apply or a new watch makes it rsprep's to keep again)"
+}
+
+// RepairLocked is a watcher's re-check and repair in one turn of the lock.
+// Under the lock, before anything is observed, it honours a down's intent
+// that covers mode or one of vips and changes nothing (a *StoodDownError),
+// so a down by hand and a watch never fight. Then it observes, and decide
+// looks at that observation and returns the invariants to apply (nil:
+// nothing to repair); the repair starts from the same observation.
+func (s State) RepairLocked(ctx context.Context, host Host, mode string, vips []netip.Addr, log *slog.Logger, wait time.Duration,
+	decide func(*View) ([]Invariant, error)) (Result, error) {
+	unlock, err := s.Lock(wait)
+	if err != nil {
+		return Result{Mode: mode}, err
+	}
+	defer unlock()
+	if d, ok := s.StandDownFor(mode, vips); ok {
+		return Result{Mode: mode}, &StoodDownError{Down: d}
+	}
+	v, err := s.Observe(host)
+	if err != nil {
+		return Result{Mode: mode}, err
+	}
+	invs, err := decide(v)
+	if err != nil || invs == nil {
+		v.record() // its read is done before another starts (s.Cache is not for concurrent use)
+		return Result{Mode: mode, OK: err == nil}, err
+	}
+	return s.engineRun(v, mode, log, func(eng *Engine) (Result, error) { return eng.ApplyContext(ctx, invs, false) })
+}
+
+// engineRun runs run on an Engine of the observation v; the caller holds
+// the lock.
+func (s State) engineRun(v *View, mode string, log *slog.Logger, run func(*Engine) (Result, error)) (Result, error) {
 	eng, err := NewEngine(v, mode, log)
 	if err != nil {
 		return Result{Mode: mode}, err
 	}
-	res, err := eng.Apply(invs, false)
+	res, err := run(eng)
 	s.Cache.keep(s, eng.Record, err)
 	return res, err
 }

@@ -222,9 +222,20 @@ func (c Change) ownerKey() string {
 // owns it keeps the oldest prior value (the value before rsprep first
 // touched it) and updates what rsprep wrote. It reports whether the record
 // changed (and so must be saved).
-func (r *Record) Own(cs []Change) (changed bool) {
+func (r *Record) Own(cs []Change) (changed bool) { return r.own(cs, true) }
+
+// OwnsAll reports whether Own(cs) would change nothing: rsprep owns all of
+// it already, as it is (watch re-adding a VIP someone removed). Then a run
+// needs no copy of the record to roll back to.
+func (r *Record) OwnsAll(cs []Change) bool { return !r.own(cs, false) }
+
+// own is Own, or with write false only whether it would change the
+// record (then it writes nothing, and stops at the first change).
+func (r *Record) own(cs []Change, write bool) (changed bool) {
 	r.mustBeDecoded()
-	r.Changes = slices.Grow(r.Changes, len(cs))
+	if write {
+		r.Changes = slices.Grow(r.Changes, len(cs))
+	}
 	index := make(map[string]int, len(r.Changes))
 	for i, c := range r.Changes {
 		index[c.ownerKey()] = i
@@ -245,43 +256,64 @@ func (r *Record) Own(cs []Change) (changed bool) {
 		}
 		i, ok := index[c.ownerKey()]
 		if !ok {
+			if !write {
+				return true
+			}
 			index[c.ownerKey()] = len(r.Changes)
 			r.Changes = append(r.Changes, c)
 			changed = true
 			continue
 		}
 		old := &r.Changes[i]
+		// What down gives back is the route rsprep replaced last, unless
+		// that was rsprep's own (a new --dip): a gateway that DHCP or an
+		// operator moved since rsprep's first run is the one the network
+		// wants now, and the one rsprep first found is stale.
+		newPrev := c.Kind == KindRouteReplace && (c.PrevRoute.Gw != old.Route.Gw || c.PrevRoute.Link != old.Route.Link)
+		var differs bool
 		switch c.Kind {
-		case KindSysctl:
-			changed = changed || old.To != c.To
+		case KindSysctl, KindTunnelMode:
+			differs = old.To != c.To
+		case KindRouteReplace:
+			differs = newPrev && !old.PrevRoute.Equal(c.PrevRoute) || !old.Route.Equal(c.Route)
+		case KindNeighSet:
+			differs = true // a MAC is a slice: not worth comparing
+		case KindRouteAdd: // a route rsprep added, replaced: nothing to put back
+			differs = !old.Route.Equal(c.Route)
+		}
+		if !differs {
+			continue
+		}
+		if !write {
+			return true
+		}
+		changed = true
+		switch c.Kind {
+		case KindSysctl, KindTunnelMode:
 			old.To = c.To
 		case KindRouteReplace:
-			// What down gives back is the route rsprep replaced last, unless
-			// that was rsprep's own (a new --dip): a gateway that DHCP or
-			// an operator moved since rsprep's first run is the one the
-			// network wants now, and the one rsprep first found is stale.
-			if c.PrevRoute.Gw != old.Route.Gw || c.PrevRoute.Link != old.Route.Link {
-				changed = changed || !old.PrevRoute.Equal(c.PrevRoute)
+			if newPrev {
 				old.PrevRoute = c.PrevRoute
 			}
-			changed = changed || !old.Route.Equal(c.Route)
+			old.Route = c.Route
+		case KindRouteAdd:
 			old.Route = c.Route
 		case KindNeighSet:
-			changed = true // a MAC is a slice: not worth comparing
 			old.Neigh = c.Neigh
-		case KindTunnelMode:
-			changed = changed || old.To != c.To
-			old.To = c.To
-		case KindRouteAdd: // a route rsprep added, replaced: nothing to put back
-			changed = changed || !old.Route.Equal(c.Route)
-			old.Route = c.Route
 		}
 	}
 	for _, gone := range stale {
-		n := len(r.Changes)
-		r.Changes = slices.DeleteFunc(r.Changes, func(c Change) bool {
+		settled := func(c Change) bool {
 			return c.Kind == KindRouteAdd && c.Route.Table == gone.Table && c.Route.Dst == gone.Dst && c.Route.Metric == gone.Metric && c.Route.Gw == gone.Gw
-		})
+		}
+		if !write {
+			if slices.ContainsFunc(r.Changes, settled) {
+				return true
+			}
+			continue
+		}
+		n := len(r.Changes)
+		r.Changes = slices.DeleteFunc(r.Changes, settled)
 		changed = changed || len(r.Changes) != n
 	}
 	return changed
@@ -304,12 +336,19 @@ func (r *Record) disown(drop map[string]bool) {
 
 // snapshot and restore let a failed run put the record back as it found it,
 // its changes pending if they were.
+// The zero snapshot was never taken: restoring it changes nothing.
 type recordSnapshot struct {
 	changes []Change
 	pending []byte
+	taken   bool
 }
 
 func (r *Record) snapshot() recordSnapshot {
-	return recordSnapshot{slices.Clone(r.Changes), r.pending}
+	return recordSnapshot{slices.Clone(r.Changes), r.pending, true}
 }
-func (r *Record) restore(s recordSnapshot) { r.Changes, r.pending = s.changes, s.pending }
+
+func (r *Record) restore(s recordSnapshot) {
+	if s.taken {
+		r.Changes, r.pending = s.changes, s.pending
+	}
+}

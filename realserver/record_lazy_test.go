@@ -1,6 +1,7 @@
 package realserver
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -37,7 +38,7 @@ func TestNoOpApplyDoesNotDecodeTheRecord(t *testing.T) {
 	h := NewSim(nil)
 	s := State{Files: persist.Files{Dir: t.TempDir(), Netns: persist.Netns{Cookie: 4096, Inode: 4026532177}}}
 	two := []Invariant{wantSysctl("arp_ignore", 1), wantSysctl("arp_announce", 2)}
-	if _, err := s.ApplyLocked(h, "dr", two, slog.New(slog.DiscardHandler), time.Second); err != nil {
+	if _, err := s.ApplyLocked(context.Background(), h, "dr", nil, two, slog.New(slog.DiscardHandler), time.Second); err != nil {
 		t.Fatal(err)
 	}
 

@@ -1,6 +1,7 @@
 package realserver
 
 import (
+	"context"
 	"log/slog"
 	"testing"
 	"time"
@@ -35,7 +36,7 @@ func TestRecordCacheReadsOnlyWhatSomebodyElseWrote(t *testing.T) {
 	byHand.Cache = nil
 	apply := func(s State, invs ...Invariant) {
 		t.Helper()
-		if _, err := s.ApplyLocked(h, "dr", invs, slog.New(slog.DiscardHandler), time.Second); err != nil {
+		if _, err := s.ApplyLocked(context.Background(), h, "dr", nil, invs, slog.New(slog.DiscardHandler), time.Second); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -71,11 +72,11 @@ func TestRecordCacheReadsOnlyWhatSomebodyElseWrote(t *testing.T) {
 func TestRecordCacheForgetsAFailedRun(t *testing.T) {
 	s := State{Files: persist.Files{Dir: t.TempDir(), Netns: persist.Netns{Cookie: 4096, Inode: 4026532177}}, Cache: &RecordCache{}}
 	h := NewSim(nil)
-	if _, err := s.ApplyLocked(h, "dr", []Invariant{wantSysctl("arp_ignore", 1)}, slog.New(slog.DiscardHandler), time.Second); err != nil {
+	if _, err := s.ApplyLocked(context.Background(), h, "dr", nil, []Invariant{wantSysctl("arp_ignore", 1)}, slog.New(slog.DiscardHandler), time.Second); err != nil {
 		t.Fatal(err)
 	}
 	never := CheckFunc(func(*View) ([]Finding, error) { return []Finding{{ID: "never", Subject: "x"}}, nil })
-	if _, err := s.ApplyLocked(h, "dr", []Invariant{never}, slog.New(slog.DiscardHandler), time.Second); err == nil {
+	if _, err := s.ApplyLocked(context.Background(), h, "dr", nil, []Invariant{never}, slog.New(slog.DiscardHandler), time.Second); err == nil {
 		t.Fatal("an invariant that never holds converged")
 	}
 	if s.Cache.rec != nil {

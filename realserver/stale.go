@@ -27,6 +27,10 @@ func (s State) Load() (*Record, error) {
 	return rec, nil
 }
 
+// LoadPending is Load with the record's changes left pending (see
+// loadRecord): verify reads from it only what it needs.
+func (s State) LoadPending() (*Record, error) { return s.loadPending() }
+
 // loadPending is Load with the record's changes left pending (see
 // loadRecord), for a writer's observation.
 func (s State) loadPending() (*Record, error) {

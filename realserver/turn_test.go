@@ -1,6 +1,7 @@
 package realserver_test
 
 import (
+	"context"
 	"log/slog"
 	"maps"
 	"testing"
@@ -24,7 +25,7 @@ func TestBeginWriteObservesAgainOnlyAfterAnotherWritersTurn(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
 	mine, other := arp.DR{VIPs: vips("10.208.1.1")}, arp.DR{VIPs: vips("10.208.1.2")}
 	otherVIP := realserver.VIPAddr(other.VIPs[0], "lo")
-	if _, err := s.ApplyLocked(h, "dr", mine.Invariants(), log, time.Second); err != nil {
+	if _, err := s.ApplyLocked(context.Background(), h, "dr", nil, mine.Invariants(), log, time.Second); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -35,7 +36,7 @@ func TestBeginWriteObservesAgainOnlyAfterAnotherWritersTurn(t *testing.T) {
 	}{
 		{"alone", func(*testing.T) {}, map[string]int{"link": 1, "address": 1}, false},
 		{"after another writer", func(t *testing.T) {
-			if _, err := s.ApplyLocked(h, "dr", other.Invariants(), log, time.Second); err != nil {
+			if _, err := s.ApplyLocked(context.Background(), h, "dr", nil, other.Invariants(), log, time.Second); err != nil {
 				t.Fatal(err)
 			}
 		}, map[string]int{"link": 2, "address": 2}, true},

@@ -8,7 +8,8 @@ import (
 	"github.com/coreos/go-systemd/v22/dbus"
 )
 
-// Manager enables, disables and stops rsprep.service on the running systemd.
+// Manager enables, disables, reloads and stops rsprep.service on the
+// running systemd.
 type Manager struct {
 	conn *dbus.Conn
 }
@@ -78,6 +79,19 @@ func (m *Manager) Disable(ctx context.Context) ([]string, error) {
 // StopIfActive stops rsprep.service (its ExecStop runs rsprep down) when it
 // is active, waits for the job, and reports whether it stopped it.
 func (m *Manager) StopIfActive(ctx context.Context) (bool, error) {
+	return m.jobIfActive(ctx, "stopping", m.conn.StopUnitContext)
+}
+
+// ReloadIfActive reloads rsprep.service (its ExecReload converges to the
+// config: apply --config, or SIGHUP to rsprep watch) when it is active,
+// waits for the job, and reports whether it reloaded it.
+func (m *Manager) ReloadIfActive(ctx context.Context) (bool, error) {
+	return m.jobIfActive(ctx, "reloading", m.conn.ReloadUnitContext)
+}
+
+// jobIfActive runs one job on rsprep.service if it is active and waits for
+// it; doing names it in errors.
+func (m *Manager) jobIfActive(ctx context.Context, doing string, start func(context.Context, string, string, chan<- string) (int, error)) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, dbusTimeout)
 	defer cancel()
 	p, err := m.conn.GetUnitPropertyContext(ctx, UnitName, "ActiveState")
@@ -88,16 +102,16 @@ func (m *Manager) StopIfActive(ctx context.Context) (bool, error) {
 		return false, nil
 	}
 	done := make(chan string, 1)
-	if _, err := m.conn.StopUnitContext(ctx, UnitName, "replace", done); err != nil {
-		return false, fmt.Errorf("stopping %s: %w", UnitName, err)
+	if _, err := start(ctx, UnitName, "replace", done); err != nil {
+		return false, fmt.Errorf("%s %s: %w", doing, UnitName, err)
 	}
 	select {
 	case result := <-done:
 		if result != "done" {
-			return false, fmt.Errorf("stopping %s: job %s (see journalctl -u %s)", UnitName, result, UnitName)
+			return false, fmt.Errorf("%s %s: job %s (see journalctl -u %s)", doing, UnitName, result, UnitName)
 		}
 		return true, nil
 	case <-ctx.Done():
-		return false, fmt.Errorf("stopping %s: %w", UnitName, ctx.Err())
+		return false, fmt.Errorf("%s %s: %w", doing, UnitName, ctx.Err())
 	}
 }

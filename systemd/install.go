@@ -49,7 +49,7 @@ func (in Installer) Install(ctx context.Context, files []File) (err error) {
 			m.Close()
 		}
 	}()
-	changed := false
+	changed, configChanged, unitChanged := false, false, false
 	for _, f := range files {
 		c, err := undo.write(f)
 		if err != nil {
@@ -57,6 +57,8 @@ func (in Installer) Install(ctx context.Context, files []File) (err error) {
 		}
 		if c {
 			changed = true
+			configChanged = configChanged || f.Path == ConfigPath
+			unitChanged = unitChanged || f.Path == UnitPath
 			in.Log.Info("wrote", "file", f.Path)
 		}
 	}
@@ -96,6 +98,25 @@ func (in Installer) Install(ctx context.Context, files []File) (err error) {
 	links, err := m.Enable(ctx)
 	for _, l := range links {
 		in.Log.Info("enabled", "change", l)
+	}
+	if err != nil || !configChanged {
+		return err
+	}
+	return in.converge(ctx, m, unitChanged)
+}
+
+// converge makes a running rsprep.service take a new config: a reload,
+// which converges to it without a restart (VIPs added and removed). A
+// changed unit may be another kind of unit (oneshot or watch): that one
+// only a restart brings in, which is the operator's to choose.
+func (in Installer) converge(ctx context.Context, m *Manager, unitChanged bool) error {
+	if unitChanged {
+		in.Log.Info("the unit changed: if " + UnitName + " is running, systemctl restart rsprep applies the new one")
+		return nil
+	}
+	reloaded, err := m.ReloadIfActive(ctx)
+	if reloaded {
+		in.Log.Info("reloaded " + UnitName + ": it converged to the new config")
 	}
 	return err
 }

@@ -88,9 +88,10 @@ func (u UnitSpec) Options() []*unit.UnitOption {
 			unit.NewUnitOption("Service", "Type", "oneshot"),
 			unit.NewUnitOption("Service", "RemainAfterExit", "yes"),
 			unit.NewUnitOption("Service", "ExecStart", run("apply")),
-			// reload re-applies: repairs drift and picks up VIPs added to the config.
+			// reload re-applies: repairs drift and converges to the config,
+			// VIPs added and removed alike.
 			unit.NewUnitOption("Service", "ExecReload", run("apply")),
-			unit.NewUnitOption("Service", "ExecStop", run("down")),
+			unit.NewUnitOption("Service", "ExecStop", u.downAll()),
 		)
 	}
 	opts = append(opts,
@@ -103,6 +104,11 @@ func (u UnitSpec) Options() []*unit.UnitOption {
 	opts = append(opts, Hardening()...)
 	return append(opts, unit.NewUnitOption("Install", "WantedBy", "multi-user.target"))
 }
+
+// downAll is the units' stop: everything rsprep owns goes, whatever the
+// config says by then (an edit before a stop cannot strand state, and a
+// config broken since start cannot block the stop).
+func (u UnitSpec) downAll() string { return u.Binary + " down --all" }
 
 // Render is the unit file's text.
 func (u UnitSpec) Render() []byte {

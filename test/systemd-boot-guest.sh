@@ -9,6 +9,7 @@ scenario=$(sed -n 's/.*rsprep\.scenario=\([a-z]*\).*/\1/p' /proc/cmdline)
 mode=$scenario # deb: dr, installed from the package
 [ "$scenario" = deb ] && mode=dr
 [ "$scenario" = watch ] && mode=dr # rsprep watch keeping DR true
+[ "$scenario" = tungue ] && mode=tun # GUE, IPv6 underlay, --mss
 check() { # name, then a shell condition, run in this shell: it may use
 	# the functions below (a "sh -c" would not see them, and "! applied"
 	# would pass on "applied: not found")
@@ -59,6 +60,12 @@ grep 'Overall exposure' /run/security.txt
 check applied-while-active applied
 case $scenario in
 nat) check keep-route-while-active 'ip route show | grep -q "^10.20.0.0/16 via 192.168.10.254 "' ;;
+tungue)
+	check gue-port-6080 'ip -6 fou show | grep -q "port 6080 gue"'
+	check ip6tnl0-mode-any 'ip -6 -d link show ip6tnl0 | grep -q "ip6tnl any"'
+	check vip-on-ip6tnl0 'ip -o addr show dev ip6tnl0 | grep -qw "192.168.79.180/32"'
+	check mss-rule 'ip rule show | grep -q "from 192.168.79.180 lookup 7301"'
+	;;
 esac
 
 /usr/sbin/rsprep verify -o json >/run/verify.json
@@ -72,6 +79,30 @@ nat) eventually journal-fields 'journal && grep -q "^    MODE=nat" /run/journal.
 *) eventually journal-fields 'journal && grep -q "^    MODE='$mode'" /run/journal.txt && grep -q "^    SYSCTL=net.ipv4.conf.all.arp_ignore" /run/journal.txt && grep -q "^    BEFORE=0" /run/journal.txt && grep -q "^    AFTER=1" /run/journal.txt && grep -q "^    ADDR=192.168.79.180/32" /run/journal.txt' ;;
 esac
 grep -E '^    (MESSAGE|MODE|CHANGE|SYSCTL|BEFORE|AFTER|ADDR)=' /run/journal.txt | head -n 12
+
+# The config is the whole truth: a VIP removed from it goes at the next
+# reload (oneshot: apply --config again; watch: SIGHUP), without a restart,
+# and comes back when the file has it again.
+case $scenario in
+nat) ;;
+*)
+	conf=/etc/rsprep/rsprep.conf
+	cp -p $conf /run/rsprep.conf.orig
+	sed -i "/^vip *= *$VIP6 *\$/d" $conf
+	check edit-dropped-vip6 "! grep -q '$VIP6' $conf"
+	/usr/sbin/rsprep verify >/run/verify-edited.txt
+	check edit-verify-undeclared "[ $? = 1 ] && grep -q '^FAIL own.undeclared $VIP6/128 on ' /run/verify-edited.txt"
+	systemctl reload rsprep.service
+	check edit-reload-exit-0 "[ $? = 0 ]"
+	eventually edit-reload-removed-vip6 "! ip -o addr show | grep -q ' $VIP6/128 '"
+	check edit-reload-kept-vip4 "ip -o addr show | grep -qw '$VIP4/32'"
+	check edit-reload-active "[ \"\$(state)\" = active ]"
+	eventually edit-reload-verify-0 "/usr/sbin/rsprep verify >/dev/null"
+	cp -p /run/rsprep.conf.orig $conf
+	systemctl reload rsprep.service
+	eventually edit-restored-vip6 "ip -o addr show | grep -q ' $VIP6/128 '"
+	;;
+esac
 
 if [ "$scenario" = watch ]; then
 	. /usr/local/sbin/rsprep-boot-watch
@@ -165,6 +196,15 @@ dr)
 	systemctl start rsprep.service
 	/usr/sbin/rsprep verify >/dev/null
 	check verify-after-live-install "[ $? = 0 ]"
+	# install with another VIP set rewrites the config and reloads the
+	# running unit, which converges to it: the dropped VIP goes, no restart.
+	/usr/sbin/rsprep install dr --vip $VIP4 --before vip-listener.service 2>/run/install3.log
+	check install-other-vips-exit-0 "[ $? = 0 ] && grep -q 'reloaded rsprep.service' /run/install3.log"
+	cat /run/install3.log
+	check install-other-vips-dropped "! ip -o addr show | grep -q ' $VIP6/128 ' && applied"
+	check install-other-vips-active "[ \"\$(state)\" = active ]"
+	/usr/sbin/rsprep verify >/dev/null
+	check install-other-vips-verify-0 "[ $? = 0 ]"
 	;;
 deb)
 	# Booted with rsprep from its .deb, installed by dpkg --root at image

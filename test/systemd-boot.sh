@@ -76,7 +76,7 @@ echo 5b1f0e2c7d4a4e0f9a3c8b6d2e1f0a9b >"$root/etc/machine-id"
 
 # The tunnel modules (and dummy, for the stand-in uplink) with what they
 # need, as the kernel package has them.
-for m in $(modprobe -a -d "$cache/kernel" -S "$kver" --show-depends ipip ip6_tunnel dummy | awk '{print $2}'); do
+for m in $(modprobe -a -d "$cache/kernel" -S "$kver" --show-depends ipip ip6_tunnel fou fou6 ip_gre ip6_gre dummy | awk '{print $2}'); do
 	install -D -m 0644 "$m" "$root/${m#"$cache/kernel/"}"
 done
 cp "$cache/kernel/lib/modules/$kver"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$kver/"
@@ -144,7 +144,8 @@ boot() { # scenario, install arguments...
 		dpkg --root="$root" -i "$deb" >/dev/null
 		install -D -m 0644 "$deb" "$root/var/cache/rsprep-test/rsprep.deb"
 	fi
-	[ "$scenario" = watch ] && mode=dr # install --watch dr
+	[ "$scenario" = watch ] && mode=dr   # install --watch dr
+	[ "$scenario" = tungue ] && mode=tun # GUE over IPv6 with --mss, in the hardened unit
 	"$rsprep" install "$mode" "$@" --before vip-listener.service --root "$root" --bin /usr/sbin/rsprep
 	# The whole root as an uncompressed initramfs: the cloud kernel has no
 	# built-in disk driver, and systemd runs fine from the initramfs (no
@@ -167,7 +168,7 @@ boot() { # scenario, install arguments...
 	fi
 }
 
-scenarios=${RSPREP_BOOT_SCENARIOS:-dr tun nat deb watch}
+scenarios=${RSPREP_BOOT_SCENARIOS:-dr tun tungue nat deb watch}
 if [[ " $scenarios " == *" deb "* ]]; then
 	say "building the .deb"
 	deb=$("$repo/cmd/rsprep/packaging/build-deb" "$work")
@@ -176,6 +177,9 @@ failed=0
 for scenario in $scenarios; do
 	case $scenario in
 	nat) boot nat --dip 192.168.10.1 --keep-route 10.20.0.0/16 ;;
+	# every encapsulation knob at once: fou6, ip6tnl0 changed to mode any
+	# (SIOCCHGTUNNEL: the unit allows no AF_INET6 socket), the MSS rule
+	tungue) boot tungue --vip 192.168.79.180 --encap gue --encap-port 6080 --underlay ipv6 --mss 1400 ;;
 	# rsprep watch as the unit (Type=notify); a short resync, so that the
 	# guest sees a sysctl repaired within seconds
 	watch) boot watch --watch --resync 2s --vip 192.168.79.180 --vip 2001:db8::80 ;;

@@ -124,7 +124,7 @@ func (s TUN) mssRules() []realserver.Rule {
 // each family of VIPs the table holding every route of main of that
 // family, with advmss.
 func (s TUN) mssClamp() realserver.Invariant {
-	return realserver.CheckFunc(func(v *realserver.View) ([]realserver.Finding, error) {
+	return realserver.OnEvents(realserver.CheckFunc(func(v *realserver.View) ([]realserver.Finding, error) {
 		rules, err := v.Rules()
 		if err != nil {
 			return nil, err
@@ -159,7 +159,7 @@ func (s TUN) mssClamp() realserver.Invariant {
 			out = append(out, t)
 		}
 		return out, nil
-	})
+	}), realserver.RouteEventIn(realserver.MainTable, mssTable))
 }
 
 // mssTable checks that rsprep's table holds main's routes of family fam

@@ -53,6 +53,9 @@ func readModeConfig(path string) (*modeConfig, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
+	if err := checkConfigOwner(path); err != nil {
+		return nil, err
+	}
 	return parseModeConfig(path, data)
 }
 

@@ -227,9 +227,47 @@ func (r *modeRun) undrain() int {
 	return exitOK
 }
 
-// endDrain removes the drain rules of the mode's VIPs (undrain, down),
+// endDrain removes the drain rules of the mode's VIPs (undrain, down);
+// down --all and down --config end every drain of the namespace. It runs
 // under the namespace's lock the caller holds.
 func (r *modeRun) endDrain() ([]drain.Pair, error) {
+	return r.endDrains(func(have []drain.Pair) []drain.Pair {
+		if r.act == actDown && (r.all || r.fromConfig) {
+			return have
+		}
+		return drain.Of(have, r.mode.VIPList())
+	})
+}
+
+// endUndeclaredDrains ends the drains of VIPs a config no longer declares
+// (apply --config): a drain of a declared VIP is the operator's to end.
+func (r *modeRun) endUndeclaredDrains() error {
+	_, err := r.endDrains(func(have []drain.Pair) []drain.Pair {
+		vips := r.mode.VIPList()
+		return slices.DeleteFunc(slices.Clone(have), func(p drain.Pair) bool { return slices.Contains(vips, p.VIP) })
+	})
+	return err
+}
+
+// undeclaredDrains reports, as drift (own.undeclared), each drain of a
+// VIP that vips does not hold: apply --config or down --all ends it.
+func undeclaredDrains(vips []netip.Addr) ([]realserver.Finding, error) {
+	have, err := drainsInPlace()
+	if err != nil {
+		return nil, err
+	}
+	var out []realserver.Finding
+	for _, p := range have {
+		if !slices.Contains(vips, p.VIP) {
+			out = append(out, realserver.Finding{ID: realserver.UndeclaredID, Subject: "drain " + p.String(),
+				Want: "not declared: undone", Got: "owned by rsprep drain", Detail: p.Rule()})
+		}
+	}
+	return out, nil
+}
+
+// endDrains removes the drain rules in place that which picks.
+func (r *modeRun) endDrains(which func(have []drain.Pair) []drain.Pair) ([]drain.Pair, error) {
 	rules, err := drain.Open()
 	if err != nil {
 		return nil, err
@@ -239,7 +277,7 @@ func (r *modeRun) endDrain() ([]drain.Pair, error) {
 	if err != nil {
 		return nil, err
 	}
-	mine := drain.Of(have, r.mode.VIPList())
+	mine := which(have)
 	if len(mine) == 0 {
 		return nil, nil
 	}

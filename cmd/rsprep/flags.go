@@ -138,6 +138,10 @@ conf/all and raises only the device to 2. With --forwarding off (dr, tun),
 IP forwarding is turned off for the whole host (or namespace): do not use
 it on a Docker or Kubernetes node. down restores each value rsprep changed,
 if nobody changed it since.
+
+The command line adds: two applies give the union. With --config the file
+is the whole state: apply also undoes what rsprep owns here that the file
+does not declare, and verify reports it either way (own.undeclared).
 `
 
 func actionSummary(act action, def modeDef) string {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"flag"
 	"io/fs"
 	"net/netip"
@@ -192,5 +193,24 @@ func TestInstallTunModules(t *testing.T) {
 	code, _, stderr = runCLI("install", "dr", "--vip", "192.168.79.180", "--root", root, "--bin", "/usr/sbin/rsprep")
 	if _, err := os.Lstat(modules); code != exitOK || err == nil {
 		t.Errorf("install dr after tun: exit %d (%s); modules file still there: %v", code, stderr, err == nil)
+	}
+}
+
+// install with another VIP set rewrites the config to exactly that set:
+// the file is the whole state the unit's reload converges to.
+func TestInstallAgainRewritesTheVIPs(t *testing.T) {
+	root := imageRoot(t)
+	var out, errb bytes.Buffer
+	for _, vips := range []string{"192.168.79.180,192.168.79.181", "192.168.79.180"} {
+		if code := run([]string{"install", "dr", "--vip", vips, "--root", root}, &out, &errb); code != exitOK {
+			t.Fatalf("install --vip %s: exit %d: %s", vips, code, errb.String())
+		}
+	}
+	conf, err := os.ReadFile(filepath.Join(root, "etc/rsprep/rsprep.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := string(conf); !strings.Contains(s, "vip=192.168.79.180\n") || strings.Contains(s, "192.168.79.181") {
+		t.Errorf("the config after the second install:\n%s", s)
 	}
 }

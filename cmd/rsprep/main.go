@@ -58,7 +58,10 @@ Usage:
   rsprep down dr|tun|nat [flags]      undo what rsprep did, and only that
   rsprep apply|verify|down [--config FILE]
                                       the same, with the mode and its flags from FILE
-                                      (default /etc/rsprep/rsprep.conf)
+                                      (default /etc/rsprep/rsprep.conf); the file is the
+                                      whole state: apply also undoes what rsprep owns that
+                                      it does not declare, down undoes all rsprep owns
+  rsprep down --all [--netns NAME]    undo everything rsprep owns in the namespace, any mode
   rsprep install dr|tun|nat [flags]   write that config and rsprep.service, enable it for boot
   rsprep uninstall                    stop, disable and remove them
   rsprep watch MODE [flags] | watch [--config FILE]
@@ -80,6 +83,10 @@ Examples:
   rsprep install dr --vip 192.168.79.180
   rsprep verify -o prometheus
 
+The command line adds (two applies give the union); a config file declares
+the whole state. verify reports what rsprep owns beyond what it is given
+as drift (own.undeclared).
+
 Exit codes: 0 ok · 1 drift / not converged / down without a record · 2 bad input (nothing changed) · 3 host not readable/writable.
 Run 'rsprep MODE --help' for a mode's flags.
 `
@@ -99,6 +106,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "rsprep", versionString())
 		return exitOK
 	case "verify", "down", "drain", "undrain":
+		if cmd == "down" && wantsAll(rest) {
+			return runDownAll(rest, stdout, stderr)
+		}
 		if len(rest) == 0 || strings.HasPrefix(rest[0], "-") {
 			if len(rest) > 0 && (rest[0] == "-h" || rest[0] == "--help") {
 				fmt.Fprint(stdout, usage)

@@ -52,7 +52,9 @@ type modeRun struct {
 	def        modeDef
 	o          options
 	netnsGiven bool
-	mode       realserver.Mode // validated; for down, its ForDown
+	fromConfig bool            // --config: the file declares the whole state (see declared)
+	all        bool            // down --all: undo everything rsprep owns here
+	mode       realserver.Mode // validated; for down, its ForDown; nil for down --all
 	log        *slog.Logger
 	host       *kernel.Host
 	state      realserver.State
@@ -73,6 +75,7 @@ func (r *modeRun) parse(args []string) (code int, done bool) {
 		return code, true
 	}
 	r.netnsGiven = fs.Changed("netns")
+	r.fromConfig = fs.Changed("config")
 	err := applyConfigFlag(fs, *configPath, r.name, def)
 	if err == nil {
 		err = checkOutput(r.act, r.o.output)
@@ -112,7 +115,7 @@ func (r *modeRun) open() error {
 	}
 	var err error
 	r.host, r.state, err = openNamespace(r.netnsGiven, r.o.netns, r.log)
-	if err == nil {
+	if err == nil && r.mode != nil {
 		r.host.ExpectAddrs(len(r.mode.VIPList()) + 8) // the VIPs, lo's own and a few more
 	}
 	return err
@@ -154,10 +157,13 @@ func newLogger(w io.Writer, verbose bool) *slog.Logger {
 func exitCode(err error) int {
 	var in *input.Error
 	var nc *realserver.NotConvergedError
+	var sig realserver.SignalError
 	var ur *realserver.UnrecordedError
 	switch {
 	case errors.As(err, &in):
 		return exitUsage
+	case errors.As(err, &sig):
+		return sig.ExitCode()
 	case errors.As(err, &nc), errors.As(err, &ur):
 		return exitDrift
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"github.com/rsprep/rsprep/realserver"
-	"github.com/rsprep/rsprep/realserver/persist"
 )
 
 // verify audits every invariant and prints every finding: exit 0 when all
@@ -34,14 +33,27 @@ func (r *modeRun) verify() int {
 // once the result is out.
 func (r *modeRun) observeAndCheck() (found []realserver.Finding, unlock func(), err error) {
 	unlock, err = asReader(r.state, r.o.lockWait, func() error {
-		view, err := realserver.Observe(r.host, realserver.RecordOnUse(readRecord))
+		// The record is read beside the dumps: every verify needs it now,
+		// to see what rsprep owns beyond what the run declares.
+		view, err := realserver.Observe(r.host, realserver.RecordAlongside(r.readRecord))
 		if err != nil {
 			return err
 		}
 		if err := r.mode.Preflight(view); err != nil {
 			return err
 		}
-		found, err = view.Verify(r.mode.Invariants())
+		d := r.declared()
+		if found, err = view.Verify(d.Invs); err != nil {
+			return err
+		}
+		// Whatever rsprep owns here beyond what this run declares is
+		// drift too: an audit that says "all hold" must mean it.
+		undeclared, err := realserver.UndeclaredFindings(view, d)
+		found = append(found, undeclared...)
+		if err == nil {
+			undeclared, err = undeclaredDrains(d.VIPs)
+			found = append(found, undeclared...)
+		}
 		return err
 	})
 	if unlock == nil {
@@ -50,18 +62,15 @@ func (r *modeRun) observeAndCheck() (found []realserver.Finding, unlock func(), 
 	return found, unlock, err
 }
 
-// readRecord is this namespace's record for verify, which reads it only
-// when a check asks for it, to suggest fixes that depend on a value rsprep
-// replaced (NAT's keep-routes). Verify runs without root, where the record
-// is unreadable: then it checks without it.
-func readRecord() *realserver.Record {
-	netns, err := persist.CurrentNetns()
+// readRecord is this namespace's record for verify: what rsprep owns, and
+// the values it replaced (NAT's keep-routes suggest fixes from them).
+// Verify runs without root, where the record is unreadable: then it checks
+// without it. It runs on another goroutine, so it names the namespace by
+// r.state, never by its own thread's.
+func (r *modeRun) readRecord() (*realserver.Record, error) {
+	rec, err := r.state.LoadPending() // decoded only as far as verify needs it
 	if err != nil {
-		return nil
+		return nil, nil
 	}
-	rec, err := realserver.State{Files: persist.Files{Dir: stateDir(), Netns: netns}}.Load()
-	if err != nil {
-		return nil
-	}
-	return rec
+	return rec, nil
 }

@@ -114,6 +114,7 @@ func runWatch(args []string, stdout, stderr io.Writer) int {
 	if fs.Changed("config") {
 		path := *configPath
 		cfg.Reload = func() (watch.Target, error) { return loadTarget(path) }
+		cfg.Declared = true
 	}
 	if wo.textfile != "" {
 		cfg.Publish = func(s watch.Status) error { return writeTextfile(wo.textfile, s) }
@@ -138,7 +139,9 @@ re-checks what an event can have broken, re-checks everything every
 --resync (sysctls send no events), and repairs drift through the same
 engine as apply. A check that something keeps undoing is left alone for
 --repair-window after --max-repairs repairs (one error names the fight).
-SIGTERM/SIGINT: exit 0, change nothing. SIGHUP: re-read --config.
+SIGTERM/SIGINT: exit 0, change nothing. SIGHUP: re-read --config. With
+--config, the file is the whole state: the first apply and each SIGHUP's
+also undo what rsprep owns here that it does not declare.
 
 Examples:
   rsprep watch dr --vip 192.168.79.180 --textfile /var/lib/node_exporter/textfile/rsprep.prom

@@ -30,7 +30,7 @@ func TestInstallWatchUnit(t *testing.T) {
 		for _, want := range []string{
 			"Type=notify\n",
 			"ExecStart=/usr/sbin/rsprep watch --config /etc/rsprep/rsprep.conf --on-drift report --textfile /var/lib/prometheus/node-exporter/rsprep.prom\n",
-			"ExecStop=-/bin/kill -TERM $MAINPID\nExecStop=/usr/sbin/rsprep down --config /etc/rsprep/rsprep.conf\n",
+			"ExecStop=-/bin/kill -TERM $MAINPID\nExecStop=/usr/sbin/rsprep down --all\n",
 			"WatchdogSec=30s\n", "Restart=on-failure\n",
 		} {
 			if !strings.Contains(string(unit), want) {

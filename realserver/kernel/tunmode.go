@@ -55,8 +55,13 @@ func (h *Host) TunnelMode(link string) (realserver.TunnelMode, error) {
 // (EINVAL before Linux 6.4 or so); the ioctl changes it on every kernel
 // since 2.6, which is why rsprep uses it rather than make a device of its
 // own (one with the same wildcard endpoints would collide with ip6tnl0).
+//
+// The ioctl goes to the device whatever the socket's family (the kernel
+// hands a SIOCDEVPRIVATE command the family does not know to dev_ioctl),
+// so the socket is a netlink one: the hardened unit allows AF_UNIX,
+// AF_NETLINK and AF_PACKET only (systemd.Hardening), not AF_INET6.
 func (h *Host) SetTunnelMode(link string, m realserver.TunnelMode) error {
-	fd, err := unix.Socket(unix.AF_INET6, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
 	if err != nil {
 		return fmt.Errorf("changing %s to mode %s: %w", link, m, err)
 	}

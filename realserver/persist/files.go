@@ -49,7 +49,7 @@ func (s Files) removeDead() {
 		return
 	}
 	mine := filepath.Base(s.base())
-	for _, ext := range []string{".json", ".lock", ".drain"} {
+	for _, ext := range []string{".json", ".lock", ".down", ".drain"} {
 		files, _ := filepath.Glob(filepath.Join(s.Dir, fmt.Sprintf("netns-*-%d%s", s.Netns.Inode, ext)))
 		for _, f := range files {
 			if strings.TrimSuffix(filepath.Base(f), ext) == mine {

@@ -2,97 +2,117 @@ package watch
 
 import (
 	"maps"
+	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
+
+	"github.com/rsprep/rsprep/realserver"
 )
 
-// Scope is which checks a burst of events can have broken: some check IDs,
-// or everything.
+// Scope is which invariants (by index in the mode's list) a burst of
+// events can have broken, or everything. An invariant's set is nil for
+// the whole of it, or the VIPs the events named (realserver.Narrowable):
+// a removed VIP is re-checked alone, not with the 9,999 others.
 type Scope struct {
 	Full bool
-	IDs  map[string]bool
+	Invs map[int]map[netip.Addr]bool
 }
 
 // FullScope is a re-check of everything: at a resync, when an interface
 // appears or changes, when events were lost.
 func FullScope() Scope { return Scope{Full: true} }
 
-func scopeOf(ids ...string) Scope {
-	s := Scope{IDs: make(map[string]bool, len(ids))}
-	for _, id := range ids {
-		s.IDs[id] = true
-	}
-	return s
-}
-
-// Affects decides which checks one event can have broken. It is pure: the
-// loop folds a burst of events through it, and the tests drive it with
-// synthetic events.
+// Affects decides which invariants one event can have broken. It is pure:
+// the loop folds a burst of events through it, and the tests drive it
+// with synthetic events and invariants. last[i] is invariant i's latest
+// findings.
 //
-//   - An address added or removed: the VIP checks (bound on lo/tunl0, on no
-//     ARP-capable interface). Kernel-made IPv6 link-local addresses are
-//     never a VIP.
 //   - An interface appearing, changing (up/down, flags) or going away:
 //     everything. A new interface inherits conf/default and may get
 //     sysctl.d wildcards from udev; its up state and ARP capability change
-//     the subjects of the arp.*, rp.filter, link.* and vip.* checks.
-//   - A route of the main table: the default route via the DIP, the
-//     keep-routes, the pinned gateway (it is the default route's next
-//     hop), and --mss's copy of main (mss.clamp), which must follow main
-//     or VIP replies keep going to an old gateway. And ra.defrtr: an
-//     RA's default route showing up means RAs give default routers again
-//     (the sysctl itself sends no event).
-//   - A route of another table but local: mss.clamp (rsprep's own table).
-//     The local table changes with every address and is not rsprep's.
-//   - A neighbour entry: the pinned gateway.
+//     the subjects of every per-interface check.
 //   - Lost events: everything.
-func Affects(e Event) Scope {
-	switch e.Kind {
-	case KindAddr:
-		if e.Prefix.Addr().Is6() && e.Prefix.Addr().IsLinkLocalUnicast() {
-			return Scope{}
-		}
-		return scopeOf("vip.bound", "vip.exclusive")
-	case KindRoute:
-		switch e.Table {
-		case mainTable:
-			return scopeOf("route.default", "route.keep", "gw.pinned", "mss.clamp", "ra.defrtr")
-		case localTable:
-			return Scope{}
-		}
-		return scopeOf("mss.clamp")
-	case KindNeigh:
-		return scopeOf("gw.pinned")
-	case KindLink, KindLost:
+//   - Any other event: the invariants that declare it can break them
+//     (realserver.EventDriven); the mode knows which, watch does not.
+func Affects(e Event, invs []realserver.Invariant, last [][]realserver.Finding) Scope {
+	if e.Kind == KindLink || e.Kind == KindLost {
 		return FullScope()
 	}
-	return Scope{}
+	var s Scope
+	for i, inv := range invs {
+		d, ok := inv.(realserver.EventDriven)
+		if !ok {
+			continue
+		}
+		var l []realserver.Finding
+		if i < len(last) {
+			l = last[i]
+		}
+		if !d.BrokenBy(e, l) {
+			continue
+		}
+		if s.Invs == nil {
+			s.Invs = map[int]map[netip.Addr]bool{}
+		}
+		s.Invs[i] = nil
+		if _, ok := inv.(realserver.Narrowable); ok && e.Kind == KindAddr {
+			s.Invs[i] = map[netip.Addr]bool{e.Prefix.Addr(): true}
+		}
+	}
+	return s
 }
 
 // Add widens s by o.
 func (s *Scope) Add(o Scope) {
 	if s.Full || o.Full {
-		s.Full, s.IDs = true, nil
+		s.Full, s.Invs = true, nil
 		return
 	}
-	if len(o.IDs) == 0 {
+	if len(o.Invs) == 0 {
 		return
 	}
-	if s.IDs == nil {
-		s.IDs = map[string]bool{}
+	if s.Invs == nil {
+		s.Invs = map[int]map[netip.Addr]bool{}
 	}
-	maps.Copy(s.IDs, o.IDs)
+	for i, ips := range o.Invs {
+		cur, had := s.Invs[i]
+		switch {
+		case !had:
+			s.Invs[i] = maps.Clone(ips)
+		case cur == nil || ips == nil:
+			s.Invs[i] = nil // the whole invariant
+		default:
+			maps.Copy(cur, ips)
+		}
+	}
+}
+
+// narrowed is the VIPs of invariant i the scope re-checks, sorted; nil
+// for the whole invariant.
+func (s Scope) narrowed(i int) []netip.Addr {
+	if s.Full || s.Invs[i] == nil {
+		return nil
+	}
+	return slices.SortedFunc(maps.Keys(s.Invs[i]), netip.Addr.Compare)
 }
 
 // Empty reports that nothing needs a re-check.
-func (s Scope) Empty() bool { return !s.Full && len(s.IDs) == 0 }
+func (s Scope) Empty() bool { return !s.Full && len(s.Invs) == 0 }
 
-// Has reports whether the scope covers check id.
-func (s Scope) Has(id string) bool { return s.Full || s.IDs[id] }
+// Has reports whether the scope covers invariant i (or some of it).
+func (s Scope) Has(i int) bool {
+	_, ok := s.Invs[i]
+	return s.Full || ok
+}
 
 func (s Scope) String() string {
 	if s.Full {
 		return "everything"
 	}
-	return strings.Join(slices.Sorted(maps.Keys(s.IDs)), ",")
+	var out []string
+	for _, i := range slices.Sorted(maps.Keys(s.Invs)) {
+		out = append(out, strconv.Itoa(i))
+	}
+	return strings.Join(out, ",")
 }

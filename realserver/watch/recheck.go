@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -22,31 +23,35 @@ func (w *watcher) all() []int {
 	return idx
 }
 
-// selectInvs is the invariants a scope covers: those that reported one of
-// its check IDs. An invariant that has reported nothing yet is checked
-// only by a full re-check.
+// selectInvs is the invariants a scope covers, in the mode's order.
 func (w *watcher) selectInvs(s Scope) []int {
 	if s.Full {
 		return w.all()
 	}
-	var idx []int
-	for i, ids := range w.ids {
-		for id := range ids {
-			if s.IDs[id] {
-				idx = append(idx, i)
-				break
-			}
+	return slices.Sorted(maps.Keys(s.Invs))
+}
+
+// causeKeys is what noteCause files an event under: the check IDs the
+// scope's invariants last reported, or "*" for everything.
+func (w *watcher) causeKeys(s Scope) []string {
+	if s.Full {
+		return []string{"*"}
+	}
+	var keys []string
+	for i := range s.Invs {
+		for id := range w.ids[i] {
+			keys = append(keys, id)
 		}
 	}
-	return idx
+	return keys
 }
 
 // observe checks the invariants idx on one fresh view and keeps their
 // findings, without the lock, like verify. When the tables keep changing
 // under every dump (another rsprep writing a large set), it waits for its
 // turn as verify does, holding the lock shared, and observes again.
-func (w *watcher) observe(idx []int) error {
-	err := w.observeOn(w.cfg.State.NewView(w.cfg.Host), idx)
+func (w *watcher) observe(s Scope) error {
+	err := w.observeOn(w.cfg.State.NewView(w.cfg.Host), s)
 	if !errors.Is(err, realserver.ErrKeepsChanging) {
 		return err
 	}
@@ -55,18 +60,19 @@ func (w *watcher) observe(idx []int) error {
 		return fmt.Errorf("%w (and waiting for the writer: %v)", err, lerr)
 	}
 	defer unlock()
-	return w.observeOn(w.cfg.State.NewView(w.cfg.Host), idx)
+	return w.observeOn(w.cfg.State.NewView(w.cfg.Host), s)
 }
 
-func (w *watcher) observeOn(v *realserver.View, idx []int) error {
-	for _, i := range idx {
-		fs, err := v.Verify(w.invs[i : i+1])
+func (w *watcher) observeOn(v *realserver.View, s Scope) error {
+	for _, i := range w.selectInvs(s) {
+		inv, some := w.invFor(i, s)
+		fs, err := v.Verify([]realserver.Invariant{inv})
 		if err != nil {
 			return err
 		}
-		w.keep(i, fs)
+		w.keep(i, fs, some)
 	}
-	if len(idx) == len(w.invs) { // a full look: refresh the interface names too
+	if s.Full { // a full look: refresh the interface names too
 		if links, err := v.Links(); err == nil {
 			clear(w.names)
 			for _, l := range links {
@@ -77,19 +83,72 @@ func (w *watcher) observeOn(v *realserver.View, idx []int) error {
 	return nil
 }
 
-// keep records invariant i's latest findings and the check IDs they name.
-func (w *watcher) keep(i int, fs []realserver.Finding) {
+// invFor is invariant i as the scope re-checks it: the whole of it, or
+// only the VIPs its events named (some).
+func (w *watcher) invFor(i int, s Scope) (inv realserver.Invariant, some bool) {
+	if ips := s.narrowed(i); ips != nil {
+		if n, ok := w.invs[i].(realserver.Narrowable); ok {
+			return n.Narrow(ips), true
+		}
+	}
+	return w.invs[i], false
+}
+
+// keep records invariant i's latest findings and the check IDs they name;
+// with some, fs are the findings of some of its subjects, which replace
+// those subjects' findings.
+func (w *watcher) keep(i int, fs []realserver.Finding, some bool) {
+	if some {
+		w.merge(i, fs)
+		return
+	}
 	w.results[i] = fs
+	w.at[i] = nil
 	ids := make(map[string]bool, 1)
+	audit := realserver.IsAudit(w.invs[i])
 	for _, f := range fs {
 		ids[f.ID] = true
+		if audit {
+			w.audits[f.ID] = true
+		}
 	}
 	w.ids[i] = ids
 }
 
+// merge replaces the findings of fs's subjects in invariant i's findings
+// (one each: a Narrowable's), adding those it had none for.
+func (w *watcher) merge(i int, fs []realserver.Finding) {
+	if w.at[i] == nil {
+		w.at[i] = make(map[string]int, len(w.results[i]))
+		for n, f := range w.results[i] {
+			w.at[i][f.Subject] = n
+		}
+	}
+	for _, f := range fs {
+		if n, ok := w.at[i][f.Subject]; ok {
+			w.results[i][n] = f
+			continue
+		}
+		w.at[i][f.Subject] = len(w.results[i])
+		w.results[i] = append(w.results[i], f)
+		w.ids[i][f.ID] = true
+	}
+}
+
 // recheck observes the checks s covers and repairs (or reports) their
 // drift. causes names the events behind it, per check ID ("*": all).
+//
+// A repairing watcher observes under the namespace's lock, and the repair
+// starts from that observation: one address dump less than observing
+// first and again under the lock, which at 10,000 VIPs is most of a
+// repair's time. --on-drift report changes nothing and takes no lock.
 func (w *watcher) recheck(s Scope, causes map[string][]string, resync bool) {
+	// A down's intent is final until an apply: stand down at once, even
+	// with nothing to repair (the lock makes it certain in repair).
+	if d, ok := w.cfg.State.StandDownFor(w.target.Name, w.target.Mode.VIPList()); ok {
+		w.stood = &realserver.StoodDownError{Down: d}
+		return
+	}
 	idx := w.selectInvs(s)
 	if resync {
 		clear(w.cfg.State.Answers) // ask the network afresh (see newWatcher)
@@ -98,20 +157,74 @@ func (w *watcher) recheck(s Scope, causes map[string][]string, resync bool) {
 	for _, f := range w.failing(idx) {
 		before[fightKey(f)] = true
 	}
-	if len(idx) > 0 {
-		if err := w.observe(idx); err != nil {
-			w.cfg.Log.Warn("cannot observe the host; trying again at the next event or resync", "err", oneLine(err))
-			return
-		}
-	}
-	if resync {
-		w.resync = time.Now()
-	}
-	drifted := w.failing(idx)
-	if len(drifted) == 0 {
+	if len(idx) == 0 {
 		w.publish(resync)
 		return
 	}
+	if w.cfg.Report {
+		if err := w.observe(s); err != nil {
+			w.cfg.Log.Warn("cannot observe the host; trying again at the next event or resync", "err", oneLine(err))
+			return
+		}
+		if resync {
+			w.resync = time.Now()
+		}
+		drifted := w.noteDrift(idx, before, causes)
+		w.publish(resync || len(drifted) > 0)
+		return
+	}
+	observed, drifts := false, false
+	res, err := w.cfg.State.RepairLocked(w.ctx, w.cfg.Host, w.target.Name, w.target.Mode.VIPList(), w.cfg.Log, w.cfg.LockWait,
+		func(v *realserver.View) ([]realserver.Invariant, error) {
+			if err := w.observeOn(v, s); err != nil {
+				return nil, err
+			}
+			observed = true
+			drifted := w.noteDrift(idx, before, causes)
+			drifts = len(drifted) > 0
+			return w.planRepair(s, drifted, causes), nil
+		})
+	if observed && resync {
+		w.resync = time.Now()
+	}
+	w.expectEchoes(res.Changes)
+	w.repaired(err, observed)
+	w.publish(resync || drifts)
+}
+
+// expectEchoes notes the addresses a repair added: the kernel's event for
+// each is the repair's own echo, which the loop drops once instead of
+// observing the host again for it (at 10,000 VIPs, an address dump).
+func (w *watcher) expectEchoes(cs []realserver.Change) {
+	clear(w.echoes)
+	for _, c := range cs {
+		if c.Kind == realserver.KindAddrAdd {
+			w.echoes[echoKey{c.Addr.Link, c.Addr.Prefix}] = true
+		}
+	}
+}
+
+// echo reports (once) whether e is the echo of the last repair's own
+// address change.
+func (w *watcher) echo(e Event) bool {
+	k := echoKey{e.Link, e.Prefix}
+	if e.Kind != KindAddr || e.Gone || !w.echoes[k] {
+		return false
+	}
+	delete(w.echoes, k)
+	return true
+}
+
+// echoKey is an address on its interface.
+type echoKey struct {
+	link   string
+	prefix netip.Prefix
+}
+
+// noteDrift is the failing findings of idx, counting (and with --on-drift
+// report, logging) those that were not failing before.
+func (w *watcher) noteDrift(idx []int, before map[string]bool, causes map[string][]string) []realserver.Finding {
+	drifted := w.failing(idx)
 	for _, f := range drifted {
 		if before[fightKey(f)] {
 			continue
@@ -124,12 +237,7 @@ func (w *watcher) recheck(s Scope, causes map[string][]string, resync bool) {
 			w.logFinding(slog.LevelWarn, "drift (--on-drift report: not repairing)", f, causes)
 		}
 	}
-	if w.cfg.Report {
-		w.publish(true)
-		return
-	}
-	w.repair(idx, drifted, causes)
-	w.publish(true)
+	return drifted
 }
 
 // failing is the failing findings of the invariants idx.
@@ -150,15 +258,19 @@ func (w *watcher) failing(idx []int) []realserver.Finding {
 // another are not).
 func fightKey(f realserver.Finding) string { return f.ID + " " + f.Subject }
 
-// repair runs the engine on the drifted invariants, one locked apply for
-// all of them, except for subjects the damper holds back: the engine sees
-// those as holding, so it neither fixes them nor fails its postcondition.
-func (w *watcher) repair(idx []int, drifted []realserver.Finding, causes map[string][]string) {
+// planRepair is what a repair gives the engine: the whole mode, except for
+// subjects the damper holds back: the engine sees those as holding, so it
+// neither fixes them nor fails its postcondition. The whole mode, not only
+// the drifted invariants: a VIP is re-bound only once the mode's ARP
+// sysctls are in place again (the engine orders sysctls before addresses),
+// whatever else undid them. An audit (realserver.Audit: the director not
+// answering yet) is reported, never repaired or fought over.
+func (w *watcher) planRepair(s Scope, drifted []realserver.Finding, causes map[string][]string) []realserver.Invariant {
 	now := time.Now()
 	var fix []realserver.Finding
 	started := map[string][]string{} // check ID → subjects whose fight starts now
 	for _, f := range drifted {
-		if w.damper.Damped(fightKey(f), now) {
+		if w.audits[f.ID] || w.damper.Damped(fightKey(f), now) {
 			continue
 		}
 		ok, begins := w.damper.Allow(fightKey(f), now)
@@ -173,27 +285,36 @@ func (w *watcher) repair(idx []int, drifted []realserver.Finding, causes map[str
 		w.logFight(id, started[id])
 	}
 	if len(fix) == 0 {
-		return
+		return nil
 	}
-	var invs []realserver.Invariant
-	for _, i := range idx {
-		if slices.ContainsFunc(w.results[i], func(f realserver.Finding) bool {
-			return !f.OK && !w.damper.Damped(fightKey(f), now)
-		}) {
-			invs = append(invs, w.forEngine(i, now))
-		}
+	invs := make([]realserver.Invariant, len(w.invs))
+	for i := range w.invs {
+		invs[i] = w.forEngine(i, s, now)
 	}
 	for _, f := range fix {
 		w.logFinding(slog.LevelWarn, "repairing drift", f, causes)
 		w.repairs[f.ID]++
 	}
-	_, err := w.cfg.State.ApplyLocked(w.cfg.Host, w.target.Name, invs, w.cfg.Log, w.cfg.LockWait)
+	return invs
+}
+
+// repaired logs how a locked re-check ended: observed says whether it got
+// as far as observing the host.
+func (w *watcher) repaired(err error, observed bool) {
 	var nc *realserver.NotConvergedError
+	var sd *realserver.StoodDownError
+	var in *realserver.InterruptedError
 	switch {
+	case errors.As(err, &sd):
+		w.stood = sd
+	case errors.As(err, &in):
+		w.cfg.Log.Info("stopping during a repair: "+oneLine(err), "mode", w.target.Name)
 	case errors.As(err, &nc):
 		for _, f := range nc.Failing {
 			w.cfg.Log.Warn("repair did not converge", "mode", w.target.Name, "invariant", f.ID, "subject", f.Subject, "want", f.Want, "got", f.Got)
 		}
+	case err != nil && !observed:
+		w.cfg.Log.Warn("cannot observe the host; trying again at the next event or resync", "err", oneLine(err))
 	case err != nil:
 		w.cfg.Log.Error("repair failed; trying again at the next event or resync", "mode", w.target.Name, "err", oneLine(err))
 	}
@@ -204,13 +325,14 @@ func (w *watcher) repair(idx []int, drifted []realserver.Finding, causes map[str
 // them. What the check really found is kept as i's findings: the engine's
 // last check is its postcondition, the host as the repair left it, so no
 // observation of its own follows a repair.
-func (w *watcher) forEngine(i int, now time.Time) realserver.Invariant {
+func (w *watcher) forEngine(i int, s Scope, now time.Time) realserver.Invariant {
+	inv, some := w.invFor(i, s)
 	return realserver.CheckFunc(func(v *realserver.View) ([]realserver.Finding, error) {
-		fs, err := w.invs[i].Check(v)
+		fs, err := inv.Check(v)
 		if err != nil {
 			return nil, err
 		}
-		w.keep(i, fs)
+		w.keep(i, fs, some)
 		held := slices.Clone(fs)
 		for n := range held {
 			if !held[n].OK && w.damper.Damped(fightKey(held[n]), now) {
@@ -255,15 +377,16 @@ func causeOf(causes map[string][]string, id string) []string {
 	return causes["*"]
 }
 
-// status is the watcher's state for the textfile and STATUS=.
+// status is the watcher's state for the textfile.
 func (w *watcher) status() Status {
-	s := Status{Mode: w.target.Name, Repairs: map[string]int{}, Drift: map[string]int{}, Fights: map[string]bool{}, LastResync: w.resync}
-	now := time.Now()
-	for _, fs := range w.results {
+	s := Status{Mode: w.target.Name, Repairs: map[string]int{}, Drift: map[string]int{}, Fights: w.fights(time.Now()), LastResync: w.resync}
+	for i, fs := range w.results {
 		s.Checks = append(s.Checks, fs...)
-		for _, f := range fs {
-			s.Repairs[f.ID], s.Drift[f.ID] = w.repairs[f.ID], w.drift[f.ID]
-			s.Fights[f.ID] = s.Fights[f.ID] || w.damper.Damped(fightKey(f), now)
+		for id := range w.ids[i] {
+			s.Repairs[id], s.Drift[id] = w.repairs[id], w.drift[id]
+			if !s.Fights[id] {
+				s.Fights[id] = false
+			}
 		}
 	}
 	// Checks of an earlier config keep their counters: a counter never
@@ -285,19 +408,52 @@ func (w *watcher) status() Status {
 	return s
 }
 
+// fights is the check IDs with a subject damped at now.
+func (w *watcher) fights(now time.Time) map[string]bool {
+	out := map[string]bool{}
+	for _, k := range w.damper.Fights(now) {
+		id, _, _ := strings.Cut(k, " ") // fightKey: ID, space, subject
+		out[id] = true
+	}
+	return out
+}
+
 // publish hands the status on when it changed, or always with force (a
-// resync refreshes the textfile's timestamp).
+// resync refreshes the textfile's timestamp), and STATUS= when its line
+// changed. Both are worked out from the failing findings alone: at 10,000
+// VIPs a copy of every finding at every re-check would be most of a
+// repair's time.
 func (w *watcher) publish(force bool) {
-	s := w.status()
-	if k := s.key(); force || k != w.lastKey {
+	var key strings.Builder
+	total, failing, first := 0, 0, ""
+	for _, fs := range w.results {
+		total += len(fs)
+		for _, f := range fs {
+			if f.OK {
+				continue
+			}
+			if failing == 0 {
+				first = f.ID + " " + f.Subject
+			}
+			failing++
+			key.WriteString(f.ID + " " + f.Subject + "\n")
+		}
+	}
+	repairs := 0
+	for _, n := range w.repairs {
+		repairs += n
+	}
+	fights := w.fights(time.Now())
+	fmt.Fprintf(&key, "%d %v %v %v", total, w.repairs, w.drift, fights)
+	if k := key.String(); force || k != w.lastKey {
 		w.lastKey = k
 		if w.cfg.Publish != nil {
-			if err := w.cfg.Publish(s); err != nil {
+			if err := w.cfg.Publish(w.status()); err != nil {
 				w.cfg.Log.Warn("writing the status", "err", oneLine(err))
 			}
 		}
 	}
-	if sum := s.Summary(); sum != w.lastSummary {
+	if sum := summary(w.target.Name, total, failing, first, repairs, slices.Sorted(maps.Keys(fights))); sum != w.lastSummary {
 		w.lastSummary = sum
 		w.notify("STATUS=" + sum)
 	}

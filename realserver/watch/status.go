@@ -25,44 +25,40 @@ func (s Status) IDs() []string { return slices.Sorted(maps.Keys(s.Repairs)) }
 
 // Summary is one line: systemd's STATUS=.
 func (s Status) Summary() string {
-	failing := 0
+	failing, first := 0, ""
 	for _, f := range s.Checks {
 		if !f.OK {
+			if failing == 0 {
+				first = f.ID + " " + f.Subject
+			}
 			failing++
 		}
-	}
-	var b strings.Builder
-	if failing == 0 {
-		fmt.Fprintf(&b, "%s: all %d checks hold", s.Mode, len(s.Checks))
-	} else {
-		fmt.Fprintf(&b, "%s: %d of %d checks fail", s.Mode, failing, len(s.Checks))
 	}
 	repairs := 0
 	for _, n := range s.Repairs {
 		repairs += n
 	}
-	fmt.Fprintf(&b, "; %d repairs", repairs)
 	var fights []string
 	for _, id := range s.IDs() {
 		if s.Fights[id] {
 			fights = append(fights, id)
 		}
 	}
+	return summary(s.Mode, len(s.Checks), failing, first, repairs, fights)
+}
+
+// summary is STATUS=: how many checks fail of total (the first named),
+// the repairs so far, and the checks damped (fights, sorted).
+func summary(mode string, total, failing int, first string, repairs int, fights []string) string {
+	var b strings.Builder
+	if failing == 0 {
+		fmt.Fprintf(&b, "%s: all %d checks hold", mode, total)
+	} else { // degraded: a director not up yet, a fight
+		fmt.Fprintf(&b, "%s: degraded: %d of %d checks fail (%s)", mode, failing, total, first)
+	}
+	fmt.Fprintf(&b, "; %d repairs", repairs)
 	if len(fights) > 0 {
 		fmt.Fprintf(&b, "; not repairing (fight): %s", strings.Join(fights, ", "))
 	}
-	return b.String()
-}
-
-// key changes whenever what the textfile shows changes, except the resync
-// time: a write is due on a change or at a resync.
-func (s Status) key() string {
-	var b strings.Builder
-	for _, f := range s.Checks {
-		if !f.OK {
-			b.WriteString(f.ID + " " + f.Subject + "\n")
-		}
-	}
-	fmt.Fprintf(&b, "%d %v %v %v", len(s.Checks), s.Repairs, s.Drift, s.Fights)
 	return b.String()
 }

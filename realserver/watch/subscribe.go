@@ -64,7 +64,11 @@ func subscribe(ns netns.NsHandle) (*subscription, error) {
 	return s, nil
 }
 
-func (s *subscription) close() { close(s.done) }
+// Events implements Source.
+func (s *subscription) Events() <-chan Event { return s.events }
+
+// Close implements Source.
+func (s *subscription) Close() { close(s.done) }
 
 // forward converts one group's updates until its channel closes, then
 // reports the loss.
