@@ -117,16 +117,13 @@ func TestEachModeKeepsItsOwnPinnedGateway(t *testing.T) {
 	dr := []string{"dr", "--vip", vip, "--pin-gateway-arp"}
 	mustRun(t, rs, 0, dr...)
 	mustRun(t, rs, 0, "nat", "--dip", "10.0.0.1")
-	v := mustRun(t, rs, 0, append([]string{"verify"}, dr...)...)
-	if !strings.Contains(v.Stdout, "ok   gw.pinned 10.0.0.254") {
-		t.Errorf("verify dr does not check the gateway it pinned:\n%s", v.Stdout)
-	}
+	verifyDRBesideNAT(t, rs, dr)
 	if r := rs.Rsprep(t, dr...); r.Code != 0 || r.Stderr != "" {
 		t.Errorf("re-apply of dr: exit %d, want 0 and no change:\n%s", r.Code, r.Stderr)
 	}
 	mustRun(t, rs, 0, "nat", "--dip", "10.0.0.1", "--pin-gateway-arp")
-	mustRun(t, rs, 0, append([]string{"verify"}, dr...)...)
-	mustRun(t, rs, 0, "verify", "nat", "--dip", "10.0.0.1", "--pin-gateway-arp")
+	verifyDRBesideNAT(t, rs, dr)
+	mustRun(t, rs, 1, "verify", "nat", "--dip", "10.0.0.1", "--pin-gateway-arp") // dr's state is not nat's to declare
 	perm := rs.Must(t, "ip", "neigh", "show", "nud", "permanent")
 	if strings.Count(perm, "PERMANENT") != 2 || !strings.Contains(perm, "10.0.0.254 ") || !strings.Contains(perm, "10.0.0.1 ") {
 		t.Errorf("want one pinned entry per mode (.254 for dr, .1 for nat):\n%s", perm)
@@ -135,6 +132,26 @@ func TestEachModeKeepsItsOwnPinnedGateway(t *testing.T) {
 	mustRun(t, rs, 0, "down", "dr", "--vip", vip)
 	if perm := rs.Must(t, "ip", "neigh", "show", "nud", "permanent"); strings.TrimSpace(perm) != "" {
 		t.Errorf("down left pinned entries:\n%s", perm)
+	}
+}
+
+// verifyDRBesideNAT checks that verify dr holds every check of dr's own,
+// the pinned gateway .254 among them (nat's route via the DIP is not dr's
+// gateway), and reports nat's state only as what dr does not declare
+// (own.undeclared, exit 1).
+func verifyDRBesideNAT(t *testing.T, rs *nstest.NS, dr []string) {
+	t.Helper()
+	v := mustRun(t, rs, 1, append([]string{"verify"}, dr...)...)
+	if !strings.Contains(v.Stdout, "ok   gw.pinned 10.0.0.254") {
+		t.Errorf("verify dr does not check the gateway it pinned:\n%s", v.Stdout)
+	}
+	for _, l := range strings.Split(v.Stdout, "\n") {
+		if strings.HasPrefix(l, "FAIL ") && !strings.HasPrefix(l, "FAIL own.undeclared ") {
+			t.Errorf("verify dr beside nat fails a check of dr's own: %s\n%s", l, v.Stdout)
+		}
+	}
+	if !strings.Contains(v.Stdout, "FAIL own.undeclared route default via 10.0.0.1") {
+		t.Errorf("verify dr does not report nat's route as undeclared:\n%s", v.Stdout)
 	}
 }
 
