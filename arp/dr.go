@@ -19,6 +19,11 @@ type DR struct {
 	// ForwardingOff is --forwarding off: the host routes nothing (ip.forward).
 	// False: forwarding is left as it is (Docker and Kubernetes need it).
 	ForwardingOff bool
+	// HeldVIPs is what the run does with a VIP found on an ARP-capable
+	// interface: refuse it (apply's default), report it (verify, down), or
+	// with --take-vip-from-arp-interface move it to lo, for down to give
+	// back.
+	HeldVIPs realserver.HeldVIPs
 }
 
 // Name implements realserver.Mode.
@@ -55,6 +60,9 @@ func (s DR) Preflight(v *realserver.View) error {
 	if err := realserver.CheckNoForeignPrefix(v, s.VIPs, []string{"lo"}); err != nil {
 		return err
 	}
+	if err := realserver.CheckVIPsHeld(v, s.VIPs, s.HeldVIPs); err != nil {
+		return err
+	}
 	if s.DIP.IsValid() {
 		if _, err := L2DIPLink(v, s.DIP); err != nil {
 			return realserver.KeepInput(err)
@@ -71,6 +79,7 @@ func (s DR) Preflight(v *realserver.View) error {
 // (down removes the entry rsprep recorded, whatever --gateway says).
 func (s DR) ForDown() realserver.Mode {
 	s.DIP, s.Pin = netip.Addr{}, nil
+	s.HeldVIPs = max(s.HeldVIPs, realserver.ReportHeldVIPs) // down gives back what it took; it never refuses
 	return undo{s}
 }
 
@@ -95,7 +104,7 @@ func (s DR) Invariants() []realserver.Invariant {
 	if s.ForwardingOff {
 		invs = append(invs, ForwardingOff(hasIPv6(s.VIPs)))
 	}
-	invs = append(invs, realserver.VIPBound(s.VIPs, "lo", "lo"), realserver.VIPExclusive(s.VIPs))
+	invs = append(invs, realserver.VIPBound(s.VIPs, "lo", "lo"), realserver.VIPExclusive(s.VIPs, s.HeldVIPs))
 	if s.Pin != nil {
 		invs = append(invs, s.Pin.Invariant())
 	}

@@ -1,11 +1,14 @@
 package arp
 
 import (
+	"errors"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/input"
 )
 
 // A VIP bound on lo and also on an ARP-capable interface is found on
@@ -45,5 +48,48 @@ func TestVIPOnLoAndUplinkIsBoundButNotExclusive(t *testing.T) {
 				t.Errorf("vip.exclusive: %+v, want failing on eth0.100", exclusive)
 			}
 		})
+	}
+}
+
+// A VIP found as a host address on the uplink: apply refuses it before
+// anything changes (bad input), verify reports it with no fix, and only
+// with TakeHeldVIPs does apply move it (KindAddrTake, which down undoes).
+func TestHeldVIPIsRefusedReportedOrTaken(t *testing.T) {
+	vip := netip.MustParseAddr("192.168.79.180")
+	held := realserver.Addr{Link: "eth0.100", Prefix: netip.PrefixFrom(vip, 32), Label: "eth0.100:vrrp"}
+	for _, tc := range []struct {
+		held      realserver.HeldVIPs
+		preflight bool // refused
+		fix       []realserver.Kind
+	}{
+		{realserver.RefuseHeldVIPs, true, nil},
+		{realserver.ReportHeldVIPs, false, nil},
+		{realserver.TakeHeldVIPs, false, []realserver.Kind{realserver.KindAddrTake}},
+	} {
+		h := uplinkHost()
+		h.AddAddrRaw(held)
+		dr := DR{VIPs: []netip.Addr{vip}, HeldVIPs: tc.held}
+		v := realserver.NewView(h)
+		err := dr.Preflight(v)
+		var in *input.Error
+		if refused := err != nil; refused != tc.preflight || refused && (!errors.As(err, &in) || !strings.Contains(err.Error(), "is on eth0.100")) {
+			t.Errorf("held %d: preflight %v, want refused %v (bad input naming eth0.100)", tc.held, err, tc.preflight)
+		}
+		fs, err := v.Verify(dr.Invariants())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range fs {
+			if f.ID != "vip.exclusive" {
+				continue
+			}
+			var kinds []realserver.Kind
+			for _, c := range f.Fix {
+				kinds = append(kinds, c.Kind)
+			}
+			if f.OK || !slices.Equal(kinds, tc.fix) {
+				t.Errorf("held %d: vip.exclusive %+v, want failing with fix %v", tc.held, f, tc.fix)
+			}
+		}
 	}
 }

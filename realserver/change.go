@@ -17,6 +17,7 @@ const (
 	KindLinkDown     Kind = "link-down"     // set Link administratively down
 	KindAddrDel      Kind = "addr-del"      // remove Addr
 	KindAddrAdd      Kind = "addr-add"      // add Addr
+	KindAddrTake     Kind = "addr-take"     // remove Addr (a VIP on an ARP-capable interface); down gives it back as it was
 	KindRouteAdd     Kind = "route-add"     // add Route
 	KindRouteDel     Kind = "route-del"     // remove Route
 	KindRouteReplace Kind = "route-replace" // Prev → Route, atomically (same dst and metric)
@@ -38,7 +39,7 @@ const (
 // any address (so the host never answers ARP for a VIP in between), routes
 // after addresses, and a keep-route before the default route moves.
 var phase = map[Kind]int{
-	KindModule: 0, KindSysctl: 1, KindLinkUp: 2, KindFouAdd: 2, KindTunnelMode: 2, KindAddrDel: 3, KindAddrAdd: 4,
+	KindModule: 0, KindSysctl: 1, KindLinkUp: 2, KindFouAdd: 2, KindTunnelMode: 2, KindAddrDel: 3, KindAddrTake: 3, KindAddrAdd: 4,
 	KindRouteAdd: 5, KindRouteReplace: 6, KindRouteUnshadow: 6, KindRouteDel: 7, KindNeighDel: 8, KindNeighSet: 9,
 	KindRuleAdd: 7, KindRuleDel: 7, KindLinkDown: 10, KindFouDel: 10,
 }
@@ -75,7 +76,7 @@ func (c Change) Inverse() (inv Change, ok bool) {
 		inv.Kind = KindLinkUp
 	case KindAddrAdd:
 		inv.Kind = KindAddrDel
-	case KindAddrDel:
+	case KindAddrDel, KindAddrTake:
 		inv.Kind = KindAddrAdd
 	case KindRouteAdd:
 		inv.Kind = KindRouteDel
@@ -125,7 +126,7 @@ func (c Change) Run(h Host) error {
 		return h.SetLinkUp(c.Link, c.Kind == KindLinkUp)
 	case KindAddrAdd:
 		return h.AddAddr(c.Addr)
-	case KindAddrDel:
+	case KindAddrDel, KindAddrTake:
 		return h.DelAddr(c.Addr)
 	case KindRouteAdd, KindRouteReplace:
 		return h.AddRoute(c.Route)
@@ -162,14 +163,14 @@ func (c Change) String() string {
 		return "ip link set dev " + c.Link + " up"
 	case KindLinkDown:
 		return "ip link set dev " + c.Link + " down"
-	case KindAddrAdd, KindAddrDel:
-		verb := map[Kind]string{KindAddrAdd: "add", KindAddrDel: "del"}[c.Kind]
+	case KindAddrAdd, KindAddrDel, KindAddrTake:
+		verb := map[Kind]string{KindAddrAdd: "add", KindAddrDel: "del", KindAddrTake: "del"}[c.Kind]
 		s := fmt.Sprintf("ip addr %s %s dev %s", verb, c.Addr.Prefix, c.Addr.Link)
 		if c.Addr.Label != "" {
 			s += " label " + c.Addr.Label
 		}
-		if c.Addr.Proto != 0 && c.Kind == KindAddrAdd {
-			s += fmt.Sprintf(" proto %d", c.Addr.Proto)
+		if c.Kind == KindAddrAdd {
+			s += c.Addr.addOptions()
 		}
 		return s
 	case KindRouteAdd:

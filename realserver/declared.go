@@ -195,6 +195,9 @@ func undeclared(v *View, rec *Record, d Declared) (drop []Change, notes []string
 	var held []string
 	for _, c := range own {
 		var undo *Change
+		if c.Kind == KindAddrTake && declaredAddr(c.Mode, c.Addr.Prefix.Addr()) {
+			continue // taken for a declared VIP (--take-vip-from-arp-interface): given back when the VIP goes
+		}
 		if c.Kind == KindAddrAdd {
 			if declaredAddr(c.Mode, c.Addr.Prefix.Addr()) {
 				continue

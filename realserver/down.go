@@ -9,12 +9,15 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 )
 
 // downPhase orders a teardown: VIPs go first, so the host never answers ARP
-// for a VIP after its suppression is lifted; sysctls are restored last.
+// for a VIP after its suppression is lifted (one rsprep took from an
+// ARP-capable interface goes back there as the VIP leaves lo); sysctls
+// are restored last.
 var downPhase = map[Kind]int{
-	KindAddrDel: 0, KindRuleDel: 1, KindRouteReplace: 1, KindRouteDel: 2, KindNeighSet: 3, KindNeighDel: 3,
+	KindAddrDel: 0, KindAddrAdd: 0, KindRuleDel: 1, KindRouteReplace: 1, KindRouteDel: 2, KindNeighSet: 3, KindNeighDel: 3,
 	KindLinkDown: 4, KindFouDel: 4, KindTunnelMode: 4, KindSysctl: 5,
 }
 
@@ -158,7 +161,30 @@ func (e *Engine) downAddrs(v *View, vips []netip.Addr) (addrsDown, error) {
 			}
 		}
 	}
-	return d, nil
+	return d, e.giveBack(v, want, &d)
+}
+
+// giveBack plans giving back, as they were, the VIPs of this mode and
+// these VIPs that rsprep took from an ARP-capable interface
+// (--take-vip-from-arp-interface), and settles their record entries.
+func (e *Engine) giveBack(v *View, want map[netip.Addr]bool, d *addrsDown) error {
+	for _, c := range e.Record.Changes {
+		if c.Kind != KindAddrTake || c.Mode != e.Mode || !want[c.Addr.Prefix.Addr()] {
+			continue
+		}
+		d.disown[c.ownerKey()] = true
+		back, note, err := undoIfStillOurs(v, c)
+		if err != nil {
+			return err
+		}
+		if note != "" {
+			d.notes = append(d.notes, note)
+		}
+		if back != nil {
+			d.plan = append(d.plan, *back)
+		}
+	}
+	return nil
 }
 
 // addrOwners is what down of mode knows of whose the present VIP
@@ -199,6 +225,28 @@ func undoIfStillOurs(v *View, c Change) (*Change, string, error) {
 		return nil, "", nil
 	}
 	switch c.Kind {
+	case KindAddrTake:
+		// Given back as it was: label, scope, flags, and what is left of
+		// its lifetimes. One that would have expired meanwhile is not.
+		if c.Addr.expired(time.Now()) {
+			return nil, fmt.Sprintf("did not give %s back to %s: its valid lifetime ran out while rsprep held it", c.Addr.Prefix, c.Addr.Link), nil
+		}
+		if _, exists, err := v.Link(c.Addr.Link); err != nil || !exists {
+			if err == nil {
+				return nil, fmt.Sprintf("did not give %s back to %s: the interface is gone", c.Addr.Prefix, c.Addr.Link), nil
+			}
+			return nil, "", err
+		}
+		present, err := v.AddrsOf(c.Addr.Prefix.Addr())
+		if err != nil {
+			return nil, "", err
+		}
+		for _, a := range present {
+			if a.Link == c.Addr.Link && a.Prefix == c.Addr.Prefix {
+				return nil, "", nil // somebody put it back already
+			}
+		}
+		return &inv, "", nil
 	case KindSysctl:
 		if c.Sysctl.PerInterface() {
 			if _, exists, err := v.Link(c.Sysctl.Iface); err != nil {

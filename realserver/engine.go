@@ -278,7 +278,7 @@ func (e *Engine) logChange(c Change) {
 	switch c.Kind {
 	case KindSysctl:
 		r.AddAttrs(slog.String("sysctl", c.Sysctl.Dotted()), slog.Int("before", c.From), slog.Int("after", c.To))
-	case KindAddrAdd, KindAddrDel:
+	case KindAddrAdd, KindAddrDel, KindAddrTake:
 		r.AddAttrs(slog.String("addr", c.Addr.Prefix.String()), slog.String("link", c.Addr.Link))
 	case KindRouteReplace, KindRouteUnshadow:
 		if c.PrevRoute.Dst.IsValid() {

@@ -68,7 +68,8 @@ var drVIPs = vips("192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4", "2001:db8:
 // drHost is a host an earlier rsprep run prepared for 198.51.100.1 and that
 // drifted since, so that the run under test must write every kind of DR
 // change: sysctls it already owns and new ones, lo up, a VIP moved off the
-// uplink, a /24 on lo replaced by the /32, new VIPs of both families.
+// uplink (TakeHeldVIPs), a /24 on lo replaced by the /32, new VIPs of
+// both families.
 func drHost(t *testing.T, path string) *fake.Host {
 	h := fake.New()
 	h.AddLink(realserver.Link{Name: "eth0.100", Type: "vlan", Up: true})
@@ -93,7 +94,7 @@ func drHost(t *testing.T, path string) *fake.Host {
 }
 
 func drCase() faultCase {
-	return faultCase{name: "dr", seed: drHost, invs: arp.DR{VIPs: drVIPs}.Invariants(), vips: append(vips("198.51.100.1"), drVIPs...), mode: "dr"}
+	return faultCase{name: "dr", seed: drHost, invs: arp.DR{VIPs: drVIPs, HeldVIPs: realserver.TakeHeldVIPs}.Invariants(), vips: append(vips("198.51.100.1"), drVIPs...), mode: "dr"}
 }
 
 // faultCases are the modes whose apply must be all-or-nothing.

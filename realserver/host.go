@@ -20,7 +20,8 @@ type Host interface {
 	// Addrs lists the addresses of every interface, both families, in one
 	// dump (rsprep never reads addresses once per VIP).
 	Addrs() ([]Addr, error)
-	// AddAddr adds an address; an address that is already there is success.
+	// AddAddr adds an address (with its scope, flags and lifetimes); an
+	// address that is already there is success.
 	AddAddr(a Addr) error
 	// DelAddr removes an address; one that is already gone is success.
 	DelAddr(a Addr) error
@@ -151,7 +152,20 @@ type Addr struct {
 	// added it. rsprep tags its own with AddrProto; 0 is "unspecified"
 	// (most tools, and every address on older kernels), 1–3 the kernel's.
 	Proto uint8 `json:",omitempty"`
+	// What else makes the address the one it was, for giving back one
+	// that rsprep took (KindAddrTake): its RT_SCOPE (0: global), the
+	// IFA_FLAGS an operator sets (AddrSettableFlags: nodad, noprefixroute,
+	// …; the kernel derives the others), and when its lifetimes end (unix
+	// seconds; 0: forever), as ip's valid_lft and preferred_lft count down.
+	Scope          uint8  `json:",omitempty"`
+	Flags          uint32 `json:",omitempty"`
+	ValidUntil     int64  `json:",omitempty"`
+	PreferredUntil int64  `json:",omitempty"`
 }
+
+// AddrSettableFlags are the IFA_FLAGS ip addr add sets: nodad, optimistic,
+// home, mngtmpaddr, noprefixroute, autojoin.
+const AddrSettableFlags = 0x02 | 0x04 | 0x10 | 0x100 | 0x200 | 0x400
 
 // AddrProto is the IFA_PROTO rsprep tags its addresses with, so that they
 // are recognisable as rsprep's without the record, IPv6 too (which has no

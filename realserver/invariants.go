@@ -157,8 +157,10 @@ func VIPAddr(ip netip.Addr, dev string) Addr {
 }
 
 // VIPExclusive checks that no VIP is on an interface that answers ARP (or
-// neighbour solicitations): it would take the director's traffic.
-func VIPExclusive(vips []netip.Addr) Invariant {
+// neighbour solicitations): it would take the director's traffic. Only
+// with TakeHeldVIPs is one found there removed (KindAddrTake: recorded,
+// and given back by down); otherwise it is reported and left.
+func VIPExclusive(vips []netip.Addr, held HeldVIPs) Invariant {
 	return newVIPCheck(vips, func(v *View, vips []netip.Addr) ([]Finding, error) {
 		arpCapable, err := arpCapableLinks(v)
 		if err != nil {
@@ -177,7 +179,11 @@ func VIPExclusive(vips []netip.Addr) Invariant {
 						f.OK, f.Got = false, "on"
 					}
 					f.Got += " " + a.Link
-					f.Fix = append(f.Fix, Change{Kind: KindAddrDel, Addr: a})
+					if held == TakeHeldVIPs {
+						f.Fix = append(f.Fix, Change{Kind: KindAddrTake, Addr: a})
+					} else {
+						f.Detail = "rsprep leaves it there (is this host the director, or its VRRP peer?): remove it, or apply with " + TakeVIPFlag + " to move it"
+					}
 				}
 			}
 			out = append(out, f)

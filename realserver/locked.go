@@ -17,11 +17,12 @@ import (
 //
 // Preflight runs before the lock, so that bad input leaves no trace, not
 // even a lock file. The lock serializes rsprep's writers, and only them:
-// if no other rsprep had a turn since the observation (the lock file is as
-// it was, see persist.Turn), the observation stands, record included; otherwise
-// the host is observed again under the lock. Other agents are never
-// serialized: the engine's writes take the kernel's "exists" and "gone"
-// as success, and its last check is the postcondition.
+// if no other rsprep had a turn since the observation (the lock file's
+// count of turns is as it was, see persist.Turn), the observation stands,
+// record included; otherwise the host is observed again under the lock.
+// Other agents are never serialized: the engine's writes take the
+// kernel's "exists" and "gone" as success, and its last check is the
+// postcondition.
 //
 // If the tables kept changing under every dump, which is what another
 // rsprep writing looks like, it waits for the lock first (up to wait, as

@@ -139,7 +139,10 @@ func (r *Record) mustBeDecoded() {
 }
 
 // Save writes the record atomically: a temporary file in the same
-// directory, synced, then renamed over the old one.
+// directory, synced, then renamed over the old one. A record that owns
+// nothing (down undid the last of it) is saved too, empty: it is how a
+// later down or status tells "rsprep undid all it did here" from "the
+// record was lost" (absent, see Engine.unrecorded).
 func (r *Record) Save() error {
 	if r.path == "" {
 		return nil // an in-memory record (tests, dry runs)
@@ -168,11 +171,12 @@ func (r *Record) marshal() ([]byte, error) {
 }
 
 // recordable reports whether down should ever undo c. Loading a module is
-// not undone (other users may need it); removing a VIP from an ARP-capable
-// interface is not undone (putting it back would steal the director's
-// traffic again); bringing lo up is not undone (lo was up when rsprep
-// came, and a down lo cuts off every local service: a re-apply or watch
-// bringing it up repairs somebody's change, it takes nothing over).
+// not undone (other users may need it); nor is removing a shorter prefix
+// of a VIP from its device (it made a whole subnet local); bringing lo up
+// is not undone (lo was up when rsprep came, and a down lo cuts off every
+// local service: a re-apply or watch bringing it up repairs somebody's
+// change, it takes nothing over). A VIP taken from an ARP-capable
+// interface (KindAddrTake) is recorded: down gives it back.
 func recordable(c Change) bool {
 	switch c.Kind {
 	case KindModule, KindAddrDel:
@@ -191,6 +195,8 @@ func (c Change) ownerKey() string {
 		return "sysctl " + c.Sysctl.Path()
 	case KindAddrAdd:
 		return "addr " + c.Addr.Link + " " + c.Addr.Prefix.String()
+	case KindAddrTake:
+		return "taken " + c.Addr.Link + " " + c.Addr.Prefix.String()
 	case KindRouteReplace, KindRouteUnshadow:
 		return fmt.Sprintf("default metric %d", c.Route.Metric)
 	case KindRouteAdd:

@@ -1,6 +1,7 @@
 package realserver
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 )
@@ -135,6 +136,8 @@ func Ownership(v *View, rec *Record) (Owned, error) {
 			m.Neighbours = append(m.Neighbours, OwnedNeighbour{Link: c.Neigh.Link, IP: c.Neigh.IP.String(), MAC: c.Neigh.MAC.String()})
 		case KindLinkUp:
 			m.Links = append(m.Links, c.Link)
+		case KindAddrTake:
+			out.Notes = append(out.Notes, fmt.Sprintf("%s took %s from %s (--take-vip-from-arp-interface): down gives it back", c.Mode, c.Addr.Prefix, c.Addr.Link))
 		}
 	}
 	for _, a := range addrs {

@@ -42,7 +42,6 @@ func TestBeginWriteObservesAgainOnlyAfterAnotherWritersTurn(t *testing.T) {
 		}, map[string]int{"link": 2, "address": 2}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			time.Sleep(50 * time.Millisecond) // the last turn is past the racy window (see persist.Files.LastTurn)
 			before := h.Dumps()
 			var betweens map[string]int
 			preflight := func(v *realserver.View) error {

@@ -54,17 +54,19 @@ func TestDRApplyThenVerifyHolds(t *testing.T) {
 }
 
 // Each kind of drift makes verify exit 1 naming the broken invariant, and
-// a second apply repairs it.
+// a second apply repairs it (a VIP on the uplink only when told to take
+// it: see take_vip_test.go).
 func TestDRVerifyCatchesEachDrift(t *testing.T) {
 	cases := []struct {
-		name  string
-		drift []string
-		want  string
+		name   string
+		drift  []string
+		want   string
+		repair []string // apply's flags besides --vip
 	}{
-		{"VIP removed", []string{"ip", "addr", "del", vip + "/32", "dev", "lo"}, "FAIL vip.bound " + vip},
-		{"all.arp_announce reset", []string{"sysctl", "-qw", "net.ipv4.conf.all.arp_announce=0"}, "FAIL arp.announce eth0.100 want 2 got 0 (conf/all=0 conf/eth0.100=0)"},
-		{"uplink arp_ignore raised", []string{"sysctl", "-qw", "net.ipv4.conf.eth0/100.arp_ignore=2"}, "FAIL arp.ignore eth0.100 want 1 got 2 (conf/all=1 conf/eth0.100=2)"},
-		{"VIP on the uplink", []string{"ip", "addr", "add", vip + "/32", "dev", "eth0.100"}, "FAIL vip.exclusive " + vip + " want on no ARP-capable interface got on eth0.100"},
+		{"VIP removed", []string{"ip", "addr", "del", vip + "/32", "dev", "lo"}, "FAIL vip.bound " + vip, nil},
+		{"all.arp_announce reset", []string{"sysctl", "-qw", "net.ipv4.conf.all.arp_announce=0"}, "FAIL arp.announce eth0.100 want 2 got 0 (conf/all=0 conf/eth0.100=0)", nil},
+		{"uplink arp_ignore raised", []string{"sysctl", "-qw", "net.ipv4.conf.eth0/100.arp_ignore=2"}, "FAIL arp.ignore eth0.100 want 1 got 2 (conf/all=1 conf/eth0.100=2)", nil},
+		{"VIP on the uplink", []string{"ip", "addr", "add", vip + "/32", "dev", "eth0.100"}, "FAIL vip.exclusive " + vip + " want on no ARP-capable interface got on eth0.100", []string{"--take-vip-from-arp-interface"}},
 	}
 	rs, _ := realServer(t)
 	mustRun(t, rs, 0, "dr", "--vip", vip)
@@ -76,7 +78,7 @@ func TestDRVerifyCatchesEachDrift(t *testing.T) {
 			if !strings.Contains(r.Stdout, c.want) {
 				t.Fatalf("verify output lacks %q:\n%s", c.want, r.Stdout)
 			}
-			mustRun(t, rs, 0, "dr", "--vip", vip)
+			mustRun(t, rs, 0, append([]string{"dr", "--vip", vip}, c.repair...)...)
 			mustRun(t, rs, 0, "verify", "dr", "--vip", vip)
 		})
 	}

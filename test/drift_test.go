@@ -157,7 +157,7 @@ func TestDriftStorm(t *testing.T) {
 		if len(want) > 0 {
 			drifted++
 		}
-		mustRun(t, rs, 0, "dr", "--vip", vips)
+		mustRun(t, rs, 0, "dr", "--vip", vips, "--take-vip-from-arp-interface") // the VIP put on the uplink
 		if code, got := verifyFailures(t, rs, vips); code != 0 {
 			t.Fatalf("round %d: after apply, verify exit %d: %q still fail", round, code, got)
 		}

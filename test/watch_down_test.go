@@ -195,7 +195,9 @@ func TestWatchStartsBeforeTheDirector(t *testing.T) {
 // Every invariant a kernel event can break, broken by hand, is repaired
 // from its event, with the resync an hour away (issue 28): each one
 // declares its events (realserver.EventDriven). TUN's need a kernel with
-// ipip (the VM lab).
+// ipip (the VM lab). A VIP put on the uplink is taken back only when watch
+// is told it may take it (--take-vip-from-arp-interface; otherwise it is
+// the director's, and reported).
 func TestWatchRepairsEachInvariantFromItsEvent(t *testing.T) {
 	type breakCase struct {
 		id, breakIt, holds string // holds: a shell test that passes once repaired
@@ -206,7 +208,7 @@ func TestWatchRepairsEachInvariantFromItsEvent(t *testing.T) {
 		args  []string
 		cases []breakCase
 	}{
-		{"dr", "ip route add default via 10.0.0.1", []string{"dr", "--vip", vip, "--pin-gateway-arp"}, []breakCase{
+		{"dr", "ip route add default via 10.0.0.1", []string{"dr", "--vip", vip, "--pin-gateway-arp", "--take-vip-from-arp-interface"}, []breakCase{
 			{"vip.bound", "ip addr del " + vip + "/32 dev lo", "ip -o addr show dev lo | grep -q ' " + vip + "/32 '"},
 			{"vip.exclusive", "ip addr add " + vip + "/32 dev eth0.100", "! ip -o addr show dev eth0.100 | grep -q ' " + vip + "/32 '"},
 			{"gw.pinned", "ip neigh del 10.0.0.1 dev eth0.100", "ip neigh show 10.0.0.1 dev eth0.100 | grep -q PERMANENT"},

@@ -33,6 +33,8 @@ type TUN struct {
 	// ForwardingOff is --forwarding off: the host routes nothing (ip.forward).
 	// False: forwarding is left as it is (Docker and Kubernetes need it).
 	ForwardingOff bool
+	// HeldVIPs: as in arp.DR.
+	HeldVIPs realserver.HeldVIPs
 }
 
 // Name implements realserver.Mode.
@@ -77,6 +79,9 @@ func (s TUN) Preflight(v *realserver.View) error {
 	if err := realserver.CheckNoForeignPrefix(v, s.VIPs, s.Footprint().VIPDevices); err != nil {
 		return err
 	}
+	if err := realserver.CheckVIPsHeld(v, s.VIPs, s.HeldVIPs); err != nil {
+		return err
+	}
 	if s.DIP.IsValid() {
 		if _, err := dipHop(v, s.DIP); err != nil {
 			return realserver.KeepInput(err)
@@ -93,6 +98,7 @@ func (s TUN) Preflight(v *realserver.View) error {
 // the entry rsprep recorded, whatever --gateway says).
 func (s TUN) ForDown() realserver.Mode {
 	s.DIP, s.Pin = netip.Addr{}, nil
+	s.HeldVIPs = max(s.HeldVIPs, realserver.ReportHeldVIPs) // as in arp.DR
 	return undo{s}
 }
 
@@ -138,7 +144,7 @@ func (s TUN) Invariants() []realserver.Invariant {
 	if s.ForwardingOff {
 		invs = append(invs, arp.ForwardingOff(s.has(6)))
 	}
-	invs = append(invs, realserver.VIPBound(s.VIPs, s.decap(4).dev, s.decap(6).dev), realserver.VIPExclusive(s.VIPs))
+	invs = append(invs, realserver.VIPBound(s.VIPs, s.decap(4).dev, s.decap(6).dev), realserver.VIPExclusive(s.VIPs, s.HeldVIPs))
 	if s.MSS != 0 {
 		invs = append(invs, s.mssClamp())
 	}

@@ -12,6 +12,7 @@ import (
 // options are every flag's value; each mode defines only the flags it takes.
 type options struct {
 	// common
+	act      action // what the flags are for (newFlagSet)
 	dryRun   bool
 	output   string
 	netns    string
@@ -27,6 +28,7 @@ type options struct {
 	// flags_nat.go) names its flags and builds its mode from them;
 	// flags_director.go and flags_pin.go are flags more than one mode takes
 	vips          []string
+	takeVIP       bool
 	rpFilter      string
 	encap         string
 	encapPort     uint16
@@ -75,6 +77,25 @@ func vipFlag(fs *pflag.FlagSet, o *options) {
 	listVar(fs, &o.vips, "vip", "virtual IP, IPv4 or IPv6 (repeatable, comma-separated)")
 }
 
+// takeVIPFlag is --take-vip-from-arp-interface, for the modes that bind
+// VIPs (dr, tun).
+func takeVIPFlag(fs *pflag.FlagSet, o *options) {
+	fs.BoolVar(&o.takeVIP, strings.TrimPrefix(realserver.TakeVIPFlag, "--"), false,
+		"a VIP already on an interface that answers ARP (eth0) is refused: that is where the director or its VRRP peer (keepalived) holds it. With this flag rsprep moves it (recorded, with its label, flags and lifetimes) and down gives it back as it was")
+}
+
+// heldVIPs is what the run does with a VIP on an ARP-capable interface:
+// apply refuses it unless --take-vip-from-arp-interface, verify reports it.
+func heldVIPs(o *options) realserver.HeldVIPs {
+	switch {
+	case o.takeVIP:
+		return realserver.TakeHeldVIPs
+	case o.act == actVerify:
+		return realserver.ReportHeldVIPs
+	}
+	return realserver.RefuseHeldVIPs
+}
+
 // newFlagSet builds the flag set of one mode command: name "" is the form
 // whose mode comes from --config (the run's own flags only).
 func newFlagSet(act action, name string, def modeDef, o *options) *pflag.FlagSet {
@@ -83,6 +104,7 @@ func newFlagSet(act action, name string, def modeDef, o *options) *pflag.FlagSet
 		cmd = name
 	}
 	fs := pflag.NewFlagSet(cmd, pflag.ContinueOnError)
+	o.act = act
 	fs.SortFlags = false
 	if def.flags != nil {
 		def.flags(fs, o)

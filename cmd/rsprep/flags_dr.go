@@ -16,6 +16,7 @@ func drDef() modeDef {
 		docs:    arp.DRInvariantDocs,
 		flags: func(fs *pflag.FlagSet, o *options) {
 			vipFlag(fs, o)
+			takeVIPFlag(fs, o)
 			directorFlags(fs, o, drDIPHelp)
 			pinFlags(fs, o)
 		},
@@ -32,7 +33,7 @@ func drDef() modeDef {
 			if err != nil {
 				return nil, err
 			}
-			return arp.DR{VIPs: vips, Pin: pin, DIP: dip, ForwardingOff: fwdOff}, nil
+			return arp.DR{VIPs: vips, Pin: pin, DIP: dip, ForwardingOff: fwdOff, HeldVIPs: heldVIPs(o)}, nil
 		},
 	}
 }

@@ -16,6 +16,7 @@ func tunDef() modeDef {
 		docs:    tunnel.InvariantDocs,
 		flags: func(fs *pflag.FlagSet, o *options) {
 			vipFlag(fs, o)
+			takeVIPFlag(fs, o)
 			tunFlags(fs, o)
 			fs.StringVar(&o.rpFilter, "rp-filter", "", "effective rp_filter for the tunnel device: off (0, default) or loose (2, when a hardening baseline forbids 0)")
 			directorFlags(fs, o, tunDIPHelp)
@@ -30,7 +31,7 @@ func tunDef() modeDef {
 			if err != nil {
 				return nil, err
 			}
-			t.VIPs = vips
+			t.VIPs, t.HeldVIPs = vips, heldVIPs(o)
 			if t.DIP, t.ForwardingOff, err = director(o); err != nil {
 				return nil, err
 			}

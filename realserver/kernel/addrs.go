@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -23,9 +24,10 @@ func (h *Host) Addrs() ([]realserver.Addr, error) {
 		out := make([]realserver.Addr, 0, h.addrsSeen) // sized as last time: no regrowth
 		index = make([]int, 0, h.addrsSeen)
 		labels := map[string]string{} // one string per distinct label, not per address
+		now := time.Now().Unix()
 		req := appendMsg(nil, unix.RTM_GETADDR, unix.NLM_F_DUMP, make([]byte, unix.SizeofIfAddrmsg)...)
 		err := h.rtnl.dump(req, unix.RTM_NEWADDR, func(body []byte) {
-			if a, ok := parseAddr(body, indexOf, labels); ok {
+			if a, ok := parseAddr(body, indexOf, labels, now); ok {
 				out = append(out, a)
 			}
 		})
@@ -49,16 +51,20 @@ func (h *Host) Addrs() ([]realserver.Addr, error) {
 // AddrList does: the address is IFA_LOCAL with the message's prefix length
 // when IFA_ADDRESS is the same address (IPv4), IFA_LOCAL as a host address
 // when IFA_ADDRESS differs (a point-to-point peer), and IFA_ADDRESS with
-// the prefix length when there is no IFA_LOCAL (IPv6).
-func parseAddr(body []byte, name func(index int) string, labels map[string]string) (realserver.Addr, bool) {
+// the prefix length when there is no IFA_LOCAL (IPv6). Its scope, the
+// flags an operator sets and its lifetimes (as deadlines from now, unix
+// seconds) come along, to give back an address rsprep takes.
+func parseAddr(body []byte, name func(index int) string, labels map[string]string, now int64) (realserver.Addr, bool) {
 	if len(body) < unix.SizeofIfAddrmsg {
 		return realserver.Addr{}, false
 	}
 	family, bits := body[0], int(body[1])
+	flags, scope := uint32(body[2]), body[3]
 	index := int(binary.NativeEndian.Uint32(body[4:8]))
 	var local, address []byte
 	label := ""
 	var proto uint8
+	var validUntil, preferredUntil int64
 	for b := body[unix.SizeofIfAddrmsg:]; len(b) >= unix.SizeofRtAttr; {
 		n := int(binary.NativeEndian.Uint16(b[0:2]))
 		if n < unix.SizeofRtAttr || n > len(b) {
@@ -73,6 +79,19 @@ func parseAddr(body []byte, name func(index int) string, labels map[string]strin
 		case ifaProto:
 			if len(val) == 1 {
 				proto = val[0]
+			}
+		case unix.IFA_FLAGS:
+			if len(val) == 4 {
+				flags = binary.NativeEndian.Uint32(val)
+			}
+		case unix.IFA_CACHEINFO:
+			// struct ifa_cacheinfo: ifa_prefered, ifa_valid, … (seconds
+			// left; all ones: forever)
+			if len(val) >= 8 {
+				if valid := binary.NativeEndian.Uint32(val[4:8]); valid != infinityLife {
+					validUntil = now + int64(valid)
+					preferredUntil = now + int64(min(binary.NativeEndian.Uint32(val[0:4]), valid))
+				}
 			}
 		case unix.IFA_LABEL:
 			if len(val) > 0 {
@@ -98,8 +117,13 @@ func parseAddr(body []byte, name func(index int) string, labels map[string]strin
 	if !ok {
 		return realserver.Addr{}, false
 	}
-	return realserver.Addr{Link: name(index), Prefix: netip.PrefixFrom(ip.Unmap(), bits), Label: label, Proto: proto}, true
+	return realserver.Addr{Link: name(index), Prefix: netip.PrefixFrom(ip.Unmap(), bits), Label: label, Proto: proto,
+		Scope: scope, Flags: flags & realserver.AddrSettableFlags, ValidUntil: validUntil, PreferredUntil: preferredUntil}, true
 }
+
+// infinityLife is the lifetime the kernel reports for an address that
+// never expires (INFINITY_LIFE_TIME).
+const infinityLife = 0xffffffff
 
 // ifaProto is IFA_PROTO (Linux 5.18): who added an address, one byte.
 // Neither x/sys/unix nor vishvananda/netlink v1.3.1 (whose Addr has no
@@ -163,14 +187,20 @@ func (h *Host) addrs(as []realserver.Addr, typ, flags uint16, failed func(realse
 
 // appendAddrRequest appends an address request as vishvananda/netlink's
 // AddrAdd and AddrDel send it: IFA_LOCAL and IFA_ADDRESS, the broadcast
-// address of an IPv4 subnet of /30 or wider, and the IPv4 label.
+// address of an IPv4 subnet of /30 or wider, and the IPv4 label; a new
+// address also with its scope, flags and lifetimes, as ip addr add sends
+// them.
 func appendAddrRequest(b []byte, typ, flags uint16, index int, a realserver.Addr) []byte {
 	ip := a.Prefix.Addr()
 	family := uint8(unix.AF_INET)
 	if !ip.Is4() {
 		family = unix.AF_INET6
 	}
-	b = appendMsg(b, typ, unix.NLM_F_ACK|flags, family, uint8(a.Prefix.Bits()), 0, 0)
+	var ifaFlags, scope uint8
+	if typ == unix.RTM_NEWADDR {
+		ifaFlags, scope = uint8(a.Flags), a.Scope
+	}
+	b = appendMsg(b, typ, unix.NLM_F_ACK|flags, family, uint8(a.Prefix.Bits()), ifaFlags, scope)
 	b = binary.NativeEndian.AppendUint32(b, uint32(index)) // the rest of struct ifaddrmsg
 	addr := ip.AsSlice()
 	b = appendAttr(b, unix.IFA_LOCAL, addr...)
@@ -189,6 +219,15 @@ func appendAddrRequest(b []byte, typ, flags uint16, index int, a realserver.Addr
 		// Kernels before 5.18 parse address requests leniently and skip
 		// an attribute they do not know: the tag is simply not kept.
 		b = appendAttr(b, ifaProto, a.Proto)
+	}
+	if typ == unix.RTM_NEWADDR && a.Flags > 0xff {
+		b = appendAttr(b, unix.IFA_FLAGS, binary.NativeEndian.AppendUint32(nil, a.Flags)...)
+	}
+	if typ == unix.RTM_NEWADDR && a.ValidUntil != 0 {
+		valid, preferred := a.Lifetimes(time.Now())
+		info := binary.NativeEndian.AppendUint32(nil, preferred)
+		info = binary.NativeEndian.AppendUint32(info, valid)
+		b = appendAttr(b, unix.IFA_CACHEINFO, append(info, make([]byte, 8)...)...) // cstamp, tstamp: the kernel's
 	}
 	return b
 }

@@ -113,7 +113,8 @@ func oldAddrs(t *testing.T, h *Host) []realserver.Addr {
 	for _, a := range as {
 		ip, _ := netip.AddrFromSlice(a.IP)
 		ones, _ := a.Mask.Size()
-		out = append(out, realserver.Addr{Link: names[a.LinkIndex], Prefix: netip.PrefixFrom(ip.Unmap(), ones), Label: a.Label})
+		out = append(out, realserver.Addr{Link: names[a.LinkIndex], Prefix: netip.PrefixFrom(ip.Unmap(), ones), Label: a.Label,
+			Scope: uint8(a.Scope), Flags: uint32(a.Flags) & realserver.AddrSettableFlags}) // all of them forever
 	}
 	return out
 }

@@ -103,7 +103,6 @@ func TestNoOpApplyDumpsEachTableOnce(t *testing.T) {
 					t.Errorf("a cold apply sent dumps %v, want %v", h.dumpsSent, tc.cold)
 				}
 				clear(h.dumpsSent)
-				time.Sleep(50 * time.Millisecond) // past the lock file's racy window (see persist.Files.LastTurn)
 				if res := applyAsCLI(t, h, state, tc.mode); len(res.Changes) != 0 {
 					t.Fatalf("the second apply changed %v", res.Changes)
 				}

@@ -3,10 +3,7 @@ package persist
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -29,7 +26,7 @@ func (e *LockError) Error() string {
 // holder is the pid the lock's holder wrote into the lock file; 0 if none.
 func holder(path string) int {
 	data, _ := os.ReadFile(path)
-	pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+	pid, _ := parseLock(string(data))
 	return pid
 }
 
@@ -40,6 +37,10 @@ func holder(path string) int {
 //
 // Taking the lock also removes the files of namespaces that no longer
 // exist (see removeDead): only a writer changes the state directory.
+//
+// The lock file stays when the run ends: it holds the count of writers'
+// turns (see Turn), and a lock file removed while another run has it open
+// would give the next run a lock of its own, beside that one.
 func (s Files) Lock(wait time.Duration) (unlock func(), err error) {
 	unlock, _, err = s.LockTurn(wait)
 	return unlock, err
@@ -48,35 +49,60 @@ func (s Files) Lock(wait time.Duration) (unlock func(), err error) {
 // LockTurn is Lock, and the lock file's turn as the last writer left it
 // (see Turn).
 func (s Files) LockTurn(wait time.Duration) (unlock func(), last Turn, err error) {
-	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
-		return nil, Turn{}, fmt.Errorf("creating %s: %w", s.Dir, err)
-	}
-	path := s.lockPath()
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW, 0o600)
-	created := err == nil
-	if errors.Is(err, fs.ErrExist) {
-		f, err = os.OpenFile(path, os.O_RDWR|unix.O_NOFOLLOW, 0)
-	}
+	f, err := s.openLock()
 	if err != nil {
-		return nil, Turn{}, fmt.Errorf("opening %s: %w", path, err)
+		return nil, Turn{}, err
 	}
+	return s.takeTurn(f, wait)
+}
+
+// openLock opens the namespace's lock file, creating it if need be.
+func (s Files) openLock() (*os.File, error) {
+	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating %s: %w", s.Dir, err)
+	}
+	f, err := os.OpenFile(s.lockPath(), os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", s.lockPath(), err)
+	}
+	return f, nil
+}
+
+// takeTurn takes the lock of f (opened by openLock) and counts this
+// writer's turn in it, before the caller changes anything. Whoever
+// created the file, the count under the lock is what tells: another
+// writer may take the lock between the file's creation and this flock.
+func (s Files) takeTurn(f *os.File, wait time.Duration) (unlock func(), last Turn, err error) {
 	if err := flockWait(f, unix.LOCK_EX, wait); err != nil {
 		f.Close()
 		return nil, Turn{}, err
 	}
-	last = Turn{known: true} // created by this call: no writer had a turn yet
-	if !created {
-		last = turnOf(f.Stat())
+	content := readLock(f)
+	_, last = parseLock(content)
+	if content == "" { // created, and no writer had a turn yet
+		last = Turn{known: true}
 	}
-	f.Truncate(0)
-	f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	mine := highestCount(content) + 1
+	if err := rewrite(f, lockContent(os.Getpid(), mine)); err != nil {
+		f.Close()
+		return nil, Turn{}, fmt.Errorf("writing %s: %w", f.Name(), err)
+	}
 	s.removeDead()
 	return func() {
 		// A reader may hold the lock next, and readers write no pid: a
 		// writer waiting on one must not name this process.
-		f.Truncate(0)
+		rewrite(f, lockContent(0, mine))
 		f.Close()
 	}, last, nil
+}
+
+// rewrite makes f's content data: written over the old content first,
+// then cut to length, so that the file never holds less than a count.
+func rewrite(f *os.File, data []byte) error {
+	if _, err := f.WriteAt(data, 0); err != nil {
+		return err
+	}
+	return f.Truncate(int64(len(data)))
 }
 
 // ErrNoLock means a reader could not open the namespace's lock file: no

@@ -45,14 +45,18 @@ func MarshalRecord[C any](version int, netns string, changes []C) ([]byte, error
 // WriteRecord replaces the record file at path with data, atomically (see
 // atomicfile). The caller holds the namespace's lock.
 func WriteRecord(path string, data []byte) error {
-	// A kill -9 during an earlier save leaves that save's temporary file.
-	// Records are saved under the namespace's lock, so nobody else is
-	// writing one now: whatever is there is stale.
+	removeStaleTemps(path)
+	return atomicfile.Write(path, data, 0o600)
+}
+
+// removeStaleTemps removes what a kill -9 during an earlier save left: that
+// save's temporary file. Records are saved under the namespace's lock, so
+// nobody else is writing one now: whatever is there is stale.
+func removeStaleTemps(path string) {
 	stale, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp*"))
 	for _, f := range stale {
 		os.Remove(f)
 	}
-	return atomicfile.Write(path, data, 0o600)
 }
 
 // FileID is what changes whenever a record file is written (a save is a

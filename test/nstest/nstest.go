@@ -317,3 +317,28 @@ func (n *NS) In(fn func() error) error {
 	}()
 	return <-ch
 }
+
+// Main runs a test package's tests with rsprep's state directory
+// (RSPREP_STATE_DIR) pointing at a directory of this process, for any run
+// that does not name its own (NS.StateDir does, per namespace): no test
+// writes the host's /run/rsprep. A file found there afterwards fails the
+// package: some run did not use its namespace's own directory.
+func Main(m *testing.M) {
+	dir, err := os.MkdirTemp("", "rsprep-test-state")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Setenv("RSPREP_STATE_DIR", dir)
+	code := m.Run()
+	if left, _ := os.ReadDir(dir); len(left) > 0 && code == 0 {
+		var names []string
+		for _, e := range left {
+			names = append(names, e.Name())
+		}
+		fmt.Fprintf(os.Stderr, "FAIL: runs without a state directory of their own left %s in the package's (RSPREP_STATE_DIR): give each its namespace's (NS.StateDir) or t.TempDir()\n", strings.Join(names, ", "))
+		code = 1
+	}
+	os.RemoveAll(dir)
+	os.Exit(code)
+}

@@ -1,0 +1,10 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/rsprep/rsprep/test/nstest"
+)
+
+// No test of the CLI writes the host's /run/rsprep (see nstest.Main).
+func TestMain(m *testing.M) { nstest.Main(m) }
