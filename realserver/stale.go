@@ -60,7 +60,7 @@ func (s State) loadPending() (*Record, error) {
 // nothing in place governs nothing down would undo anyway, so dropping it
 // loses nothing; one with something in place is kept, which on a kernel
 // without the cookie can still mistake a coincidence for evidence (see
-// README "Safety").
+// realserver/README.md, "Safety").
 func (r *Record) anyInPlace(v *View) (bool, error) {
 	if err := r.decode(); err != nil {
 		return false, err

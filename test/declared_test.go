@@ -80,7 +80,7 @@ func TestConfigApplyConvergesToWhatItDeclares(t *testing.T) {
 		t.Errorf("verify -o json: ok=%v, own.undeclared for %s found=%v:\n%s", rep.OK, vip2, found, r.Stdout)
 	}
 	r = mustRun(t, rs, 1, "verify", "--config", conf, "-o", "prometheus")
-	if want := `rsprep_invariant_ok{mode="dr",id="own.undeclared",subject="` + vip2 + `/32 on lo"} 0`; !strings.Contains(r.Stdout, want) {
+	if want := `rsprep_invariant_ok{mode="dr",id="own.undeclared",subject="` + vip2 + `/32 on lo",source="verify"} 0`; !strings.Contains(r.Stdout, want) {
 		t.Errorf("verify -o prometheus lacks %s:\n%s", want, r.Stdout)
 	}
 	// With flags too: an audit of vip alone sees vip2 as rsprep's, undeclared.

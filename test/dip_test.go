@@ -43,7 +43,7 @@ func TestDRDIPOnTheSameSegment(t *testing.T) {
 		t.Errorf("JSON lacks a passing dip.onlink and dip.reachable:\n%s", r.Stdout)
 	}
 	r = mustRun(t, rs, 0, "verify", "dr", "--vip", vip, "--dip", "10.0.0.1", "-o", "prometheus")
-	for _, want := range []string{`rsprep_invariant_ok{mode="dr",id="dip.onlink",subject="10.0.0.1"} 1`, `rsprep_invariant_ok{mode="dr",id="dip.reachable",subject="10.0.0.1"} 1`} {
+	for _, want := range []string{`rsprep_invariant_ok{mode="dr",id="dip.onlink",subject="10.0.0.1",source="verify"} 1`, `rsprep_invariant_ok{mode="dr",id="dip.reachable",subject="10.0.0.1",source="verify"} 1`} {
 		if !strings.Contains(r.Stdout, want) {
 			t.Errorf("Prometheus output lacks %s:\n%s", want, r.Stdout)
 		}
@@ -124,7 +124,7 @@ func TestForwardingOffThenDownRestores(t *testing.T) {
 		t.Errorf("verify after apply:\n%s", r.Stdout)
 	}
 	r = mustRun(t, rs, 0, "verify", "dr", "--vip", vip, "--forwarding", "off", "-o", "prometheus")
-	if want := `rsprep_invariant_ok{mode="dr",id="ip.forward",subject="net.ipv4.ip_forward"} 1`; !strings.Contains(r.Stdout, want) {
+	if want := `rsprep_invariant_ok{mode="dr",id="ip.forward",subject="net.ipv4.ip_forward",source="verify"} 1`; !strings.Contains(r.Stdout, want) {
 		t.Errorf("Prometheus output lacks %s:\n%s", want, r.Stdout)
 	}
 	mustRun(t, rs, 0, "down", "dr", "--vip", vip, "--forwarding", "off")

@@ -11,7 +11,7 @@
 #     textfile collector, the alert rules) pass systemd-analyze and
 #     promtool check/test rules;
 #   - the .deb (cmd/rsprep/packaging/build-deb): lintian reports no error
-#     and no warning, it holds what it must, the man page renders without
+#     and no warning, it holds what it must, the man pages render without
 #     a warning, zsh and fish parse the completions.
 # Installs systemd, prometheus (promtool), lintian, zsh and fish from apt
 # when they are missing.
@@ -43,7 +43,7 @@ go -C "$repo" build -o "$work/rsprep" ./cmd/rsprep
 # exists here (systemd-analyze checks that it is executable).
 root="$work/root"
 mkdir "$root"
-for args in "dr --vip 192.168.79.180" "dr --watch --textfile /var/lib/node_exporter/textfile/rsprep.prom --vip 192.168.79.180" "tun --vip 192.168.79.180 --vip 2001:db8::80" "nat --dip 192.168.10.1" "dr --vip 192.168.79.180 --vip 2001:db8::80 --before nginx.service --before haproxy.service"; do
+for args in "dr --vip 192.168.79.180" "dr --watch --textfile /var/lib/prometheus/node-exporter/rsprep.prom --vip 192.168.79.180" "tun --vip 192.168.79.180 --vip 2001:db8::80" "nat --dip 192.168.10.1" "dr --vip 192.168.79.180 --vip 2001:db8::80 --before nginx.service --before haproxy.service"; do
 	rm -rf "${root:?}"/*
 	# shellcheck disable=SC2086 # args is a word list on purpose
 	"$work/rsprep" install $args --root "$root" --bin "$work/rsprep" 2>/dev/null
@@ -109,7 +109,7 @@ else
 	fail "lintian: $(basename "$deb")"
 	cat "$work/lintian.txt"
 fi
-want="./usr/sbin/rsprep ./usr/share/man/man8/rsprep.8.gz ./usr/share/bash-completion/completions/rsprep
+want="./usr/sbin/rsprep ./usr/share/man/man8/rsprep.8.gz ./usr/share/man/man5/rsprep.conf.5.gz ./usr/share/bash-completion/completions/rsprep
 ./usr/share/zsh/vendor-completions/_rsprep ./usr/share/fish/vendor_completions.d/rsprep.fish
 ./usr/share/doc/rsprep/copyright ./usr/share/doc/rsprep/changelog.Debian.gz ./usr/share/doc/rsprep/README.md.gz"
 files=$(dpkg-deb -c "$deb" | awk '{print $6}')
@@ -129,12 +129,14 @@ if [ "$("$x/usr/sbin/rsprep" version | cut -d' ' -f2)" = "$version" ] && file "$
 else
 	fail "rsprep version: $("$x/usr/sbin/rsprep" version), package $version"
 fi
-if out=$(MANWIDTH=80 man --warnings -l "$x/usr/share/man/man8/rsprep.8.gz" 2>&1 >/dev/null) && [ -z "$out" ]; then
-	pass "man --warnings -l rsprep.8.gz: no warning"
-else
-	fail "man --warnings -l rsprep.8.gz"
-	echo "$out"
-fi
+for page in man8/rsprep.8.gz man5/rsprep.conf.5.gz; do
+	if out=$(MANWIDTH=80 man --warnings -l "$x/usr/share/man/$page" 2>&1 >/dev/null) && [ -z "$out" ]; then
+		pass "man --warnings -l $page: no warning"
+	else
+		fail "man --warnings -l $page"
+		echo "$out"
+	fi
+done
 if out=$(zsh -n "$x/usr/share/zsh/vendor-completions/_rsprep" 2>&1 && fish --no-execute "$x/usr/share/fish/vendor_completions.d/rsprep.fish" 2>&1) &&
 	[ "$(fish -c "source $x/usr/share/fish/vendor_completions.d/rsprep.fish; complete -C 'rsprep verify dr -o '" | sort | tr '\n' ' ')" = "json prometheus text " ]; then
 	pass "zsh and fish parse the completions; fish completes -o"

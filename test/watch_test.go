@@ -30,7 +30,7 @@ func TestWatchRestoresVIPAndSysctl(t *testing.T) {
 	w.waitFor(t, "the textfile counting both repairs", 10*time.Second, func() bool {
 		return w.metric(t, `rsprep_repairs_total{check="vip.bound"}`) >= 1 && w.metric(t, `rsprep_repairs_total{check="arp.ignore"}`) >= 1
 	})
-	if got := w.metric(t, `rsprep_invariant_ok{mode="dr",id="vip.bound",subject="192.168.79.180"}`); got != 1 {
+	if got := w.metric(t, `rsprep_invariant_ok{mode="dr",id="vip.bound",subject="192.168.79.180",source="watch"}`); got != 1 {
 		t.Errorf("rsprep_invariant_ok for the VIP = %v", got)
 	}
 	if got := w.metric(t, `rsprep_fight{check="vip.bound"}`); got != 0 {
@@ -130,7 +130,7 @@ func TestWatchReportOnly(t *testing.T) {
 	if !strings.Contains(w.log.String(), `msg="drift (--on-drift report: not repairing)" mode=dr invariant=vip.bound subject=192.168.79.180`) {
 		t.Errorf("drift not logged:\n%s", w.log)
 	}
-	if hasVIP(t, rs, vip) || w.metric(t, `rsprep_repairs_total{check="vip.bound"}`) != 0 || w.metric(t, `rsprep_verify_ok{mode="dr"}`) != 0 {
+	if hasVIP(t, rs, vip) || w.metric(t, `rsprep_repairs_total{check="vip.bound"}`) != 0 || w.metric(t, `rsprep_verify_ok{mode="dr",source="watch"}`) != 0 {
 		t.Errorf("report mode repaired, or the textfile does not show the drift:\n%s", w.log)
 	}
 	if strings.Contains(w.log.String(), "msg=changed") {

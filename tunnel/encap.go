@@ -50,7 +50,7 @@ type decap struct {
 	mode bool
 }
 
-// decapFor is the table behind the README's table of encapsulations. GUE
+// decapFor is the table behind tunnel/README.md's table of encapsulations. GUE
 // is decapsulated by fou, which hands the inner packet to the IP protocol
 // it names: ipip (tunl0) or sit (sit0) on an IPv4 underlay, ip6_tunnel
 // (ip6tnl0) on an IPv6 one, exactly as plain IP-in-IP arrives there. GRE

@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// completionData is what the shell completions know, from commandLines:
+// completionData is what the shell completions know, from the command table:
 // the words that may follow each command path ("" is the top level, "verify"
 // the words after rsprep verify), each path's flags, and what each flag's
 // value is.
@@ -41,7 +41,7 @@ var flagValueKinds = map[string]string{
 	"root":   "@dir",
 }
 
-func completionDataFrom(lines []usageLine) completionData {
+func completionDataFrom(cmds []commandDef) completionData {
 	d := completionData{children: map[string][]string{}, flags: map[string][]string{}, values: map[string]string{}}
 	addPath := func(p string) {
 		if _, ok := d.flags[p]; !ok {
@@ -49,19 +49,33 @@ func completionDataFrom(lines []usageLine) completionData {
 			d.paths = append(d.paths, p)
 		}
 	}
+	add := func(args []string, fs *pflag.FlagSet) {
+		for i, w := range args {
+			parent := strings.Join(args[:i], " ")
+			if !slices.Contains(d.children[parent], w) {
+				d.children[parent] = append(d.children[parent], w)
+			}
+			addPath(strings.Join(args[:i+1], " "))
+		}
+		for _, f := range visibleFlags(fs) {
+			d.addFlag(strings.Join(args, " "), f)
+		}
+	}
 	addPath("")
-	for _, l := range lines {
-		for _, c := range l.commands {
-			for i, w := range c.args {
-				parent := strings.Join(c.args[:i], " ")
-				if !slices.Contains(d.children[parent], w) {
-					d.children[parent] = append(d.children[parent], w)
-				}
-				addPath(strings.Join(c.args[:i+1], " "))
+	for _, c := range cmds {
+		for _, in := range c.invocations() {
+			if c.modeWords && len(in.args) == 2 { // rsprep dr is rsprep apply dr
+				add(in.args[1:], in.flags)
 			}
-			for _, f := range visibleFlags(c.flags) {
-				d.addFlag(c.name(), f)
+		}
+	}
+	for _, c := range cmds {
+		for _, in := range c.invocations() {
+			if in.byFlag() {
+				add(in.args[:len(in.args)-1], in.flags)
+				continue
 			}
+			add(in.args, in.flags)
 		}
 	}
 	for name := range d.values {

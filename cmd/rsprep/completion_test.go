@@ -88,7 +88,7 @@ func TestBashCompletion(t *testing.T) {
 
 // Each word completion offers for a flag's value is one the CLI accepts.
 func TestCompletionValuesAccepted(t *testing.T) {
-	d := completionDataFrom(commandLines())
+	d := completionDataFrom(visibleCommands())
 	accepts := map[string]func(string) error{
 		"--output":    func(v string) error { return checkOutput(actVerify, v) },
 		"--rp-filter": func(v string) error { _, err := tunnel.ParseRPFilter(v); return err },

@@ -116,10 +116,16 @@ func configPathArg(args []string) (path string, given bool) {
 // config file (--config FILE, by default the one install writes).
 func runFromConfig(act action, args []string, stdout, stderr io.Writer) int {
 	if slices.Contains(args, "-h") || slices.Contains(args, "--help") {
-		fmt.Fprint(stdout, usage)
+		fs, _ := modeFlagSet(act, "", &options{})
+		fs.SetOutput(stdout)
+		fs.Usage()
 		return exitOK
 	}
 	path, given := configPathArg(args)
+	if f := modeFlagIn(args); f != "" && !given {
+		fmt.Fprintf(stderr, "rsprep: %s: the mode is missing: %s is a mode's flag, so name the mode first: rsprep %s dr|tun|nat %s …\n", act, f, act, f)
+		return exitUsage
+	}
 	c, err := readModeConfig(path)
 	if err != nil {
 		fmt.Fprintf(stderr, "rsprep: %s\n", oneLine(err))
@@ -129,4 +135,24 @@ func runFromConfig(act action, args []string, stdout, stderr io.Writer) int {
 		args = append(slices.Clone(args), "--config", path)
 	}
 	return runMode(act, c.mode, args, stdout, stderr)
+}
+
+// modeFlagIn is the first of args that is a mode's own flag (--vip,
+// --dip, …), or "": given without a mode, they mean the mode was forgotten.
+func modeFlagIn(args []string) string {
+	for _, a := range args {
+		if a == "--" {
+			return ""
+		}
+		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "--") {
+			continue
+		}
+		for _, m := range modeNames() {
+			if ownFlags(modeDefs()[m], &options{}).Lookup(name) != nil {
+				return "--" + name
+			}
+		}
+	}
+	return ""
 }

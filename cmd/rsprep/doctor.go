@@ -14,36 +14,58 @@ import (
 	"github.com/rsprep/rsprep/systemd/doctor"
 )
 
-const doctorUsage = `rsprep doctor — read-only: what on this host will undo the real-server state
-
-Usage:
-  rsprep doctor dr|tun|nat [mode flags] [--root DIR] [-o text|json] [--netns NAME]
-  rsprep doctor [--config FILE] [--root DIR] [-o text|json] [--netns NAME]
-
-Without a mode, the mode and its flags come from FILE (default
+// doctorCommand is doctor's entry in the command table.
+func doctorCommand() commandDef {
+	return commandDef{
+		name: "doctor",
+		synopsis: []synopsisLine{
+			{"doctor dr|tun|nat [flags]", "read-only: what on this host will undo it (file:line, unit, process)"},
+			{"doctor [--config FILE] [--root DIR] [flags]", "the same, with the mode and its flags from FILE"},
+		},
+		summary: "read-only: what on this host will undo the real-server state",
+		description: `Without a mode, the mode and its flags come from FILE (default
 /etc/rsprep/rsprep.conf, under --root when given).
-
 --root DIR reads configuration files (sysctl.d, systemd-networkd,
 NetworkManager, ifupdown, cloud-init, netplan, the wants links that enable
 networkd, NetworkManager and the boot unit) under DIR instead of /.
 Interfaces, live sysctl values and running processes still come from this
 host (or --netns): without an interface on the DIP's subnet, NAT's uplink
-checks cannot run, and doctor says so (uplink.unknown).
+checks cannot run, and doctor says so (uplink.unknown).`,
+		examples: []string{"rsprep doctor dr --vip 192.168.79.180", "rsprep doctor --root /srv/image -o json"},
+		exitCodes: `Exit codes: 0 no risk found · 1 risks found (a file that cannot be read or
+parsed is one) · 2 bad input · 3 the host cannot be read.`,
+		modes: modeOptional,
+		flags: func(mode string) *pflag.FlagSet {
+			fs, _, _ := doctorFlagSet(mode, &options{})
+			return fs
+		},
+		run: runDoctor,
+	}
+}
 
-Examples:
-  rsprep doctor dr --vip 192.168.79.180
-  rsprep doctor --root /srv/image -o json
-
-Exit codes: 0 no risk found · 1 risks found (a file that cannot be read or
-parsed is one) · 2 bad input · 3 the host cannot be read.
-`
+// doctorFlagSet is doctor's flags for mode name ("": from --config).
+func doctorFlagSet(name string, o *options) (fs *pflag.FlagSet, configPath, root *string) {
+	fs = pflag.NewFlagSet(strings.TrimSpace("doctor "+name), pflag.ContinueOnError)
+	fs.SortFlags = false
+	if def, ok := modeDefs()[name]; ok {
+		def.flags(fs, o)
+	}
+	configPath = addConfigFlag(fs)
+	root = fs.String("root", "/", "read configuration files under this directory instead of / (an image; interfaces, live sysctls and processes still come from this host)")
+	fs.StringVarP(&o.output, "output", "o", "text", "output format: text or json")
+	fs.StringVar(&o.netns, "netns", "", "look at the named network namespace's interfaces and sysctls (ip netns add NAME)")
+	setHelp(fs, "doctor", name)
+	return fs, configPath, root
+}
 
 // runDoctor is `rsprep doctor`: it builds the mode as apply would (the
 // same mode definitions and config file), gathers the live facts, and
 // lets systemd/doctor read the files.
 func runDoctor(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-		fmt.Fprint(stdout, doctorUsage)
+		fs, _, _ := doctorFlagSet("", &options{})
+		fs.SetOutput(stdout)
+		fs.Usage()
 		return exitOK
 	}
 	fail := func(err error) int {
@@ -71,14 +93,7 @@ func runDoctor(args []string, stdout, stderr io.Writer) int {
 		return fail(input.Errorf("doctor: unknown mode %q (want one of %s)", name, strings.Join(modeNames(), ", ")))
 	}
 	var o options
-	fs := pflag.NewFlagSet("doctor "+name, pflag.ContinueOnError)
-	fs.SortFlags = false
-	def.flags(fs, &o)
-	configPath := addConfigFlag(fs)
-	root := fs.String("root", "/", "read configuration files under this directory instead of / (an image; interfaces, live sysctls and processes still come from this host)")
-	fs.StringVarP(&o.output, "output", "o", "text", "output format: text or json")
-	fs.StringVar(&o.netns, "netns", "", "look at the named network namespace's interfaces and sysctls (ip netns add NAME)")
-	fs.Usage = func() { fmt.Fprint(fs.Output(), doctorUsage+"\nFlags:\n"+fs.FlagUsages()) }
+	fs, configPath, root := doctorFlagSet(name, &o)
 	if code, done := parseFlags(fs, rest, stdout, stderr); done {
 		return code
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
@@ -97,16 +96,19 @@ func heldVIPs(o *options) realserver.HeldVIPs {
 	return realserver.RefuseHeldVIPs
 }
 
-// newFlagSet builds the flag set of one mode command.
+// newFlagSet builds the flag set of one mode command: name "" is the form
+// whose mode comes from --config (the run's own flags only).
 func newFlagSet(act action, name string, def modeDef, o *options) *pflag.FlagSet {
-	cmd := name
-	if act != actApply {
-		cmd = string(act) + " " + name
+	cmd := strings.TrimSpace(string(act) + " " + name)
+	if act == actApply && name != "" {
+		cmd = name
 	}
 	fs := pflag.NewFlagSet(cmd, pflag.ContinueOnError)
 	o.act = act
 	fs.SortFlags = false
-	def.flags(fs, o)
+	if def.flags != nil {
+		def.flags(fs, o)
+	}
 	if act == actDrain {
 		fs.DurationVar(&o.drainTimeout, "timeout", 10*time.Minute, "give up waiting after this long (exit 1 naming the connections still open; the host stays drained); 0: no bound")
 		fs.DurationVar(&o.drainQuiet, "quiet", 5*time.Second, "the director has stopped once no new connection came for this long: more than its delay_loop plus the check's timeout")
@@ -119,11 +121,24 @@ func newFlagSet(act action, name string, def modeDef, o *options) *pflag.FlagSet
 	fs.StringVar(&o.netns, "netns", "", "act inside the named network namespace (ip netns add NAME)")
 	fs.DurationVar(&o.lockWait, "lock-wait", 10*time.Second, "how long to wait for another rsprep writing the same namespace")
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "log debug detail")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "rsprep %s — %s\n\nUsage:\n  rsprep %s [flags]\n\nExample:\n  %s\n\nFlags:\n%s", cmd, actionSummary(act, def), cmd, exampleFor(act, def), fs.FlagUsages())
-		fmt.Fprint(fs.Output(), globalNote)
-	}
+	setHelp(fs, string(act), name)
 	return fs
+}
+
+// modeFlagSet is newFlagSet with --config: the flags apply, verify and
+// down parse, for mode name ("" when the mode comes from the file).
+func modeFlagSet(act action, name string, o *options) (fs *pflag.FlagSet, configPath *string) {
+	fs = newFlagSet(act, name, modeDefs()[name], o)
+	return fs, addConfigFlag(fs)
+}
+
+// setHelp makes fs's --help the help of command name (for mode) in the
+// command table.
+func setHelp(fs *pflag.FlagSet, name, mode string) {
+	fs.Usage = func() {
+		c, _ := lookupCommand(name)
+		c.writeHelp(fs.Output(), fs, mode)
+	}
 }
 
 // globalNote warns that the ARP and rp_filter knobs are host-wide.
@@ -143,28 +158,3 @@ The command line adds: two applies give the union. With --config the file
 is the whole state: apply also undoes what rsprep owns here that the file
 does not declare, and verify reports it either way (own.undeclared).
 `
-
-func actionSummary(act action, def modeDef) string {
-	switch act {
-	case actVerify:
-		return "audit: " + def.summary
-	case actDown:
-		return "undo what rsprep did for: " + def.summary
-	case actDrain:
-		return "take this real server out of the director's rotation without a failed request (needs --dip): " + def.summary
-	case actUndrain:
-		return "put a drained real server back in the director's rotation: " + def.summary
-	}
-	return def.summary
-}
-
-func exampleFor(act action, def modeDef) string {
-	if act == actApply {
-		return def.example
-	}
-	ex := "rsprep " + string(act) + def.example[len("rsprep"):]
-	if act == actDrain && !strings.Contains(ex, "--dip") {
-		ex += " --dip 10.0.0.1"
-	}
-	return ex
-}

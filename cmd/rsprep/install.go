@@ -34,7 +34,8 @@ func runInstall(args []string, stdout, stderr io.Writer) int {
 	}
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			fmt.Fprint(stdout, usage)
+			c, _ := lookupCommand("install")
+			c.writeHelp(stdout, nil, "")
 			return exitOK
 		}
 		fmt.Fprintln(stderr, "rsprep: install needs a mode: rsprep install dr|tun|nat [flags]")
@@ -93,11 +94,7 @@ func installFlagSet(name string, def modeDef, o *options, inst *installOptions) 
 	fs.BoolVarP(&inst.verbose, "verbose", "v", false, "log debug detail")
 	fs.BoolVar(&inst.watch, "watch", false, "write the rsprep watch unit (Type=notify: apply, then keep it true) instead of the oneshot apply")
 	addWatchFlags(fs, &inst.wo)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "rsprep install %[1]s — write %[2]s (the desired state: %[3]s) and %[4]s, and enable it for boot\n\n"+
-			"Usage:\n  rsprep install %[1]s [flags]\n\nExample:\n  rsprep install%[5]s --before nginx.service\n\nFlags:\n%[6]s",
-			name, systemd.ConfigPath, def.summary, systemd.UnitPath, def.example[len("rsprep"):], fs.FlagUsages())
-	}
+	setHelp(fs, "install", name)
 	return fs
 }
 
@@ -153,13 +150,7 @@ func installFiles(mode realserver.Mode, pairs [][2]string, spec systemd.UnitSpec
 func runUninstall(args []string, stdout, stderr io.Writer) int {
 	var root string
 	var verbose bool
-	fs := pflag.NewFlagSet("uninstall", pflag.ContinueOnError)
-	fs.StringVar(&root, "root", "/", "uninstall from this directory (an image or chroot) instead of this host")
-	fs.BoolVarP(&verbose, "verbose", "v", false, "log debug detail")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "rsprep uninstall — stop %[1]s if it runs (its ExecStop runs rsprep down), disable it, remove it, %[2]s and %[3]s\n\n"+
-			"Usage:\n  rsprep uninstall [flags]\n\nFlags:\n%[4]s", systemd.UnitName, systemd.ConfigPath, systemd.ModulesPath, fs.FlagUsages())
-	}
+	fs := uninstallFlagSet(&root, &verbose)
 	if code, done := parseFlags(fs, args, stdout, stderr); done {
 		return code
 	}
@@ -173,6 +164,52 @@ func runUninstall(args []string, stdout, stderr io.Writer) int {
 		return exitCode(err)
 	}
 	return exitOK
+}
+
+func uninstallFlagSet(root *string, verbose *bool) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("uninstall", pflag.ContinueOnError)
+	fs.StringVar(root, "root", "/", "uninstall from this directory (an image or chroot) instead of this host")
+	fs.BoolVarP(verbose, "verbose", "v", false, "log debug detail")
+	setHelp(fs, "uninstall", "")
+	return fs
+}
+
+// installCommand and uninstallCommand are the table's entries.
+func installCommand() commandDef {
+	return commandDef{
+		name: "install",
+		synopsis: []synopsisLine{
+			{"install dr|tun|nat [flags]", "write that config and rsprep.service, enable it for boot"},
+			{"install dr|tun|nat --watch [flags]", "the same with the rsprep watch unit: apply, then keep it true"},
+		},
+		summary: "write the desired state as " + systemd.ConfigPath + " and the boot unit " + systemd.UnitPath + ", and enable it",
+		description: "The flags are checked exactly as apply checks them, then written as the config file; the unit's ExecStart applies it at boot, its ExecStop runs down. " +
+			"For tun, the tunnel modules go to " + systemd.ModulesPath + ". --watch writes the rsprep watch unit (Type=notify) instead of the oneshot; " +
+			"with --textfile it replaces the audit timer as the host's one producer of node_exporter's textfile. --root writes into an image without asking systemd.",
+		examples: []string{
+			"rsprep install dr --vip 192.168.79.180 --before nginx.service",
+			"rsprep install tun --watch --vip 192.168.79.180 --textfile /var/lib/prometheus/node-exporter/rsprep.prom",
+		},
+		modes: modeRequired,
+		flags: func(mode string) *pflag.FlagSet {
+			return installFlagSet(mode, modeDefs()[mode], &options{}, &installOptions{})
+		},
+		run: runInstall,
+	}
+}
+
+func uninstallCommand() commandDef {
+	return commandDef{
+		name:     "uninstall",
+		synopsis: []synopsisLine{{"uninstall [--root DIR]", "stop, disable and remove them"}},
+		summary:  "stop " + systemd.UnitName + " if it runs (its ExecStop runs rsprep down), disable it, and remove it, " + systemd.ConfigPath + " and " + systemd.ModulesPath,
+		flags: func(string) *pflag.FlagSet {
+			var root string
+			var verbose bool
+			return uninstallFlagSet(&root, &verbose)
+		},
+		run: runUninstall,
+	}
 }
 
 // checkRoot rejects a --root that is not a directory: bad input, before

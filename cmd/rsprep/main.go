@@ -9,7 +9,6 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
-	"strings"
 
 	"github.com/spf13/pflag"
 )
@@ -50,105 +49,85 @@ func main() {
 // longLived reports whether the command runs until it is stopped.
 func longLived(args []string) bool { return len(args) > 0 && args[0] == "watch" }
 
-const usage = `rsprep prepares this host to be an LVS/IPVS real server, keeps it so, and proves it.
-
-Usage:
-  rsprep dr|tun|nat [flags]           apply (idempotent: a second run changes nothing)
-  rsprep verify dr|tun|nat [flags]    audit every invariant; exit 0 = all hold, 1 = drift
-  rsprep down dr|tun|nat [flags]      undo what rsprep did, and only that
-  rsprep apply|verify|down [--config FILE]
-                                      the same, with the mode and its flags from FILE
-                                      (default /etc/rsprep/rsprep.conf); the file is the
-                                      whole state: apply also undoes what rsprep owns that
-                                      it does not declare, down undoes all rsprep owns
-  rsprep down --all [--netns NAME]    undo everything rsprep owns in the namespace, any mode
-  rsprep install dr|tun|nat [flags]   write that config and rsprep.service, enable it for boot
-  rsprep uninstall                    stop, disable and remove them
-  rsprep watch MODE [flags] | watch [--config FILE]
-                                      apply, then keep every invariant true (events, resync, damped)
-  rsprep status [-o json]             what rsprep owns in this namespace (read-only)
-  rsprep doctor [MODE [flags]]        read-only: what on this host will undo it (file:line, unit, process)
-  rsprep probe --rip RIP --vip VIP:PORT  from the director: does VIP:PORT answer through each real server?
-  rsprep drain dr|tun --dip DIP [flags] | drain [--config FILE]
-                                      fail the director's probe of this host, wait until its
-                                      connections have ended; undrain reverses it, down ends it
-  rsprep undrain dr|tun [flags] | undrain [--config FILE]
-                                      put a drained real server back in the director's rotation
-  rsprep version
-
-Examples:
-  rsprep dr --vip 192.168.79.180
-  rsprep verify dr --vip 192.168.79.180 -o json
-  rsprep down dr --vip 192.168.79.180
-  rsprep install dr --vip 192.168.79.180
-  rsprep verify -o prometheus
-
-The command line adds (two applies give the union); a config file declares
-the whole state. verify reports what rsprep owns beyond what it is given
-as drift (own.undeclared).
-
-Exit codes: 0 ok · 1 drift / not converged / down without a record · 2 bad input (nothing changed) · 3 host not readable/writable.
-Run 'rsprep MODE --help' for a mode's flags.
-`
-
 // run is main without the process: testable, and it returns the exit code.
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		writeUsage(stderr)
 		return exitUsage
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
-	case "-h", "--help", "help":
-		fmt.Fprint(stdout, usage)
+	case "help": // rsprep help verify dr is rsprep verify dr --help
+		if len(rest) > 0 {
+			return run(append(rest, "--help"), stdout, stderr)
+		}
+		writeUsage(stdout)
 		return exitOK
-	case "version", "--version":
-		fmt.Fprintln(stdout, "rsprep", versionString())
+	case "-h", "--help":
+		writeUsage(stdout)
 		return exitOK
-	case "verify", "down", "drain", "undrain":
-		if cmd == "down" && wantsAll(rest) {
-			return runDownAll(rest, stdout, stderr)
-		}
-		if len(rest) == 0 || strings.HasPrefix(rest[0], "-") {
-			if len(rest) > 0 && (rest[0] == "-h" || rest[0] == "--help") {
-				fmt.Fprint(stdout, usage)
-				return exitOK
-			}
-			return runFromConfig(action(cmd), rest, stdout, stderr) // the mode comes from the config file
-		}
-		return runMode(action(cmd), rest[0], rest[1:], stdout, stderr)
-	case "apply":
-		if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
-			return runMode(actApply, rest[0], rest[1:], stdout, stderr)
-		}
-		return runFromConfig(actApply, rest, stdout, stderr)
-	case "install":
-		return runInstall(rest, stdout, stderr)
-	case "uninstall":
-		return runUninstall(rest, stdout, stderr)
-	case "watch":
-		return runWatch(rest, stdout, stderr)
-	case "status":
-		return runStatus(rest, stdout, stderr)
-	case "doctor":
-		return runDoctor(rest, stdout, stderr)
-	case "probe":
-		return runProbe(rest, stdout, stderr)
-	case "man", "completion": // hidden: for packaging (see manpage.go, completion.go)
-		return runGenerate(cmd, rest, stdout, stderr)
+	case "--version":
+		return runVersion(rest, stdout, stderr)
 	}
-	return runMode(actApply, cmd, rest, stdout, stderr)
+	if c, ok := lookupCommand(cmd); ok {
+		return c.run(rest, stdout, stderr)
+	}
+	if _, ok := modeDefs()[cmd]; ok {
+		return runMode(actApply, cmd, rest, stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "rsprep: %s\n", unknownCommand(cmd))
+	return exitUsage
 }
 
-func versionString() string {
-	v := version
+// runVersion is `rsprep version`.
+func runVersion(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 1 && (args[0] == "-h" || args[0] == "--help") {
+		c, _ := lookupCommand("version")
+		c.writeHelp(stdout, nil, "")
+		return exitOK
+	}
+	if len(args) > 0 {
+		fmt.Fprintf(stderr, "rsprep: version takes no arguments, got %q\n", args[0])
+		return exitUsage
+	}
+	bi, _ := debug.ReadBuildInfo()
+	fmt.Fprintln(stdout, "rsprep", versionString(version, bi))
+	return exitOK
+}
+
+// versionString is the version set at build time, else the module's
+// version, else (a source build: go build in a checkout) the VCS revision
+// Go embeds, marked -dirty when the tree had changes; then the Go version.
+func versionString(set string, bi *debug.BuildInfo) string {
+	v := set
+	if v == "" && bi != nil && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		v = bi.Main.Version
+	}
+	if v == "" && bi != nil {
+		v = vcsRevision(bi)
+	}
 	if v == "" {
-		v = "(devel)"
-		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-			v = bi.Main.Version
-		}
+		v = "(devel, no VCS revision embedded: built with -buildvcs=false, in a git worktree or outside a checkout)"
 	}
 	return v + " " + runtime.Version()
+}
+
+// vcsRevision is "git-0123456789ab[-dirty]" from the build's VCS settings,
+// or "" when Go embedded none (go build -buildvcs=false, or no checkout).
+func vcsRevision(bi *debug.BuildInfo) string {
+	var rev, dirty string
+	for _, s := range bi.Settings {
+		switch {
+		case s.Key == "vcs.revision":
+			rev = s.Value
+		case s.Key == "vcs.modified" && s.Value == "true":
+			dirty = "-dirty"
+		}
+	}
+	if rev == "" {
+		return ""
+	}
+	return "git-" + rev[:min(12, len(rev))] + dirty
 }
 
 // action is what a mode command does.
@@ -168,9 +147,6 @@ func parseFlags(fs *pflag.FlagSet, args []string, stdout, stderr io.Writer) (cod
 	fs.SetOutput(io.Discard)
 	err := parseOnce(fs, args)
 	if errors.Is(err, pflag.ErrHelp) {
-		if c, ok := stdout.(flagCollector); ok {
-			c.collect(fs) // rsprep man and completion read the flags from here
-		}
 		fs.SetOutput(stdout)
 		fs.Usage()
 		return exitOK, true

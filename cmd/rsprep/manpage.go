@@ -12,23 +12,55 @@ import (
 	"github.com/rsprep/rsprep/systemd"
 )
 
-// runGenerate is the hidden `rsprep man` and `rsprep completion SHELL`:
-// documents for packaging, generated from the flags --help shows.
-func runGenerate(cmd string, args []string, stdout, stderr io.Writer) int {
-	if cmd == "man" {
-		if len(args) > 0 {
-			fmt.Fprintln(stderr, "rsprep: man takes no arguments; it prints rsprep(8) as roff")
-			return exitUsage
-		}
-		writeManPage(stdout, commandLines(), version)
-		return exitOK
+// runMan is the hidden `rsprep man [rsprep.conf]`: rsprep(8), or
+// rsprep.conf(5), as roff from the command table, for packaging.
+func runMan(args []string, stdout, stderr io.Writer) int {
+	switch {
+	case len(args) == 0:
+		writeManPage(stdout, version)
+	case len(args) == 1 && args[0] == "rsprep.conf":
+		writeConfPage(stdout, version)
+	default:
+		fmt.Fprintln(stderr, "rsprep: man takes no argument (rsprep(8)) or rsprep.conf (rsprep.conf(5)); it prints roff")
+		return exitUsage
 	}
+	return exitOK
+}
+
+// runCompletion is the hidden `rsprep completion SHELL`.
+func runCompletion(args []string, stdout, stderr io.Writer) int {
 	if len(args) != 1 || completionWriters[args[0]] == nil {
 		fmt.Fprintln(stderr, "rsprep: completion needs one shell: rsprep completion bash|zsh|fish")
 		return exitUsage
 	}
-	completionWriters[args[0]](stdout, completionDataFrom(commandLines()))
+	completionWriters[args[0]](stdout, completionDataFrom(visibleCommands()))
 	return exitOK
+}
+
+// maintenance is the MAINTENANCE section: taking a real server out of a
+// keepalived director's pool with drain, and probe as keepalived's check.
+// A paragraph that starts with a space is a block, printed as typed.
+var maintenance = []string{
+	"With keepalived checking each real server through its VIP path (rsprep probe as MISC_CHECK) and inhibit_on_failure (a failing server stays in IPVS at weight 0: no new connections, established ones go on), a real server leaves the pool without a failed request:",
+	`    virtual_server 192.168.79.180 80 {
+        delay_loop 1
+        lb_kind DR
+        protocol TCP
+        real_server 10.0.0.11 80 {
+            weight 1
+            inhibit_on_failure
+            MISC_CHECK {
+                misc_path "/usr/sbin/rsprep probe --rip 10.0.0.11 --vip 192.168.79.180:80 --timeout 1s --error-exit 3"
+                misc_timeout 3
+                misc_dynamic
+            }
+        }
+    }`,
+	"On the real server: drain, then down once nothing is in flight; afterwards apply again, then undrain:",
+	`    rsprep drain dr --vip 192.168.79.180 --dip 10.0.0.1
+    rsprep down dr --vip 192.168.79.180
+    rsprep dr --vip 192.168.79.180; rsprep undrain dr --vip 192.168.79.180`,
+	"With misc_dynamic, keepalived sets the weight from the check's exit code: 0 keeps it, 1 sets 0, and a code N of 2 or more sets N - 2. --error-exit 3 (the weight + 2) therefore keeps the weight when the probe cannot run (bad input, no CAP_NET_RAW) instead of draining a healthy pool; rsprep says why on syslog, which keepalived's journal shows.",
 }
 
 // exitDocs are the exit codes, as in the spec.
@@ -40,31 +72,35 @@ var exitDocs = []struct {
 	{exitDrift, "drift found (verify), or apply ran but could not reach the desired state, or down found no record and left what only a record could restore."},
 	{exitUsage, "bad input or usage; nothing was changed."},
 	{exitHost, "the host could not be read or written (permissions, a kernel feature missing)."},
+	{130, "stopped by SIGINT (Ctrl-C): apply or down stopped at a safe point and rolled back what it had changed."},
+	{143, "stopped by SIGTERM, likewise."},
 }
 
 // writeManPage prints rsprep(8) as roff.
-func writeManPage(w io.Writer, lines []usageLine, ver string) {
+func writeManPage(w io.Writer, ver string) {
 	p := func(format string, a ...any) { fmt.Fprintf(w, format+"\n", a...) }
-	if ver == "" {
-		ver = "(devel)"
-	}
-	p(`.TH RSPREP 8 "" "rsprep %s" "System Administration"`, roff(ver))
+	cmds := visibleCommands()
+	p(`.TH RSPREP 8 "" "rsprep %s" "System Administration"`, roff(manVersion(ver)))
 	p(".SH NAME")
 	p(`rsprep \- prepare a Linux host to be an LVS/IPVS real server, keep it so, and prove it`)
 	p(".SH SYNOPSIS")
-	for i, l := range lines {
-		if i > 0 {
-			p(".br")
+	first := true
+	for _, c := range cmds {
+		for _, l := range c.synopsis {
+			if !first {
+				p(".br")
+			}
+			first = false
+			p(`\fBrsprep\fR %s`, roff(l.form))
 		}
-		p(`\fBrsprep\fR %s`, roff(l.synopsis))
 	}
 	p(".SH DESCRIPTION")
 	p("%s", roff("rsprep binds the VIP where the forwarding mode (dr, tun, nat) needs it, sets the ARP and rp_filter knobs by their effective value, checks all of it with verify (a configuration audit), and down undoes exactly what rsprep did and nothing else. Each mode is a list of invariants with stable IDs (see INVARIANTS); apply makes them true, verify reports each one."))
 	p(".PP")
 	p("%s", roff(strings.TrimSpace(strings.ReplaceAll(globalNote, "\n", " "))))
 	p(".SH COMMANDS")
-	for _, l := range lines {
-		writeManCommand(p, l)
+	for _, c := range cmds {
+		writeManCommand(p, c)
 	}
 	p(".SH INVARIANTS")
 	for _, m := range modeNames() {
@@ -76,6 +112,21 @@ func writeManPage(w io.Writer, lines []usageLine, ver string) {
 			p(`\fB%s\fR`, roff(inv.ID))
 			p("%s", roff(inv.Text))
 		}
+	}
+	p(".SH MAINTENANCE")
+	for i, para := range maintenance {
+		if i > 0 {
+			p(".PP")
+		}
+		if strings.HasPrefix(para, " ") { // a block as it is typed
+			p(".nf")
+			for _, l := range strings.Split(strings.TrimRight(para, "\n"), "\n") {
+				p("%s", roff(l))
+			}
+			p(".fi")
+			continue
+		}
+		p("%s", roff(para))
 	}
 	p(".SH EXIT STATUS")
 	for _, e := range exitDocs {
@@ -94,6 +145,12 @@ func writeManPage(w io.Writer, lines []usageLine, ver string) {
 		p(`.I %s`, roff(f[0]))
 		p("%s", roff(f[1]))
 	}
+	p(".SH ENVIRONMENT")
+	for _, e := range envDocs {
+		p(".TP")
+		p(`.B %s`, roff(e[0]))
+		p("%s", roff(e[1]))
+	}
 	p(".SH EXAMPLES")
 	for _, ex := range manExamples() {
 		p(".PP")
@@ -102,15 +159,26 @@ func writeManPage(w io.Writer, lines []usageLine, ver string) {
 		p(".fi")
 	}
 	p(".SH SEE ALSO")
-	p(`\fBipvsadm\fR(8), \fBip\fR(8), \fBsystemctl\fR(1), \fBsysctl\fR(8)`)
+	p(`\fBrsprep.conf\fR(5), \fBipvsadm\fR(8), \fBip\fR(8), \fBsystemctl\fR(1), \fBsysctl\fR(8), \fBkeepalived.conf\fR(5)`)
 }
 
-// writeManCommand documents one usage line: what it does, then the union
-// of its commands' flags; a flag not every command has says which do.
-func writeManCommand(p func(string, ...any), l usageLine) {
-	p(".SS %s", roffQuoted("rsprep "+l.synopsis))
-	if l.summary != "" {
-		p("%s", roff(capitalize(l.summary)+"."))
+// writeManCommand documents one command: its forms, what it does, then
+// the union of its invocations' flags; a flag not every invocation has
+// says which do.
+func writeManCommand(p func(string, ...any), c commandDef) {
+	p(".SS %s", roffQuoted("rsprep "+c.synopsis[0].form))
+	for _, l := range c.synopsis[1:] {
+		p(`\fBrsprep %s\fR`, roff(l.form))
+		p(".br")
+	}
+	p("%s", roff(capitalize(c.summary)+"."))
+	if c.description != "" {
+		p(".PP")
+		p("%s", roff(strings.Join(strings.Fields(c.description), " ")))
+	}
+	if c.exitCodes != "" {
+		p(".PP")
+		p("%s", roff(strings.Join(strings.Fields(c.exitCodes), " ")))
 	}
 	type entry struct {
 		flag  *pflag.Flag
@@ -118,14 +186,15 @@ func writeManCommand(p func(string, ...any), l usageLine) {
 	}
 	var order []string
 	entries := map[string]*entry{}
-	for _, c := range l.commands {
-		for _, f := range visibleFlags(c.flags) {
+	invs := c.invocations()
+	for _, in := range invs {
+		for _, f := range visibleFlags(in.flags) {
 			key := f.Name + "\x00" + f.Usage + "\x00" + f.DefValue
 			if entries[key] == nil {
 				entries[key] = &entry{flag: f}
 				order = append(order, key)
 			}
-			entries[key].where = append(entries[key].where, c.name())
+			entries[key].where = append(entries[key].where, in.form())
 		}
 	}
 	for _, key := range order {
@@ -137,7 +206,7 @@ func writeManCommand(p func(string, ...any), l usageLine) {
 			p(".br")
 			p("%s", roff("Default: "+d+"."))
 		}
-		if len(e.where) < len(l.commands) {
+		if len(e.where) < len(invs) {
 			p(".br")
 			p("%s", roff("Only for: "+strings.Join(e.where, ", ")+"."))
 		}
@@ -171,22 +240,31 @@ func flagDefault(f *pflag.Flag) string {
 	return f.DefValue
 }
 
-// manExamples are usage's examples, then each mode's own.
+// manExamples are the top-level examples, each mode's own, then each
+// command's.
 func manExamples() []string {
-	var out []string
-	_, ex, _ := strings.Cut(usage, "Examples:\n")
-	ex, _, _ = strings.Cut(ex, "\n\n")
-	for _, l := range strings.Split(ex, "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			out = append(out, l)
-		}
-	}
+	out := slices.Clone(topExamples)
 	for _, m := range modeNames() {
-		if e := modeDefs()[m].example; !slices.Contains(out, e) {
-			out = append(out, e)
+		out = append(out, modeDefs()[m].example)
+	}
+	for _, c := range visibleCommands() {
+		out = append(out, c.examples...)
+	}
+	var uniq []string
+	for _, e := range out {
+		if !slices.Contains(uniq, e) {
+			uniq = append(uniq, e)
 		}
 	}
-	return out
+	return uniq
+}
+
+// manVersion is the version a page names.
+func manVersion(ver string) string {
+	if ver == "" {
+		return "(devel)"
+	}
+	return ver
 }
 
 func capitalize(s string) string {

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -22,50 +23,96 @@ func deroff(s string) string {
 func manLines(t *testing.T) []string {
 	t.Helper()
 	var b bytes.Buffer
-	writeManPage(&b, commandLines(), "1.0")
+	writeManPage(&b, "1.0")
 	return strings.Split(deroff(b.String()), "\n")
 }
 
-// Every flag of every command is in both --help and the man page, with
-// the same description; every command line of usage is in the synopsis.
+// Every flag of every command in the table is in both --help and the man
+// page, with the same description; every synopsis line is in the man page.
 func TestManMatchesHelp(t *testing.T) {
 	man := manLines(t)
-	lines := commandLines()
 	withFlags := 0
-	for _, l := range lines {
-		if !slices.Contains(man, "rsprep "+l.synopsis) {
-			t.Errorf("synopsis line %q not in the man page", l.synopsis)
-		}
-		for _, c := range l.commands {
-			// A command whose help lists flags must have handed its FlagSet
-			// over (parseFlags); one that did not would be missing here.
-			if strings.Contains(c.help, "Flags:") && c.flags == nil {
-				t.Errorf("rsprep %s --help lists flags, but its FlagSet was not collected (parse it with parseFlags)", c.name())
+	for _, c := range visibleCommands() {
+		for _, l := range c.synopsis {
+			if !slices.Contains(man, "rsprep "+l.form) {
+				t.Errorf("synopsis line %q not in the man page", l.form)
 			}
-			if c.flags != nil {
+		}
+		for _, in := range c.invocations() {
+			_, help, _ := runCLI(append(slices.Clone(in.args), "--help")...)
+			if in.flags != nil {
 				withFlags++
 			}
-			for _, f := range visibleFlags(c.flags) {
-				if !strings.Contains(c.help, "--"+f.Name) || !strings.Contains(c.help, f.Usage) {
-					t.Errorf("rsprep %s --help: no --%s with %q", c.name(), f.Name, f.Usage)
+			for _, f := range visibleFlags(in.flags) {
+				if !strings.Contains(help, "--"+f.Name) || !strings.Contains(help, f.Usage) {
+					t.Errorf("rsprep %s --help: no --%s with %q", in.name(), f.Name, f.Usage)
 				}
 				if !slices.Contains(man, deroff(manFlagHead(f))) || !slices.Contains(man, f.Usage) {
-					t.Errorf("man page: no --%s of %s with %q", f.Name, c.name(), f.Usage)
+					t.Errorf("man page: no --%s of %s with %q", f.Name, in.name(), f.Usage)
 				}
 			}
 		}
 	}
 	if withFlags < 3*len(modeNames()) {
-		t.Errorf("only %d commands with flags collected; want at least apply, verify, down and install per mode", withFlags)
+		t.Errorf("only %d commands with flags; want at least apply, verify, down and install per mode", withFlags)
 	}
 }
 
-// man renders the page without a warning.
-func TestManRenders(t *testing.T) {
-	var b bytes.Buffer
-	writeManPage(&b, commandLines(), "1.0")
-	path := t.TempDir() + "/rsprep.8"
-	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+// What --help says, independently of the table: every command the
+// top-level usage names has a section in the man page, and every flag its
+// --help (and each mode's) lists is documented there.
+func TestHelpCommandsAndFlagsInMan(t *testing.T) {
+	man := strings.Join(manLines(t), "\n")
+	_, top, _ := runCLI("--help")
+	usage, _, _ := strings.Cut(top, "\n\nExamples:")
+	flagRE := regexp.MustCompile(`^\s+(?:-\w, )?--([a-z0-9-]+)`)
+	commands := 0
+	for _, l := range strings.Split(usage, "\n") {
+		words := strings.Fields(l)
+		if len(words) < 2 || words[0] != "rsprep" || !strings.HasPrefix(l, " ") {
+			continue
+		}
+		commands++
+		cmd := words[1]
+		var runs [][]string
+		if cmd == "dr|tun|nat" {
+			for _, m := range modeNames() {
+				runs = append(runs, []string{m})
+			}
+		} else {
+			if _, cmds, _ := strings.Cut(man, "\n.SH COMMANDS\n"); !strings.Contains(cmds, "rsprep "+cmd) {
+				t.Errorf("rsprep --help names %s; the man page has no section for it", cmd)
+			}
+			runs = append(runs, []string{cmd})
+			if len(words) > 2 && strings.Contains(words[2], "|") && !strings.HasPrefix(words[2], "[") {
+				for _, m := range strings.Split(words[2], "|") {
+					runs = append(runs, []string{cmd, m})
+				}
+			}
+		}
+		for _, args := range runs {
+			code, help, _ := runCLI(append(args, "--help")...)
+			if code != exitOK {
+				t.Errorf("rsprep %v --help: exit %d", args, code)
+			}
+			_, flags, _ := strings.Cut(help, "\nFlags:\n")
+			for _, fl := range strings.Split(flags, "\n") {
+				if m := flagRE.FindStringSubmatch(fl); m != nil && !strings.Contains(man, "\n--"+m[1]) && !strings.Contains(man, ", --"+m[1]) {
+					t.Errorf("rsprep %v --help lists --%s; the man page does not", args, m[1])
+				}
+			}
+		}
+	}
+	if commands < 10 {
+		t.Errorf("found %d command lines in rsprep --help:\n%s", commands, top)
+	}
+}
+
+// renderMan is man's rendering of a roff page; a warning fails the test.
+func renderMan(t *testing.T, page []byte) string {
+	t.Helper()
+	path := t.TempDir() + "/page"
+	if err := os.WriteFile(path, page, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command("man", "--warnings", "-l", path)
@@ -76,8 +123,16 @@ func TestManRenders(t *testing.T) {
 	if err != nil || stderr.Len() > 0 {
 		t.Fatalf("man --warnings -l: %v\n%s", err, stderr.String())
 	}
+	return string(out)
+}
+
+// man renders the page without a warning.
+func TestManRenders(t *testing.T) {
+	var b bytes.Buffer
+	writeManPage(&b, "1.0")
+	out := renderMan(t, b.Bytes())
 	for _, want := range []string{"SYNOPSIS", "COMMANDS", "INVARIANTS", "EXIT STATUS", "FILES", "EXAMPLES", "rp.filter", "--keep-route"} {
-		if !strings.Contains(string(out), want) {
+		if !strings.Contains(out, want) {
 			t.Errorf("rendered page has no %q", want)
 		}
 	}
@@ -126,7 +181,7 @@ func TestManInvariantIDs(t *testing.T) {
 
 func TestManExitCodesAndFiles(t *testing.T) {
 	man := strings.Join(manLines(t), "\n")
-	for _, want := range []string{".SH EXIT STATUS\n.TP\n0\n", "\n.TP\n3\n", "/etc/rsprep/rsprep.conf", "/etc/systemd/system/rsprep.service", "/run/rsprep", "rsprep verify dr --vip 192.168.79.180 -o json"} {
+	for _, want := range []string{".SH EXIT STATUS\n.TP\n0\n", "\n.TP\n3\n", ".SH ENVIRONMENT\n.TP\n.B RSPREP_STATE_DIR\n", "/etc/rsprep/rsprep.conf", "/etc/systemd/system/rsprep.service", "/run/rsprep", "rsprep verify dr --vip 192.168.79.180 -o json"} {
 		if !strings.Contains(man, want) {
 			t.Errorf("man page has no %q", want)
 		}

@@ -35,7 +35,7 @@ type jsonReport struct {
 func writeResult(w io.Writer, format string, act action, r realserver.Result, dry bool) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	if format == "prometheus" {
-		writePrometheus(bw, r, time.Now())
+		writePrometheus(bw, r, time.Now(), "verify")
 		return bw.Flush()
 	}
 	if format == "json" {
@@ -69,8 +69,24 @@ func writeResult(w io.Writer, format string, act action, r realserver.Result, dr
 		if len(r.Changes) == 0 {
 			fmt.Fprintln(bw, "# nothing to change")
 		}
+		if marksAddr(r.Changes) {
+			fmt.Fprint(bw, protoNote)
+		}
 	}
 	return bw.Flush()
+}
+
+// protoNote explains the "proto 114" of the ip commands printed above it.
+var protoNote = fmt.Sprintf("# proto %d: rsprep's mark on each address it adds (IFA_PROTO, Linux ≥ 5.18; ASCII 'r'), so status and down know the address as rsprep's even without the record\n", realserver.AddrProto)
+
+// marksAddr reports whether a change adds an address with rsprep's mark.
+func marksAddr(changes []realserver.Change) bool {
+	for _, c := range changes {
+		if c.Kind == realserver.KindAddrAdd && c.Addr.Proto == realserver.AddrProto {
+			return true
+		}
+	}
+	return false
 }
 
 // writeChecks prints one row per check, failing rows with their fix.
@@ -78,7 +94,7 @@ func writeResult(w io.Writer, format string, act action, r realserver.Result, dr
 // fmt: at 10,000 VIPs verify prints 20,000 rows, and Fprintf's boxing of
 // five strings per row was an eighth of verify's CPU time.
 func writeChecks(w io.Writer, r realserver.Result) {
-	failing := 0
+	failing, marked := 0, false
 	var line []byte
 	for _, f := range r.Checks {
 		status := "ok   "
@@ -95,7 +111,9 @@ func writeChecks(w io.Writer, r realserver.Result) {
 			line = append(append(append(line, " ("...), f.Detail...), ')')
 		}
 		if len(f.Fix) > 0 {
-			for i, c := range realserver.Plan(f.Fix) {
+			plan := realserver.Plan(f.Fix)
+			marked = marked || marksAddr(plan)
+			for i, c := range plan {
 				sep := "; "
 				if i == 0 {
 					sep = " — fix: "
@@ -109,6 +127,9 @@ func writeChecks(w io.Writer, r realserver.Result) {
 		fmt.Fprintf(w, "%s: all %d checks hold\n", r.Mode, len(r.Checks))
 	} else {
 		fmt.Fprintf(w, "%s: %d of %d checks fail\n", r.Mode, failing, len(r.Checks))
+	}
+	if marked {
+		fmt.Fprint(w, protoNote)
 	}
 }
 
@@ -147,7 +168,14 @@ func logFailing(log *slog.Logger, mode string, err error) {
 // stale file (the audit stopped running) can be alerted on too. A repeated
 // (id, subject) is merged (both must hold): the collector rejects a whole
 // file that has a series twice.
-func writePrometheus(w io.Writer, r realserver.Result, now time.Time) {
+//
+// Every series carries source: "verify" (verify -o prometheus, the audit
+// timer) or "watch" (watch --textfile). node_exporter reads every *.prom
+// of its directory into one registry; two files with the same series (a
+// timer's and a watcher's) make every scrape fail with "was collected
+// before with the same name and label values". One producer per host is
+// the documented setup; the label makes a second one harmless.
+func writePrometheus(w io.Writer, r realserver.Result, now time.Time, source string) {
 	type series struct{ id, subject string }
 	ok := map[series]bool{}
 	var order []series
@@ -161,14 +189,15 @@ func writePrometheus(w io.Writer, r realserver.Result, now time.Time) {
 		order = append(order, s)
 	}
 	mode := promLabel(r.Mode)
+	src := promLabel(source)
 	fmt.Fprint(w, "# HELP rsprep_invariant_ok Whether an invariant holds for a subject (1) or has drifted (0), per rsprep verify.\n# TYPE rsprep_invariant_ok gauge\n")
 	for _, s := range order {
-		fmt.Fprintf(w, "rsprep_invariant_ok{mode=%s,id=%s,subject=%s} %d\n", mode, promLabel(s.id), promLabel(s.subject), promBool(ok[s]))
+		fmt.Fprintf(w, "rsprep_invariant_ok{mode=%s,id=%s,subject=%s,source=%s} %d\n", mode, promLabel(s.id), promLabel(s.subject), src, promBool(ok[s]))
 	}
 	fmt.Fprint(w, "# HELP rsprep_verify_ok Whether every invariant holds (1) or not (0).\n# TYPE rsprep_verify_ok gauge\n")
-	fmt.Fprintf(w, "rsprep_verify_ok{mode=%s} %d\n", mode, promBool(realserver.AllOK(r.Checks)))
+	fmt.Fprintf(w, "rsprep_verify_ok{mode=%s,source=%s} %d\n", mode, src, promBool(realserver.AllOK(r.Checks)))
 	fmt.Fprint(w, "# HELP rsprep_verify_timestamp_seconds When rsprep verify ran, in seconds since the epoch.\n# TYPE rsprep_verify_timestamp_seconds gauge\n")
-	fmt.Fprintf(w, "rsprep_verify_timestamp_seconds{mode=%s} %d\n", mode, now.Unix())
+	fmt.Fprintf(w, "rsprep_verify_timestamp_seconds{mode=%s,source=%s} %d\n", mode, src, now.Unix())
 }
 
 // promLabel quotes a label value: backslash, double quote and newline are

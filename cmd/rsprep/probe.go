@@ -17,31 +17,32 @@ import (
 	"github.com/rsprep/rsprep/realserver/probe"
 )
 
-const probeUsage = `rsprep probe — prove the VIP data path of each real server from the director
-
-Sends each real server the TCP SYN that IPVS would forward to it (dr: a frame
+// probeCommand is probe's entry in the command table.
+func probeCommand() commandDef {
+	return commandDef{
+		name:     "probe",
+		synopsis: []synopsisLine{{"probe --rip RIP --vip VIP:PORT [flags]", "from the director: does VIP:PORT answer through each real server?"}},
+		summary:  "prove the VIP data path of each real server from the director",
+		description: `Sends each real server the TCP SYN that IPVS would forward to it (dr: a frame
 to its MAC with dst=VIP; ipip/gue/gre: encapsulated to the RIP) and waits for
 the answer straight from VIP:port: SYN-ACK = open (answered with RST, so no
 half-open connection stays), RST = closed, ICMP error = unreachable, nothing
-within the timeout = lost. All real servers are probed at once.
-
-Usage:
-  rsprep probe --rip RIP[,RIP…] --vip VIP:PORT [flags]
-
-Examples:
-  rsprep probe --rip 10.0.0.11,10.0.0.12 --vip 192.168.79.180:80
-  rsprep probe --rip 10.0.0.11 --vip 192.168.79.180:80 --encap ipip -o prometheus
-  rsprep probe --rip 2001:db8::11 --vip [2001:db8::180]:443 --encap gue --encap-port 6080
-
-Exit codes: 0 every real server open · 1 any closed, unreachable or lost ·
+within the timeout = lost. All real servers are probed at once.`,
+		examples: []string{
+			"rsprep probe --rip 10.0.0.11,10.0.0.12 --vip 192.168.79.180:80",
+			"rsprep probe --rip 10.0.0.11 --vip 192.168.79.180:80 --encap ipip -o prometheus",
+			"rsprep probe --rip 2001:db8::11 --vip [2001:db8::180]:443 --encap gue --encap-port 6080",
+		},
+		exitCodes: `Exit codes: 0 every real server open · 1 any closed, unreachable or lost ·
 2 bad input · 3 cannot send (needs CAP_NET_RAW). With --error-exit N, a
 probe that could not run (2 or 3) exits N instead and says why on syslog
 too: a health checker such as keepalived drops a check's stderr. As
 keepalived's MISC_CHECK with misc_dynamic, N = the real server's weight + 2
-keeps the weight while the probe cannot tell (see rsprep(8), MAINTENANCE).
-
-Flags:
-`
+keeps the weight while the probe cannot tell (see rsprep(8), MAINTENANCE).`,
+		flags: func(string) *pflag.FlagSet { return probeFlagSet(&probeOptions{}) },
+		run:   runProbe,
+	}
+}
 
 type probeOptions struct {
 	rips, vips []string
@@ -59,21 +60,7 @@ type probeOptions struct {
 // runProbe is `rsprep probe`.
 func runProbe(args []string, stdout, stderr io.Writer) int {
 	var o probeOptions
-	fs := pflag.NewFlagSet("probe", pflag.ContinueOnError)
-	fs.SortFlags = false
-	fs.StringSliceVar(&o.rips, "rip", nil, "real server address (repeatable, comma-separated)")
-	fs.StringSliceVar(&o.vips, "vip", nil, "virtual service as VIP:PORT, IPv6 as [VIP]:PORT (repeatable, comma-separated)")
-	fs.StringVar(&o.encap, "encap", "dr", "how the director forwards: dr, ipip, gue or gre")
-	fs.Uint16Var(&o.port, "encap-port", 0, "the real servers' fou port (--encap gue)")
-	fs.StringVar(&o.underlay, "underlay", "", "family of the RIPs: ipv4 or ipv6 (checked; the RIPs decide)")
-	fs.IntVar(&o.count, "count", 1, "probes per real server (one SYN-ACK is enough for open)")
-	fs.DurationVar(&o.timeout, "timeout", time.Second, "how long to wait for answers, per round of probes")
-	fs.StringVar(&o.iface, "interface", "", "send (dr) and listen only on this interface")
-	fs.StringVarP(&o.output, "output", "o", "text", "output format: text, json or prometheus (node_exporter textfile)")
-	fs.StringVar(&o.netns, "netns", "", "probe from inside the named network namespace")
-	fs.BoolVarP(&o.verbose, "verbose", "v", false, "log debug detail (the capture socket's counters)")
-	fs.Int("error-exit", 0, "exit with this code (2 to 255) instead of 2 or 3 when the probe could not run, and log why to syslog: for keepalived's misc_dynamic, the real server's weight + 2")
-	fs.Usage = func() { fmt.Fprint(fs.Output(), probeUsage+fs.FlagUsages()) }
+	fs := probeFlagSet(&o)
 	errExit, err := errorExitArg(args)
 	if err != nil {
 		fmt.Fprintf(stderr, "rsprep: %s\n", oneLine(err))
@@ -127,6 +114,25 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return exitOK
+}
+
+func probeFlagSet(o *probeOptions) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("probe", pflag.ContinueOnError)
+	fs.SortFlags = false
+	fs.StringSliceVar(&o.rips, "rip", nil, "real server address (repeatable, comma-separated)")
+	fs.StringSliceVar(&o.vips, "vip", nil, "virtual service as VIP:PORT, IPv6 as [VIP]:PORT (repeatable, comma-separated)")
+	fs.StringVar(&o.encap, "encap", "dr", "how the director forwards: dr, ipip, gue or gre")
+	fs.Uint16Var(&o.port, "encap-port", 0, "the real servers' fou port (--encap gue)")
+	fs.StringVar(&o.underlay, "underlay", "", "family of the RIPs: ipv4 or ipv6 (checked; the RIPs decide)")
+	fs.IntVar(&o.count, "count", 1, "probes per real server (one SYN-ACK is enough for open)")
+	fs.DurationVar(&o.timeout, "timeout", time.Second, "how long to wait for answers, per round of probes")
+	fs.StringVar(&o.iface, "interface", "", "send (dr) and listen only on this interface")
+	fs.StringVarP(&o.output, "output", "o", "text", "output format: text, json or prometheus (node_exporter textfile)")
+	fs.StringVar(&o.netns, "netns", "", "probe from inside the named network namespace")
+	fs.BoolVarP(&o.verbose, "verbose", "v", false, "log debug detail (the capture socket's counters)")
+	fs.Int("error-exit", 0, "exit with this code (2 to 255) instead of 2 or 3 when the probe could not run, and log why to syslog: for keepalived's misc_dynamic, the real server's weight + 2")
+	setHelp(fs, "probe", "")
+	return fs
 }
 
 // config turns the flags into a probe.Config; bad input is an InputError.

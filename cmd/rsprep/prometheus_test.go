@@ -22,7 +22,7 @@ func TestPrometheusGolden(t *testing.T) {
 		{ID: "odd", Subject: "a\"b\\c\nd", OK: true},
 	}}
 	var b bytes.Buffer
-	writePrometheus(&b, r, time.Unix(1795420000, 0))
+	writePrometheus(&b, r, time.Unix(1795420000, 0), "verify")
 	goldenFile(t, "verify.prom", b.String())
 }
 

@@ -65,12 +65,11 @@ type modeRun struct {
 func (r *modeRun) parse(args []string) (code int, done bool) {
 	def, ok := modeDefs()[r.name]
 	if !ok {
-		fmt.Fprintf(r.stderr, "rsprep: unknown command or mode %q (want dr, tun, nat, verify, down, version; see 'rsprep --help')\n", r.name)
+		fmt.Fprintf(r.stderr, "rsprep: %s: unknown mode %q (want %s; see 'rsprep %s --help')\n", r.act, r.name, strings.Join(modeNames(), ", "), r.act)
 		return exitUsage, true
 	}
 	r.def = def
-	fs := newFlagSet(r.act, r.name, def, &r.o)
-	configPath := addConfigFlag(fs)
+	fs, configPath := modeFlagSet(r.act, r.name, &r.o)
 	if code, done := parseFlags(fs, args, r.stdout, r.stderr); done {
 		return code, true
 	}

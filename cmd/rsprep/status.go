@@ -25,14 +25,7 @@ const statusLockWait = 10 * time.Second
 // the kernel and the record allow reading.
 func runStatus(args []string, stdout, stderr io.Writer) int {
 	var output, ns string
-	fs := pflag.NewFlagSet("status", pflag.ContinueOnError)
-	fs.StringVarP(&output, "output", "o", "text", "text or json")
-	fs.StringVar(&ns, "netns", "", "look inside this named network namespace (ip netns)")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "rsprep status — what rsprep owns in this network namespace, per mode: each VIP (and how it is known\n"+
-			"to be rsprep's: record, IFA_PROTO tag, label), each sysctl with the value it replaced, routes, pinned neighbours.\n"+
-			"Changes nothing.\n\nUsage:\n  rsprep status [flags]\n\nExamples:\n  rsprep status\n  rsprep status -o json --netns blue\n\nFlags:\n%s", fs.FlagUsages())
-	}
+	fs := statusFlagSet(&output, &ns)
 	if code, done := parseFlags(fs, args, stdout, stderr); done {
 		return code
 	}
@@ -90,6 +83,35 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "drained: %s (the director's probes from %s fail; rsprep undrain ends it)\n", d.VIP, d.DIP)
 	}
 	return exitOK
+}
+
+func statusFlagSet(output, ns *string) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("status", pflag.ContinueOnError)
+	fs.StringVarP(output, "output", "o", "text", "text or json")
+	fs.StringVar(ns, "netns", "", "look inside this named network namespace (ip netns)")
+	setHelp(fs, "status", "")
+	return fs
+}
+
+// statusCommand is status's entry in the command table.
+func statusCommand() commandDef {
+	return commandDef{
+		name:     "status",
+		synopsis: []synopsisLine{{"status [-o text|json] [--netns NAME]", "what rsprep owns in this namespace (read-only)"}},
+		summary:  "what rsprep owns in this network namespace; changes nothing",
+		description: `Per mode: each VIP (and how it is known to be rsprep's: record, IFA_PROTO
+tag, label), each sysctl with the value it replaced, routes, pinned
+neighbours: what down would undo. The IFA_PROTO tag is the "proto 114"
+that ip address shows and the dry-run plan prints: 114 (ASCII 'r') marks
+an address as rsprep's on kernels from 5.18; "114 rsprep" in
+/etc/iproute2/rt_addrprotos makes ip print the name.`,
+		examples: []string{"rsprep status", "rsprep status -o json --netns blue"},
+		flags: func(string) *pflag.FlagSet {
+			var output, ns string
+			return statusFlagSet(&output, &ns)
+		},
+		run: runStatus,
+	}
 }
 
 // writeOwned prints status as text, one line per thing owned.

@@ -33,7 +33,9 @@ type watchOptions struct {
 // apply once, then keep every invariant true until SIGTERM.
 func runWatch(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-		fmt.Fprint(stdout, watchUsage)
+		fs, _ := watchFlagSet("", modeDef{}, &options{}, &watchOptions{})
+		fs.SetOutput(stdout)
+		fs.Usage()
 		return exitOK
 	}
 	var name string
@@ -58,8 +60,7 @@ func runWatch(args []string, stdout, stderr io.Writer) int {
 	}
 	var o options
 	var wo watchOptions
-	fs := watchFlagSet(name, def, &o, &wo)
-	configPath := addConfigFlag(fs)
+	fs, configPath := watchFlagSet(name, def, &o, &wo)
 	if code, done := parseFlags(fs, args, stdout, stderr); done {
 		return code
 	}
@@ -128,13 +129,16 @@ func runWatch(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-const watchUsage = `rsprep watch — apply, then keep every invariant true until stopped
-
-Usage:
-  rsprep watch dr|tun|nat [the mode's flags] [watch flags]
-  rsprep watch [--config FILE] [watch flags]
-
-It listens to the namespace's address, link, route and neighbour events,
+// watchCommand is watch's entry in the command table.
+func watchCommand() commandDef {
+	return commandDef{
+		name: "watch",
+		synopsis: []synopsisLine{
+			{"watch dr|tun|nat [flags]", "apply, then keep every invariant true (events, resync, damped)"},
+			{"watch [--config FILE] [flags]", "the same, with the mode and its flags from FILE"},
+		},
+		summary: "apply, then keep every invariant true until stopped",
+		description: `It listens to the namespace's address, link, route and neighbour events,
 re-checks what an event can have broken, re-checks everything every
 --resync (sysctls send no events), and repairs drift through the same
 engine as apply. A check that something keeps undoing is left alone for
@@ -142,28 +146,35 @@ engine as apply. A check that something keeps undoing is left alone for
 SIGTERM/SIGINT: exit 0, change nothing. SIGHUP: re-read --config. With
 --config, the file is the whole state: the first apply and each SIGHUP's
 also undo what rsprep owns here that it does not declare.
+--textfile writes node_exporter's textfile (verify's gauges and watch's
+own); run one producer per host: with watch, no verify timer.`,
+		examples: []string{
+			"rsprep watch --config /etc/rsprep/rsprep.conf --on-drift report",
+			"rsprep watch dr --vip 192.168.79.180 --textfile /var/lib/prometheus/node-exporter/rsprep.prom",
+		},
+		modes: modeOptional,
+		note:  globalNote,
+		flags: func(mode string) *pflag.FlagSet {
+			fs, _ := watchFlagSet(mode, modeDefs()[mode], &options{}, &watchOptions{})
+			return fs
+		},
+		run: runWatch,
+	}
+}
 
-Examples:
-  rsprep watch dr --vip 192.168.79.180 --textfile /var/lib/node_exporter/textfile/rsprep.prom
-  rsprep watch --config /etc/rsprep/rsprep.conf --on-drift report
-
-Run 'rsprep watch MODE --help' for every flag.
-`
-
-func watchFlagSet(name string, def modeDef, o *options, wo *watchOptions) *pflag.FlagSet {
-	fs := pflag.NewFlagSet("watch "+name, pflag.ContinueOnError)
+// watchFlagSet is the flags of watch for mode name ("": from --config).
+func watchFlagSet(name string, def modeDef, o *options, wo *watchOptions) (fs *pflag.FlagSet, configPath *string) {
+	fs = pflag.NewFlagSet(strings.TrimSpace("watch "+name), pflag.ContinueOnError)
 	fs.SortFlags = false
-	def.flags(fs, o)
+	if def.flags != nil {
+		def.flags(fs, o)
+	}
 	addWatchFlags(fs, wo)
 	fs.StringVar(&o.netns, "netns", "", "act inside the named network namespace (ip netns add NAME)")
 	fs.DurationVar(&o.lockWait, "lock-wait", 10*time.Second, "how long each repair waits for another rsprep in the same namespace")
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "log debug detail")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "rsprep watch %s — keep true: %s\n\nUsage:\n  rsprep watch %s [flags]\n\nExample:\n  rsprep watch%s --textfile /var/lib/node_exporter/textfile/rsprep.prom\n\nFlags:\n%s",
-			name, def.summary, name, def.example[len("rsprep"):], fs.FlagUsages())
-		fmt.Fprint(fs.Output(), globalNote)
-	}
-	return fs
+	setHelp(fs, "watch", name)
+	return fs, addConfigFlag(fs)
 }
 
 // watchFlagNames are watch's own flags, which install --watch also takes
@@ -225,7 +236,7 @@ func loadTarget(path string) (watch.Target, error) {
 // own series.
 func writeTextfile(path string, s watch.Status) error {
 	var b bytes.Buffer
-	writePrometheus(&b, realserver.Result{Mode: s.Mode, Checks: s.Checks}, time.Now())
+	writePrometheus(&b, realserver.Result{Mode: s.Mode, Checks: s.Checks}, time.Now(), "watch")
 	writeWatchMetrics(&b, s)
 	return atomicfile.Write(path, b.Bytes(), 0o644)
 }

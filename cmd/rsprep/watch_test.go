@@ -83,8 +83,8 @@ func TestWatchTextfile(t *testing.T) {
 	}
 	data, _ := os.ReadFile(path)
 	for _, want := range []string{
-		`rsprep_invariant_ok{mode="dr",id="vip.bound",subject="192.168.79.180"} 0`,
-		`rsprep_verify_ok{mode="dr"} 0`,
+		`rsprep_invariant_ok{mode="dr",id="vip.bound",subject="192.168.79.180",source="watch"} 0`,
+		`rsprep_verify_ok{mode="dr",source="watch"} 0`,
 		"# TYPE rsprep_repairs_total counter\nrsprep_repairs_total{check=\"arp.ignore\"} 0\nrsprep_repairs_total{check=\"vip.bound\"} 3\n",
 		`rsprep_drift_events_total{check="vip.bound"} 9`,
 		"# TYPE rsprep_fight gauge\nrsprep_fight{check=\"arp.ignore\"} 0\nrsprep_fight{check=\"vip.bound\"} 1\n",

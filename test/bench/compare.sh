@@ -1,7 +1,7 @@
 #!/bin/sh
 # Measures rsprep against `ip -batch` and the classic real-server script in
-# fresh network namespaces and prints a markdown table: the README's
-# "Performance" section. Needs root, go, ip, nsenter, mount (a tmpfs for the
+# fresh network namespaces and prints a markdown table: test/bench/README.md's
+# table of today's figures. Needs root, go, ip, nsenter, mount (a tmpfs for the
 # records, as /run is) and /usr/bin/time (Debian package "time"): each
 # command runs under it for its peak RSS; wall time is measured around it,
 # user and system time are its wait4 rusage. Flags go to the Go harness

@@ -7,8 +7,8 @@
 //	go test -run XXX -bench . -benchtime 3x ./test/bench -vips 1,100,1000,10000
 //
 // compare.sh measures the binary users run against `ip -batch` and the
-// classic LVS real-server script, and prints the table of the README's
-// "Performance" section:
+// classic LVS real-server script, and prints the table of
+// test/bench/README.md:
 //
 //	test/bench/compare.sh
 package bench
