@@ -76,6 +76,17 @@ func Build(t testing.TB, pkg string) string {
 	return b.path
 }
 
+// removeBuilt deletes the binaries Build made, so that no run of the
+// tests leaves them in the temporary directory.
+func removeBuilt() {
+	buildOnce.Range(func(_, v any) bool {
+		if b := v.(*built); b.path != "" {
+			os.RemoveAll(filepath.Dir(b.path))
+		}
+		return true
+	})
+}
+
 // Rsprep builds cmd/rsprep once and returns its path.
 func Rsprep(t testing.TB) string { return Build(t, "cmd/rsprep") }
 
@@ -331,6 +342,7 @@ func Main(m *testing.M) {
 	}
 	os.Setenv("RSPREP_STATE_DIR", dir)
 	code := m.Run()
+	removeBuilt()
 	if left, _ := os.ReadDir(dir); len(left) > 0 && code == 0 {
 		var names []string
 		for _, e := range left {
