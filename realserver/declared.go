@@ -252,7 +252,7 @@ func undeclared(v *View, rec *Record, d Declared) (drop []Change, notes []string
 		return nil, nil, err
 	}
 	for _, c := range rest {
-		if !declared[c.ownerKey()] {
+		if declared != nil && !declared[c.ownerKey()] {
 			drop = append(drop, c)
 		}
 	}
@@ -294,19 +294,33 @@ func addrUndo(v *View, c Change, shown bool) (undo *Change, left string, err err
 
 // declares checks d's invariants on sim (the host without what rsprep
 // owns and d does not obviously keep) and returns the owner keys of the
-// fixes they want: what an apply would own. One check is enough: undoing
-// never takes away a device (modules stay loaded), so no fix waits on
-// another to reveal its subject.
+// fixes they want: what an apply would own. As in apply, the fixes run on
+// the Sim round by round (at most maxRounds): undoing can take a device
+// down, and what some checks want appears only once it is up again (the
+// routes a tunnel device's address makes, which --mss copies). A nil map
+// with no error: the Sim could not follow a fix, and everything counts as
+// declared, since undoing what is declared would be the worse mistake.
 func declares(v *View, sim *Sim, d Declared) (map[string]bool, error) {
-	sv := NewView(sim)
-	sv.arp = v.arp // the network's answers are the host's
-	fs, err := sv.Verify(d.Invs)
-	if err != nil {
-		return nil, fmt.Errorf("finding what %s declares: %w", d.Mode, err)
-	}
 	keys := map[string]bool{}
-	for _, c := range planFixes(fs, d.Mode) {
-		keys[c.ownerKey()] = true
+	for round := 0; round < maxRounds; round++ {
+		sv := NewView(sim)
+		sv.arp = v.arp // the network's answers are the host's
+		fs, err := sv.Verify(d.Invs)
+		if err != nil {
+			return nil, fmt.Errorf("finding what %s declares: %w", d.Mode, err)
+		}
+		plan := planFixes(fs, d.Mode)
+		for _, c := range plan {
+			keys[c.ownerKey()] = true
+		}
+		if len(plan) == 0 {
+			break
+		}
+		for _, c := range plan {
+			if err := c.Run(sim); err != nil {
+				return nil, nil // the Sim cannot follow: everything counts as declared
+			}
+		}
 	}
 	return keys, nil
 }

@@ -9,8 +9,6 @@ import (
 	"sort"
 	"strings"
 	"syscall"
-
-	"golang.org/x/sys/unix"
 )
 
 // Sim is an in-memory Host that follows the kernel's rules where rsprep
@@ -102,8 +100,10 @@ func (s *Sim) load(kind string) error {
 		fam := map[string]int{"routes": 4, "routes6": 6}[kind]
 		var rs []Route
 		if rs, err = s.seed.TableRoutes(fam, 0); err == nil {
-			// Connected routes follow the addresses (see connected).
-			s.routes = append(s.routes, slices.DeleteFunc(slices.Clone(rs), func(r Route) bool { return r.Protocol == unix.RTPROT_KERNEL && !r.Gw.IsValid() })...)
+			// Connected routes follow the addresses (see connected);
+			// the kernel's other device routes (sit0's ::/96) stay, shown
+			// while their device is up (see TableRoutes).
+			s.routes = append(s.routes, slices.DeleteFunc(slices.Clone(rs), s.addressRoute)...)
 		}
 	case "neighs":
 		var ns []Neighbor

@@ -35,6 +35,26 @@ func (s *Sim) connected(fam int) []Route {
 	return out
 }
 
+// addressRoute tells a route the kernel made for an address's subnet
+// (connected makes those again from the addresses) from other routes.
+func (s *Sim) addressRoute(r Route) bool {
+	if r.Protocol != unix.RTPROT_KERNEL || r.Gw.IsValid() || r.Table != 0 {
+		return false
+	}
+	return slices.ContainsFunc(s.addrs, func(a Addr) bool { return a.Link == r.Link && a.Prefix.Masked() == r.Dst })
+}
+
+// deviceDown tells a route the kernel made for a device itself whose
+// device is down now: the kernel takes such routes away with the device
+// and makes them again when it comes up.
+func (s *Sim) deviceDown(r Route) bool {
+	if r.Protocol != unix.RTPROT_KERNEL || r.Gw.IsValid() {
+		return false
+	}
+	i := s.findLink(r.Link)
+	return i >= 0 && !s.links[i].Up
+}
+
 // loadRoutes reads main's routes of family fam from the seed, and table's.
 func (s *Sim) loadRoutes(fam, table int) error {
 	main := "routes"
@@ -61,7 +81,7 @@ func (s *Sim) TableRoutes(fam, table int) ([]Route, error) {
 		out = s.connected(fam)
 	}
 	for _, r := range s.routes {
-		if r.Table == table && Family(r.Dst.Addr()) == fam {
+		if r.Table == table && Family(r.Dst.Addr()) == fam && !s.deviceDown(r) {
 			out = append(out, r)
 		}
 	}
