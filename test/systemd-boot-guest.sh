@@ -82,9 +82,10 @@ grep -E '^    (MESSAGE|MODE|CHANGE|SYSCTL|BEFORE|AFTER|ADDR)=' /run/journal.txt 
 
 # The config is the whole truth: a VIP removed from it goes at the next
 # reload (oneshot: apply --config again; watch: SIGHUP), without a restart,
-# and comes back when the file has it again.
+# and comes back when the file has it again. nat binds no VIP, and
+# tungue's config declares one (IPv4 over GUE): dr, tun and watch edit.
 case $scenario in
-nat) ;;
+nat | tungue) ;;
 *)
 	conf=/etc/rsprep/rsprep.conf
 	cp -p $conf /run/rsprep.conf.orig
