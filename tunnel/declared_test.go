@@ -25,14 +25,7 @@ func TestTUNWithMSSOwnsNothingUndeclared(t *testing.T) {
 		h := uplinked(t)
 		h.AllowModule("sit")
 		eng := applyTwice(t, h, spec)
-		v, err := realserver.Observe(h, realserver.RecordOnUse(func() *realserver.Record { return eng.Record }))
-		if err != nil {
-			t.Fatal(err)
-		}
-		fs, err := realserver.UndeclaredFindings(v, realserver.Declared{Mode: "tun", VIPs: spec.VIPs, Invs: spec.Invariants()})
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, fs := undeclaredBy(t, h, eng, spec)
 		for _, f := range fs {
 			t.Errorf("%s underlay %d: %s %s: %s, though the spec declares it", spec.encap(), spec.Underlay, f.ID, f.Subject, f.Got)
 		}
@@ -57,14 +50,7 @@ func TestTUNDeclaresTheCopyOfADeviceRoute(t *testing.T) {
 	if !strings.Contains(h.Render(), "::/96 dev sit0 metric 256 table 7301 advmss 1400") {
 		t.Fatalf("--mss did not copy sit0's ::/96:\n%s", h.Render())
 	}
-	v, err := realserver.Observe(h, realserver.RecordOnUse(func() *realserver.Record { return eng.Record }))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fs, err := realserver.UndeclaredFindings(v, realserver.Declared{Mode: "tun", VIPs: spec.VIPs, Invs: spec.Invariants()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	v, fs := undeclaredBy(t, h, eng, spec)
 	for _, f := range fs {
 		t.Errorf("%s %s: %s, though the spec declares it", f.ID, f.Subject, f.Got)
 	}
@@ -82,4 +68,19 @@ func TestTUNDeclaresTheCopyOfADeviceRoute(t *testing.T) {
 	if rs, _ := sim.TableRoutes(6, 0); !slices.ContainsFunc(rs, func(r realserver.Route) bool { return r.Dst == dev.Dst }) {
 		t.Errorf("sit0 up again on the Sim, and no ::/96 in main: %v", rs)
 	}
+}
+
+// undeclaredBy observes h with eng's record and returns the view and what
+// rsprep owns there that spec does not declare.
+func undeclaredBy(t *testing.T, h realserver.Host, eng *realserver.Engine, spec TUN) (*realserver.View, []realserver.Finding) {
+	t.Helper()
+	v, err := realserver.Observe(h, realserver.RecordOnUse(func() *realserver.Record { return eng.Record }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs, err := realserver.UndeclaredFindings(v, realserver.Declared{Mode: "tun", VIPs: spec.VIPs, Invs: spec.Invariants()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v, fs
 }
