@@ -96,9 +96,12 @@ func (e *Engine) prune(d Declared, dryRun bool, prior []Change, saved recordSnap
 	}
 	shown := showsProto(addrs)
 	for _, c := range drop {
-		undo, note, err := undoIfStillOurs(v, c)
-		if c.Kind == KindAddrAdd {
+		var undo *Change
+		var note string
+		if c.Kind == KindAddrAdd { // by its mark, as down judges it
 			undo, _, err = addrUndo(v, c, shown)
+		} else {
+			undo, note, err = undoIfStillOurs(v, c)
 		}
 		if err != nil {
 			return nil, nil, &ObserveError{Err: err}
@@ -110,7 +113,7 @@ func (e *Engine) prune(d Declared, dryRun bool, prior []Change, saved recordSnap
 			plan = append(plan, *undo)
 		}
 	}
-	sort.SliceStable(plan, func(i, j int) bool { return downPhase[plan[i].Kind] < downPhase[plan[j].Kind] })
+	sortDown(plan)
 	if dryRun {
 		return plan, notes, nil
 	}
@@ -218,7 +221,7 @@ func undeclared(v *View, rec *Record, d Declared) (drop []Change, notes []string
 	}
 	if len(held) > 0 {
 		n := len(cands)
-		cands = slices.DeleteFunc(cands, func(u undoing) bool { return u.c.Kind == KindSysctl })
+		cands = slices.DeleteFunc(cands, func(u undoing) bool { return u.c.def().Shared })
 		if len(cands) < n {
 			notes = append(notes, fmt.Sprintf("kept the sysctls rsprep set: %s stays bound (re-added without rsprep's mark: somebody's), and without them this host would answer ARP for it", strings.Join(held, ", ")))
 		}
@@ -231,7 +234,7 @@ func undeclared(v *View, rec *Record, d Declared) (drop []Change, notes []string
 		return drop, notes, nil
 	}
 	// Undone on the Sim in down's order, as down would.
-	sort.SliceStable(cands, func(i, j int) bool { return downPhase[cands[i].undo.Kind] < downPhase[cands[j].undo.Kind] })
+	sort.SliceStable(cands, func(i, j int) bool { return cands[i].undo.def().DownPhase < cands[j].undo.def().DownPhase })
 	sim := NewSim(v)
 	var rest []Change
 	for _, u := range cands {
@@ -341,26 +344,9 @@ func UndeclaredFindings(v *View, d Declared) ([]Finding, error) {
 			by = "owned by rsprep (its mark; no record names it)"
 		}
 		out = append(out, Finding{
-			ID: UndeclaredID, Subject: ownedSubject(c), Want: "not declared: undone",
+			ID: UndeclaredID, Subject: c.subject(), Want: "not declared: undone",
 			Got: by, Detail: "apply --config, or down --all, undoes it",
 		})
 	}
 	return out, nil
-}
-
-// ownedSubject names what c owns, for an operator.
-func ownedSubject(c Change) string {
-	switch c.Kind {
-	case KindAddrAdd:
-		return c.Addr.Prefix.String() + " on " + c.Addr.Link
-	case KindSysctl:
-		return c.Sysctl.Dotted()
-	case KindRouteAdd, KindRouteReplace:
-		return "route " + c.Route.String()
-	case KindNeighSet:
-		return "neighbour " + c.Neigh.IP.String() + " on " + c.Neigh.Link
-	case KindLinkUp:
-		return "link " + c.Link + " up"
-	}
-	return c.ownerKey()
 }

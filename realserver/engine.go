@@ -44,15 +44,7 @@ type ChangeError struct {
 }
 
 func (e *ChangeError) Error() string {
-	what := fmt.Sprintf("%s: %v", e.Change, e.Err)
-	if c := e.Change; c.Kind == KindModule {
-		// Not a failed write but a kernel without the feature: say so.
-		what = fmt.Sprintf("the kernel cannot provide %s (%v)", c.Module, e.Err)
-		if c.Mode != "" {
-			what += fmt.Sprintf(": %s needs the %s module", c.Mode, c.Module)
-		}
-	}
-	return what + rollbackSummary(e.RolledBack, e.Kept, e.RollbackErr, e.RecordErr)
+	return e.Change.failed(e.Err) + rollbackSummary(e.RolledBack, e.Kept, e.RollbackErr, e.RecordErr)
 }
 
 // rollbackSummary says how a rollback went. Only a failed host write leaves
@@ -275,16 +267,7 @@ func (e *Engine) logChange(c Change) {
 	// cost a cold N=1 apply about 0.2-0.3 ms of its first line.
 	r := slog.NewRecord(time.Now(), slog.LevelInfo, "changed", 0)
 	r.AddAttrs(slog.String("mode", e.Mode), slog.String("change", c.String()))
-	switch c.Kind {
-	case KindSysctl:
-		r.AddAttrs(slog.String("sysctl", c.Sysctl.Dotted()), slog.Int("before", c.From), slog.Int("after", c.To))
-	case KindAddrAdd, KindAddrDel, KindAddrTake:
-		r.AddAttrs(slog.String("addr", c.Addr.Prefix.String()), slog.String("link", c.Addr.Link))
-	case KindRouteReplace, KindRouteUnshadow:
-		if c.PrevRoute.Dst.IsValid() {
-			r.AddAttrs(slog.String("replaced", c.PrevRoute.String()))
-		}
-	}
+	r.AddAttrs(c.logAttrs()...)
 	_ = h.Handle(ctx, r) // as Logger does: a log line that cannot be written stops nothing
 }
 
