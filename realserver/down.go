@@ -35,42 +35,17 @@ func (e *Engine) Down(vips []netip.Addr, dryRun bool) (Result, error) {
 		return res, &ObserveError{Err: err}
 	}
 
-	var restores []Change
-	modeAddrs, anyAddrs := 0, 0
-	for _, c := range e.Record.Changes {
-		if c.Kind == KindAddrAdd {
-			anyAddrs++
-			if c.Mode == e.Mode {
-				modeAddrs++
-			}
-		}
-	}
-	shared := anyAddrs > 0 // the sysctls stay while a VIP needs them
-	if !shared && len(addrs.held) > 0 && slices.ContainsFunc(e.Record.Changes, func(c Change) bool { return c.def().Shared }) {
-		shared = true // a VIP left bound needs ARP suppression, whoever's it is
-		res.Notes = append(res.Notes, fmt.Sprintf("kept the sysctls rsprep set: %s stays bound (left alone, see above), and without them this host would answer ARP for it; down restores them once no VIP is left", strings.Join(addrs.held, ", ")))
-	}
-	for _, c := range e.Record.Changes {
-		switch {
-		case c.Kind == KindAddrAdd, !recordable(c):
-		case c.def().Shared && !shared, !c.def().Shared && c.Mode == e.Mode && modeAddrs == 0:
-			restores = append(restores, c)
-		}
+	restores, note := e.restores(addrs.held)
+	if note != "" {
+		res.Notes = append(res.Notes, note)
 	}
 	plan := slices.Grow(addrs.plan, len(restores)) // at 10,000 VIPs, one 4 MB slice is enough
-	for _, c := range restores {
-		undo, note, err := undoIfStillOurs(v, c)
-		if err != nil {
-			e.Record.restore(saved)
-			return res, &ObserveError{Err: err}
-		}
-		if note != "" {
-			res.Notes = append(res.Notes, note)
-		}
-		if undo != nil {
-			plan = append(plan, *undo)
-		}
+	plan, notes, err := undoStillOurs(v, plan, restores)
+	if err != nil {
+		e.Record.restore(saved)
+		return res, &ObserveError{Err: err}
 	}
+	res.Notes = append(res.Notes, notes...)
 	e.Record.Disown(restores)
 	sortDown(plan)
 	res.Changes = plan
@@ -89,6 +64,55 @@ func (e *Engine) Down(vips []netip.Addr, dryRun bool) (Result, error) {
 		return res, &UnrecordedError{Mode: e.Mode, Left: len(lost)}
 	}
 	return res, e.Record.Save()
+}
+
+// restores is what of the record down undoes besides the VIPs: once no
+// VIP of the mode is left, what the mode changed; once no VIP of any
+// mode is left, what is every mode's (the sysctls). held are the VIPs
+// down leaves bound on the mode's devices, somebody's: they keep the
+// sysctls too, and note says so.
+func (e *Engine) restores(held []string) (restores []Change, note string) {
+	modeAddrs, anyAddrs := 0, 0
+	for _, c := range e.Record.Changes {
+		if c.Kind == KindAddrAdd {
+			anyAddrs++
+			if c.Mode == e.Mode {
+				modeAddrs++
+			}
+		}
+	}
+	shared := anyAddrs > 0 // the sysctls stay while a VIP needs them
+	if !shared && len(held) > 0 && slices.ContainsFunc(e.Record.Changes, func(c Change) bool { return c.def().Shared }) {
+		shared = true // a VIP left bound needs ARP suppression, whoever's it is
+		note = fmt.Sprintf("kept the sysctls rsprep set: %s stays bound (left alone, see above), and without them this host would answer ARP for it; down restores them once no VIP is left", strings.Join(held, ", "))
+	}
+	for _, c := range e.Record.Changes {
+		switch {
+		case c.Kind == KindAddrAdd, !recordable(c): // the VIPs are downAddrs's
+		case c.def().Shared && !shared, !c.def().Shared && c.Mode == e.Mode && modeAddrs == 0:
+			restores = append(restores, c)
+		}
+	}
+	return restores, note
+}
+
+// undoStillOurs appends to plan the undo of each of cs still as rsprep
+// left it, with a note for each left alone.
+func undoStillOurs(v *View, plan, cs []Change) ([]Change, []string, error) {
+	var notes []string
+	for _, c := range cs {
+		undo, note, err := undoIfStillOurs(v, c)
+		if err != nil {
+			return nil, nil, err
+		}
+		if note != "" {
+			notes = append(notes, note)
+		}
+		if undo != nil {
+			plan = append(plan, *undo)
+		}
+	}
+	return plan, notes, nil
 }
 
 // addrsDown is down's plan for the VIP addresses: the deletions, the
@@ -155,22 +179,18 @@ func (e *Engine) downAddrs(v *View, vips []netip.Addr) (addrsDown, error) {
 // these VIPs that rsprep took from an ARP-capable interface
 // (--take-vip-from-arp-interface), and settles their record entries.
 func (e *Engine) giveBack(v *View, want map[netip.Addr]bool, d *addrsDown) error {
+	var taken []Change
 	for _, c := range e.Record.Changes {
-		if c.Kind != KindAddrTake || c.Mode != e.Mode || !want[c.Addr.Prefix.Addr()] {
-			continue
-		}
-		d.disown[c.ownerKey()] = true
-		back, note, err := undoIfStillOurs(v, c)
-		if err != nil {
-			return err
-		}
-		if note != "" {
-			d.notes = append(d.notes, note)
-		}
-		if back != nil {
-			d.plan = append(d.plan, *back)
+		if c.Kind == KindAddrTake && c.Mode == e.Mode && want[c.Addr.Prefix.Addr()] {
+			d.disown[c.ownerKey()] = true
+			taken = append(taken, c)
 		}
 	}
+	plan, notes, err := undoStillOurs(v, d.plan, taken)
+	if err != nil {
+		return err
+	}
+	d.plan, d.notes = plan, append(d.notes, notes...)
 	return nil
 }
 
