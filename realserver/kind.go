@@ -20,7 +20,10 @@ import (
 // decoder has to know the kinds. A KindDef is a struct of functions rather
 // than an interface so that a kind states only where it differs from the
 // defaults (nil fields), which are applied in one place (the Change
-// methods in change.go).
+// methods in change.go). Kinds register from init, as database/sql
+// drivers do: a record names its kinds by string, and every binary that
+// reads one links the packages that define them (cmd/rsprep imports
+// every mode).
 type KindDef struct {
 	Kind Kind
 	// Phase orders an apply's plan, lower first: modules first (they
