@@ -120,23 +120,34 @@ func (d *doctor) foreignNeighbors(nets []*iniFile) {
 	}
 }
 
-// foreignRules: the mode's policy rules (--mss), which networkd deletes
-// when it starts with ManageForeignRoutingPolicyRules=yes (the default
-// since v249), whatever links it manages.
+// foreignRules: the mode's policy rules (--mss) and those of a drain
+// (dr and tun with --dip), which networkd deletes when it starts with
+// ManageForeignRoutingPolicyRules=yes (the default since v249), whatever
+// links it manages.
 func (d *doctor) foreignRules() {
-	rules := d.in.Footprint.Rules
-	if len(rules) == 0 {
+	fp := d.in.Footprint
+	if len(fp.Rules) == 0 && len(fp.DrainRules) == 0 {
 		return
 	}
 	source, manage := d.networkdSetting("ManageForeignRoutingPolicyRules", true)
 	if !manage {
 		return
 	}
-	d.add(Finding{
-		ID: "networkd.foreign-rules", Source: source, Subject: fmt.Sprintf("ip rule %s", rules[0]),
-		What: fmt.Sprintf("systemd-networkd removes policy rules it did not make: at its next restart the %d rule(s) of --mss (from each VIP, table %d) are deleted, and connections to the VIPs advertise the unclamped MSS", len(rules), rules[0].Table),
-		Fix:  "set ManageForeignRoutingPolicyRules=no in [Network] of /etc/systemd/networkd.conf.d/rsprep.conf (then run rsprep again once)",
-	})
+	const fix = "set ManageForeignRoutingPolicyRules=no in [Network] of /etc/systemd/networkd.conf.d/rsprep.conf"
+	if rules := fp.Rules; len(rules) > 0 {
+		d.add(Finding{
+			ID: "networkd.foreign-rules", Source: source, Subject: fmt.Sprintf("ip rule %s", rules[0]),
+			What: fmt.Sprintf("systemd-networkd removes policy rules it did not make: at its next restart the %d rule(s) of --mss (from each VIP, table %d) are deleted, and connections to the VIPs advertise the unclamped MSS", len(rules), rules[0].Table),
+			Fix:  fix + " (then run rsprep again once)",
+		})
+	}
+	if rules := fp.DrainRules; len(rules) > 0 {
+		d.add(Finding{
+			ID: "networkd.foreign-rules", Source: source, Subject: fmt.Sprintf("ip rule %s", rules[0]),
+			What: fmt.Sprintf("systemd-networkd removes policy rules it did not make: a restart while this host is drained (rsprep drain) deletes the drain's %d rule(s) (from each VIP to the director %s), the director's probe passes again and the host is back in rotation in the middle of its maintenance", len(rules), rules[0].DIP),
+			Fix:  fix + ", or keep systemd-networkd from restarting while drained",
+		})
+	}
 }
 
 // fouNetdevs: a .netdev of networkd's own on a fou port the mode opens
