@@ -63,7 +63,8 @@ func editFile(t *testing.T, img, p, old, new string) {
 // cloudInit is what cloud-init 22.4's own renderers (Debian 12's
 // package, with Debian's settings) write for a datasource's eth0, MAC
 // ciMAC: test/doctor-cloudinit.sh renders case RENDERER-CONFIG once into
-// test/.cache. Returned as path → content, for debImage.
+// test/.cache. Returned as path → content ("->TARGET" for a link), for
+// debImage.
 func cloudInit(t *testing.T, c string) map[string]string {
 	t.Helper()
 	out, err := exec.Command(filepath.Join(nstest.RepoRoot(), "test/doctor-cloudinit.sh"), c).Output()
@@ -76,8 +77,13 @@ func cloudInit(t *testing.T, c string) map[string]string {
 		if err != nil || e.IsDir() {
 			return err
 		}
-		data, err := os.ReadFile(p)
 		rel, _ := filepath.Rel(dir, p)
+		if e.Type()&os.ModeSymlink != 0 { // netplan's generator links units into .wants
+			target, err := os.Readlink(p)
+			files[rel] = "->" + target
+			return err
+		}
+		data, err := os.ReadFile(p)
 		files[rel] = string(data)
 		return err
 	})
@@ -122,6 +128,8 @@ func TestDoctorOnDebianImages(t *testing.T) {
 	rs.Must(t, "ip", "link", "set", "eth0.100", "name", "eth0")
 	rs.Must(t, "ip", "link", "set", "eth0", "address", ciMAC)
 	rs.Must(t, "sysctl", "-qw", "net.ipv6.conf.eth0.accept_ra=0") // the kernel's RA: not what these images are about
+	// fixes holds each run's findings' fixes, in ids' order.
+	var fixes []string
 	ids := func(t *testing.T, want int, img string, args ...string) []string {
 		t.Helper()
 		r := mustRun(t, rs, want, append(append([]string{"doctor"}, args...), "--root", img, "-o", "json")...)
@@ -130,8 +138,10 @@ func TestDoctorOnDebianImages(t *testing.T) {
 			t.Fatal(err)
 		}
 		var out []string
+		fixes = nil
 		for _, f := range rep.Findings {
 			out = append(out, f.ID+" "+f.Source+" ["+f.Subject+"]")
+			fixes = append(fixes, f.Fix)
 		}
 		return out
 	}
@@ -190,6 +200,19 @@ func TestDoctorOnDebianImages(t *testing.T) {
 			"netplan.uplink-dhcp /etc/netplan/50-cloud-init.yaml:10 [eth0]",
 		}},
 		{"netplan-static", []string{"systemd", "netplan.io", "cloud-init"}, map[string]string{wants + "systemd-networkd.service": networkdOn}, nil},
+		// With what netplan's generator writes from it at boot (matched
+		// by PermanentMACAddress= and Name=): the networkd findings point
+		// their fixes at the YAML, below.
+		{"netplan+networkd-dhcp", []string{"systemd", "netplan.io", "cloud-init"}, map[string]string{wants + "systemd-networkd.service": networkdOn}, []string{
+			"netplan.uplink-dhcp /etc/netplan/50-cloud-init.yaml:10 [eth0]",
+			"networkd.dhcp-gateway /run/systemd/network/10-netplan-eth0.network (no IPv6AcceptRA=: networkd's default is yes) [eth0]",
+			"networkd.dhcp-gateway /run/systemd/network/10-netplan-eth0.network:6 [eth0]",
+			"networkd.foreign-routes networkd.conf default (ManageForeignRoutes=yes) [eth0]",
+		}},
+		{"netplan+networkd-static", []string{"systemd", "netplan.io", "cloud-init"}, map[string]string{wants + "systemd-networkd.service": networkdOn}, []string{
+			"networkd.dhcp-gateway /run/systemd/network/10-netplan-eth0.network (no IPv6AcceptRA=: networkd's default is yes) [eth0]",
+			"networkd.foreign-routes networkd.conf default (ManageForeignRoutes=yes) [eth0]",
+		}},
 		// networkd matches the file by MACAddress= and Name=; it accepts
 		// router advertisements (no IPv6AcceptRA=) and cleans eth0.
 		{"networkd-dhcp", []string{"systemd", "cloud-init"}, map[string]string{wants + "systemd-networkd.service": networkdOn}, []string{
@@ -208,7 +231,14 @@ func TestDoctorOnDebianImages(t *testing.T) {
 				files["etc/cloud/cloud.cfg.d/99-disable-network-config.cfg"] = ciDisabled
 			}
 			img := debImage(t, c.pkgs, files)
-			check(t, ids(t, min(len(c.nat), 1), img, "nat", "--dip", "10.0.0.1"), c.nat)
+			got := ids(t, min(len(c.nat), 1), img, "nat", "--dip", "10.0.0.1")
+			check(t, got, c.nat)
+			const yaml = "/etc/netplan/50-cloud-init.yaml"
+			for i, fix := range fixes {
+				if strings.HasPrefix(c.name, "netplan") && !strings.Contains(got[i]+fix, yaml) {
+					t.Errorf("%s: its fix is not in the netplan file: %s", got[i], fix)
+				}
+			}
 			// None of cloud-init's renderers touches lo: nothing for dr.
 			check(t, ids(t, 0, img, "dr", "--vip", vip), nil)
 		})
