@@ -28,6 +28,7 @@ nd_put() {
 	ip -6 addr replace $LOVIP6/128 dev lo
 }
 # What of it the kernel holds now, one word each.
+ND_ITEMS="mss-rule drain-rule mss-table neighbour lo-vip4 lo-vip6 tnl-vip"
 nd_seen() {
 	ip rule show | grep -q "^7301:.*from $VIP4 lookup 7301" && echo mss-rule
 	ip route show table 7301 | grep -q "^default " && echo mss-table # what VIP replies to clients take
@@ -58,7 +59,14 @@ nd_restart() {
 	if [ -e /etc/systemd/network/20-eth9.network ]; then
 		eventually "networkd-$1-configured" 'networkctl list --no-pager --no-legend eth9 | grep -q configured' 60
 	fi
-	sleep 5 # what networkd drops, it drops while it configures the links
+	# What doctor says goes: as soon as it has gone (within 30 s, on a
+	# loaded machine); then a few seconds for anything else to go.
+	_end=$(($(cut -d. -f1 /proc/uptime) + 30))
+	for _w in $ND_ITEMS; do
+		said "$1" "$(finding $_w)" || continue
+		while nd_seen | grep -qx "$_w" && [ "$(cut -d. -f1 /proc/uptime)" -lt $_end ]; do sleep 0.5; done
+	done
+	sleep 3
 	nd_seen >"/run/nd-seen-$1.txt"
 	echo "networkd 252, $1: before the restart $(echo $(cat /run/nd-before-$1.txt)); kept $(echo $(cat /run/nd-seen-$1.txt))"
 	ip route show table 7301 | sed 's/^/    table 7301: /'
@@ -80,7 +88,7 @@ finding() {
 # agree NAME: for each thing rsprep put there, doctor named it exactly
 # when networkd's restart took it.
 agree() {
-	for _w in mss-rule drain-rule mss-table neighbour lo-vip4 lo-vip6 tnl-vip; do
+	for _w in $ND_ITEMS; do
 		_re=$(finding $_w)
 		check "nd-$1-doctor-iff-$_w-lost" "{ lost $1 $_w && said $1 '$_re'; } || { ! lost $1 $_w && ! said $1 '$_re'; }"
 	done
