@@ -245,18 +245,22 @@ func TestDoctorOnDebianImages(t *testing.T) {
 	}
 
 	// The same files on a host whose eth0 has another MAC: networkd's
-	// [Match] MACAddress= does not match it, so networkd leaves eth0
-	// alone; NetworkManager's keyfile (mac-address=) is not for it either,
-	// so NetworkManager makes its automatic "Wired connection" for eth0.
+	// [Match] MACAddress= (PermanentMACAddress= in what netplan
+	// generates) and netplan's match: macaddress do not match it, so
+	// neither configures eth0; NetworkManager's keyfile (mac-address=) is
+	// not for it either, so NetworkManager makes its automatic "Wired
+	// connection" for eth0.
 	t.Run("cloud-init's files, another MAC", func(t *testing.T) {
 		rs.Must(t, "ip", "link", "set", "eth0", "address", "52:54:00:aa:bb:cc")
 		defer rs.Must(t, "ip", "link", "set", "eth0", "address", ciMAC)
-		img := debImage(t, []string{"systemd", "cloud-init"}, with(cloudInit(t, "networkd-dhcp"), map[string]string{
-			wants + "systemd-networkd.service":                    networkdOn,
-			"etc/cloud/cloud.cfg.d/99-disable-network-config.cfg": ciDisabled,
-		}))
-		check(t, ids(t, 0, img, "nat", "--dip", "10.0.0.1"), nil)
-		img = debImage(t, []string{"systemd", "network-manager", "cloud-init"}, with(cloudInit(t, "nm-dhcp"), map[string]string{
+		for _, c := range []string{"networkd-dhcp", "netplan-dhcp", "netplan+networkd-dhcp"} {
+			img := debImage(t, []string{"systemd", "netplan.io", "cloud-init"}, with(cloudInit(t, c), map[string]string{
+				wants + "systemd-networkd.service":                    networkdOn,
+				"etc/cloud/cloud.cfg.d/99-disable-network-config.cfg": ciDisabled,
+			}))
+			check(t, ids(t, 0, img, "nat", "--dip", "10.0.0.1"), nil)
+		}
+		img := debImage(t, []string{"systemd", "network-manager", "cloud-init"}, with(cloudInit(t, "nm-dhcp"), map[string]string{
 			wants + "NetworkManager.service":                      nmOn,
 			"etc/cloud/cloud.cfg.d/99-disable-network-config.cfg": ciDisabled,
 		}))
