@@ -143,5 +143,7 @@ func (s DR) Footprint() realserver.Footprint {
 		NotARouter: true,
 		// With --forwarding off, ip.forward is this mode's invariant.
 		ForwardingOwned: s.ForwardingOff,
+		// With --dip, rsprep drain can take the host out of rotation.
+		DrainRules: realserver.DrainRules(s.VIPs, []netip.Addr{s.DIP}),
 	})
 }

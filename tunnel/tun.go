@@ -237,6 +237,8 @@ func (s TUN) Footprint() realserver.Footprint {
 		NotARouter: true,
 		// With --forwarding off, ip.forward is this mode's invariant.
 		ForwardingOwned: s.ForwardingOff,
+		// With --dip, rsprep drain can take the host out of rotation.
+		DrainRules: realserver.DrainRules(s.VIPs, []netip.Addr{s.DIP}),
 	}
 	for _, d := range s.decaps() {
 		fp.VIPDevices = append(fp.VIPDevices, d.dev)

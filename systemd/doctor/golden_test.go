@@ -68,13 +68,17 @@ func (c goldenCase) input(t *testing.T, dir string) Input {
 		vips = append(vips, netip.MustParseAddr(v))
 	}
 	var fp realserver.Footprint
+	var dip netip.Addr // dr and tun: --dip, which rsprep drain needs
+	if c.Mode != "nat" && c.DIP != "" {
+		dip = netip.MustParseAddr(c.DIP)
+	}
 	switch c.Mode {
 	case "dr":
 		var pin *arp.Pin
 		if c.Pin {
 			pin = &arp.Pin{}
 		}
-		fp = arp.DR{VIPs: vips, Pin: pin}.Footprint()
+		fp = arp.DR{VIPs: vips, Pin: pin, DIP: dip}.Footprint()
 	case "tun":
 		rp, err := tunnel.ParseRPFilter(c.RPFilter)
 		if err != nil {
@@ -84,7 +88,7 @@ func (c goldenCase) input(t *testing.T, dir string) Input {
 		if err != nil {
 			t.Fatal(err)
 		}
-		fp = tunnel.TUN{VIPs: vips, RPFilter: rp, MSS: mss, Encap: tunnel.Encap(c.Encap), Port: c.Port}.Footprint()
+		fp = tunnel.TUN{VIPs: vips, RPFilter: rp, MSS: mss, Encap: tunnel.Encap(c.Encap), Port: c.Port, DIP: dip}.Footprint()
 	case "nat":
 		var keep []netip.Prefix
 		for _, k := range c.Keep {
