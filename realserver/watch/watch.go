@@ -29,7 +29,7 @@ type Config struct {
 	Log      *slog.Logger
 	LockWait time.Duration // for each repair, as apply's --lock-wait
 
-	Resync       time.Duration // full re-check period (sysctls send no events)
+	Resync       time.Duration // full re-check period (most sysctls send no events)
 	MaxRepairs   int           // repairs of one check within RepairWindow before it is damped
 	RepairWindow time.Duration
 	Report       bool // --on-drift report: log and count drift, change nothing
@@ -55,7 +55,8 @@ type Config struct {
 	Publish func(Status) error
 	Notify  func(state string)
 	// Subscribe opens the kernel's events; nil: the netlink address, link,
-	// route and neighbour groups of this thread's network namespace. It is
+	// route, neighbour, rule and netconf groups of this thread's network
+	// namespace. It is
 	// called again after events were lost (KindLost).
 	Subscribe func() (Source, error)
 	// Watchdog is systemd's WatchdogSec (0: none): WATCHDOG=1 goes out at
