@@ -38,20 +38,13 @@ func runWatch(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return exitOK
 	}
-	var name string
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") { // the mode comes from the config file
-		path, given := configPathArg(args)
-		c, err := readModeConfig(path)
-		if err != nil {
-			fmt.Fprintf(stderr, "rsprep: %s\n", oneLine(err))
-			return exitCode(err)
-		}
-		name = c.mode
-		if !given {
-			args = append(append([]string(nil), args...), "--config", path)
-		}
-	} else {
-		name, args = args[0], args[1:]
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "rsprep: %s\n", oneLine(err))
+		return exitCode(err)
+	}
+	name, args, err := watchModeName(args)
+	if err != nil {
+		return fail(err)
 	}
 	def, ok := modeDefs()[name]
 	if !ok {
@@ -63,10 +56,6 @@ func runWatch(args []string, stdout, stderr io.Writer) int {
 	fs, configPath := watchFlagSet(name, def, &o, &wo)
 	if code, done := parseFlags(fs, args, stdout, stderr); done {
 		return code
-	}
-	fail := func(err error) int {
-		fmt.Fprintf(stderr, "rsprep: %s\n", oneLine(err))
-		return exitCode(err)
 	}
 	if err := applyConfigFlag(fs, *configPath, name, def); err != nil {
 		return fail(err)
@@ -100,33 +89,50 @@ func runWatch(args []string, stdout, stderr io.Writer) int {
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer signal.Stop(sigs)
 	cfg := watch.Config{
-		Host:         host,
-		State:        state,
-		Target:       watch.Target{Name: name, Mode: mode},
-		Log:          log,
-		LockWait:     o.lockWait,
-		Resync:       wo.resync,
-		MaxRepairs:   wo.maxRepairs,
-		RepairWindow: wo.window,
-		Report:       wo.onDrift == "report",
-		Signals:      sigs,
-		Notify:       func(state string) { daemon.SdNotify(false, state) },
+		Host: host, State: state, Target: watch.Target{Name: name, Mode: mode}, Log: log,
+		LockWait: o.lockWait, Signals: sigs,
+		Notify: func(state string) { daemon.SdNotify(false, state) },
 	}
+	wo.configure(&cfg)
 	if fs.Changed("config") {
 		path := *configPath
 		cfg.Reload = func() (watch.Target, error) { return loadTarget(path) }
 		cfg.Declared = true
 	}
+	if err := watch.Run(cfg); err != nil {
+		return fail(err)
+	}
+	return exitOK
+}
+
+// watchModeName is the mode watch keeps and the flags left: the first
+// argument, or (none, or a flag first) the mode of the config file, whose
+// --config is added when the default file is meant.
+func watchModeName(args []string) (string, []string, error) {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		return args[0], args[1:], nil
+	}
+	path, given := configPathArg(args)
+	c, err := readModeConfig(path)
+	if err != nil {
+		return "", nil, err
+	}
+	if !given {
+		args = append(append([]string(nil), args...), "--config", path)
+	}
+	return c.mode, args, nil
+}
+
+// configure sets what watch's own flags (and systemd's watchdog) decide.
+func (wo watchOptions) configure(cfg *watch.Config) {
+	cfg.Resync, cfg.MaxRepairs, cfg.RepairWindow = wo.resync, wo.maxRepairs, wo.window
+	cfg.Report = wo.onDrift == "report"
 	if wo.textfile != "" {
 		cfg.Publish = func(s watch.Status) error { return writeTextfile(wo.textfile, s) }
 	}
 	if wd, err := daemon.SdWatchdogEnabled(false); err == nil {
 		cfg.Watchdog = wd
 	}
-	if err := watch.Run(cfg); err != nil {
-		return fail(err)
-	}
-	return exitOK
 }
 
 // watchCommand is watch's entry in the command table.
