@@ -35,7 +35,8 @@ wbreak() {
 	_w=0
 	until in_ns wt-rs sh -c "$5" || [ $_w -ge 150 ]; do sleep 0.1; _w=$((_w + 1)); done
 	read -r _t1 _ </proc/uptime
-	_took=$(echo "$_t0 $_t1" | awk '{ printf "%.2f", $2 - $1 }')
+	_took="back in $(echo "$_t0 $_t1" | awk '{ printf "%.2f", $2 - $1 }')s"
+	[ $_w -lt 150 ] || _took="not back after $(echo "$_t0 $_t1" | awk '{ printf "%.2f", $2 - $1 }')s"
 	_c=0 _cause=
 	while [ -z "$_cause" ] && [ $_c -lt 50 ]; do # the log line is written before the change; allow for the pipe
 		_cause=$(tail -n +$((_n + 1)) $wlog | sed -n "s/.*msg=\"repairing drift\" mode=tun invariant=$2 .*cause=//p" | head -1)
@@ -44,7 +45,7 @@ wbreak() {
 	_own=", not its own event ($3)"
 	case $_cause in *"$3"*) _own= ;; esac
 	verdict '[ $_w -lt 150 ] && [ -n "$_cause" ] && case "$_cause" in *resync* | *SIGHUP*) false ;; esac' wtun.event.$1 \
-		"after '$4': back in ${_took}s (polled up to 15 s, --resync 10m); $2 repaired, cause ${_cause:-none logged}$_own"
+		"after '$4': $_took (polled up to 15 s, --resync 10m); $2 repaired, cause ${_cause:-none logged}$_own"
 }
 wbreak vip vip.bound "address $vip/32 removed from tunl0" "/usr/sbin/ip addr del $vip/32 dev tunl0" \
 	"/usr/sbin/ip -o addr show dev tunl0 | grep -q ' $vip/32 '"
