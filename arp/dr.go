@@ -1,11 +1,17 @@
 // Package arp is DR mode (the VIP on lo, the host silent about it on the
-// wire) and the ARP suppression that TUN shares with it.
+// wire) and the pinned gateway (Pin, --pin-gateway-arp), which every mode
+// takes from here: pinning a neighbour entry is ARP, and the pinned
+// gateway is read as a director.Hop. What DR shares with TUN and NAT is
+// not here: the director checks are realserver/director's, ARP
+// suppression and forwarding off realserver/hostwide's.
 package arp
 
 import (
 	"net/netip"
 
 	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/director"
+	"github.com/rsprep/rsprep/realserver/hostwide"
 	"github.com/rsprep/rsprep/realserver/input"
 )
 
@@ -37,7 +43,7 @@ func (s DR) Validate() error {
 	if len(s.VIPs) == 0 {
 		return input.Errorf("dr needs at least one --vip")
 	}
-	if err := ValidateDIP(s.DIP, s.VIPs); err != nil {
+	if err := director.ValidateDIP(s.DIP, s.VIPs); err != nil {
 		return err
 	}
 	if s.Pin != nil {
@@ -100,18 +106,18 @@ func (DR) Modules() []string { return nil }
 // entry pinned; with a DIP, the director on-link and answering.
 func (s DR) Invariants() []realserver.Invariant {
 	invs := []realserver.Invariant{realserver.LinkUp("link.up", "lo")}
-	invs = append(invs, Suppression(nil)...)
+	invs = append(invs, hostwide.Suppression(nil)...)
 	if s.ForwardingOff {
-		invs = append(invs, ForwardingOff(hasIPv6(s.VIPs)))
+		invs = append(invs, hostwide.ForwardingOff(hasIPv6(s.VIPs)))
 	}
 	invs = append(invs, realserver.VIPBound(s.VIPs, "lo", "lo"), realserver.VIPExclusive(s.VIPs, s.HeldVIPs))
 	if s.Pin != nil {
 		invs = append(invs, s.Pin.Invariant())
 	}
 	if s.DIP.IsValid() {
-		invs = append(invs, DIPOnLink(s.DIP, L2DIPLink), DIPReachable(s.DIP, func(v *realserver.View) (Hop, error) {
+		invs = append(invs, director.DIPOnLink(s.DIP, L2DIPLink), director.DIPReachable(s.DIP, func(v *realserver.View) (director.Hop, error) {
 			link, err := L2DIPLink(v, s.DIP)
-			return Hop{Link: link, IP: s.DIP}, err
+			return director.Hop{Link: link, IP: s.DIP}, err
 		}))
 	}
 	return invs
@@ -137,5 +143,7 @@ func (s DR) Footprint() realserver.Footprint {
 		NotARouter: true,
 		// With --forwarding off, ip.forward is this mode's invariant.
 		ForwardingOwned: s.ForwardingOff,
+		// With --dip, rsprep drain can take the host out of rotation.
+		DrainRules: realserver.DrainRules(s.VIPs, []netip.Addr{s.DIP}),
 	})
 }

@@ -37,46 +37,6 @@ func vips(s ...string) []netip.Addr {
 	return out
 }
 
-func TestEffectiveValueFollowsMaxRule(t *testing.T) {
-	cases := []struct {
-		name       string
-		all, iface int
-		ok         bool
-		fix        string
-	}{
-		{"both unset", 0, 0, false, "sysctl -w net.ipv4.conf.all.arp_ignore=1"},
-		{"only the interface set: ok by max", 0, 1, true, ""},
-		{"only all set", 1, 0, true, ""},
-		{"interface above the intended value", 1, 2, false, "sysctl -w net.ipv4.conf.eth0/100.arp_ignore=1"},
-		{"all above the intended value", 8, 0, false, "sysctl -w net.ipv4.conf.all.arp_ignore=1"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			h := uplinkHost()
-			h.SetSysctlRaw("all", "arp_ignore", c.all)
-			h.SetSysctlRaw("eth0.100", "arp_ignore", c.iface)
-			fs, err := realserver.Verify(h, Suppression(nil)[:1])
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, f := range fs {
-				if f.Subject != "eth0.100" {
-					continue
-				}
-				var fixes []string
-				for _, ch := range f.Fix {
-					fixes = append(fixes, ch.String())
-				}
-				if f.OK != c.ok || strings.Join(fixes, "; ") != c.fix {
-					t.Fatalf("all=%d iface=%d: ok=%v fix=%q, want ok=%v fix=%q (%s)", c.all, c.iface, f.OK, fixes, c.ok, c.fix, f.Detail)
-				}
-				return
-			}
-			t.Fatal("no finding for eth0.100")
-		})
-	}
-}
-
 // orderHost records the order of writes.
 type orderHost struct {
 	*fake.Host

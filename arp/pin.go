@@ -7,6 +7,7 @@ import (
 	"net/netip"
 
 	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/director"
 	"github.com/rsprep/rsprep/realserver/input"
 )
 
@@ -57,11 +58,11 @@ func (p Pin) Preflight(v *realserver.View) error {
 	if p.MAC != nil {
 		return nil
 	}
-	n, found, err := neighbour(v, link, gw)
+	n, found, err := director.Hop{Link: link, IP: gw}.Entry(v)
 	if err != nil {
 		return &realserver.ObserveError{Err: err}
 	}
-	if found && learned(n) {
+	if found && director.Learned(n) {
 		return nil
 	}
 	if _, err := v.ARPAnswer(link, gw); err != nil {
@@ -108,27 +109,4 @@ func (p Pin) target(v *realserver.View) (gw netip.Addr, link string, err error) 
 		return gw, "", input.Errorf("gateway %s is not on-link: it is in no directly connected subnet of an up interface (%s)", gw, realserver.DescribeConnected(conn))
 	}
 	return gw, link, nil
-}
-
-// neighbour finds ip's entry on link.
-func neighbour(v *realserver.View, link string, ip netip.Addr) (realserver.Neighbor, bool, error) {
-	ns, err := v.Neighbors()
-	if err != nil {
-		return realserver.Neighbor{}, false, err
-	}
-	for _, n := range ns {
-		if n.Link == link && n.IP == ip {
-			return n, true, nil
-		}
-	}
-	return realserver.Neighbor{}, false, nil
-}
-
-// learned reports whether an entry holds a MAC worth trusting.
-func learned(n realserver.Neighbor) bool {
-	switch n.State {
-	case realserver.NeighReachable, realserver.NeighStale, realserver.NeighPermanent:
-		return len(n.MAC) == 6
-	}
-	return false
 }

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 
 	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/director"
 	"github.com/rsprep/rsprep/realserver/input"
 )
 
@@ -48,7 +49,7 @@ func (p Pin) check(v *realserver.View, resolve func(string, netip.Addr) (net.Har
 	if err != nil {
 		return nil, err
 	}
-	entry, found, err := neighbour(v, link, gw)
+	entry, found, err := director.Hop{Link: link, IP: gw}.Entry(v)
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +59,7 @@ func (p Pin) check(v *realserver.View, resolve func(string, netip.Addr) (net.Har
 	case want != nil:
 	case live != nil:
 		want = live
-	case found && learned(entry):
+	case found && director.Learned(entry):
 		want = entry.MAC
 	}
 	f := realserver.Finding{ID: "gw.pinned", Subject: gw.String(), Got: "no entry"}

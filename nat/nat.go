@@ -9,6 +9,7 @@ import (
 
 	"github.com/rsprep/rsprep/arp"
 	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/director"
 	"github.com/rsprep/rsprep/realserver/input"
 )
 
@@ -111,7 +112,7 @@ func checkDIP6(ip netip.Addr) error {
 // and that the gateway to pin can be found.
 func (n NAT) Preflight(v *realserver.View) error {
 	for _, dip := range n.DIPs() {
-		link, err := arp.DIPLink(v, dip)
+		link, err := director.DIPLink(v, dip)
 		if err == nil && dip.Is6() {
 			err = checkNotRouter6(v, dip, link)
 		}
@@ -151,7 +152,7 @@ func (NAT) Modules() []string { return nil }
 func (n NAT) Invariants() []realserver.Invariant {
 	var invs []realserver.Invariant
 	for _, dip := range n.DIPs() {
-		invs = append(invs, arp.DIPOnLink(dip, arp.DIPLink), n.keepRoutes(dip))
+		invs = append(invs, director.DIPOnLink(dip, director.DIPLink), n.keepRoutes(dip))
 		if dip.Is6() {
 			invs = append(invs, raDefrtr(dip))
 		}

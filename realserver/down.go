@@ -1,25 +1,12 @@
 package realserver
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
-	"sort"
 	"strings"
-	"time"
 )
-
-// downPhase orders a teardown: VIPs go first, so the host never answers ARP
-// for a VIP after its suppression is lifted (one rsprep took from an
-// ARP-capable interface goes back there as the VIP leaves lo); sysctls
-// are restored last.
-var downPhase = map[Kind]int{
-	KindAddrDel: 0, KindAddrAdd: 0, KindRuleDel: 1, KindRouteReplace: 1, KindRouteDel: 2, KindNeighSet: 3, KindNeighDel: 3,
-	KindLinkDown: 4, KindFouDel: 4, KindTunnelMode: 4, KindSysctl: 5,
-}
 
 // Down undoes what rsprep did for this mode and these VIPs, and only that:
 // addresses it added (by its record, or by its label), and, once no VIP of
@@ -48,44 +35,19 @@ func (e *Engine) Down(vips []netip.Addr, dryRun bool) (Result, error) {
 		return res, &ObserveError{Err: err}
 	}
 
-	var restores []Change
-	modeAddrs, anyAddrs := 0, 0
-	for _, c := range e.Record.Changes {
-		if c.Kind == KindAddrAdd {
-			anyAddrs++
-			if c.Mode == e.Mode {
-				modeAddrs++
-			}
-		}
-	}
-	shared := anyAddrs > 0 // the sysctls stay while a VIP needs them
-	if !shared && len(addrs.held) > 0 && slices.ContainsFunc(e.Record.Changes, func(c Change) bool { return c.Kind == KindSysctl }) {
-		shared = true // a VIP left bound needs ARP suppression, whoever's it is
-		res.Notes = append(res.Notes, fmt.Sprintf("kept the sysctls rsprep set: %s stays bound (left alone, see above), and without them this host would answer ARP for it; down restores them once no VIP is left", strings.Join(addrs.held, ", ")))
-	}
-	for _, c := range e.Record.Changes {
-		switch {
-		case c.Kind == KindAddrAdd, !recordable(c):
-		case c.Kind == KindSysctl && !shared, c.Kind != KindSysctl && c.Mode == e.Mode && modeAddrs == 0:
-			restores = append(restores, c)
-		}
+	restores, note := e.restores(addrs.held)
+	if note != "" {
+		res.Notes = append(res.Notes, note)
 	}
 	plan := slices.Grow(addrs.plan, len(restores)) // at 10,000 VIPs, one 4 MB slice is enough
-	for _, c := range restores {
-		undo, note, err := undoIfStillOurs(v, c)
-		if err != nil {
-			e.Record.restore(saved)
-			return res, &ObserveError{Err: err}
-		}
-		if note != "" {
-			res.Notes = append(res.Notes, note)
-		}
-		if undo != nil {
-			plan = append(plan, *undo)
-		}
+	plan, notes, err := undoStillOurs(v, plan, restores)
+	if err != nil {
+		e.Record.restore(saved)
+		return res, &ObserveError{Err: err}
 	}
+	res.Notes = append(res.Notes, notes...)
 	e.Record.Disown(restores)
-	sort.SliceStable(plan, func(i, j int) bool { return downPhase[plan[i].Kind] < downPhase[plan[j].Kind] })
+	sortDown(plan)
 	res.Changes = plan
 	res.Notes = append(res.Notes, lost...)
 	if dryRun {
@@ -102,6 +64,55 @@ func (e *Engine) Down(vips []netip.Addr, dryRun bool) (Result, error) {
 		return res, &UnrecordedError{Mode: e.Mode, Left: len(lost)}
 	}
 	return res, e.Record.Save()
+}
+
+// restores is what of the record down undoes besides the VIPs: once no
+// VIP of the mode is left, what the mode changed; once no VIP of any
+// mode is left, what is every mode's (the sysctls). held are the VIPs
+// down leaves bound on the mode's devices, somebody's: they keep the
+// sysctls too, and note says so.
+func (e *Engine) restores(held []string) (restores []Change, note string) {
+	modeAddrs, anyAddrs := 0, 0
+	for _, c := range e.Record.Changes {
+		if c.Kind == KindAddrAdd {
+			anyAddrs++
+			if c.Mode == e.Mode {
+				modeAddrs++
+			}
+		}
+	}
+	shared := anyAddrs > 0 // the sysctls stay while a VIP needs them
+	if !shared && len(held) > 0 && slices.ContainsFunc(e.Record.Changes, func(c Change) bool { return c.def().Shared }) {
+		shared = true // a VIP left bound needs ARP suppression, whoever's it is
+		note = fmt.Sprintf("kept the sysctls rsprep set: %s stays bound (left alone, see above), and without them this host would answer ARP for it; down restores them once no VIP is left", strings.Join(held, ", "))
+	}
+	for _, c := range e.Record.Changes {
+		switch {
+		case c.Kind == KindAddrAdd, !recordable(c): // the VIPs are downAddrs's
+		case c.def().Shared && !shared, !c.def().Shared && c.Mode == e.Mode && modeAddrs == 0:
+			restores = append(restores, c)
+		}
+	}
+	return restores, note
+}
+
+// undoStillOurs appends to plan the undo of each of cs still as rsprep
+// left it, with a note for each left alone.
+func undoStillOurs(v *View, plan, cs []Change) ([]Change, []string, error) {
+	var notes []string
+	for _, c := range cs {
+		undo, note, err := undoIfStillOurs(v, c)
+		if err != nil {
+			return nil, nil, err
+		}
+		if note != "" {
+			notes = append(notes, note)
+		}
+		if undo != nil {
+			plan = append(plan, *undo)
+		}
+	}
+	return plan, notes, nil
 }
 
 // addrsDown is down's plan for the VIP addresses: the deletions, the
@@ -168,22 +179,18 @@ func (e *Engine) downAddrs(v *View, vips []netip.Addr) (addrsDown, error) {
 // these VIPs that rsprep took from an ARP-capable interface
 // (--take-vip-from-arp-interface), and settles their record entries.
 func (e *Engine) giveBack(v *View, want map[netip.Addr]bool, d *addrsDown) error {
+	var taken []Change
 	for _, c := range e.Record.Changes {
-		if c.Kind != KindAddrTake || c.Mode != e.Mode || !want[c.Addr.Prefix.Addr()] {
-			continue
-		}
-		d.disown[c.ownerKey()] = true
-		back, note, err := undoIfStillOurs(v, c)
-		if err != nil {
-			return err
-		}
-		if note != "" {
-			d.notes = append(d.notes, note)
-		}
-		if back != nil {
-			d.plan = append(d.plan, *back)
+		if c.Kind == KindAddrTake && c.Mode == e.Mode && want[c.Addr.Prefix.Addr()] {
+			d.disown[c.ownerKey()] = true
+			taken = append(taken, c)
 		}
 	}
+	plan, notes, err := undoStillOurs(v, d.plan, taken)
+	if err != nil {
+		return err
+	}
+	d.plan, d.notes = plan, append(d.notes, notes...)
 	return nil
 }
 
@@ -218,176 +225,15 @@ func (o addrOwners) leave(a Addr) (remove bool, note string) {
 }
 
 // undoIfStillOurs returns the change that undoes c, if what c made is still
-// in place; otherwise a note saying why it is left alone.
+// in place (its kind's StillOurs); otherwise a note saying why it is left
+// alone.
 func undoIfStillOurs(v *View, c Change) (*Change, string, error) {
 	inv, ok := c.Inverse()
 	if !ok {
 		return nil, "", nil
 	}
-	switch c.Kind {
-	case KindAddrTake:
-		// Given back as it was: label, scope, flags, and what is left of
-		// its lifetimes. One that would have expired meanwhile is not.
-		if c.Addr.expired(time.Now()) {
-			return nil, fmt.Sprintf("did not give %s back to %s: its valid lifetime ran out while rsprep held it", c.Addr.Prefix, c.Addr.Link), nil
-		}
-		if _, exists, err := v.Link(c.Addr.Link); err != nil || !exists {
-			if err == nil {
-				return nil, fmt.Sprintf("did not give %s back to %s: the interface is gone", c.Addr.Prefix, c.Addr.Link), nil
-			}
-			return nil, "", err
-		}
-		present, err := v.AddrsOf(c.Addr.Prefix.Addr())
-		if err != nil {
-			return nil, "", err
-		}
-		for _, a := range present {
-			if a.Link == c.Addr.Link && a.Prefix == c.Addr.Prefix {
-				return nil, "", nil // somebody put it back already
-			}
-		}
-		return &inv, "", nil
-	case KindSysctl:
-		if c.Sysctl.PerInterface() {
-			if _, exists, err := v.Link(c.Sysctl.Iface); err != nil {
-				return nil, "", err
-			} else if !exists {
-				return nil, "", nil // the interface is gone, and its setting with it
-			}
-		}
-		cur, err := v.Sysctl(c.Sysctl)
-		if err != nil {
-			return nil, "", err
-		}
-		switch cur {
-		case c.To:
-			return &inv, "", nil
-		case c.From:
-			return nil, "", nil // already back where it was
-		}
-		return nil, fmt.Sprintf("left %s=%d alone: rsprep wrote %d, it has been changed since (it was %d before rsprep)",
-			c.Sysctl.Dotted(), cur, c.To, c.From), nil
-	case KindLinkUp:
-		l, exists, err := v.Link(c.Link)
-		if err != nil || !exists || !l.Up {
-			return nil, "", err
-		}
-		return &inv, "", nil
-	case KindRuleAdd:
-		rules, err := v.Rules()
-		if err != nil || !slices.Contains(rules, c.Rule) {
-			return nil, "", err
-		}
-		return &inv, "", nil
-	case KindRouteAdd:
-		return routeAddedUndo(v, c, inv)
-	case KindRouteReplace:
-		routes, err := v.TableRoutes(Family(c.Route.Dst.Addr()), 0)
-		if err != nil {
-			return nil, "", err
-		}
-		var first *Route
-		prevBack := false
-		for i, r := range routes {
-			if !r.IsDefault() || r.Metric != c.Route.Metric {
-				continue
-			}
-			if first == nil {
-				first = &routes[i]
-			} else {
-				prevBack = prevBack || (c.PrevRoute.Gw.IsValid() && r.Gw == c.PrevRoute.Gw)
-			}
-		}
-		switch {
-		case first == nil:
-			return nil, fmt.Sprintf("left the default route alone: rsprep's route via %s is gone (it was %s before rsprep)", c.Route.Gw, c.PrevRoute), nil
-		case first.Gw != c.Route.Gw:
-			return nil, fmt.Sprintf("left default route via %s alone: rsprep set it via %s, it has been changed since (it was %s before rsprep)",
-				first.Gw, c.Route.Gw, c.PrevRoute), nil
-		case prevBack:
-			// Somebody put the previous route back beside rsprep's (a
-			// network manager re-adding its own gateway appends it at the
-			// same metric): replacing rsprep's with it again would be
-			// refused as a duplicate, and removing rsprep's is the undo.
-			del := Change{Kind: KindRouteDel, Mode: c.Mode, Route: c.Route}
-			return &del, "", nil
-		}
-		return &inv, "", nil
-	case KindNeighSet:
-		neighs, err := v.Neighbors()
-		if err != nil {
-			return nil, "", err
-		}
-		for _, n := range neighs {
-			if n.Link == c.Neigh.Link && n.IP == c.Neigh.IP {
-				if n.State == NeighPermanent && bytes.Equal(n.MAC, c.Neigh.MAC) {
-					return &inv, "", nil
-				}
-				return nil, fmt.Sprintf("left neighbour %s on %s alone: rsprep pinned %s, it is %s %s now", n.IP, n.Link, c.Neigh.MAC, n.MAC, n.State), nil
-			}
-		}
-		return nil, "", nil
-	case KindFouAdd:
-		ports, err := v.FouPorts()
-		if errors.Is(err, ErrNoFou) {
-			return nil, "", nil
-		}
-		if err != nil {
-			return nil, "", err
-		}
-		for _, p := range ports {
-			if p.Family == c.Fou.Family && p.Port == c.Fou.Port {
-				if p.GUE {
-					return &inv, "", nil
-				}
-				return nil, fmt.Sprintf("left fou %s alone: rsprep opened it for GUE, it is %s now", c.Fou, p), nil
-			}
-		}
-		return nil, "", nil
-	case KindTunnelMode:
-		cur, err := v.TunnelMode(c.Link)
-		if err != nil {
-			return nil, "", err
-		}
-		switch cur {
-		case TunnelMode(c.To):
-			return &inv, "", nil
-		case TunnelMode(c.From):
-			return nil, "", nil
-		}
-		return nil, fmt.Sprintf("left %s in mode %s alone: rsprep set %s, it has been changed since (it was %s before rsprep)",
-			c.Link, cur, TunnelMode(c.To), TunnelMode(c.From)), nil
+	if still := c.def().StillOurs; still != nil {
+		return still(v, c, inv)
 	}
 	return &inv, "", nil
-}
-
-// routeAddedUndo is undoIfStillOurs of a route rsprep added: it is removed
-// while it is as rsprep added it. In rsprep's own table everything is
-// rsprep's, so there only the next hop is compared and a route gone is no
-// news; in main (a keep-route, a default route where there was none) a
-// route gone or changed is left alone and said so.
-func routeAddedUndo(v *View, c, inv Change) (*Change, string, error) {
-	routes, err := v.TableRoutes(Family(c.Route.Dst.Addr()), c.Route.Table)
-	if err != nil {
-		return nil, "", err
-	}
-	var now *Route
-	for i, r := range routes {
-		if r.Dst != c.Route.Dst || r.Metric != c.Route.Metric {
-			continue
-		}
-		if c.Route.Table != 0 && r.Gw == c.Route.Gw || sameRoute(r, c.Route) {
-			return &inv, "", nil
-		}
-		if now == nil {
-			now = &routes[i]
-		}
-	}
-	switch {
-	case c.Route.Table != 0:
-		return nil, "", nil
-	case now == nil:
-		return nil, fmt.Sprintf("left route %s alone: rsprep added it as %s, it has been removed since", c.Route.Dst, c.Route), nil
-	}
-	return nil, fmt.Sprintf("left route %s alone: rsprep added it as %s, it has been changed since to %s", c.Route.Dst, c.Route, *now), nil
 }

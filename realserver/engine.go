@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -23,60 +22,6 @@ type Result struct {
 	Changes []Change  `json:"changes,omitempty"` // made, or planned under --dry-run
 	Notes   []string  `json:"notes,omitempty"`   // what down left alone, and why
 }
-
-// NotConvergedError means apply ran but the invariants still do not hold.
-type NotConvergedError struct{ Failing []Finding }
-
-func (e *NotConvergedError) Error() string {
-	f := e.Failing[0]
-	return fmt.Sprintf("applied, but %d check(s) still fail, first: %s %s want %s got %s", len(e.Failing), f.ID, f.Subject, f.Want, f.Got)
-}
-
-// ChangeError means a kernel change failed; what the run had changed was
-// rolled back (or, if rollback failed too, says what was left).
-type ChangeError struct {
-	Change      Change
-	Err         error
-	RolledBack  int      // changes undone
-	Kept        []string // modules this run loaded: never unloaded
-	RollbackErr error    // undoing a change on the host failed
-	RecordErr   error    // the host is rolled back, but not the record
-}
-
-func (e *ChangeError) Error() string {
-	what := fmt.Sprintf("%s: %v", e.Change, e.Err)
-	if c := e.Change; c.Kind == KindModule {
-		// Not a failed write but a kernel without the feature: say so.
-		what = fmt.Sprintf("the kernel cannot provide %s (%v)", c.Module, e.Err)
-		if c.Mode != "" {
-			what += fmt.Sprintf(": %s needs the %s module", c.Mode, c.Module)
-		}
-	}
-	return what + rollbackSummary(e.RolledBack, e.Kept, e.RollbackErr, e.RecordErr)
-}
-
-// rollbackSummary says how a rollback went. Only a failed host write leaves
-// the host partly changed; a record that could not be put back only
-// over-claims what rsprep owns, which down handles.
-func rollbackSummary(undone int, kept []string, hostErr, recordErr error) string {
-	var s string
-	switch {
-	case hostErr != nil:
-		s = fmt.Sprintf("; rollback failed, the host is partly changed: %v", hostErr)
-	case undone > 0:
-		s = fmt.Sprintf("; rolled back the %d change(s) this run made", undone)
-	case len(kept) == 0:
-		s = "; nothing was changed"
-	}
-	if len(kept) > 0 {
-		s += fmt.Sprintf("; left module(s) %s loaded (rsprep never unloads a module)", strings.Join(kept, ", "))
-	}
-	if recordErr != nil {
-		s += fmt.Sprintf("; could not restore the record: %v", recordErr)
-	}
-	return s
-}
-func (e *ChangeError) Unwrap() error { return e.Err }
 
 // Engine runs one mode's invariants against one host.
 type Engine struct {
@@ -275,16 +220,7 @@ func (e *Engine) logChange(c Change) {
 	// cost a cold N=1 apply about 0.2-0.3 ms of its first line.
 	r := slog.NewRecord(time.Now(), slog.LevelInfo, "changed", 0)
 	r.AddAttrs(slog.String("mode", e.Mode), slog.String("change", c.String()))
-	switch c.Kind {
-	case KindSysctl:
-		r.AddAttrs(slog.String("sysctl", c.Sysctl.Dotted()), slog.Int("before", c.From), slog.Int("after", c.To))
-	case KindAddrAdd, KindAddrDel, KindAddrTake:
-		r.AddAttrs(slog.String("addr", c.Addr.Prefix.String()), slog.String("link", c.Addr.Link))
-	case KindRouteReplace, KindRouteUnshadow:
-		if c.PrevRoute.Dst.IsValid() {
-			r.AddAttrs(slog.String("replaced", c.PrevRoute.String()))
-		}
-	}
+	r.AddAttrs(c.logAttrs()...)
 	_ = h.Handle(ctx, r) // as Logger does: a log line that cannot be written stops nothing
 }
 

@@ -1,6 +1,9 @@
 package realserver
 
-import "net/netip"
+import (
+	"fmt"
+	"net/netip"
+)
 
 // Footprint is what a mode's state depends on on this host, as data: what
 // `rsprep doctor` needs to predict which other agent (sysctl.d, networkd,
@@ -32,6 +35,10 @@ type Footprint struct {
 	// routes use.
 	Rules  []Rule
 	Tables []int
+	// DrainRules are the policy rules `rsprep drain` adds with the mode's
+	// flags (dr and tun with --dip): kernel state for the length of a
+	// maintenance, which whatever deletes foreign rules ends early.
+	DrainRules []DrainRule
 	// FouPorts are the GUE receive ports the mode opens.
 	FouPorts []FouPort
 	// PinsGateway: the mode keeps a permanent neighbour entry for the
@@ -55,6 +62,35 @@ func EffectiveSysctls(invs []Invariant) []EffectiveSysctl {
 	for _, inv := range invs {
 		if s, ok := inv.(EffectiveSysctl); ok {
 			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// DrainPriority is the place of drain's rules: before --mss's rules
+// (7301), which would otherwise route the reply through rsprep's MSS
+// table, and before main (32766).
+const DrainPriority = 7300
+
+// DrainRule is one rule of `rsprep drain`: what goes from the VIP to the
+// director's address over TCP finds no route, so the director's probe of
+// the VIP fails while clients are served.
+type DrainRule struct{ VIP, DIP netip.Addr }
+
+func (r DrainRule) String() string {
+	return fmt.Sprintf("from %s to %s ipproto tcp pref %d unreachable", r.VIP, r.DIP, DrainPriority)
+}
+
+// DrainRules pairs every VIP with each director address of its family:
+// the director probes a VIP from its own address of the VIP's family. A
+// VIP with no such address gets no rule (drain refuses it).
+func DrainRules(vips, from []netip.Addr) []DrainRule {
+	var out []DrainRule
+	for _, v := range vips {
+		for _, d := range from {
+			if d.IsValid() && d.Is4() == v.Is4() {
+				out = append(out, DrainRule{VIP: v, DIP: d})
+			}
 		}
 	}
 	return out

@@ -1,6 +1,15 @@
 // Package realserver is rsprep's engine: it checks the invariants a mode
 // implies, plans the changes that make them true, applies them with rollback,
 // records what it changed, and undoes only its own changes.
+//
+// A Change is plain data (the record's JSON line); what each kind of
+// change does, undoes, says and records is its registered KindDef (see
+// kind.go), one file per kind, in the package that owns it. The VIP
+// addresses (KindAddrAdd, KindAddrTake) are the engine's own subject:
+// down, Converge and status find them by rsprep's mark as well as by the
+// record, and name those kinds directly. realserver/README.md
+// ("Architecture") draws the packages and one change's path from flag to
+// kernel.
 package realserver
 
 import (

@@ -170,58 +170,10 @@ func (r *Record) marshal() ([]byte, error) {
 	return persist.MarshalRecord(r.Version, r.Netns, r.Changes)
 }
 
-// recordable reports whether down should ever undo c. Loading a module is
-// not undone (other users may need it); nor is removing a shorter prefix
-// of a VIP from its device (it made a whole subnet local); bringing lo up
-// is not undone (lo was up when rsprep came, and a down lo cuts off every
-// local service: a re-apply or watch bringing it up repairs somebody's
-// change, it takes nothing over). A VIP taken from an ARP-capable
-// interface (KindAddrTake) is recorded: down gives it back.
-func recordable(c Change) bool {
-	switch c.Kind {
-	case KindModule, KindAddrDel:
-		return false
-	case KindLinkUp:
-		return c.Link != "lo"
-	}
-	return true
-}
-
-// ownerKey identifies the thing a change owns: one sysctl, one address, one
-// default route, one neighbour.
-func (c Change) ownerKey() string {
-	switch c.Kind {
-	case KindSysctl:
-		return "sysctl " + c.Sysctl.Path()
-	case KindAddrAdd:
-		return "addr " + c.Addr.Link + " " + c.Addr.Prefix.String()
-	case KindAddrTake:
-		return "taken " + c.Addr.Link + " " + c.Addr.Prefix.String()
-	case KindRouteReplace, KindRouteUnshadow:
-		return fmt.Sprintf("default metric %d", c.Route.Metric)
-	case KindRouteAdd:
-		if c.Route.Table != 0 {
-			return fmt.Sprintf("route %d %s metric %d", c.Route.Table, c.Route.Dst, c.Route.Metric)
-		}
-		return "route " + c.Route.Dst.String()
-	case KindRuleAdd:
-		return "rule " + c.Rule.String()
-	case KindNeighSet:
-		return "neigh " + c.Neigh.Link + " " + c.Neigh.IP.String()
-	case KindLinkUp:
-		return "link " + c.Link
-	case KindFouAdd:
-		return fmt.Sprintf("fou %d %d", c.Fou.Family, c.Fou.Port)
-	case KindTunnelMode:
-		return "tunnel-mode " + c.Link
-	}
-	return c.identity()
-}
-
 // Own notes that rsprep is about to make changes. For a thing rsprep already
 // owns it keeps the oldest prior value (the value before rsprep first
-// touched it) and updates what rsprep wrote. It reports whether the record
-// changed (and so must be saved).
+// touched it) and updates what rsprep wrote (the kind's Update). It
+// reports whether the record changed (and so must be saved).
 func (r *Record) Own(cs []Change) (changed bool) { return r.own(cs, true) }
 
 // OwnsAll reports whether Own(cs) would change nothing: rsprep owns all of
@@ -237,83 +189,60 @@ func (r *Record) own(cs []Change, write bool) (changed bool) {
 		r.Changes = slices.Grow(r.Changes, len(cs))
 	}
 	index := r.ownerIndex(cs)
-	var stale []Route
+	var settling []Change
 	for _, c := range cs {
-		if c.Kind == KindRouteDel && c.Route.Table != 0 {
-			// A stale route leaves rsprep's own table: nothing to put
-			// back, and the route it recorded adding is settled.
-			stale = append(stale, c.Route)
+		if c.def().Settles != nil {
+			settling = append(settling, c)
+		}
+		entry, keep := c.recordEntry()
+		if !keep {
 			continue
 		}
-		if !recordable(c) {
-			continue
-		}
-		if c.Kind == KindRouteUnshadow {
-			c.Kind = KindRouteReplace // what it did: PrevRoute replaced by Route
-		}
-		i, ok := index[c.ownerKey()]
+		key := entry.ownerKey()
+		i, ok := index[key]
 		if !ok {
 			if !write {
 				return true
 			}
-			index[c.ownerKey()] = len(r.Changes)
-			r.Changes = append(r.Changes, c)
+			index[key] = len(r.Changes)
+			r.Changes = append(r.Changes, entry)
 			changed = true
 			continue
 		}
-		old := &r.Changes[i]
-		// What down gives back is the route rsprep replaced last, unless
-		// that was rsprep's own (a new --dip): a gateway that DHCP or an
-		// operator moved since rsprep's first run is the one the network
-		// wants now, and the one rsprep first found is stale.
-		newPrev := c.Kind == KindRouteReplace && (c.PrevRoute.Gw != old.Route.Gw || c.PrevRoute.Link != old.Route.Link)
-		var differs bool
-		switch c.Kind {
-		case KindSysctl, KindTunnelMode:
-			differs = old.To != c.To
-		case KindRouteReplace:
-			differs = newPrev && !old.PrevRoute.Equal(c.PrevRoute) || !old.Route.Equal(c.Route)
-		case KindNeighSet:
-			differs = true // a MAC is a slice: not worth comparing
-		case KindRouteAdd: // a route rsprep added, replaced: nothing to put back
-			differs = !old.Route.Equal(c.Route)
+		update := entry.def().Update
+		if update == nil {
+			continue
 		}
+		next, differs := update(r.Changes[i], entry)
 		if !differs {
 			continue
 		}
 		if !write {
 			return true
 		}
-		changed = true
-		switch c.Kind {
-		case KindSysctl, KindTunnelMode:
-			old.To = c.To
-		case KindRouteReplace:
-			if newPrev {
-				old.PrevRoute = c.PrevRoute
-			}
-			old.Route = c.Route
-		case KindRouteAdd:
-			old.Route = c.Route
-		case KindNeighSet:
-			old.Neigh = c.Neigh
-		}
+		r.Changes[i], changed = next, true
 	}
-	for _, gone := range stale {
-		settled := func(c Change) bool {
-			return c.Kind == KindRouteAdd && c.Route.Table == gone.Table && c.Route.Dst == gone.Dst && c.Route.Metric == gone.Metric && c.Route.Gw == gone.Gw
-		}
-		if !write {
-			if slices.ContainsFunc(r.Changes, settled) {
+	for _, c := range settling {
+		if r.settle(c, write) {
+			if !write {
 				return true
 			}
-			continue
+			changed = true
 		}
-		n := len(r.Changes)
-		r.Changes = slices.DeleteFunc(r.Changes, settled)
-		changed = changed || len(r.Changes) != n
 	}
 	return changed
+}
+
+// settle forgets the entries c settles (see KindDef.Settles), or with
+// write false only reports whether there are any.
+func (r *Record) settle(c Change, write bool) bool {
+	settled := func(old Change) bool { return c.def().Settles(c, old) }
+	if !write {
+		return slices.ContainsFunc(r.Changes, settled)
+	}
+	n := len(r.Changes)
+	r.Changes = slices.DeleteFunc(r.Changes, settled)
+	return len(r.Changes) != n
 }
 
 // Disown forgets the things named by cs.

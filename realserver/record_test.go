@@ -13,6 +13,7 @@ import (
 
 	"github.com/rsprep/rsprep/realserver"
 	"github.com/rsprep/rsprep/realserver/fake"
+	"github.com/rsprep/rsprep/tunnel"
 )
 
 // writeAhead is a host that, at every kernel write, reads the record from
@@ -175,9 +176,9 @@ func TestRecordSavesOneChangePerLineAndLoadsBack(t *testing.T) {
 			PrevRoute: realserver.Route{Dst: netip.MustParsePrefix("0.0.0.0/0"), Gw: netip.MustParseAddr("10.0.0.254"), Link: "eth0", Metric: 100, Protocol: 3}},
 		{Kind: realserver.KindNeighSet, Mode: "nat", Neigh: realserver.Neighbor{Link: "eth0", IP: gw, MAC: mac, State: realserver.NeighPermanent}},
 		// tun's encapsulations and MSS clamp (issue 16)
-		{Kind: realserver.KindFouAdd, Mode: "tun", Fou: realserver.FouPort{Family: 6, Port: 6080, GUE: true}},
-		{Kind: realserver.KindTunnelMode, Mode: "tun", Link: "ip6tnl0", From: int(realserver.ModeIP6IP6), To: int(realserver.ModeAny)},
-		{Kind: realserver.KindRuleAdd, Mode: "tun", Rule: realserver.Rule{Src: netip.MustParsePrefix("192.168.79.180/32"), Table: 7301, Priority: 7301}},
+		{Kind: tunnel.KindFouAdd, Mode: "tun", Fou: realserver.FouPort{Family: 6, Port: 6080, GUE: true}},
+		{Kind: tunnel.KindTunnelMode, Mode: "tun", Link: "ip6tnl0", From: int(realserver.ModeIP6IP6), To: int(realserver.ModeAny)},
+		{Kind: tunnel.KindRuleAdd, Mode: "tun", Rule: realserver.Rule{Src: netip.MustParsePrefix("192.168.79.180/32"), Table: 7301, Priority: 7301}},
 		{Kind: realserver.KindRouteAdd, Mode: "tun", Route: realserver.Route{Dst: netip.MustParsePrefix("0.0.0.0/0"), Gw: gw, Link: "eth0", Table: 7301, AdvMSS: 1400}},
 	}
 	rec.Own(changes)

@@ -98,7 +98,7 @@ func (r Route) Attributes() Route {
 // IsDefault reports whether r is a default route.
 func (r Route) IsDefault() bool { return r.Dst.Bits() == 0 }
 
-func (r Route) ip() string { return ipOf(r.Dst.Addr()) }
+func (r Route) ip() string { return IPCommand(r.Dst.Addr()) }
 
 // String renders a route the way `ip route` does (and as its commands
 // take it back).

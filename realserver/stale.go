@@ -66,22 +66,12 @@ func (r *Record) anyInPlace(v *View) (bool, error) {
 		return false, err
 	}
 	for _, c := range r.Changes {
-		var in bool
-		var err error
-		switch c.Kind {
-		case KindAddrAdd:
-			present, e := v.AddrsOf(c.Addr.Prefix.Addr())
-			for _, a := range present {
-				in = in || (a.Link == c.Addr.Link && a.Prefix == c.Addr.Prefix)
-			}
-			err = e
-		case KindSysctl, KindRouteReplace, KindRouteAdd, KindNeighSet:
-			var undo *Change
-			undo, _, err = undoIfStillOurs(v, c)
-			in = undo != nil
+		if !c.def().Evidence {
+			continue
 		}
-		if err != nil || in {
-			return in, err
+		undo, _, err := undoIfStillOurs(v, c)
+		if err != nil || undo != nil {
+			return undo != nil, err
 		}
 	}
 	return false, nil

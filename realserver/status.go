@@ -1,10 +1,6 @@
 package realserver
 
-import (
-	"fmt"
-	"slices"
-	"strings"
-)
+import "strings"
 
 // Owned is what rsprep owns in one network namespace, from its record and
 // from the marks on the addresses themselves (rsprep status).
@@ -101,43 +97,20 @@ func Ownership(v *View, rec *Record) (Owned, error) {
 	}
 	listed := map[Addr]bool{} // by link and prefix
 	for _, c := range changes {
-		m := mode(c.Mode)
-		switch c.Kind {
-		case KindAddrAdd:
-			k := Addr{Link: c.Addr.Link, Prefix: c.Addr.Prefix}
-			listed[k] = true
-			vip := OwnedVIP{VIP: c.Addr.Prefix.Addr().String(), Device: c.Addr.Link, By: []string{"record"}}
-			if i := slices.IndexFunc(addrs, func(a Addr) bool { return a.Link == k.Link && a.Prefix == k.Prefix }); i >= 0 {
-				vip.Present = true
-				vip.By = append(vip.By, marks(addrs[i])...)
-			}
-			m.VIPs = append(m.VIPs, vip)
-		case KindSysctl:
-			s := OwnedSysctl{Key: c.Sysctl.Dotted(), Replaced: c.From, Wrote: c.To}
-			exists := true
-			if c.Sysctl.PerInterface() {
-				if _, exists, err = v.Link(c.Sysctl.Iface); err != nil {
-					return out, err
-				}
-			}
-			if exists {
-				now, err := v.Sysctl(c.Sysctl)
-				if err != nil {
-					return out, err
-				}
-				s.Now = &now
-			}
-			m.Sysctls = append(m.Sysctls, s)
-		case KindRouteAdd:
-			m.Routes = append(m.Routes, OwnedRoute{Route: c.Route.String()})
-		case KindRouteReplace:
-			m.Routes = append(m.Routes, OwnedRoute{Route: c.Route.String(), Replaced: c.PrevRoute.String()})
-		case KindNeighSet:
-			m.Neighbours = append(m.Neighbours, OwnedNeighbour{Link: c.Neigh.Link, IP: c.Neigh.IP.String(), MAC: c.Neigh.MAC.String()})
-		case KindLinkUp:
-			m.Links = append(m.Links, c.Link)
-		case KindAddrTake:
-			out.Notes = append(out.Notes, fmt.Sprintf("%s took %s from %s (--take-vip-from-arp-interface): down gives it back", c.Mode, c.Addr.Prefix, c.Addr.Link))
+		if c.Kind == KindAddrAdd { // the VIPs: marked ones no record names are listed below
+			listed[Addr{Link: c.Addr.Link, Prefix: c.Addr.Prefix}] = true
+		}
+		m := mode(c.Mode) // listed, even if its kind reports nothing
+		report := c.def().Report
+		if report == nil {
+			continue
+		}
+		note, err := report(v, c, m)
+		if err != nil {
+			return out, err
+		}
+		if note != "" {
+			out.Notes = append(out.Notes, note)
 		}
 	}
 	for _, a := range addrs {

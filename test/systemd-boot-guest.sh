@@ -112,6 +112,10 @@ if [ "$scenario" = watch ]; then
 	exit 0
 fi
 
+# tungue: what systemd-networkd 252 does to rsprep's kernel state on a
+# restart, against doctor's prediction (systemd-boot-networkd.sh).
+[ "$scenario" = tungue ] && . /usr/local/sbin/rsprep-boot-networkd
+
 # Drift, then systemctl reload (ExecReload applies again) repairs it.
 case $scenario in
 nat) ip route replace default via 192.168.10.254 dev eth9 ;;

@@ -17,8 +17,9 @@ echo "watchdog timestamps: $wd1 -> $wd2, NRestarts=$(show NRestarts)"
 check watchdog-pinged '[ "$wd2" -gt "$wd1" ] && [ "$(state)" = active ] && [ "$(show NRestarts)" = 0 ]'
 
 # doctor, live (no --root), names beforehand what will undo this host: a
-# .network managing lo without KeepConfiguration (networkd running), and a
-# sysctl.d wildcard that lowers arp_ignore on every interface.
+# sysctl.d wildcard that lowers arp_ignore on every interface; not a
+# .network managing lo without KeepConfiguration (networkd running), as
+# networkd never cleans the loopback (systemd-boot-networkd.sh).
 mkdir -p /etc/systemd/network
 printf '[Match]\nName=lo\n\n[Network]\nKeepConfiguration=no\n' >/etc/systemd/network/10-lo.network
 echo 'net.ipv4.conf.*.arp_ignore = 0' >/etc/sysctl.d/90-arp-ignore-everywhere.conf
@@ -26,7 +27,7 @@ systemctl start systemd-networkd
 /usr/sbin/rsprep doctor >/run/doctor-before.txt 2>&1
 rc=$?
 sed 's/^/    /' /run/doctor-before.txt
-check doctor-names-risks '[ $rc = 1 ] && grep -q "^networkd.lo-unkept /etc/systemd/network/10-lo.network" /run/doctor-before.txt && grep -q "^sysctl.override /etc/sysctl.d/90-arp-ignore-everywhere.conf:1 " /run/doctor-before.txt'
+check doctor-names-risks '[ $rc = 1 ] && ! grep -q "^networkd.lo-unkept" /run/doctor-before.txt && grep -q "^sysctl.override /etc/sysctl.d/90-arp-ignore-everywhere.conf:1 " /run/doctor-before.txt'
 rm /etc/sysctl.d/90-arp-ignore-everywhere.conf
 
 # systemd-networkd managing lo (no KeepConfiguration=static|yes). Whether

@@ -115,6 +115,7 @@ WantedBy=multi-user.target
 EOF
 install -m 0755 "$here/systemd-boot-guest.sh" "$root/usr/local/sbin/rsprep-boot-check"
 install -m 0644 "$here/systemd-boot-watch.sh" "$root/usr/local/sbin/rsprep-boot-watch"
+install -m 0644 "$here/systemd-boot-networkd.sh" "$root/usr/local/sbin/rsprep-boot-networkd"
 cat >"$root/etc/systemd/system/rsprep-boot-check.service" <<'EOF'
 [Unit]
 Description=rsprep boot test checks

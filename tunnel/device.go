@@ -89,7 +89,7 @@ func fouPort(fam int, port uint16) realserver.Invariant {
 		if err != nil && !errors.Is(err, realserver.ErrNoFou) {
 			return nil, err
 		}
-		f.Fix = []realserver.Change{{Kind: realserver.KindFouAdd, Fou: want}}
+		f.Fix = []realserver.Change{{Kind: KindFouAdd, Fou: want}}
 		for _, p := range ports {
 			if p.Family != fam || p.Port != port {
 				continue
@@ -137,7 +137,7 @@ func tunnelMode(dev string, inner []int) realserver.Invariant {
 			f.OK = f.OK && cur.Accepts(fam)
 		}
 		if !f.OK {
-			f.Fix = []realserver.Change{{Kind: realserver.KindTunnelMode, Link: dev, From: int(cur), To: int(realserver.ModeAny)}}
+			f.Fix = []realserver.Change{{Kind: KindTunnelMode, Link: dev, From: int(cur), To: int(realserver.ModeAny)}}
 		}
 		return []realserver.Finding{f}, nil
 	})

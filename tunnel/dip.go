@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"net/netip"
 
-	"github.com/rsprep/rsprep/arp"
 	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/director"
 	"github.com/rsprep/rsprep/realserver/input"
 )
 
@@ -17,17 +17,17 @@ import (
 // dipHop is the neighbour through which this host reaches the DIP, by the
 // main table as the kernel would pick: the most specific route, and of
 // equals the lowest metric. On-link, it is the DIP itself.
-func dipHop(v *realserver.View, dip netip.Addr) (arp.Hop, error) {
+func dipHop(v *realserver.View, dip netip.Addr) (director.Hop, error) {
 	own, err := v.AddrsOf(dip)
 	if err != nil {
-		return arp.Hop{}, err
+		return director.Hop{}, err
 	}
 	if len(own) > 0 {
-		return arp.Hop{}, input.Errorf("--dip %s is this host's own address (%s on %s): the DIP is the director's address", dip, own[0].Prefix, own[0].Link)
+		return director.Hop{}, input.Errorf("--dip %s is this host's own address (%s on %s): the DIP is the director's address", dip, own[0].Prefix, own[0].Link)
 	}
 	routes, err := v.Routes()
 	if err != nil {
-		return arp.Hop{}, err
+		return director.Hop{}, err
 	}
 	var best realserver.Route
 	found := false
@@ -40,17 +40,17 @@ func dipHop(v *realserver.View, dip netip.Addr) (arp.Hop, error) {
 		}
 	}
 	if !found {
-		return arp.Hop{}, input.Errorf("--dip %s: this host has no route to it (main table): the real server could not reach the director", dip)
+		return director.Hop{}, input.Errorf("--dip %s: this host has no route to it (main table): the real server could not reach the director", dip)
 	}
 	if best.Gw.IsValid() {
-		return arp.Hop{Link: best.Link, IP: best.Gw}, nil
+		return director.Hop{Link: best.Link, IP: best.Gw}, nil
 	}
-	return arp.Hop{Link: best.Link, IP: dip}, nil
+	return director.Hop{Link: best.Link, IP: dip}, nil
 }
 
 // dipRoute is dip.route: a route to the DIP exists.
 func (s TUN) dipRoute() realserver.Invariant {
-	return arp.DIPCheck("dip.route", s.DIP, "a route to the director", func(v *realserver.View) (string, error) {
+	return director.DIPCheck("dip.route", s.DIP, "a route to the director", func(v *realserver.View) (string, error) {
 		h, err := dipHop(v, s.DIP)
 		if err != nil || h.IP == s.DIP {
 			return "on-link on " + h.Link, err
@@ -61,7 +61,7 @@ func (s TUN) dipRoute() realserver.Invariant {
 
 // dipInvariants are dip.route and dip.reachable (for the next hop).
 func (s TUN) dipInvariants() []realserver.Invariant {
-	return []realserver.Invariant{s.dipRoute(), arp.DIPReachable(s.DIP, func(v *realserver.View) (arp.Hop, error) {
+	return []realserver.Invariant{s.dipRoute(), director.DIPReachable(s.DIP, func(v *realserver.View) (director.Hop, error) {
 		return dipHop(v, s.DIP)
 	})}
 }

@@ -140,7 +140,7 @@ func (s TUN) mssClamp() realserver.Invariant {
 			if slices.Contains(rules, r) {
 				f.OK, f.Got = true, f.Want
 			} else {
-				f.Fix = []realserver.Change{{Kind: realserver.KindRuleAdd, Rule: r}}
+				f.Fix = []realserver.Change{{Kind: KindRuleAdd, Rule: r}}
 			}
 			out = append(out, f)
 		}

@@ -9,6 +9,8 @@ import (
 
 	"github.com/rsprep/rsprep/arp"
 	"github.com/rsprep/rsprep/realserver"
+	"github.com/rsprep/rsprep/realserver/director"
+	"github.com/rsprep/rsprep/realserver/hostwide"
 	"github.com/rsprep/rsprep/realserver/input"
 )
 
@@ -57,7 +59,7 @@ func (s TUN) Validate() error {
 	if s.RPFilter != RPFilterUnset && !s.has(4) {
 		return input.Errorf("--rp-filter %s: rp_filter is IPv4 only, and every VIP is IPv6", s.RPFilter)
 	}
-	if err := arp.ValidateDIP(s.DIP, s.VIPs); err != nil {
+	if err := director.ValidateDIP(s.DIP, s.VIPs); err != nil {
 		return err
 	}
 	if s.Pin != nil {
@@ -138,11 +140,11 @@ func (s TUN) Invariants() []realserver.Invariant {
 	}
 	if s.has(4) {
 		v4 := s.decap(4).dev
-		invs = append(invs, arp.Suppression([]string{v4})...)
+		invs = append(invs, hostwide.Suppression([]string{v4})...)
 		invs = append(invs, s.RPFilter.invariant(v4))
 	}
 	if s.ForwardingOff {
-		invs = append(invs, arp.ForwardingOff(s.has(6)))
+		invs = append(invs, hostwide.ForwardingOff(s.has(6)))
 	}
 	invs = append(invs, realserver.VIPBound(s.VIPs, s.decap(4).dev, s.decap(6).dev), realserver.VIPExclusive(s.VIPs, s.HeldVIPs))
 	if s.MSS != 0 {
@@ -235,6 +237,8 @@ func (s TUN) Footprint() realserver.Footprint {
 		NotARouter: true,
 		// With --forwarding off, ip.forward is this mode's invariant.
 		ForwardingOwned: s.ForwardingOff,
+		// With --dip, rsprep drain can take the host out of rotation.
+		DrainRules: realserver.DrainRules(s.VIPs, []netip.Addr{s.DIP}),
 	}
 	for _, d := range s.decaps() {
 		fp.VIPDevices = append(fp.VIPDevices, d.dev)

@@ -10,6 +10,16 @@ import (
 	"github.com/spf13/pflag"
 )
 
+// runCompletion is the hidden `rsprep completion SHELL`.
+func runCompletion(args []string, stdout, stderr io.Writer) int {
+	if len(args) != 1 || completionWriters[args[0]] == nil {
+		fmt.Fprintln(stderr, "rsprep: completion needs one shell: rsprep completion bash|zsh|fish")
+		return exitUsage
+	}
+	completionWriters[args[0]](stdout, completionDataFrom(visibleCommands()))
+	return exitOK
+}
+
 // completionData is what the shell completions know, from the command table:
 // the words that may follow each command path ("" is the top level, "verify"
 // the words after rsprep verify), each path's flags, and what each flag's

@@ -121,12 +121,7 @@ func runDoctor(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
-	if o.output == "json" {
-		err = doctor.WriteJSON(stdout, rep)
-	} else {
-		err = doctor.WriteText(stdout, rep)
-	}
-	if err != nil {
+	if err := writeDoctor(stdout, o.output, rep); err != nil {
 		return fail(err)
 	}
 	if !rep.OK {

@@ -21,6 +21,19 @@ const (
 	exitHost  = 3 // the host could not be read or written
 )
 
+// exitDocs are the exit codes, as in the spec.
+var exitDocs = []struct {
+	code int
+	text string
+}{
+	{exitOK, "success; for verify, every invariant holds."},
+	{exitDrift, "drift found (verify), or apply ran but could not reach the desired state, or down found no record and left what only a record could restore."},
+	{exitUsage, "bad input or usage; nothing was changed."},
+	{exitHost, "the host could not be read or written (permissions, a kernel feature missing)."},
+	{130, "stopped by SIGINT (Ctrl-C): apply or down stopped at a safe point and rolled back what it had changed."},
+	{143, "stopped by SIGTERM, likewise."},
+}
+
 // version is set at build time with -ldflags "-X main.version=…".
 var version = ""
 

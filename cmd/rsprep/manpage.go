@@ -27,16 +27,6 @@ func runMan(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// runCompletion is the hidden `rsprep completion SHELL`.
-func runCompletion(args []string, stdout, stderr io.Writer) int {
-	if len(args) != 1 || completionWriters[args[0]] == nil {
-		fmt.Fprintln(stderr, "rsprep: completion needs one shell: rsprep completion bash|zsh|fish")
-		return exitUsage
-	}
-	completionWriters[args[0]](stdout, completionDataFrom(visibleCommands()))
-	return exitOK
-}
-
 // maintenance is the MAINTENANCE section: taking a real server out of a
 // keepalived director's pool with drain, and probe as keepalived's check.
 // A paragraph that starts with a space is a block, printed as typed.
@@ -63,26 +53,31 @@ var maintenance = []string{
 	"With misc_dynamic, keepalived sets the weight from the check's exit code: 0 keeps it, 1 sets 0, and a code N of 2 or more sets N - 2. --error-exit 3 (the weight + 2) therefore keeps the weight when the probe cannot run (bad input, no CAP_NET_RAW) instead of draining a healthy pool; rsprep says why on syslog, which keepalived's journal shows.",
 }
 
-// exitDocs are the exit codes, as in the spec.
-var exitDocs = []struct {
-	code int
-	text string
-}{
-	{exitOK, "success; for verify, every invariant holds."},
-	{exitDrift, "drift found (verify), or apply ran but could not reach the desired state, or down found no record and left what only a record could restore."},
-	{exitUsage, "bad input or usage; nothing was changed."},
-	{exitHost, "the host could not be read or written (permissions, a kernel feature missing)."},
-	{130, "stopped by SIGINT (Ctrl-C): apply or down stopped at a safe point and rolled back what it had changed."},
-	{143, "stopped by SIGTERM, likewise."},
-}
-
-// writeManPage prints rsprep(8) as roff.
+// writeManPage prints rsprep(8) as roff, section by section.
 func writeManPage(w io.Writer, ver string) {
 	p := func(format string, a ...any) { fmt.Fprintf(w, format+"\n", a...) }
 	cmds := visibleCommands()
 	p(`.TH RSPREP 8 "" "rsprep %s" "System Administration"`, roff(manVersion(ver)))
 	p(".SH NAME")
 	p(`rsprep \- prepare a Linux host to be an LVS/IPVS real server, keep it so, and prove it`)
+	writeManSynopsis(p, cmds)
+	p(".SH DESCRIPTION")
+	p("%s", roff("rsprep binds the VIP where the forwarding mode (dr, tun, nat) needs it, sets the ARP and rp_filter knobs by their effective value, checks all of it with verify (a configuration audit), and down undoes exactly what rsprep did and nothing else. Each mode is a list of invariants with stable IDs (see INVARIANTS); apply makes them true, verify reports each one."))
+	p(".PP")
+	p("%s", roff(strings.TrimSpace(strings.ReplaceAll(globalNote, "\n", " "))))
+	p(".SH COMMANDS")
+	for _, c := range cmds {
+		writeManCommand(p, c)
+	}
+	writeManInvariants(p)
+	writeManMaintenance(p)
+	writeManReference(p)
+	p(".SH SEE ALSO")
+	p(`\fBrsprep.conf\fR(5), \fBipvsadm\fR(8), \fBip\fR(8), \fBsystemctl\fR(1), \fBsysctl\fR(8), \fBkeepalived.conf\fR(5)`)
+}
+
+// writeManSynopsis is every form of every command, one a line.
+func writeManSynopsis(p func(string, ...any), cmds []commandDef) {
 	p(".SH SYNOPSIS")
 	first := true
 	for _, c := range cmds {
@@ -94,14 +89,10 @@ func writeManPage(w io.Writer, ver string) {
 			p(`\fBrsprep\fR %s`, roff(l.form))
 		}
 	}
-	p(".SH DESCRIPTION")
-	p("%s", roff("rsprep binds the VIP where the forwarding mode (dr, tun, nat) needs it, sets the ARP and rp_filter knobs by their effective value, checks all of it with verify (a configuration audit), and down undoes exactly what rsprep did and nothing else. Each mode is a list of invariants with stable IDs (see INVARIANTS); apply makes them true, verify reports each one."))
-	p(".PP")
-	p("%s", roff(strings.TrimSpace(strings.ReplaceAll(globalNote, "\n", " "))))
-	p(".SH COMMANDS")
-	for _, c := range cmds {
-		writeManCommand(p, c)
-	}
+}
+
+// writeManInvariants is each mode's summary and its invariants by ID.
+func writeManInvariants(p func(string, ...any)) {
 	p(".SH INVARIANTS")
 	for _, m := range modeNames() {
 		p(".SS %s", m)
@@ -113,12 +104,17 @@ func writeManPage(w io.Writer, ver string) {
 			p("%s", roff(inv.Text))
 		}
 	}
+}
+
+// writeManMaintenance is the maintenance paragraphs; one that starts
+// with a space is a block, printed as typed.
+func writeManMaintenance(p func(string, ...any)) {
 	p(".SH MAINTENANCE")
 	for i, para := range maintenance {
 		if i > 0 {
 			p(".PP")
 		}
-		if strings.HasPrefix(para, " ") { // a block as it is typed
+		if strings.HasPrefix(para, " ") {
 			p(".nf")
 			for _, l := range strings.Split(strings.TrimRight(para, "\n"), "\n") {
 				p("%s", roff(l))
@@ -128,6 +124,11 @@ func writeManPage(w io.Writer, ver string) {
 		}
 		p("%s", roff(para))
 	}
+}
+
+// writeManReference is the reference sections: exit status, files,
+// environment and examples.
+func writeManReference(p func(string, ...any)) {
 	p(".SH EXIT STATUS")
 	for _, e := range exitDocs {
 		p(".TP")
@@ -158,8 +159,6 @@ func writeManPage(w io.Writer, ver string) {
 		p("%s", roff(ex))
 		p(".fi")
 	}
-	p(".SH SEE ALSO")
-	p(`\fBrsprep.conf\fR(5), \fBipvsadm\fR(8), \fBip\fR(8), \fBsystemctl\fR(1), \fBsysctl\fR(8), \fBkeepalived.conf\fR(5)`)
 }
 
 // writeManCommand documents one command: its forms, what it does, then

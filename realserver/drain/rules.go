@@ -30,10 +30,8 @@ import (
 	"github.com/rsprep/rsprep/realserver"
 )
 
-// Priority is the drain rules' place: before --mss's rules (7301), which
-// would otherwise route the reply through rsprep's MSS table, and before
-// main (32766).
-const Priority = 7300
+// Priority is the drain rules' place (realserver.DrainPriority).
+const Priority = realserver.DrainPriority
 
 // Pair is one drained VIP and the director address whose probes fail.
 type Pair struct {
@@ -56,14 +54,11 @@ func (p Pair) Rule() string {
 // director of a pair (VRRP) probes from its own. A VIP with none is refused.
 func Pairs(vips, from []netip.Addr) ([]Pair, error) {
 	var out []Pair
+	for _, r := range realserver.DrainRules(vips, from) {
+		out = append(out, Pair(r))
+	}
 	for _, v := range vips {
-		n := len(out)
-		for _, d := range from {
-			if d.Is4() == v.Is4() {
-				out = append(out, Pair{VIP: v, DIP: d})
-			}
-		}
-		if len(out) == n {
+		if !slices.ContainsFunc(out, func(p Pair) bool { return p.VIP == v }) {
 			return nil, fmt.Errorf("VIP %s: no director address of its family (have %s): the director probes it from its own IPv%d address; give that with --probe-from",
 				v, joinAddrs(from), map[bool]int{true: 4, false: 6}[v.Is4()])
 		}

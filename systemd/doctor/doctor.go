@@ -30,10 +30,9 @@ type Finding struct {
 	Fix     string `json:"fix"`
 }
 
-// Report is a doctor run's result; its JSON form is the stable schema of
-// `rsprep doctor -o json`.
+// Report is a doctor run's result; cmd/rsprep writes it as text or as
+// the stable JSON schema of `rsprep doctor -o json`.
 type Report struct {
-	Schema   int       `json:"schema"` // the version of cmd/rsprep/schema/rsprep.schema.json, set by WriteJSON
 	Mode     string    `json:"mode"`
 	Root     string    `json:"root"`
 	OK       bool      `json:"ok"`

@@ -16,6 +16,7 @@ import (
 
 	"github.com/rsprep/rsprep/arp"
 	"github.com/rsprep/rsprep/nat"
+	"github.com/rsprep/rsprep/tunnel"
 )
 
 // fuzzRun writes data to each of paths under a new root and runs doctor
@@ -40,9 +41,12 @@ func fuzzRun(t *testing.T, mode string, data []byte, paths ...string) []Finding 
 	facts := baseFacts()
 	facts.Running = Processes()
 	in := Input{Mode: mode, Root: root, Facts: facts}
-	if mode == "nat" {
+	switch mode {
+	case "nat":
 		in.Footprint = nat.NAT{DIP: netip.MustParseAddr("192.168.10.1")}.Footprint()
-	} else {
+	case "tun":
+		in.Footprint = tunnel.TUN{VIPs: []netip.Addr{netip.MustParseAddr("192.168.79.180")}, RPFilter: tunnel.RPFilterLoose}.Footprint()
+	default:
 		in.Footprint = arp.DR{VIPs: []netip.Addr{netip.MustParseAddr("192.168.79.180")}}.Footprint()
 	}
 	rep, err := Run(in)
@@ -76,31 +80,48 @@ func FuzzNetplanYAML(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		const file = "/etc/netplan/50-cloud-init.yaml"
 		fs := fuzzRun(t, "nat", data, file)
-		var doc any
-		err := yaml.Unmarshal(data, &doc)
-		if _, _, perr := parseYAML(data); perr != nil {
-			if !has(fs, "file.unreadable", file) {
-				t.Fatalf("YAML error %v, but no file.unreadable: %+v", perr, fs)
-			}
+		doc, ok := yamlOracle(t, data, fs, file)
+		if !ok {
 			return
 		}
-		if err != nil {
-			return // yaml.v3 refuses it only into Go values (a duplicate key): no oracle
-		}
-		if want := netplanDHCP4(doc, "eth0"); want != has(fs, "netplan.uplink-dhcp", file) {
+		if want, known := netplanDHCP4(doc, "eth0"); known && want != has(fs, "netplan.uplink-dhcp", file) {
 			t.Fatalf("generic decoding says DHCPv4 on eth0 is %v, doctor's findings: %+v", want, fs)
 		}
 	})
 }
 
+// yamlOracle checks that a file doctor's YAML reader cannot parse is
+// file.unreadable, and returns a generic decoding of the file (another
+// path through yaml.v3: anchors, merges, flow and block forms) to hold
+// doctor's reading against; ok is false when there is none.
+func yamlOracle(t *testing.T, data []byte, fs []Finding, file string) (doc any, ok bool) {
+	t.Helper()
+	if _, _, perr := parseYAML(data); perr != nil {
+		if !has(fs, "file.unreadable", file) {
+			t.Fatalf("YAML error %v, but no file.unreadable: %+v", perr, fs)
+		}
+		return nil, false
+	}
+	// yaml.v3 refuses some only into Go values (a duplicate key): no oracle.
+	return doc, yaml.Unmarshal(data, &doc) == nil
+}
+
 // netplanDHCP4 is the oracle: dhcp4 true on dev in the last device
-// section that names it, without use-routes false.
-func netplanDHCP4(doc any, dev string) bool {
+// section that names it, without use-routes false; known is false when a
+// section has a match: (which the oracle does not evaluate).
+func netplanDHCP4(doc any, dev string) (on, known bool) {
 	m, _ := doc.(map[string]any)
 	net, _ := m["network"].(map[string]any)
 	on, routes := false, true
 	for _, kind := range netplanKinds {
 		devs, _ := net[kind].(map[string]any)
+		for _, d := range devs {
+			if d, ok := d.(map[string]any); ok {
+				if _, has := d["match"]; has {
+					return false, false
+				}
+			}
+		}
 		d, ok := devs[dev].(map[string]any)
 		if !ok {
 			continue
@@ -114,7 +135,7 @@ func netplanDHCP4(doc any, dev string) bool {
 			}
 		}
 	}
-	return on && routes
+	return on && routes, true
 }
 
 func truthy(v any) bool {
@@ -205,5 +226,108 @@ func FuzzIfupdown(f *testing.F) {
 			}
 		}
 		fuzzRun(t, "dr", data, ifupdownInterfaces)
+	})
+}
+
+// [Match] Name= lists of a .network for tunl0 (two assignments, as
+// networkd merges them): never a panic, and over names, "*", "?" and "!"
+// doctor sees networkd manage tunl0 (networkd.lo-unkept) exactly when
+// networkd's own rule says it matches: a matching negated word fails the
+// list; otherwise a matching plain word, or no plain word, passes it.
+func FuzzNetworkdMatch(f *testing.F) {
+	for _, s := range [][2]string{{"tunl0", ""}, {"!eth*", "tun*"}, {"eth* tun?0", "!tunl0"}, {"", "!lo"}, {"!", "t*"}} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		const file = "/etc/systemd/network/10-x.network"
+		data := []byte("[Match]\nName=" + a + "\nName=" + b + "\n\n[Network]\nLinkLocalAddressing=no\n")
+		fs := fuzzRun(t, "tun", data, file)
+		if strings.Trim(a+b, "abcdefghijklmnopqrstuvwxyz0123456789.*?! ") != "" {
+			return // only no panic: no reference for quotes, escapes, classes
+		}
+		if want := networkdNameMatch([]string{a, b}, "tunl0"); want != has(fs, "networkd.lo-unkept", file) {
+			t.Fatalf("Name=%q, Name=%q: networkd manages tunl0: %v; doctor's findings: %+v", a, b, want, fs)
+		}
+	})
+}
+
+// networkdNameMatch is the reference: networkd's config_parse_match_strv
+// and net_condition_test_strv, with fnmatch over "*" and "?".
+func networkdNameMatch(assignments []string, name string) bool {
+	var pats []string
+	for _, v := range assignments {
+		v = strings.TrimSpace(v)
+		if v == "" {
+			pats = nil
+			continue
+		}
+		neg := v[0] == '!'
+		if neg {
+			v = v[1:]
+		}
+		for _, w := range strings.Fields(v) {
+			if neg {
+				w = "!" + w
+			}
+			pats = append(pats, w)
+		}
+	}
+	hit, positive := false, false
+	for _, p := range pats {
+		neg := p[0] == '!'
+		if neg {
+			p = p[1:]
+		} else {
+			positive = true
+		}
+		if glob(p, name) {
+			if neg {
+				return false
+			}
+			hit = true
+		}
+	}
+	return hit || !positive
+}
+
+// glob is fnmatch(3) without flags over "*" and "?" only.
+func glob(p, s string) bool {
+	if p == "" {
+		return s == ""
+	}
+	switch p[0] {
+	case '*':
+		return glob(p[1:], s) || (s != "" && glob(p, s[1:]))
+	case '?':
+		return s != "" && glob(p[1:], s[1:])
+	}
+	return s != "" && p[0] == s[0] && glob(p[1:], s[1:])
+}
+
+// cloud.cfg, NAT: never a panic; a file YAML cannot parse is
+// file.unreadable; otherwise cloud-init's network configuration is named
+// (cloudinit.network) exactly when a generic decoding of the file does
+// not say network: {config: disabled}.
+func FuzzCloudCfg(f *testing.F) {
+	for _, s := range []string{
+		"network: {config: disabled}\n",
+		"network:\n  config: disabled\n",
+		"datasource_list: [NoCloud, None]\nnetwork:\n  version: 2\n",
+		"network: disabled\n",
+		"base: &n {config: disabled}\nnetwork: *n\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fs := fuzzRun(t, "nat", data, cloudCfg)
+		doc, ok := yamlOracle(t, data, fs, cloudCfg)
+		if !ok {
+			return
+		}
+		m, _ := doc.(map[string]any)
+		n, _ := m["network"].(map[string]any)
+		if disabled := n["config"] == "disabled"; disabled == has(fs, "cloudinit.network", "") {
+			t.Fatalf("generic decoding: network config disabled %v; doctor's findings: %+v", disabled, fs)
+		}
 	})
 }

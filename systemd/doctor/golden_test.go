@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -67,13 +68,17 @@ func (c goldenCase) input(t *testing.T, dir string) Input {
 		vips = append(vips, netip.MustParseAddr(v))
 	}
 	var fp realserver.Footprint
+	var dip netip.Addr // dr and tun: --dip, which rsprep drain needs
+	if c.Mode != "nat" && c.DIP != "" {
+		dip = netip.MustParseAddr(c.DIP)
+	}
 	switch c.Mode {
 	case "dr":
 		var pin *arp.Pin
 		if c.Pin {
 			pin = &arp.Pin{}
 		}
-		fp = arp.DR{VIPs: vips, Pin: pin}.Footprint()
+		fp = arp.DR{VIPs: vips, Pin: pin, DIP: dip}.Footprint()
 	case "tun":
 		rp, err := tunnel.ParseRPFilter(c.RPFilter)
 		if err != nil {
@@ -83,7 +88,7 @@ func (c goldenCase) input(t *testing.T, dir string) Input {
 		if err != nil {
 			t.Fatal(err)
 		}
-		fp = tunnel.TUN{VIPs: vips, RPFilter: rp, MSS: mss, Encap: tunnel.Encap(c.Encap), Port: c.Port}.Footprint()
+		fp = tunnel.TUN{VIPs: vips, RPFilter: rp, MSS: mss, Encap: tunnel.Encap(c.Encap), Port: c.Port, DIP: dip}.Footprint()
 	case "nat":
 		var keep []netip.Prefix
 		for _, k := range c.Keep {
@@ -140,10 +145,7 @@ func TestGoldenTrees(t *testing.T) {
 				t.Fatal(err)
 			}
 			rep.Root = "testdata/" + filepath.Base(dir) + "/root"
-			var got bytes.Buffer
-			if err := WriteText(&got, rep); err != nil {
-				t.Fatal(err)
-			}
+			got := text(rep)
 			id, _, _ := strings.Cut(filepath.Base(dir), "+")
 			if id == "clean" {
 				if !rep.OK || len(rep.Findings) != 0 {
@@ -175,4 +177,15 @@ func TestGoldenTrees(t *testing.T) {
 			}
 		})
 	}
+}
+
+// text is the report as `rsprep doctor` prints it: a line per finding,
+// then the summary.
+func text(r Report) *bytes.Buffer {
+	var b bytes.Buffer
+	for _, f := range r.Findings {
+		fmt.Fprintln(&b, f)
+	}
+	fmt.Fprintln(&b, r.Summary())
+	return &b
 }

@@ -70,8 +70,10 @@ func (f *iniFile) last(section, name string) (string, bool) {
 	return v, ok
 }
 
-// all is every value of a list option (Name= may repeat; an empty
-// assignment resets the list, as systemd does).
+// all is every word of a list option, as networkd reads its [Match]
+// lists: Name= may repeat, an empty assignment resets the list, and an
+// assignment that starts with "!" negates each of its words (kept with a
+// "!" prefix).
 func (f *iniFile) all(section, name string) []string {
 	var out []string
 	for _, o := range f.opts {
@@ -80,7 +82,13 @@ func (f *iniFile) all(section, name string) []string {
 				out = nil
 				continue
 			}
-			out = append(out, strings.Fields(o.Value)...)
+			v, neg := strings.CutPrefix(o.Value, "!")
+			for _, w := range strings.Fields(v) {
+				if neg {
+					w = "!" + w
+				}
+				out = append(out, w)
+			}
 		}
 	}
 	return out

@@ -15,14 +15,20 @@ var networkDirs = []string{"/etc/systemd/network", "/run/systemd/network", "/usr
 var networkdConfDirs = []string{"/etc/systemd/networkd.conf.d", "/run/systemd/networkd.conf.d", "/usr/local/lib/systemd/networkd.conf.d", "/usr/lib/systemd/networkd.conf.d"}
 
 // networkd reports what a restart or a lease of systemd-networkd undoes,
-// when it runs or is enabled:
-//   - a .network for a VIP's device without KeepConfiguration=static|yes:
-//     reconfiguring the link can drop the addresses it did not configure (the VIPs);
+// when it runs or is enabled. When networkd configures a link a .network
+// matches (at its start, a restart, networkctl reconfigure), it drops the
+// configuration it did not make — unless the link is the loopback, which
+// it never cleans, or the .network says KeepConfiguration=yes (=static
+// keeps static addresses and static routes, not neighbours). Seen with
+// Debian 12's networkd 252 (test/systemd-boot-networkd.sh):
+//   - a .network for a VIP's tunnel device without KeepConfiguration=
+//     static|yes: the VIPs go (lo's stay: it is never cleaned);
 //   - NAT: with ManageForeignRoutes (default yes) on the uplink it
 //     manages, the default route via the DIP and the keep-routes are
 //     deleted; DHCP (or RA) without UseGateway=no replaces the default;
-//   - TUN --mss: ManageForeignRoutingPolicyRules deletes its rules, and
-//     ManageForeignRoutes its table's routes on the links it manages;
+//   - TUN --mss, a drain: ManageForeignRoutingPolicyRules (default yes)
+//     deletes their rules once networkd cleans any link, and
+//     ManageForeignRoutes --mss's table's routes on the links it cleans;
 //   - TUN GUE: a .netdev of its own on the fou port.
 //
 // Drop-ins (foo.network.d/*.conf) are read for KeepConfiguration only.
@@ -45,22 +51,17 @@ func (d *doctor) networkd() {
 	}
 	fp := d.in.Footprint
 	for _, dev := range fp.VIPDevices {
-		nf, caveat := matchNetwork(nets, d.linkOrDevice(dev))
-		if nf == nil {
-			continue
-		}
-		keep := d.withDropIns(nf, "Network", "KeepConfiguration")
-		switch strings.ToLower(keep) {
-		case "static", "yes", "true", "on", "1":
+		nf, keep, caveat := d.cleans(nets, d.linkOrDevice(dev))
+		if nf == nil || keep == keepStatic {
 			continue
 		}
 		d.add(Finding{
 			ID: "networkd.lo-unkept", Source: nf.where("Match", "Name"), Subject: dev,
-			What: fmt.Sprintf("%s (%s) manages %s without KeepConfiguration=static: when systemd-networkd reconfigures it (a restart on upgrade, networkctl reconfigure) it can drop the addresses it did not configure, rsprep's VIPs (whether a plain restart does depends on its version)%s", path.Base(nf.path), source, dev, caveat),
+			What: fmt.Sprintf("%s (%s) manages %s without KeepConfiguration=static: when systemd-networkd configures it (at its next restart, networkctl reconfigure) it drops the addresses it did not configure, rsprep's VIPs%s", path.Base(nf.path), source, dev, caveat),
 			Fix:  fmt.Sprintf("add KeepConfiguration=static to [Network] in %s", nf.path),
 		})
 	}
-	d.foreignRules()
+	d.foreignRules(nets)
 	d.foreignTables(nets)
 	d.foreignNeighbors(nets)
 	d.fouNetdevs()
@@ -72,8 +73,39 @@ func (d *doctor) networkd() {
 	if nf == nil {
 		return // networkd does not manage the uplink
 	}
-	d.foreignRoutes(nf, up.Name, caveat)
+	if _, keep, _ := d.cleans(nets, up); keep == keepNone {
+		d.foreignRoutes(nf, up.Name, caveat) // rsprep's routes are static
+	}
 	d.networkdDHCP(nf, up.Name, caveat)
+}
+
+// How much of what it did not configure networkd keeps on a link it
+// manages (KeepConfiguration=).
+const (
+	keepNone   = iota
+	keepStatic // static addresses and routes of proto static
+	keepAll    // yes: nothing is cleaned
+)
+
+// cleans is the .network networkd applies to link when it drops, at each
+// configuration of the link, what it did not configure there: nil for a
+// link it does not manage, the loopback (never cleaned) or a .network with
+// KeepConfiguration=yes. keep says what static configuration stays.
+func (d *doctor) cleans(nets []*iniFile, link Link) (nf *iniFile, keep int, caveat string) {
+	if link.networkdType() == "loopback" {
+		return nil, keepAll, ""
+	}
+	nf, caveat = matchNetwork(nets, link)
+	if nf == nil {
+		return nil, keepAll, ""
+	}
+	switch v := strings.ToLower(d.withDropIns(nf, "Network", "KeepConfiguration")); {
+	case isTrue(v):
+		return nil, keepAll, ""
+	case v == "static":
+		return nf, keepStatic, caveat
+	}
+	return nf, keepNone, caveat
 }
 
 // withDropIns is a .network's value of section/name after its drop-ins

@@ -63,10 +63,11 @@ func (d *doctor) foreignTables(nets []*iniFile) {
 	}
 	var managed []string
 	for _, l := range d.facts.Links {
-		if l.Name == "lo" || len(l.Addrs) == 0 || slices.Contains(d.in.Footprint.VIPDevices, l.Name) {
+		if len(l.Addrs) == 0 || slices.Contains(d.in.Footprint.VIPDevices, l.Name) {
 			continue
 		}
-		if nf, _ := matchNetwork(nets, l); nf != nil {
+		// KeepConfiguration=static keeps them: rsprep's routes are static.
+		if nf, keep, _ := d.cleans(nets, l); nf != nil && keep == keepNone {
 			managed = append(managed, l.Name+" ("+path.Base(nf.path)+")")
 		}
 	}
@@ -101,11 +102,11 @@ func (d *doctor) foreignNeighbors(nets []*iniFile) {
 		links = []Link{l}
 	}
 	for _, l := range links {
-		if l.Name == "lo" || len(l.Addrs) == 0 || slices.Contains(fp.VIPDevices, l.Name) {
+		if len(l.Addrs) == 0 || slices.Contains(fp.VIPDevices, l.Name) {
 			continue
 		}
-		nf, caveat := matchNetwork(nets, l)
-		if nf == nil || isTrue(d.withDropIns(nf, "Network", "KeepConfiguration")) {
+		nf, _, caveat := d.cleans(nets, l) // static keeps no neighbour
+		if nf == nil {
 			continue
 		}
 		gw := "the default gateway"
@@ -120,23 +121,54 @@ func (d *doctor) foreignNeighbors(nets []*iniFile) {
 	}
 }
 
-// foreignRules: the mode's policy rules (--mss), which networkd deletes
-// when it starts with ManageForeignRoutingPolicyRules=yes (the default
-// since v249), whatever links it manages.
-func (d *doctor) foreignRules() {
-	rules := d.in.Footprint.Rules
-	if len(rules) == 0 {
+// foreignRules: the mode's policy rules (--mss) and those of a drain
+// (dr and tun with --dip), which networkd deletes, with
+// ManageForeignRoutingPolicyRules=yes (the default since v249), whenever
+// it cleans a link it manages (see cleans): at its next restart, as soon
+// as it manages one link that is not the loopback without
+// KeepConfiguration=yes.
+func (d *doctor) foreignRules(nets []*iniFile) {
+	fp := d.in.Footprint
+	if len(fp.Rules) == 0 && len(fp.DrainRules) == 0 {
+		return
+	}
+	links := slices.Clone(d.facts.Links)
+	for _, dev := range fp.VIPDevices {
+		if _, ok := d.facts.link(dev); !ok {
+			links = append(links, d.linkOrDevice(dev))
+		}
+	}
+	var cleaned []string
+	caveat := ""
+	for _, l := range links {
+		if nf, _, c := d.cleans(nets, l); nf != nil {
+			cleaned = append(cleaned, l.Name+" ("+path.Base(nf.path)+")")
+			caveat = cmp.Or(caveat, c)
+		}
+	}
+	if len(cleaned) == 0 {
 		return
 	}
 	source, manage := d.networkdSetting("ManageForeignRoutingPolicyRules", true)
 	if !manage {
 		return
 	}
-	d.add(Finding{
-		ID: "networkd.foreign-rules", Source: source, Subject: fmt.Sprintf("ip rule %s", rules[0]),
-		What: fmt.Sprintf("systemd-networkd removes policy rules it did not make: at its next restart the %d rule(s) of --mss (from each VIP, table %d) are deleted, and connections to the VIPs advertise the unclamped MSS", len(rules), rules[0].Table),
-		Fix:  "set ManageForeignRoutingPolicyRules=no in [Network] of /etc/systemd/networkd.conf.d/rsprep.conf (then run rsprep again once)",
-	})
+	when := fmt.Sprintf("systemd-networkd manages %s without KeepConfiguration=yes and, each time it configures such a link (at its next restart), removes policy rules it did not make%s", strings.Join(cleaned, ", "), caveat)
+	const fix = "set ManageForeignRoutingPolicyRules=no in [Network] of /etc/systemd/networkd.conf.d/rsprep.conf"
+	if rules := fp.Rules; len(rules) > 0 {
+		d.add(Finding{
+			ID: "networkd.foreign-rules", Source: source, Subject: fmt.Sprintf("ip rule %s", rules[0]),
+			What: fmt.Sprintf("%s: the %d rule(s) of --mss (from each VIP, table %d) are deleted, and connections to the VIPs advertise the unclamped MSS", when, len(rules), rules[0].Table),
+			Fix:  fix + " (then run rsprep again once), or KeepConfiguration=yes in those .network files",
+		})
+	}
+	if rules := fp.DrainRules; len(rules) > 0 {
+		d.add(Finding{
+			ID: "networkd.foreign-rules", Source: source, Subject: fmt.Sprintf("ip rule %s", rules[0]),
+			What: fmt.Sprintf("%s: a restart while this host is drained (rsprep drain) deletes the drain's %d rule(s) (from each VIP to the director %s), the director's probe passes again and the host is back in rotation in the middle of its maintenance", when, len(rules), rules[0].DIP),
+			Fix:  fix + ", or KeepConfiguration=yes in those .network files",
+		})
+	}
 }
 
 // fouNetdevs: a .netdev of networkd's own on a fou port the mode opens

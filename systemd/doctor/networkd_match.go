@@ -53,7 +53,7 @@ func matchLink(n *iniFile, link Link) (ok bool, assumed []string) {
 			continue // an empty assignment reset the list
 		}
 		if k == "Kind" && link.Type == "device" {
-			if !strings.HasPrefix(vals[0], "!") {
+			if !matchNames(vals, "") {
 				return false, nil // a plain device has no kind: no pattern matches it
 			}
 			continue
@@ -75,18 +75,25 @@ func matchLink(n *iniFile, link Link) (ok bool, assumed []string) {
 	return true, assumed
 }
 
+// matchNames is networkd's test of a [Match] list (net_condition_test_strv):
+// a matching negated pattern ("!glob") fails it; otherwise it holds when a
+// plain pattern matches, or when there is no plain pattern. name "" is a
+// fact the link does not have (a plain device's kind): no pattern matches
+// it.
 func matchNames(pats []string, name string) bool {
-	invert := strings.HasPrefix(pats[0], "!")
-	hit := false
-	for i, p := range pats {
-		if i == 0 && invert {
-			p = p[1:]
+	hit, positive := false, false
+	for _, p := range pats {
+		p, neg := strings.CutPrefix(p, "!")
+		positive = positive || !neg
+		if ok, _ := path.Match(p, name); !ok || name == "" {
+			continue
 		}
-		if ok, _ := path.Match(p, name); ok {
-			hit = true
+		if neg {
+			return false
 		}
+		hit = true
 	}
-	return hit != invert
+	return hit || !positive
 }
 
 // linkOrDevice is the link named name, or, for a device rsprep creates

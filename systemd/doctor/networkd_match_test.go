@@ -39,6 +39,12 @@ func TestMatchNetworkLikeNetworkd(t *testing.T) {
 		{"Kind=ipip", tunl0, true, ""},
 		{"Kind=*", eth0, false, ""}, // a plain device has no kind
 		{"Name=eth0\nName=", eth0, true, ""},
+		// Each assignment's "!" negates its own words; a matching
+		// negated word fails the list, whatever the order.
+		{"Name=!eth1\nName=eth*", eth0, true, ""},
+		{"Name=eth*\nName=!eth0", eth0, false, ""},
+		{"Name=!wlan* !eth1", eth0, true, ""},
+		{"Kind=!veth", eth0, true, ""}, // no kind: only plain patterns fail it
 		{"", lo, true, ""},
 	} {
 		opts, err := unit.DeserializeOptions(strings.NewReader("[Match]\n" + c.match + "\n"))

@@ -2,7 +2,6 @@ package doctor
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -77,106 +76,6 @@ func sortedBlames(m map[string]*blame) []*blame {
 	}
 	slices.SortFunc(out, func(x, y *blame) int { return strings.Compare(x.a.Source+x.inv.ID, y.a.Source+y.inv.ID) })
 	return out
-}
-
-// effective simulates one EffectiveSysctl: the host as apply leaves it
-// (Direct keys at Want, each interface converged), then sysctl.d on top,
-// and blames each line that makes an effective value or a Direct key
-// wrong.
-func (d *doctor) effective(s realserver.EffectiveSysctl, blamed map[string]*blame) {
-	key := func(iface string) string { return confKey(4, iface, s.Name) }
-	live := func(iface string) int {
-		if slices.Contains(s.Direct, iface) {
-			return s.Want
-		}
-		if v, ok := d.facts.sysctl(key(iface)); ok {
-			return v
-		}
-		v, _ := d.facts.sysctl(key("default")) // a device created later inherits default
-		if slices.Contains(s.Direct, "default") {
-			v = s.Want
-		}
-		return v
-	}
-	after := func(iface string, before int) (int, *Assignment) {
-		a, ok := d.sd.Final(key(iface))
-		if v, err := strconv.Atoi(a.Value); ok && err == nil {
-			return v, &a
-		}
-		return before, nil
-	}
-	note := func(a *Assignment, subject, k string) {
-		id := a.Source + "\x00" + s.ID
-		b := blamed[id]
-		if b == nil {
-			b = &blame{a: *a, inv: s}
-			blamed[id] = b
-		}
-		if !slices.Contains(b.subjects, subject) {
-			b.subjects = append(b.subjects, subject)
-		}
-		if k != key(laterIface) && !slices.Contains(b.keys, k) {
-			b.keys = append(b.keys, k)
-		}
-	}
-	// blameWrong names every file line among set that keeps the effective
-	// value off Want: all those above it when it is too high (the
-	// effective value is their max, so fixing one alone leaves the next),
-	// those below it when too low.
-	blameWrong := func(eff int, subject string, set map[string]*Assignment) {
-		if eff == s.Want {
-			return
-		}
-		for _, k := range slices.Sorted(maps.Keys(set)) {
-			a := set[k]
-			if a == nil {
-				continue
-			}
-			v, _ := strconv.Atoi(a.Value)
-			if (eff > s.Want && v > s.Want) || (eff < s.Want && v < s.Want) {
-				note(a, subject, k)
-			}
-		}
-	}
-
-	for _, iface := range s.Direct {
-		if v, a := after(iface, s.Want); a != nil && v != s.Want {
-			note(a, "conf/"+iface+" (verify reports it)", key(iface))
-		}
-	}
-	var subjects []string
-	if s.UpARPCapable {
-		for _, l := range d.facts.Links {
-			if l.Up && l.ARPCapable {
-				subjects = append(subjects, l.Name)
-			}
-		}
-	}
-	subjects = append(subjects, s.Ifaces...)
-	for _, iface := range subjects {
-		allC, ownC := s.Converge(live("all"), live(iface))
-		allP, aAll := after("all", allC)
-		ownP, aOwn := after(iface, ownC)
-		blameWrong(max(allP, ownP), iface, map[string]*Assignment{key("all"): aAll, key(iface): aOwn})
-	}
-	if s.UpARPCapable {
-		// An interface created later: all as above, its own value from
-		// default (after sysctl.d), then, when udev runs, what
-		// systemd-sysctl applies for its name.
-		allC, _ := s.Converge(live("all"), live("default"))
-		allP, aAll := after("all", allC)
-		defP, aDef := after("default", live("default"))
-		ownP, aOwn := defP, (*Assignment)(nil)
-		if d.facts.running(procUdev) {
-			// udev's 99-systemd.rules runs systemd-sysctl --prefix for it.
-			ownP, aOwn = after(laterIface, defP)
-		}
-		own := map[string]*Assignment{key("all"): aAll, key(laterIface): aOwn}
-		if aOwn == nil {
-			own = map[string]*Assignment{key("all"): aAll, key("default"): aDef}
-		}
-		blameWrong(max(allP, ownP), "interfaces created later", own)
-	}
 }
 
 // value is a key's value after sysctl --system: the line that sets it, or

@@ -1,4 +1,4 @@
-package arp
+package director
 
 import (
 	"errors"
@@ -10,8 +10,9 @@ import (
 	"github.com/rsprep/rsprep/realserver/input"
 )
 
-// Hop is the neighbour through which this host reaches a DIP: the DIP
-// itself when it is on-link, else a router's address.
+// Hop is a neighbour this host reaches on the wire: for a DIP, the DIP
+// itself when it is on-link, else the router toward it; for arp.Pin, the
+// gateway it pins.
 type Hop struct {
 	Link string
 	IP   netip.Addr
@@ -47,11 +48,11 @@ func DIPReachable(dip netip.Addr, hop func(*realserver.View) (Hop, error)) reals
 			who = "next hop " + h.IP.String()
 		}
 		f.Want = fmt.Sprintf("%s answers ARP on %s", who, h.Link)
-		n, found, err := neighbour(v, h.Link, h.IP)
+		n, found, err := h.Entry(v)
 		if err != nil {
 			return nil, err
 		}
-		if found && learned(n) {
+		if found && Learned(n) {
 			f.OK, f.Got = true, fmt.Sprintf("neighbour entry %s lladdr %s", n.State, n.MAC)
 			return []realserver.Finding{f}, nil
 		}
@@ -71,4 +72,27 @@ func DIPReachable(dip netip.Addr, hop func(*realserver.View) (Hop, error)) reals
 		f.Detail = "audit only, rsprep changes nothing for it: check that the director is up and holds " + dip.String()
 		return []realserver.Finding{f}, nil
 	}), realserver.NeighEventOfSubject, realserver.RouteEventIn(realserver.MainTable)))
+}
+
+// Entry is the hop's neighbour entry on its link, if it has one.
+func (h Hop) Entry(v *realserver.View) (realserver.Neighbor, bool, error) {
+	ns, err := v.Neighbors()
+	if err != nil {
+		return realserver.Neighbor{}, false, err
+	}
+	for _, n := range ns {
+		if n.Link == h.Link && n.IP == h.IP {
+			return n, true, nil
+		}
+	}
+	return realserver.Neighbor{}, false, nil
+}
+
+// Learned reports whether an entry holds a MAC worth trusting.
+func Learned(n realserver.Neighbor) bool {
+	switch n.State {
+	case realserver.NeighReachable, realserver.NeighStale, realserver.NeighPermanent:
+		return len(n.MAC) == 6
+	}
+	return false
 }

@@ -128,22 +128,3 @@ func TestDRValidatesTheDIP(t *testing.T) {
 		}
 	}
 }
-
-// dip.reachable, built once and checked on each new observation (as
-// watch checks it for months), asks the wire each time: a director that
-// was silent when the check was first made is seen once it answers.
-func TestDIPReachableAsksAgainOnEachObservation(t *testing.T) {
-	h := &probeCounter{Host: uplinkHost()}
-	inv := DIPReachable(dip, func(*realserver.View) (Hop, error) { return Hop{Link: "eth0.100", IP: dip}, nil })
-	check := func() realserver.Finding { return checkOnce(t, h, inv) }
-	if f := check(); f.OK {
-		t.Fatalf("a silent director: dip.reachable ok, got %q", f.Got)
-	}
-	h.SetWire(dip, directorM) // the director comes up
-	if f := check(); !f.OK || f.Got != "answers an ARP probe" {
-		t.Errorf("the director answers now: dip.reachable ok=%v got %q", f.OK, f.Got)
-	}
-	if h.probes != 2 {
-		t.Errorf("%d ARP probes for two observations, want 2", h.probes)
-	}
-}

@@ -102,33 +102,6 @@ func TestForwardingLeftAloneWithoutTheFlag(t *testing.T) {
 	}
 }
 
-// IPv4 forwarding is decided per input interface: ip_forward 0 with one
-// interface's own forwarding 1 still routes what arrives there.
-func TestForwardingOffChecksEachInterface(t *testing.T) {
-	h := uplinkHost()
-	must(h.SetSysctl(eth0Forwarding, 1))
-	dr := DR{VIPs: vips("192.168.79.180"), ForwardingOff: true}
-	fs, err := realserver.Verify(h, dr.Invariants())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var fwd []string
-	for _, f := range failing(fs) {
-		if strings.HasPrefix(f, "ip.forward ") {
-			fwd = append(fwd, f)
-		}
-	}
-	if got := strings.Join(fwd, ", "); got != "ip.forward net.ipv4.conf.eth0/100.forwarding" {
-		t.Fatalf("failing %q, want only eth0.100's forwarding (ip_forward is already 0)", got)
-	}
-	if _, err := engine(h, &realserver.Record{}).Apply(dr.Invariants(), false); err != nil {
-		t.Fatal(err)
-	}
-	if v := value(t, h, eth0Forwarding); v != 0 {
-		t.Fatalf("eth0.100 forwarding %d after apply, want 0", v)
-	}
-}
-
 // IPv6 forwarding is left alone when every VIP is IPv4.
 func TestIPv6ForwardingOnlyForIPv6VIPs(t *testing.T) {
 	h := forwardingRouter()

@@ -1,4 +1,16 @@
-package arp
+// Package director is what every mode checks of the path from this real
+// server to its director (--dip): that the DIP is a sound address
+// (ValidateDIP), which interface it is on-link through (DIPLink), the
+// invariants built on such a lookup (DIPCheck, DIPOnLink), and whether the
+// director, or the router toward it, answers on the wire (DIPReachable,
+// through a Hop). NAT routes every reply via the DIP, DR reaches it by MAC
+// only (arp adds its L2 rule on top of DIPLink), TUN needs a route to it
+// (tunnel finds its Hop in the main table).
+//
+// A Hop is any neighbour this host reaches on the wire, judged by its
+// neighbour entry: the pinned gateway of --pin-gateway-arp (package arp)
+// is read the same way.
+package director
 
 import (
 	"errors"
@@ -7,9 +19,6 @@ import (
 	"github.com/rsprep/rsprep/realserver"
 	"github.com/rsprep/rsprep/realserver/input"
 )
-
-// The director's address (--dip), as the modes check it: NAT routes every
-// reply via it, DR reaches it by MAC only, TUN needs a route to it.
 
 // DIPLink finds the up interface the DIP is on-link through. A DIP that is
 // not inside a directly connected subnet cannot be a next hop (the kernel
@@ -36,30 +45,6 @@ func DIPLink(v *realserver.View, dip netip.Addr) (string, error) {
 		return "", err
 	}
 	return "", input.Errorf("--dip %s is not on-link: it is in no directly connected subnet of an up interface (%s)", dip, realserver.DescribeConnected(conn))
-}
-
-// drNeedsL2 is why DR rejects a DIP it cannot reach by MAC.
-const drNeedsL2 = "DR needs the director and the real server on one L2 segment (the director rewrites only the destination MAC; across a router it cannot work)"
-
-// L2DIPLink is DIPLink for DR: the DIP must also be on an interface that
-// speaks ARP, since the director hands each packet to this host's MAC.
-func L2DIPLink(v *realserver.View, dip netip.Addr) (string, error) {
-	link, err := DIPLink(v, dip)
-	var in *input.Error
-	if errors.As(err, &in) {
-		return "", input.Errorf("%s: %s", in.Msg, drNeedsL2)
-	}
-	if err != nil {
-		return "", err
-	}
-	l, _, err := v.Link(link)
-	if err != nil {
-		return "", err
-	}
-	if !l.ARPCapable() {
-		return "", input.Errorf("--dip %s is on-link only through %s, which does not speak ARP: %s", dip, link, drNeedsL2)
-	}
-	return link, nil
 }
 
 // DIPOnLink is dip.onlink, for verify: an interface that went down since

@@ -1,4 +1,11 @@
-package arp
+// Package hostwide is the invariants that set host-wide kernel settings,
+// shared by the modes that hold a VIP on a local device: ARP suppression
+// (DR, and TUN's IPv4 VIPs), so the host neither answers ARP for a VIP nor
+// announces it, and forwarding off (DR and TUN with --forwarding off), so
+// it routes nothing. They write conf/all and conf/default, which reach
+// every interface of the host (or network namespace), and down restores
+// what they changed.
+package hostwide
 
 import "github.com/rsprep/rsprep/realserver"
 
