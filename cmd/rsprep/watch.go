@@ -144,9 +144,10 @@ func watchCommand() commandDef {
 			{"watch [--config FILE] [flags]", "the same, with the mode and its flags from FILE"},
 		},
 		summary: "apply, then keep every invariant true until stopped",
-		description: `It listens to the namespace's address, link, route and neighbour events,
-re-checks what an event can have broken, re-checks everything every
---resync (sysctls send no events), and repairs drift through the same
+		description: `It listens to the namespace's address, link, route, neighbour, rule and
+netconf (rp_filter, forwarding) events, re-checks what an event can have
+broken, re-checks everything every --resync (arp_ignore, arp_announce and
+fou ports send no events), and repairs drift through the same
 engine as apply. A check that something keeps undoing is left alone for
 --repair-window after --max-repairs repairs (one error names the fight).
 SIGTERM/SIGINT: exit 0, change nothing. SIGHUP: re-read --config. With
@@ -188,7 +189,7 @@ func watchFlagSet(name string, def modeDef, o *options, wo *watchOptions) (fs *p
 var watchFlagNames = []string{"resync", "on-drift", "max-repairs", "repair-window", "textfile"}
 
 func addWatchFlags(fs *pflag.FlagSet, wo *watchOptions) {
-	fs.DurationVar(&wo.resync, "resync", 30*time.Second, "re-check everything this often (sysctls send no events); at least 1s")
+	fs.DurationVar(&wo.resync, "resync", 30*time.Second, "re-check everything this often (arp_ignore and fou ports send no events); at least 1s")
 	fs.StringVar(&wo.onDrift, "on-drift", "repair", "repair: make it true again; report: only log and count it")
 	fs.IntVar(&wo.maxRepairs, "max-repairs", 5, "repairs of one check within --repair-window before watch stops fighting over it")
 	fs.DurationVar(&wo.window, "repair-window", time.Minute, "the damping window: a fought-over check is tried again once it has passed")
