@@ -243,6 +243,7 @@ func loadTarget(path string) (watch.Target, error) {
 // own series.
 func writeTextfile(path string, s watch.Status) error {
 	var b bytes.Buffer
+	b.Grow(128 * len(s.Checks)) // a line per finding: no regrowth at 10,000 VIPs
 	writePrometheus(&b, realserver.Result{Mode: s.Mode, Checks: s.Checks}, time.Now(), "watch")
 	writeWatchMetrics(&b, s)
 	return atomicfile.Write(path, b.Bytes(), 0o644)
