@@ -49,6 +49,11 @@ func causeOf(causes map[string][]string, id string) []string {
 // status is the watcher's state for the textfile.
 func (w *watcher) status() Status {
 	s := Status{Mode: w.target.Name, Repairs: map[string]int{}, Drift: map[string]int{}, Fights: w.fights(time.Now()), LastResync: w.resync}
+	n := 0
+	for _, fs := range w.results {
+		n += len(fs)
+	}
+	s.Checks = make([]realserver.Finding, 0, n) // one allocation: 20,000 findings at 10,000 VIPs
 	for i, fs := range w.results {
 		s.Checks = append(s.Checks, fs...)
 		for id := range w.ids[i] {
