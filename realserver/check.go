@@ -45,6 +45,7 @@ type View struct {
 	addrs   []Addr
 	byIP    map[netip.Addr]int    // index in addrs of the first address with this IP
 	shared  map[netip.Addr][]Addr // the IPs on more than one address (rare), all of them
+	scans   int                   // AddrsOf calls answered by a scan, before byIP (see addrindex.go)
 	routes  []Route
 	neighs  []Neighbor
 	sysctls map[SysctlKey]int
@@ -102,35 +103,24 @@ func (v *View) Addrs() ([]Addr, error) {
 			return nil, fmt.Errorf("listing addresses: %w", err)
 		}
 		v.addrs, v.loaded.addrs = a, true
-		// Most addresses are the only one with their IP: index those
-		// (no slice per address; at 10,000 VIPs that was 10,000
-		// allocations per observation) and list only the shared ones.
-		v.byIP = make(map[netip.Addr]int, len(a))
-		v.shared = nil
-		for i, x := range a {
-			ip := x.Prefix.Addr()
-			first, seen := v.byIP[ip]
-			switch {
-			case !seen:
-				v.byIP[ip] = i
-			case v.shared[ip] == nil:
-				if v.shared == nil {
-					v.shared = map[netip.Addr][]Addr{}
-				}
-				v.shared[ip] = []Addr{a[first], x}
-			default:
-				v.shared[ip] = append(v.shared[ip], x)
-			}
-		}
+		v.byIP, v.shared, v.scans = nil, nil, 0 // indexed on demand (see AddrsOf)
 	}
 	return v.addrs, nil
 }
 
 // AddrsOf returns the interfaces' addresses equal to ip (parsed, never a
-// substring match: 10.0.0.1 is not 10.0.0.10).
+// substring match: 10.0.0.1 is not 10.0.0.10). The first few calls of a
+// view scan its addresses; after them it indexes them (see addrindex.go).
 func (v *View) AddrsOf(ip netip.Addr) ([]Addr, error) {
 	if _, err := v.Addrs(); err != nil {
 		return nil, err
+	}
+	if v.byIP == nil && v.scans < maxScans {
+		v.scans++
+		return v.scan(ip), nil
+	}
+	if v.byIP == nil {
+		v.index()
 	}
 	if shared, ok := v.shared[ip]; ok {
 		return shared, nil

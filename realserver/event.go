@@ -3,6 +3,7 @@ package realserver
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 )
 
@@ -10,11 +11,13 @@ import (
 type EventKind int
 
 const (
-	EventAddr  EventKind = iota + 1 // an address was added or removed
-	EventLink                       // an interface appeared, changed or went away
-	EventRoute                      // a route was added or removed
-	EventNeigh                      // a neighbour entry changed
-	EventLost                       // the kernel dropped events (a full socket): anything may have changed
+	EventAddr    EventKind = iota + 1 // an address was added or removed
+	EventLink                         // an interface appeared, changed or went away
+	EventRoute                        // a route was added or removed
+	EventNeigh                        // a neighbour entry changed
+	EventLost                         // the kernel dropped events (a full socket): anything may have changed
+	EventRule                         // a policy routing rule was added or removed
+	EventNetconf                      // a netconf sysctl changed (rp_filter, forwarding: the only ones the kernel announces)
 )
 
 // Event is one netlink notification, reduced to what the invariants'
@@ -24,9 +27,11 @@ type Event struct {
 	Gone      bool // removed (RTM_DEL*), not added or changed
 	LinkIndex int
 	Link      string       // the interface's name, when known
-	Prefix    netip.Prefix // EventAddr: the address; EventRoute: the destination
+	Prefix    netip.Prefix // EventAddr: the address; EventRoute: the destination; EventRule: the source
 	IP        netip.Addr   // EventNeigh: the neighbour
-	Table     int          // EventRoute: the routing table
+	Table     int          // EventRoute, EventRule: the routing table
+	Family    int          // EventNetconf: 4 or 6
+	Sysctl    string       // EventNetconf: the knob that changed (rp_filter, forwarding)
 	Err       string       // EventLost: why
 }
 
@@ -58,6 +63,10 @@ func (e Event) String() string {
 		return fmt.Sprintf("route %s %s", dst, verb("added or replaced", "removed"))
 	case EventNeigh:
 		return fmt.Sprintf("neighbour %s on %s %s", e.IP, link, verb("changed", "removed"))
+	case EventRule:
+		return fmt.Sprintf("rule from %s to table %d %s", e.Prefix, e.Table, verb("added", "removed"))
+	case EventNetconf:
+		return fmt.Sprintf("sysctl net.ipv%d.conf.%s.%s changed", e.Family, link, e.Sysctl)
 	case EventLost:
 		return "netlink events lost (" + e.Err + ")"
 	}
@@ -69,8 +78,8 @@ func (e Event) String() string {
 // latest findings (their subjects: the gateway found, the route chosen).
 // Every invariant is also re-checked when an interface appears or
 // changes (its subjects may change), when events were lost, and at each
-// resync; one that declares nothing (a sysctl, a fou port, a module: no
-// netlink event says they changed) only then.
+// resync; one that declares nothing (arp_ignore and most sysctls, a fou
+// port, a module: no netlink event says they changed) only then.
 type EventDriven interface {
 	Invariant
 	BrokenBy(e Event, last []Finding) bool
@@ -118,6 +127,29 @@ func RouteEventIn(tables ...int) BreakFunc {
 		}
 		return false
 	}
+}
+
+// RuleEventTo is a policy routing rule to one of tables added or removed.
+func RuleEventTo(tables ...int) BreakFunc {
+	return func(e Event, _ []Finding) bool {
+		return e.Kind == EventRule && slices.Contains(tables, e.Table)
+	}
+}
+
+// SysctlEvent is a change of one of the IPv4 (fam 4) or IPv6 sysctls
+// the kernel announces (netconf: rp_filter and forwarding; never
+// arp_ignore or arp_announce), of any interface, all or default.
+func SysctlEvent(fam int, name string) BreakFunc {
+	return func(e Event, _ []Finding) bool {
+		return e.Kind == EventNetconf && e.Family == fam && e.Sysctl == name
+	}
+}
+
+// BrokenBy implements EventDriven: a change of the sysctl, when the kernel
+// announces it (rp_filter does; arp_ignore and arp_announce do not, and
+// are re-checked at each resync only).
+func (s EffectiveSysctl) BrokenBy(e Event, last []Finding) bool {
+	return SysctlEvent(4, s.Name)(e, last)
 }
 
 // NeighEventOfSubject is a change of the neighbour entry of an IP the

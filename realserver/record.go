@@ -188,10 +188,7 @@ func (r *Record) own(cs []Change, write bool) (changed bool) {
 	if write {
 		r.Changes = slices.Grow(r.Changes, len(cs))
 	}
-	index := make(map[string]int, len(r.Changes))
-	for i, c := range r.Changes {
-		index[c.ownerKey()] = i
-	}
+	index := r.ownerIndex(cs)
 	var settling []Change
 	for _, c := range cs {
 		if c.def().Settles != nil {

@@ -194,8 +194,10 @@ func TestWatchStartsBeforeTheDirector(t *testing.T) {
 
 // Every invariant a kernel event can break, broken by hand, is repaired
 // from its event, with the resync an hour away (issue 28): each one
-// declares its events (realserver.EventDriven). TUN's need a kernel with
-// ipip (the VM lab). A VIP put on the uplink is taken back only when watch
+// declares its events (realserver.EventDriven): netlink's address, link,
+// route and neighbour groups, and the sysctls the kernel announces
+// (netconf: forwarding, rp_filter). TUN's need a kernel with ipip (the VM
+// lab's watch-tun.sh). A VIP put on the uplink is taken back only when watch
 // is told it may take it (--take-vip-from-arp-interface; otherwise it is
 // the director's, and reported).
 func TestWatchRepairsEachInvariantFromItsEvent(t *testing.T) {
@@ -208,11 +210,12 @@ func TestWatchRepairsEachInvariantFromItsEvent(t *testing.T) {
 		args  []string
 		cases []breakCase
 	}{
-		{"dr", "ip route add default via 10.0.0.1", []string{"dr", "--vip", vip, "--pin-gateway-arp", "--take-vip-from-arp-interface"}, []breakCase{
+		{"dr", "ip route add default via 10.0.0.1", []string{"dr", "--vip", vip, "--pin-gateway-arp", "--take-vip-from-arp-interface", "--forwarding", "off"}, []breakCase{
 			{"vip.bound", "ip addr del " + vip + "/32 dev lo", "ip -o addr show dev lo | grep -q ' " + vip + "/32 '"},
 			{"vip.exclusive", "ip addr add " + vip + "/32 dev eth0.100", "! ip -o addr show dev eth0.100 | grep -q ' " + vip + "/32 '"},
 			{"gw.pinned", "ip neigh del 10.0.0.1 dev eth0.100", "ip neigh show 10.0.0.1 dev eth0.100 | grep -q PERMANENT"},
 			{"link.up", "ip link set lo down", "ip -o link show lo | grep -q ',UP'"},
+			{"ip.forward", "sysctl -qw net.ipv4.ip_forward=1", "[ $(cat /proc/sys/net/ipv4/ip_forward) = 0 ]"},
 		}},
 		{"nat", "ip route add default via 10.0.0.254", []string{"nat", "--dip", "10.0.0.1", "--keep-route", "10.20.0.0/16"}, []breakCase{
 			{"route.keep", "ip route del 10.20.0.0/16", "ip route show 10.20.0.0/16 | grep -q 'via 10.0.0.254'"},
@@ -230,7 +233,7 @@ func TestWatchRepairsEachInvariantFromItsEvent(t *testing.T) {
 					return err == nil
 				})
 				w.waitFor(t, c.id+"'s repair logged with its event", 10*time.Second, func() bool {
-					return regexp.MustCompile(`msg="repairing drift" mode=` + tc.name + ` invariant=` + regexp.QuoteMeta(c.id) + ` .* cause="(address|route|neighbour|link) `).MatchString(w.log.String())
+					return regexp.MustCompile(`msg="repairing drift" mode=` + tc.name + ` invariant=` + regexp.QuoteMeta(c.id) + ` .* cause="(address|route|neighbour|link|sysctl|rule) `).MatchString(w.log.String())
 				})
 			}
 		})

@@ -260,3 +260,34 @@ func TestWatchPutsTheDIPRouteAheadOfAManagersAgain(t *testing.T) {
 		t.Errorf("after down the default routes are\n%s\nwant only the manager's", got)
 	}
 }
+
+// One repair per break: watch ignores the kernel's echo of its own
+// repairs, so N deletions are N repairs, counted and logged once each, and
+// the count stays there across the resyncs that follow.
+func TestWatchRepairsOncePerBreak(t *testing.T) {
+	rs, _ := realServer(t)
+	vips := []string{vip, "192.168.79.181", "192.168.79.182"}
+	w := startWatch(t, rs, "dr", "--vip", strings.Join(vips, ","), "--resync", "1s")
+	const rounds = 2 // per VIP: under --max-repairs (5), no fight
+	for range rounds {
+		for _, ip := range vips {
+			rs.Must(t, "ip", "addr", "del", ip+"/32", "dev", "lo")
+			w.waitFor(t, ip+" back on lo", 20*time.Second, func() bool { return hasVIP(t, rs, ip) })
+		}
+	}
+	want := float64(rounds * len(vips))
+	w.waitFor(t, "the textfile counting the repairs", 10*time.Second, func() bool {
+		return w.metric(t, `rsprep_repairs_total{check="vip.bound"}`) >= want
+	})
+	idleFrom := time.Now().Unix() + 1
+	w.waitFor(t, "two resyncs after the last repair", 30*time.Second, func() bool {
+		return w.metric(t, "rsprep_last_resync_timestamp_seconds") >= float64(idleFrom+1)
+	})
+	if got := w.metric(t, `rsprep_repairs_total{check="vip.bound"}`); got != want {
+		t.Errorf("rsprep_repairs_total{vip.bound} = %v after %v deletions and two idle resyncs, want %v", got, want, want)
+	}
+	if n := strings.Count(w.log.String(), `msg="repairing drift"`); n != int(want) {
+		t.Errorf("%d repairs logged for %v deletions:\n%s", n, want, grepLines(w.log.String(), "repairing drift"))
+	}
+	w.stopClean(t)
+}

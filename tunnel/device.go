@@ -80,7 +80,10 @@ func fouLoaded(v6 bool) realserver.Invariant {
 }
 
 // fouPort is fou.port: a GUE receive port open on the underlay family,
-// where the director's --tun-port points.
+// where the director's --tun-port points. It declares no events: the fou
+// generic netlink family sends no notification when a port is added or
+// removed, so watch re-checks it at each resync (and when an interface
+// appears or changes), never at once (the lab's watch-tun.sh shows it).
 func fouPort(fam int, port uint16) realserver.Invariant {
 	want := realserver.FouPort{Family: fam, Port: port, GUE: true}
 	return realserver.CheckFunc(func(v *realserver.View) ([]realserver.Finding, error) {

@@ -24,8 +24,9 @@ const MSSAuto MSS = -1
 // alike), so connections to the VIPs advertise the clamped MSS and nothing
 // else on the host does. Each copy carries its route's attributes, and the
 // check wants the table to mirror main: apply brings it in step, watch
-// re-checks it on main's route events, verify names a stale copy (a VIP's
-// replies follow the copy, not main). Should the table miss a destination,
+// re-checks it on route events of main and of its table and on rule
+// events of its table, verify names a stale copy (a VIP's replies follow
+// the copy, not main). Should the table miss a destination,
 // the lookup falls through to main.
 const (
 	mssTable    = 7301 // rsprep's table: everything in it is rsprep's
@@ -159,7 +160,7 @@ func (s TUN) mssClamp() realserver.Invariant {
 			out = append(out, t)
 		}
 		return out, nil
-	}), realserver.RouteEventIn(realserver.MainTable, mssTable))
+	}), realserver.RouteEventIn(realserver.MainTable, mssTable), realserver.RuleEventTo(mssTable))
 }
 
 // mssTable checks that rsprep's table holds main's routes of family fam

@@ -171,7 +171,7 @@ func (mssOnly) Preflight(*realserver.View) error     { return nil }
 // (.9) is dead and main moves to a live one (.1): without watch the copy
 // is stale, verify names it, and the VIP's replies are cut off; under
 // watch the route event brings the copy in step and the client is
-// answered.
+// answered. The clamp's rule, deleted, is back from its rule event.
 func TestMSSCopyFollowsMainsDefaultRoute(t *testing.T) {
 	rs, gw, far := nstest.New(t, "rs"), nstest.New(t, "gw"), nstest.New(t, "far")
 	nstest.Veth(t, rs, "eth0", "10.77.0.2/24", gw, "eth0", "10.77.0.1/24")
@@ -248,5 +248,14 @@ ip route add 10.77.1.100/32 via 10.77.0.2`)
 	t.Logf("the copy followed main %v after the change", time.Since(moved).Round(time.Millisecond))
 	if !answered() {
 		t.Errorf("under watch, the VIP is not answered once main's default route is live (table 7301: %q)", copyOf())
+	}
+	// The clamp's rule deleted by hand: its rule event (the resync is an
+	// hour away) brings it back.
+	rule := func() string { return rs.Must(t, "ip", "rule", "show", "pref", "7301") }
+	rs.Must(t, "ip", "rule", "del", "pref", "7301")
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(rule(), "from 10.77.1.100 lookup 7301"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("under watch, the clamp's rule is still gone 20s after it was deleted (ip rule show pref 7301: %q)", rule())
+		}
 	}
 }

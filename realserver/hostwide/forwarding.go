@@ -19,9 +19,10 @@ import (
 // interface's own key. The fix writes ip_forward first: the kernel then
 // sets default and every interface itself, so the writes after it find
 // their value in place. IPv6 forwarding is decided by conf/all alone;
-// it is checked only when the mode has an IPv6 VIP.
+// it is checked only when the mode has an IPv6 VIP. The kernel announces
+// a change of any of these keys (netconf), so watch repairs it at once.
 func ForwardingOff(ipv6 bool) realserver.Invariant {
-	return realserver.CheckFunc(func(v *realserver.View) ([]realserver.Finding, error) {
+	return realserver.OnEvents(realserver.CheckFunc(func(v *realserver.View) ([]realserver.Finding, error) {
 		keys := []realserver.SysctlKey{realserver.IPForward, {Iface: "default", Name: "forwarding"}}
 		links, err := v.Links()
 		if err != nil {
@@ -51,5 +52,5 @@ func ForwardingOff(ipv6 bool) realserver.Invariant {
 			out = append(out, f)
 		}
 		return out, nil
-	})
+	}), realserver.SysctlEvent(4, "forwarding"), realserver.SysctlEvent(6, "forwarding"))
 }

@@ -21,8 +21,12 @@ func (h *Host) Addrs() ([]realserver.Addr, error) {
 	indexOf := func(i int) string { index = append(index, i); return "" }
 	out, err := retryDump("address", func() ([]realserver.Addr, error) {
 		h.dumpsSent["address"]++
-		out := make([]realserver.Addr, 0, h.addrsSeen) // sized as last time: no regrowth
-		index = make([]int, 0, h.addrsSeen)
+		// Sized as last time, with room for a few more: a watcher's
+		// repair re-adds the VIP its previous dump missed, and a regrowth
+		// of 10,000 addresses is two megabytes for the collector.
+		size := h.addrsSeen + h.addrsSeen/64 + 8
+		out := make([]realserver.Addr, 0, size)
+		index = make([]int, 0, size)
 		labels := map[string]string{} // one string per distinct label, not per address
 		now := time.Now().Unix()
 		req := appendMsg(nil, unix.RTM_GETADDR, unix.NLM_F_DUMP, make([]byte, unix.SizeofIfAddrmsg)...)

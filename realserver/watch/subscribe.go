@@ -16,8 +16,8 @@ import (
 // everything) but costs a full re-check.
 const recvBuffer = 4 << 20
 
-// subscription is the namespace's address, link, route and neighbour
-// events, merged into one channel. When the kernel drops events (ENOBUFS)
+// subscription is the namespace's address, link, route, neighbour, rule
+// and netconf events, merged into one channel. When the kernel drops events (ENOBUFS)
 // or a socket fails, a KindLost event says so and the channel of that group
 // is gone: the loop subscribes afresh.
 type subscription struct {
@@ -52,6 +52,9 @@ func subscribe(ns netns.NsHandle) (*subscription, error) {
 	if err == nil {
 		err = netlink.NeighSubscribeWithOptions(neighs, s.done, netlink.NeighSubscribeOptions{
 			Namespace: nsOpt(ns), ErrorCallback: ignore, ReceiveBufferSize: recvBuffer, ReceiveBufferForceSize: true})
+	}
+	if err == nil {
+		err = subscribeRaw(s, ns)
 	}
 	if err != nil {
 		close(s.done)

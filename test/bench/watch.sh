@@ -8,6 +8,7 @@
 #
 #   test/bench/watch.sh              # 1000 VIPs, 31 removals, 20 s idle
 #   VIPS=10000 ROUNDS=51 IDLE=30 test/bench/watch.sh
+#   TEXTFILE=1 test/bench/watch.sh   # with --textfile, as install --watch is advised
 set -eu
 vips=${VIPS:-1000} rounds=${ROUNDS:-31} idle=${IDLE:-20}
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -34,7 +35,9 @@ ip -n "$ns" link set eth0 up
 	for i in $(seq 1 "$vips"); do echo "vip = 10.$((200 + i / 62500)).$((i / 250 % 250)).$((i % 250 + 1))"; done
 } >"$work/rsprep.conf"
 
-RSPREP_STATE_DIR=$state "$work/rsprep" watch --config "$work/rsprep.conf" --netns "$ns" 2>"$work/watch.log" &
+textfile=()
+[ -z "${TEXTFILE:-}" ] || textfile=(--textfile "$state/rsprep.prom") # on the tmpfs too
+RSPREP_STATE_DIR=$state "$work/rsprep" watch --config "$work/rsprep.conf" "${textfile[@]}" --netns "$ns" 2>"$work/watch.log" &
 pids+=($!)
 watcher=$!
 until [ "$(ip -n "$ns" -o addr show dev lo label lo:rsprep | wc -l)" -ge "$vips" ]; do
@@ -74,7 +77,7 @@ awk '
 	}' "$work/monitor" | sort -n >"$work/ms"
 n=$(wc -l <"$work/ms")
 pick() { sed -n "$(( ($1 * n + 99) / 100 ))p" "$work/ms"; }
-echo "rsprep watch, $vips VIPs ($(uname -r), $(nproc) CPUs)"
+echo "rsprep watch, $vips VIPs${TEXTFILE:+, --textfile} ($(uname -r), $(nproc) CPUs)"
 printf "reaction to a removed VIP (%d removals): median %.1f ms, p90 %.1f ms, max %.1f ms\n" "$n" "$(pick 50)" "$(pick 90)" "$(tail -1 "$work/ms")"
 echo "RSS while watching: $((rss / 1024)) MiB (peak $((hwm / 1024)) MiB, including the first apply)"
 echo "CPU while idle: $(( (t1 - t0) * 1000 / hz )) ms in ${idle} s"

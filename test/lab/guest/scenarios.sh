@@ -27,6 +27,7 @@ enc6 tun  tun-encap6.sh
 drd  dr   drain-dr.sh
 drt  tun  drain-tun.sh
 kac  dr   probe-keepalived.sh
+wtun tun  watch-tun.sh
 '
 . /lab/lib.sh
 modes=$(sed -n 's/.*lab\.modes=\([a-z,]*\).*/\1/p' /proc/cmdline | tr , ' ')
