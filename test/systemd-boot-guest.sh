@@ -1,8 +1,9 @@
 #!/bin/sh
 # Runs inside the boot-test VM (see systemd-boot.sh) as a oneshot unit
 # ordered after rsprep.service, with systemd as PID 1. The scenario (dr,
-# tun, nat) comes from the kernel command line. Each check prints PASS or
-# FAIL on the second serial port; DONE marks a complete run.
+# tun, tungue, gre, nat, deb, watch) comes from the kernel command line.
+# Each check prints PASS or FAIL on the second serial port; DONE marks a
+# complete run.
 exec >/dev/ttyS1 2>&1
 VIP4=192.168.79.180 VIP6=2001:db8::80
 scenario=$(sed -n 's/.*rsprep\.scenario=\([a-z]*\).*/\1/p' /proc/cmdline)
@@ -10,6 +11,7 @@ mode=$scenario # deb: dr, installed from the package
 [ "$scenario" = deb ] && mode=dr
 [ "$scenario" = watch ] && mode=dr # rsprep watch keeping DR true
 [ "$scenario" = tungue ] && mode=tun # GUE, IPv6 underlay, --mss
+[ "$scenario" = gre ] && mode=tun    # keyless GRE: gre0, ip6gre0
 check() { # name, then a shell condition, run in this shell: it may use
 	# the functions below (a "sh -c" would not see them, and "! applied"
 	# would pass on "applied: not found")
@@ -30,6 +32,7 @@ eventually() {
 	echo "PASS $scenario $1"
 }
 state() { systemctl show -p ActiveState --value rsprep.service; }
+show() { systemctl show -p "$1" --value rsprep.service; }
 # applied: what the scenario makes true, as the kernel shows it.
 applied() {
 	case $scenario in
@@ -66,6 +69,11 @@ tungue)
 	check vip-on-ip6tnl0 'ip -o addr show dev ip6tnl0 | grep -qw "192.168.79.180/32"'
 	check mss-rule 'ip rule show | grep -q "from 192.168.79.180 lookup 7301"'
 	;;
+gre)
+	check vip4-on-gre0 'ip -o addr show dev gre0 | grep -qw "$VIP4/32" && ip -o link show gre0 | grep -q ",UP"'
+	check vip6-on-ip6gre0 'ip -o addr show dev ip6gre0 | grep -q " $VIP6/128 " && ip -o link show ip6gre0 | grep -q ",UP"'
+	;;
+watch) . /usr/local/sbin/rsprep-boot-director ;; # the director absent at boot, then present
 esac
 
 /usr/sbin/rsprep verify -o json >/run/verify.json
@@ -79,6 +87,9 @@ nat) eventually journal-fields 'journal && grep -q "^    MODE=nat" /run/journal.
 *) eventually journal-fields 'journal && grep -q "^    MODE='$mode'" /run/journal.txt && grep -q "^    SYSCTL=net.ipv4.conf.all.arp_ignore" /run/journal.txt && grep -q "^    BEFORE=0" /run/journal.txt && grep -q "^    AFTER=1" /run/journal.txt && grep -q "^    ADDR=192.168.79.180/32" /run/journal.txt' ;;
 esac
 grep -E '^    (MESSAGE|MODE|CHANGE|SYSCTL|BEFORE|AFTER|ADDR)=' /run/journal.txt | head -n 12
+# Nothing the unit did was refused by its sandbox (a socket family it may
+# not open, a filtered system call: EPERM).
+check unit-nothing-refused '! grep -Eiq "address family not supported|operation not permitted" /run/journal.txt'
 
 # The config is the whole truth: a VIP removed from it goes at the next
 # reload (oneshot: apply --config again; watch: SIGHUP), without a restart,
@@ -138,15 +149,20 @@ check stop-restored-arp-ignore '[ "$(cat /proc/sys/net/ipv4/conf/all/arp_ignore)
 /usr/sbin/rsprep verify >/dev/null
 check verify-drift-after-stop "[ $? = 1 ]"
 
-case $scenario in
-tun)
-	# The modules came from modules-load.d at boot, not from rsprep's modprobe.
+# The tunnel modules came from modules-load.d at boot, not from rsprep's
+# modprobe, before rsprep.service started: the unit cannot load modules
+# (ProtectKernelModules=), and it never had to.
+modules_loaded_at_boot() { # module...
 	journalctl -b -t systemd-modules-load -o cat --no-pager
-	eventually modules-load-ipip 'journalctl -b -t systemd-modules-load -o cat | grep -q "Inserted module .ipip."'
-	eventually modules-load-ip6_tunnel 'journalctl -b -t systemd-modules-load -o cat | grep -q "Inserted module .ip6_tunnel."'
-	# ...before rsprep.service started: the unit cannot load modules
-	# (ProtectKernelModules=), and it never had to.
+	for m; do
+		eventually modules-load-$m 'journalctl -b -t systemd-modules-load -o cat | grep -q "Inserted module .'$m'."'
+	done
 	check unit-ran-no-modprobe 'journal && grep -q "^    MODE=tun" /run/journal.txt && ! grep -q "^    CHANGE=modprobe" /run/journal.txt'
+}
+case $scenario in
+gre) modules_loaded_at_boot ip_gre ip6_gre ;;
+tun)
+	modules_loaded_at_boot ipip ip6_tunnel
 
 	# A host whose sysctl.d sets rp_filter on every interface (systemd's
 	# default on Fedora and Arch, many hardening baselines). When rsprep's

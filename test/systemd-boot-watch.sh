@@ -1,8 +1,7 @@
 # Sourced by systemd-boot-guest.sh in the watch scenario (check, eventually,
-# state and applied come from there): rsprep.service is rsprep watch
+# state, show and applied come from there): rsprep.service is rsprep watch
 # (install --watch). What undoes a real server in the field happens here
 # for real, and watch must put it back.
-show() { systemctl show -p "$1" --value rsprep.service; }
 watch_journal() { journalctl -b -u rsprep.service -o verbose --no-pager; }
 
 # sd_notify as systemd saw it: READY (a notify unit is active only once
@@ -15,6 +14,9 @@ sleep 17 # WatchdogSec=30s: a ping every 15 s
 wd2=$(show WatchdogTimestampMonotonic)
 echo "watchdog timestamps: $wd1 -> $wd2, NRestarts=$(show NRestarts)"
 check watchdog-pinged '[ "$wd2" -gt "$wd1" ] && [ "$(state)" = active ] && [ "$(show NRestarts)" = 0 ]'
+# WatchdogSec=30s is what the default --lock-wait (10s) needs
+# (watch.WatchdogFor): the watcher did not have to raise it.
+check watchdog-30s-not-raised '[ "$(show WatchdogUSec)" = 30s ] && ! watch_journal | grep -q "raised the watchdog"'
 
 # doctor, live (no --root), names beforehand what will undo this host: a
 # sysctl.d wildcard that lowers arp_ignore on every interface; not a

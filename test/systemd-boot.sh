@@ -9,14 +9,18 @@
 # Needs root and Debian's apt (debootstrap, qemu-system-x86, the cloud
 # kernel). The root file system and kernel are cached in $RSPREP_BOOT_CACHE
 # (default /var/tmp/rsprep-boot): the first run takes a few minutes more.
-# RSPREP_BOOT_SCENARIOS picks the boots (default "dr tun nat deb watch"); tun
-# also checks that modules-load.d, not rsprep's own modprobe, loaded the
-# tunnel modules; nat that stop puts the previous default route back; deb
+# RSPREP_BOOT_SCENARIOS picks the boots (default "dr tun tungue gre nat deb
+# watch"); tun also checks that modules-load.d, not rsprep's own modprobe,
+# loaded the tunnel modules; tungue runs GUE over IPv6 with --mss and gre
+# keyless GRE (gre0, ip6gre0), both inside the hardened unit; nat that stop
+# puts the previous default route back; deb
 # is dr with rsprep installed from its .deb (dpkg --root into the image,
 # as an image build would), then dpkg -r, -P and -i live in the guest; watch
 # runs install --watch (the Type=notify unit) and undoes the host as the
 # field does (networkctl down lo, sysctl --system, a networkd restart that
-# takes a NAT default route), with doctor naming the causes beforehand.
+# takes a NAT default route), with doctor naming the causes beforehand;
+# its --dip is a director that is silent at boot and answers later
+# (systemd-boot-director.sh).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
@@ -74,31 +78,37 @@ install -m 0755 "$work/rsprep" "$root/usr/sbin/rsprep"
 echo rsprep-boot >"$root/etc/hostname"
 echo 5b1f0e2c7d4a4e0f9a3c8b6d2e1f0a9b >"$root/etc/machine-id"
 
-# The tunnel modules (and dummy, for the stand-in uplink) with what they
-# need, as the kernel package has them.
-for m in $(modprobe -a -d "$cache/kernel" -S "$kver" --show-depends ipip ip6_tunnel fou fou6 ip_gre ip6_gre dummy | awk '{print $2}'); do
+# The tunnel modules (and dummy, for the stand-in uplink; veth, for the
+# watch scenario's director) with what they need, as the kernel package
+# has them.
+for m in $(modprobe -a -d "$cache/kernel" -S "$kver" --show-depends ipip ip6_tunnel fou fou6 ip_gre ip6_gre dummy veth | awk '{print $2}'); do
 	install -D -m 0644 "$m" "$root/${m#"$cache/kernel/"}"
 done
 cp "$cache/kernel/lib/modules/$kver"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$kver/"
 depmod -b "$root" "$kver"
 
-# A stand-in uplink, configured before network-online.target as a network
-# manager would: a dummy eth9 in 192.168.10.0/24 (the NAT DIP is .1) with
-# the default route via .254.
-cat >"$root/etc/systemd/system/lab-net.service" <<'EOF'
+# A lab link: a oneshot unit NAME.service running COMMAND before
+# network-online.target, as a network manager would.
+lab_link() { # root, name, description, command
+	cat >"$1/etc/systemd/system/$2.service" <<EOF
 [Unit]
-Description=stand-in uplink eth9 (dummy), default via 192.168.10.254
+Description=$3
 After=systemd-modules-load.service
 Before=network-online.target
 [Service]
 Type=oneshot
 RemainAfterExit=yes
-ExecStart=/bin/sh -c 'modprobe dummy && ip link add eth9 type dummy && ip addr add 192.168.10.2/24 dev eth9 && ip link set eth9 up && ip route add default via 192.168.10.254 dev eth9'
+ExecStart=/bin/sh -c '$4'
 [Install]
 WantedBy=network-online.target
 EOF
-mkdir -p "$root/etc/systemd/system/network-online.target.wants"
-ln -s /etc/systemd/system/lab-net.service "$root/etc/systemd/system/network-online.target.wants/lab-net.service"
+	mkdir -p "$1/etc/systemd/system/network-online.target.wants"
+	ln -s "/etc/systemd/system/$2.service" "$1/etc/systemd/system/network-online.target.wants/$2.service"
+}
+# A stand-in uplink: a dummy eth9 in 192.168.10.0/24 (the NAT DIP is .1)
+# with the default route via .254.
+lab_link "$root" lab-net "stand-in uplink eth9 (dummy), default via 192.168.10.254" \
+	'modprobe dummy && ip link add eth9 type dummy && ip addr add 192.168.10.2/24 dev eth9 && ip link set eth9 up && ip route add default via 192.168.10.254 dev eth9'
 
 # A stand-in for a service that binds the VIP: it records the addresses
 # and default route it found when it started (rsprep.service has Before=
@@ -115,6 +125,7 @@ WantedBy=multi-user.target
 EOF
 install -m 0755 "$here/systemd-boot-guest.sh" "$root/usr/local/sbin/rsprep-boot-check"
 install -m 0644 "$here/systemd-boot-watch.sh" "$root/usr/local/sbin/rsprep-boot-watch"
+install -m 0644 "$here/systemd-boot-director.sh" "$root/usr/local/sbin/rsprep-boot-director"
 install -m 0644 "$here/systemd-boot-networkd.sh" "$root/usr/local/sbin/rsprep-boot-networkd"
 cat >"$root/etc/systemd/system/rsprep-boot-check.service" <<'EOF'
 [Unit]
@@ -145,8 +156,17 @@ boot() { # scenario, install arguments...
 		dpkg --root="$root" -i "$deb" >/dev/null
 		install -D -m 0644 "$deb" "$root/var/cache/rsprep-test/rsprep.deb"
 	fi
-	[ "$scenario" = watch ] && mode=dr   # install --watch dr
 	[ "$scenario" = tungue ] && mode=tun # GUE over IPv6 with --mss, in the hardened unit
+	[ "$scenario" = gre ] && mode=tun    # keyless GRE, gre0 and ip6gre0
+	if [ "$scenario" = watch ]; then     # install --watch dr --dip: the director still booting
+		mode=dr
+		# eth8 (192.168.20.2/24), a veth whose peer dir0 is up in the
+		# network namespace "director" without the DIP 192.168.20.1
+		# yet: nothing answers ARP for it until the guest adds it
+		# (systemd-boot-director.sh).
+		lab_link "$root" lab-director "stand-in director link eth8 (veth to netns director), the DIP not up yet" \
+			'modprobe veth && ip netns add director && ip link add eth8 type veth peer name dir0 netns director && ip addr add 192.168.20.2/24 dev eth8 && ip link set eth8 up && ip -n director link set dir0 up'
+	fi
 	"$rsprep" install "$mode" "$@" --before vip-listener.service --root "$root" --bin /usr/sbin/rsprep
 	# The whole root as an uncompressed initramfs: the cloud kernel has no
 	# built-in disk driver, and systemd runs fine from the initramfs (no
@@ -169,7 +189,7 @@ boot() { # scenario, install arguments...
 	fi
 }
 
-scenarios=${RSPREP_BOOT_SCENARIOS:-dr tun tungue nat deb watch}
+scenarios=${RSPREP_BOOT_SCENARIOS:-dr tun tungue gre nat deb watch}
 if [[ " $scenarios " == *" deb "* ]]; then
 	say "building the .deb"
 	deb=$("$repo/cmd/rsprep/packaging/build-deb" "$work")
@@ -181,9 +201,13 @@ for scenario in $scenarios; do
 	# every encapsulation knob at once: fou6, ip6tnl0 changed to mode any
 	# (SIOCCHGTUNNEL: the unit allows no AF_INET6 socket), the MSS rule
 	tungue) boot tungue --vip 192.168.79.180 --encap gue --encap-port 6080 --underlay ipv6 --mss 1400 ;;
+	# keyless GRE: gre0 takes the IPv4 VIP, ip6gre0 the IPv6 one (each
+	# VIP's own underlay); ip_gre and ip6_gre from modules-load.d
+	gre) boot gre --vip 192.168.79.180 --vip 2001:db8::80 --encap gre ;;
 	# rsprep watch as the unit (Type=notify); a short resync, so that the
-	# guest sees a sysctl repaired within seconds
-	watch) boot watch --watch --resync 2s --vip 192.168.79.180 --vip 2001:db8::80 ;;
+	# guest sees a sysctl repaired, and the director once it answers,
+	# within seconds
+	watch) boot watch --watch --resync 2s --vip 192.168.79.180 --vip 2001:db8::80 --dip 192.168.20.1 ;;
 	*) boot "$scenario" --vip 192.168.79.180 --vip 2001:db8::80 ;;
 	esac
 done
