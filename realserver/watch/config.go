@@ -61,11 +61,14 @@ type Config struct {
 }
 
 // Blocking bounds: the longest the loop is away from its select, beside
-// a repair's --lock-wait: the repair itself and a silent gateway's or
-// director's ARP probe (1.5s), or resubscribing after lost events.
+// a repair's --lock-wait, is resubscribing after lost events (tries, a gap
+// between each), which also covers a repair itself with a silent gateway's
+// or director's ARP probe (1.5s). blockSlack is derived from the retries,
+// so more retries can never outlast the watchdog.
 const (
-	blockSlack       = 5 * time.Second
-	resubscribeTries = 5 // one a second; then watch exits 3 and systemd restarts it
+	resubscribeTries = 5 // then watch exits 3 and systemd restarts it
+	resubscribeGap   = time.Second
+	blockSlack       = resubscribeTries * resubscribeGap
 )
 
 // WatchdogFor is the shortest WatchdogSec a watcher with this --lock-wait

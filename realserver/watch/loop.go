@@ -146,7 +146,7 @@ func (w *watcher) resubscribe() error {
 			w.sub = closed{} // Run closes it once more
 			return fmt.Errorf("subscribing to netlink events again, %d times: %w", try, err)
 		}
-		time.Sleep(time.Second)
+		time.Sleep(resubscribeGap)
 	}
 }
 
