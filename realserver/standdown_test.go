@@ -20,9 +20,7 @@ import (
 // and says why, even when it decided to repair before the down ran; a
 // down of other VIPs is no reason to stand down; an apply clears it.
 func TestRepairLockedHonoursADown(t *testing.T) {
-	s := realserver.State{Files: persist.Files{Dir: t.TempDir(), Netns: persist.Netns{Cookie: 4096, Inode: 4026532177}}}
-	h := fake.New()
-	h.AddLink(realserver.Link{Name: "eth0", Type: "veth", Up: true})
+	s, h := lockedDRHost(t)
 	log := slog.New(slog.DiscardHandler)
 	ctx := context.Background()
 	dr := arp.DR{VIPs: vips("10.208.1.1")}
@@ -87,9 +85,7 @@ func (h cancelOnWrite) SetSysctl(k realserver.SysctlKey, v int) error {
 // Ctrl-C half-way: the run stops at its next safe point, rolls back what
 // it changed, and says the signal stopped it (exit 130).
 func TestApplyInterruptedRollsBack(t *testing.T) {
-	s := realserver.State{Files: persist.Files{Dir: t.TempDir(), Netns: persist.Netns{Cookie: 4096, Inode: 4026532177}}}
-	h := fake.New()
-	h.AddLink(realserver.Link{Name: "eth0", Type: "veth", Up: true})
+	s, h := lockedDRHost(t)
 	before := h.Render()
 	dr := arp.DR{VIPs: vips("10.208.1.1", "10.208.1.2")}
 	ctx, cancel := context.WithCancelCause(context.Background())

@@ -19,9 +19,7 @@ import (
 // wrote in between, the host and the record are observed again under the
 // lock: the run starts from the other's VIP and from its record.
 func TestBeginWriteObservesAgainOnlyAfterAnotherWritersTurn(t *testing.T) {
-	s := realserver.State{Files: persist.Files{Dir: t.TempDir(), Netns: persist.Netns{Cookie: 4096, Inode: 4026532177}}}
-	h := fake.New()
-	h.AddLink(realserver.Link{Name: "eth0", Type: "veth", Up: true})
+	s, h := lockedDRHost(t)
 	log := slog.New(slog.DiscardHandler)
 	mine, other := arp.DR{VIPs: vips("10.208.1.1")}, arp.DR{VIPs: vips("10.208.1.2")}
 	otherVIP := realserver.VIPAddr(other.VIPs[0], "lo")
@@ -89,4 +87,12 @@ func subtract(a, b map[string]int) map[string]int {
 		}
 	}
 	return out
+}
+
+// lockedDRHost is a state directory of its own for a made-up namespace and
+// a fake host with one Ethernet link, as the runs under the lock see them.
+func lockedDRHost(t *testing.T) (realserver.State, *fake.Host) {
+	h := fake.New()
+	h.AddLink(realserver.Link{Name: "eth0", Type: "veth", Up: true})
+	return realserver.State{Files: persist.Files{Dir: t.TempDir(), Netns: persist.Netns{Cookie: 4096, Inode: 4026532177}}}, h
 }
